@@ -1,1 +1,10 @@
-Console.WriteLine("cleave");
+using Cleave.Cli.Commands;
+using Cleave.Cli.Infrastructure;
+
+// Every verb is one class in Commands/; add it here to make it reachable.
+ICommand[] commands =
+[
+    new VersionCommand(),
+];
+
+return CommandDispatcher.Run(commands, args);
