@@ -2,9 +2,9 @@ namespace Cleave.Models.Tests;
 
 public sealed class AssetLocatorTests
 {
-    [Fact]
+    [AssetFact("vision/imagenet_labels.txt")]
     public void FindsSharedAssetsBesideRepository() =>
-        Assert.True(File.Exists(Path.Combine(AssetLocator.Resolve(), "vision", "imagenet_labels.txt")));
+        Assert.True(File.Exists(TestAssets.Path("vision", "imagenet_labels.txt")));
 
     [Fact]
     public void ExplicitMissingFolderIsAClearError()
