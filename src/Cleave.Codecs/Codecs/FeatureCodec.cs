@@ -1,0 +1,49 @@
+using System.Buffers;
+
+namespace Cleave.Codecs;
+
+/// <summary>
+/// A configured tensor codec. <see cref="Encode(ReadOnlySpan{float}, TensorShape, IBufferWriter{byte})"/> writes a whole
+/// self-describing frame; <see cref="FeatureFrame.Decode(ReadOnlySpan{byte}, DecodeLimits?)"/> needs nothing but that
+/// frame. Subclasses only turn values into a payload and back; the frame, checksum and validation are shared.
+/// </summary>
+public abstract class FeatureCodec
+{
+    public abstract CodecId Id { get; }
+
+    /// <summary>The canonical spec string, e.g. <c>quant:bits=8,entropy=rans</c>; parsing it gives an equal codec.</summary>
+    public abstract string Spec { get; }
+
+    /// <summary>The codec's parameters as stored in the frame header (documented per codec in docs/format.md).</summary>
+    public abstract ReadOnlySpan<byte> ParameterBytes { get; }
+
+    /// <summary>True when decoding gives back exactly the encoded bits (NaN payloads included).</summary>
+    public abstract bool IsLossless { get; }
+
+    public void Encode(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> output) =>
+        FeatureFrame.Write(this, values, shape, output);
+
+    public byte[] Encode(ReadOnlySpan<float> values, TensorShape shape)
+    {
+        var writer = new ArrayBufferWriter<byte>(64 + values.Length);
+        Encode(values, shape, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The order-0 entropy of the symbol stream this codec would entropy-code for these values, in bytes, or null when
+    /// the codec has no symbol stream (raw, fp16, lossless byte compressors).
+    /// </summary>
+    public virtual double? EntropyBoundBytes(ReadOnlySpan<float> values, TensorShape shape) => null;
+
+    /// <summary>Writes the payload for <paramref name="values"/> (already checked to match <paramref name="shape"/>).</summary>
+    protected internal abstract void EncodePayload(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload);
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (exactly <c>shape.ElementCount</c> long) from a payload whose checksum has
+    /// been verified but whose content may still be hostile: throw <see cref="FrameFormatException"/> on anything wrong.
+    /// </summary>
+    protected internal abstract void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination);
+
+    public override string ToString() => Spec;
+}

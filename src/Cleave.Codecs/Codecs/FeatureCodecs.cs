@@ -1,0 +1,48 @@
+namespace Cleave.Codecs;
+
+/// <summary>The codec registry: builds a codec from a spec string, or from the id and parameters stored in a frame.</summary>
+public static class FeatureCodecs
+{
+    /// <summary>Spec strings that show what each codec family looks like (used by help texts and the default bench).</summary>
+    public static IReadOnlyList<string> Examples { get; } =
+    [
+        "raw", "fp16", "bf16",
+        "quant:bits=8", "quant:bits=8,entropy=rans", "quant:bits=4,entropy=rans", "quant:bits=8,per=channel,entropy=rans",
+        "quant:bits=8,entropy=zstd", "zstd:level=1", "zstd:level=19", "deflate:level=6",
+    ];
+
+    public static FeatureCodec Create(string spec)
+    {
+        var parsed = CodecSpec.Parse(spec);
+        FeatureCodec codec = parsed.Name switch
+        {
+            "raw" => RawCodec.Instance,
+            "fp16" => Fp16Codec.Instance,
+            "bf16" => Bf16Codec.Instance,
+            "quant" => QuantCodec.FromSpec(parsed),
+            "zstd" => ZstdCodec.FromSpec(parsed),
+            "deflate" => DeflateCodec.FromSpec(parsed),
+            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate)"),
+        };
+        parsed.EnsureAllKeysUsed();
+        return codec;
+    }
+
+    public static bool IsKnown(CodecId id) => id is >= CodecId.Raw and <= CodecId.Deflate;
+
+    /// <summary>Rebuilds a codec from a frame's header; hostile parameters give <see cref="FrameFormatException"/>.</summary>
+    public static FeatureCodec FromParameters(CodecId id, ReadOnlySpan<byte> parameters) => id switch
+    {
+        CodecId.Raw => NoParameters(RawCodec.Instance, parameters),
+        CodecId.Fp16 => NoParameters(Fp16Codec.Instance, parameters),
+        CodecId.Bf16 => NoParameters(Bf16Codec.Instance, parameters),
+        CodecId.Quant => QuantCodec.FromParameters(parameters),
+        CodecId.Zstd => ZstdCodec.FromParameters(parameters),
+        CodecId.Deflate => DeflateCodec.FromParameters(parameters),
+        _ => throw new FrameFormatException(FrameError.UnknownCodec, $"unknown codec id {(byte)id}"),
+    };
+
+    private static FeatureCodec NoParameters(FeatureCodec codec, ReadOnlySpan<byte> parameters) =>
+        parameters.IsEmpty ? codec
+            : throw new FrameFormatException(FrameError.BadParameters, $"codec {codec.Spec} takes no parameters, frame has {parameters.Length} bytes");
+}
