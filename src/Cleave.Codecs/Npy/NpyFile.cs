@@ -14,8 +14,8 @@ namespace Cleave.Codecs.Npy;
 /// <remarks>
 /// <para>Reading accepts float32, float16, int8, uint8, int32 and int64 in either byte order and returns them
 /// little-endian; float64 is narrowed to float32 (values beyond float32's range become infinities) and bool is read
-/// as uint8. <c>fortran_order: True</c> is refused unless the array has at most one dimension longer than 1, where
-/// both orders are the same bytes.</para>
+/// as uint8. <c>fortran_order: True</c> is refused unless the array has at most one dimension longer than 1 or no
+/// elements, where both orders are the same bytes.</para>
 /// <para>Trailing data: <see cref="Read(Stream, DecodeLimits?)"/> consumes exactly one array and leaves the stream
 /// just after it, so arrays saved back to back (repeated <c>np.save</c> to one open file) can be read in turn.
 /// <see cref="Read(string, DecodeLimits?)"/> refuses a file with bytes after the data (<see cref="FrameError.TrailingBytes"/>):
@@ -182,9 +182,15 @@ public static class NpyFile
 
         if (fortranOrder)
         {
+            // With at most one axis longer than 1, or no elements at all, both orders are the same bytes.
             int longAxes = 0;
-            foreach (long d in dims) if (d > 1) longAxes++;
-            if (longAxes > 1)
+            bool empty = false;
+            foreach (long d in dims)
+            {
+                if (d > 1) longAxes++;
+                if (d == 0) empty = true;
+            }
+            if (longAxes > 1 && !empty)
                 throw new FrameFormatException(FrameError.BadParameters,
                     $".npy array of shape {FormatShape(dims)} is stored in Fortran (column-major) order, which is not supported; " +
                     "save it with np.save(path, np.ascontiguousarray(a))");

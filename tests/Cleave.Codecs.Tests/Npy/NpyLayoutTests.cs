@@ -96,6 +96,17 @@ public sealed class NpyLayoutTests
     }
 
     [Fact]
+    public void AcceptsFortranOrderWhereTheBytesAreTheSameAsCOrder()
+    {
+        NpyArray column = NpyTestBytes.ReadBytes(NpyTestBytes.Build(
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2, 1), }", NpyTestBytes.Float32Data(1f, 2f)));
+        Assert.Equal([1f, 2f], column.ToFloat32());
+
+        NpyArray empty = NpyTestBytes.ReadBytes(NpyTestBytes.Build("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 0), }", []));
+        Assert.Equal(new TensorShape(2, 3, 0), empty.Shape);
+    }
+
+    [Fact]
     public void ReadsFloat64AsFloat32()
     {
         var data = new byte[4 * 8];
