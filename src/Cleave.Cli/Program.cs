@@ -4,6 +4,9 @@ using Cleave.Cli.Infrastructure;
 // Every verb is one class in Commands/; add it here to make it reachable.
 ICommand[] commands =
 [
+    new CodecBenchCommand(),
+    new CodecEncodeCommand(),
+    new CodecDecodeCommand(),
     new VersionCommand(),
 ];
 

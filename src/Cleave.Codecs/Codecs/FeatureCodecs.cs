@@ -8,7 +8,7 @@ public static class FeatureCodecs
     [
         "raw", "fp16", "bf16",
         "quant:bits=8", "quant:bits=4", "quant:bits=8,per=channel",
-        "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=19", "deflate:level=6",
+        "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=9", "deflate:level=6",
     ];
 
     public static FeatureCodec Create(string spec)

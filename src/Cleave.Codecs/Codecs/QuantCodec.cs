@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Cleave.Codecs.Analysis;
 using Cleave.Codecs.Quantization;
 
 namespace Cleave.Codecs;
@@ -145,37 +146,41 @@ public sealed class QuantCodec : FeatureCodec
         return false;
     }
 
-    /// <summary>Quantizes the whole tensor into 16-bit symbols with the given per-channel parameters.</summary>
-    public void QuantizeSymbols(ReadOnlySpan<float> values, TensorShape shape, QuantizationParameters[] parameters, Span<ushort> symbols)
+    /// <summary>Bytes per stored symbol: one up to 8 bits, else two (little-endian).</summary>
+    private int SymbolWidth => Bits <= 8 ? 1 : 2;
+
+    /// <summary>
+    /// Quantizes the whole tensor with the given per-channel parameters into <paramref name="symbols"/>, which holds
+    /// one byte per value when Bits &lt;= 8 and two little-endian bytes otherwise (the form the entropy stages read).
+    /// </summary>
+    public void QuantizeSymbols(ReadOnlySpan<float> values, TensorShape shape, QuantizationParameters[] parameters, Span<byte> symbols)
     {
         var (channels, inner) = Layout(shape);
         for (int start = 0, c = 0; start < values.Length; start += inner, c = (c + 1) % channels)
-            UniformQuantizer.Quantize(values.Slice(start, inner), parameters[c], symbols.Slice(start, inner));
+        {
+            if (SymbolWidth == 1)
+                UniformQuantizer.Quantize(values.Slice(start, inner), parameters[c], symbols.Slice(start, inner));
+            else
+                UniformQuantizer.Quantize(values.Slice(start, inner), parameters[c], MemoryMarshal.Cast<byte, ushort>(symbols).Slice(start, inner));
+        }
     }
 
     public override double? EntropyBoundBytes(ReadOnlySpan<float> values, TensorShape shape)
     {
         var symbols = QuantizeAll(values, shape, out _);
-        try { return Order0Bytes(symbols.AsSpan(0, values.Length)); }
-        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+        try
+        {
+            var span = symbols.AsSpan(0, values.Length * SymbolWidth);
+            return SymbolWidth == 1 ? SymbolStatistics.Order0Bytes(span) : SymbolStatistics.Order0Bytes(MemoryMarshal.Cast<byte, ushort>(span));
+        }
+        finally { ArrayPool<byte>.Shared.Return(symbols); }
     }
 
-    private static double Order0Bytes(ReadOnlySpan<ushort> symbols)
-    {
-        if (symbols.IsEmpty) return 0;
-        var counts = new int[65536];
-        foreach (ushort s in symbols) counts[s]++;
-        double bits = 0, n = symbols.Length;
-        foreach (int count in counts)
-            if (count > 0) bits -= count * Math.Log2(count / n);
-        return bits / 8;
-    }
-
-    private ushort[] QuantizeAll(ReadOnlySpan<float> values, TensorShape shape, out QuantizationParameters[] parameters)
+    private byte[] QuantizeAll(ReadOnlySpan<float> values, TensorShape shape, out QuantizationParameters[] parameters)
     {
         parameters = FitParameters(values, shape);
-        var symbols = ArrayPool<ushort>.Shared.Rent(Math.Max(1, values.Length));
-        QuantizeSymbols(values, shape, parameters, symbols.AsSpan(0, values.Length));
+        var symbols = ArrayPool<byte>.Shared.Rent(Math.Max(1, values.Length * SymbolWidth));
+        QuantizeSymbols(values, shape, parameters, symbols.AsSpan(0, values.Length * SymbolWidth));
         return symbols;
     }
 
@@ -192,45 +197,33 @@ public sealed class QuantCodec : FeatureCodec
                 BinaryPrimitives.WriteInt32LittleEndian(head[(4 + 4 * parameters.Length + 4 * c)..], parameters[c].ZeroPoint);
             }
             payload.Advance(4 + 8 * parameters.Length);
-            WriteSymbols(symbols.AsSpan(0, values.Length), payload);
+            WriteSymbols(symbols.AsSpan(0, values.Length * SymbolWidth), values.Length, payload);
         }
-        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+        finally { ArrayPool<byte>.Shared.Return(symbols); }
     }
 
-    private void WriteSymbols(ReadOnlySpan<ushort> symbols, IBufferWriter<byte> payload)
+    private void WriteSymbols(ReadOnlySpan<byte> symbols, int count, IBufferWriter<byte> payload)
     {
         switch (Entropy)
         {
+            case SymbolCoding.None when Bits == 8:
+                payload.Write(symbols);
+                break;
             case SymbolCoding.None:
-            {
-                int length = BitPacking.PackedLength(symbols.Length, Bits);
-                BitPacking.Pack(symbols, Bits, payload.GetSpan(length));
+                int length = BitPacking.PackedLength(count, Bits);
+                if (SymbolWidth == 1) BitPacking.Pack(symbols, Bits, payload.GetSpan(length));
+                else BitPacking.Pack(MemoryMarshal.Cast<byte, ushort>(symbols), Bits, payload.GetSpan(length));
                 payload.Advance(length);
                 break;
-            }
-            default:
-            {
-                byte[] bytes = SymbolBytes(symbols, out int length);
-                try
-                {
-                    if (Entropy == SymbolCoding.Zstd) ByteCompressors.ZstdCompress(bytes.AsSpan(0, length), Level, payload);
-                    else ByteCompressors.DeflateCompress(bytes.AsSpan(0, length), Level, payload);
-                }
-                finally { ArrayPool<byte>.Shared.Return(bytes); }
+            case SymbolCoding.Zstd:
+                ByteCompressors.ZstdCompress(symbols, Level, payload);
                 break;
-            }
+            case SymbolCoding.Deflate:
+                ByteCompressors.DeflateCompress(symbols, Level, payload);
+                break;
+            default:
+                throw new InvalidOperationException($"symbol coding {Entropy} is not implemented");
         }
-    }
-
-    /// <summary>Symbols as the bytes a general-purpose compressor sees: one byte each up to 8 bits, else two (LE).</summary>
-    private byte[] SymbolBytes(ReadOnlySpan<ushort> symbols, out int length)
-    {
-        int width = Bits <= 8 ? 1 : 2;
-        length = symbols.Length * width;
-        byte[] bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        if (width == 1) for (int i = 0; i < symbols.Length; i++) bytes[i] = (byte)symbols[i];
-        else MemoryMarshal.AsBytes(symbols).CopyTo(bytes);
-        return bytes;
     }
 
     protected internal override void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination)
@@ -253,38 +246,48 @@ public sealed class QuantCodec : FeatureCodec
         }
 
         int n = destination.Length;
-        var symbols = ArrayPool<ushort>.Shared.Rent(Math.Max(1, n));
+        var symbols = ArrayPool<byte>.Shared.Rent(Math.Max(1, n * SymbolWidth));
         try
         {
-            var span = symbols.AsSpan(0, n);
-            ReadSymbols(reader.Rest, span);
+            var span = symbols.AsSpan(0, n * SymbolWidth);
+            ReadSymbols(reader.Rest, span, n);
             for (int start = 0, c = 0; start < n; start += inner, c = (c + 1) % channels)
-                UniformQuantizer.Dequantize(span.Slice(start, inner), parameters[c], destination.Slice(start, inner));
+            {
+                if (SymbolWidth == 1)
+                    UniformQuantizer.Dequantize(span.Slice(start, inner), parameters[c], destination.Slice(start, inner));
+                else
+                    UniformQuantizer.Dequantize(MemoryMarshal.Cast<byte, ushort>(span).Slice(start, inner), parameters[c], destination.Slice(start, inner));
+            }
         }
-        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+        finally { ArrayPool<byte>.Shared.Return(symbols); }
     }
 
-    private void ReadSymbols(ReadOnlySpan<byte> data, Span<ushort> symbols)
+    private void ReadSymbols(ReadOnlySpan<byte> data, Span<byte> symbols, int count)
     {
-        if (Entropy == SymbolCoding.None)
+        switch (Entropy)
         {
-            PayloadReader.ExpectLength(data, BitPacking.PackedLength(symbols.Length, Bits), $"{Bits}-bit packed symbols");
-            BitPacking.Unpack(data, Bits, symbols);
-            return;
+            case SymbolCoding.None:
+                PayloadReader.ExpectLength(data, BitPacking.PackedLength(count, Bits), $"{Bits}-bit packed symbols");
+                if (Bits == 8) data.CopyTo(symbols);
+                else if (SymbolWidth == 1) BitPacking.Unpack(data, Bits, symbols);
+                else BitPacking.Unpack(data, Bits, MemoryMarshal.Cast<byte, ushort>(symbols));
+                return; // packing cannot produce a symbol beyond the bit width
+            case SymbolCoding.Zstd:
+                ByteCompressors.ZstdDecompress(data, symbols, "quant symbols");
+                break;
+            case SymbolCoding.Deflate:
+                ByteCompressors.DeflateDecompress(data, symbols, "quant symbols");
+                break;
         }
-        int width = Bits <= 8 ? 1 : 2;
-        byte[] bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, symbols.Length * width));
-        try
+        // A general-purpose compressor can hold any byte: refuse symbols beyond the bit width.
+        int top = (1 << Bits) - 1;
+        int bad = SymbolWidth == 1
+            ? (top < byte.MaxValue ? symbols.IndexOfAnyInRange((byte)(top + 1), byte.MaxValue) : -1)
+            : (top < ushort.MaxValue ? MemoryMarshal.Cast<byte, ushort>(symbols).IndexOfAnyInRange((ushort)(top + 1), ushort.MaxValue) : -1);
+        if (bad >= 0)
         {
-            var target = bytes.AsSpan(0, symbols.Length * width);
-            if (Entropy == SymbolCoding.Zstd) ByteCompressors.ZstdDecompress(data, target, "quant symbols");
-            else ByteCompressors.DeflateDecompress(data, target, "quant symbols");
-            if (width == 1) for (int i = 0; i < symbols.Length; i++) symbols[i] = target[i];
-            else target.CopyTo(MemoryMarshal.AsBytes(symbols));
-            int top = (1 << Bits) - 1;
-            foreach (ushort s in symbols)
-                if (s > top) throw new FrameFormatException(FrameError.CorruptPayload, $"symbol {s} exceeds the {Bits}-bit range");
+            int value = SymbolWidth == 1 ? symbols[bad] : MemoryMarshal.Cast<byte, ushort>(symbols)[bad];
+            throw new FrameFormatException(FrameError.CorruptPayload, $"symbol {value} at {bad} exceeds the {Bits}-bit range");
         }
-        finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 }
