@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace Cleave.Cli.Infrastructure;
@@ -7,10 +8,10 @@ public static class Json
 {
     public static void Write(Action<Utf8JsonWriter> write)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
             write(writer);
-        stdout.Write("\n"u8);
+        Console.Out.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
     /// <summary>Writes a number, or null where it is not finite (JSON has no Infinity or NaN).</summary>
