@@ -4,13 +4,14 @@ namespace Cleave.Codecs.Entropy;
 
 /// <summary>
 /// The compact frequency table at the start of a rANS block (layout in docs/entropy-coding.md). Frequencies are sent at
-/// a table precision t &lt;= k chosen by the encoder and scaled by 2^(k-t) on decode, so small tensors pay for a coarse
+/// a precision t &lt;= k chosen by the encoder (the stream is then coded with M = 2^t), so small tensors pay for a coarse
 /// table and large ones get a precise one. Only the used symbol range is listed, zeros inside it are run-length coded,
-/// the other frequencies are exp-Golomb coded with an order chosen per table, and the last frequency is implied.
+/// the other frequencies are exp-Golomb coded with an order that follows the previous frequency, and the last
+/// frequency is implied.
 /// </summary>
 internal static class FrequencyTableCodec
 {
-    private const int OrderBits = 4, PrecisionBits = 4;
+    private const int OffsetBits = 4, PrecisionBits = 4;
 
     /// <summary>Bits needed for a symbol index in an alphabet of this size.</summary>
     public static int SymbolBits(int alphabetSize) => alphabetSize <= 1 ? 0 : 32 - BitOperations.LeadingZeroCount((uint)(alphabetSize - 1));
@@ -39,7 +40,7 @@ internal static class FrequencyTableCodec
         for (int t = scaleBits; t >= minPrecision; t--)
         {
             FrequencyNormalizer.Normalize(counts, total, t, candidate);
-            double bits = FrequencyNormalizer.CodedBits(counts, candidate, t) + TableBits(candidate, counts.Length, out _);
+            double bits = FrequencyNormalizer.CodedBits(counts, candidate, t) + TableBits(candidate, counts.Length, t, out _);
             if (bits < bestBits)
             {
                 bestBits = bits;
@@ -52,18 +53,20 @@ internal static class FrequencyTableCodec
         return bestPrecision;
     }
 
-    /// <summary>Size in bits of the table for these frequencies (precision &gt; 0), and the best exp-Golomb order.</summary>
-    public static long TableBits(ReadOnlySpan<int> frequencies, int alphabetSize, out int bestOrder)
+    /// <summary>Size in bits of the table for these frequencies (precision &gt; 0), and the best order offset.</summary>
+    public static long TableBits(ReadOnlySpan<int> frequencies, int alphabetSize, int precision, out int bestOffset)
     {
         FindRange(frequencies, out int lo, out int hi);
-        long header = PrecisionBits + 2L * SymbolBits(alphabetSize) + OrderBits;
+        long header = PrecisionBits + 2L * SymbolBits(alphabetSize) + OffsetBits;
         long best = long.MaxValue;
-        bestOrder = 0;
-        for (int order = 0; order < (1 << OrderBits); order++)
+        bestOffset = 0;
+        for (int offset = 0; offset < (1 << OffsetBits); offset++)
         {
             long bits = 0;
+            int previous = -1;
             for (int s = lo; s < hi; s++)
             {
+                int order = Order(previous, offset, precision);
                 bits += TableBitWriter.ExpGolombLength((uint)frequencies[s], order);
                 if (frequencies[s] == 0)
                 {
@@ -71,11 +74,19 @@ internal static class FrequencyTableCodec
                     bits += TableBitWriter.ExpGolombLength((uint)(run - 1), 0);
                     s += run - 1;
                 }
+                previous = frequencies[s];
             }
-            if (bits < best) { best = bits; bestOrder = order; }
+            if (bits < best) { best = bits; bestOffset = offset; }
         }
         return header + best;
     }
+
+    /// <summary>
+    /// Exp-Golomb order for the next frequency: neighbouring frequencies of quantized activations are close, so the
+    /// order follows the bit length of the previous one, less an offset chosen per table (t/2 for the first symbol).
+    /// </summary>
+    private static int Order(int previous, int offset, int precision) =>
+        previous < 0 ? precision / 2 : Math.Max(0, 32 - BitOperations.LeadingZeroCount((uint)previous) - offset);
 
     public static void Write(TableBitWriter writer, ReadOnlySpan<int> frequencies, int precision, int alphabetSize)
     {
@@ -85,24 +96,26 @@ internal static class FrequencyTableCodec
         writer.Write((uint)lo, symbolBits);
         if (precision == 0) return;
         writer.Write((uint)(hi - lo), symbolBits);
-        TableBits(frequencies, alphabetSize, out int order);
-        writer.Write((uint)order, OrderBits);
+        TableBits(frequencies, alphabetSize, precision, out int offset);
+        writer.Write((uint)offset, OffsetBits);
+        int previous = -1;
         for (int s = lo; s < hi; s++)
         {
-            writer.WriteExpGolomb((uint)frequencies[s], order);
+            writer.WriteExpGolomb((uint)frequencies[s], Order(previous, offset, precision));
             if (frequencies[s] == 0)
             {
                 int run = ZeroRun(frequencies, s, hi);
                 writer.WriteExpGolomb((uint)(run - 1), 0);
                 s += run - 1;
             }
+            previous = frequencies[s];
         }
     }
 
     /// <summary>
-    /// Reads a table and returns the frequencies scaled to 2^scaleBits in <paramref name="frequencies"/> (cleared
-    /// first, length = alphabet size). Returns the table precision (0 = a single symbol, whose index is in
-    /// <paramref name="singleSymbol"/>). Everything is validated: range inside the alphabet, sums exactly 2^t.
+    /// Reads a table into <paramref name="frequencies"/> (cleared first, length = alphabet size), summing to exactly
+    /// 2^t, and returns the precision t (0 = a single symbol, whose index is in <paramref name="singleSymbol"/>).
+    /// Everything is validated: t &lt;= scaleBits, the range inside the alphabet, the sum, the zero runs.
     /// </summary>
     public static int Read(ref TableBitReader reader, int alphabetSize, int scaleBits, Span<int> frequencies, out int singleSymbol)
     {
@@ -115,17 +128,18 @@ internal static class FrequencyTableCodec
         if (lo >= alphabetSize) throw Corrupt($"symbol {lo} is outside the alphabet of {alphabetSize}");
         if (precision == 0)
         {
-            frequencies[lo] = 1 << scaleBits;
+            frequencies[lo] = 1;
             return 0;
         }
         int span = (int)reader.Read(symbolBits);
         int hi = lo + span;
         if (span == 0 || hi >= alphabetSize) throw Corrupt($"symbol range {lo}..{hi} is empty or outside the alphabet of {alphabetSize}");
-        int order = (int)reader.Read(OrderBits);
+        int offset = (int)reader.Read(OffsetBits);
         long total = 1L << precision, sum = 0;
+        int previous = -1;
         for (int s = lo; s < hi; s++)
         {
-            uint f = reader.ReadExpGolomb(order);
+            uint f = reader.ReadExpGolomb(Order(previous, offset, precision));
             if (f >= total) throw Corrupt($"frequency {f} does not fit a 2^{precision} table");
             sum += f;
             if (sum >= total) throw Corrupt("frequencies leave nothing for the last symbol");
@@ -136,10 +150,9 @@ internal static class FrequencyTableCodec
                 if (more > (uint)(hi - s - 1)) throw Corrupt("zero run runs past the symbol range");
                 s += (int)more; // the cleared span already holds zeros
             }
+            previous = (int)f;
         }
         frequencies[hi] = (int)(total - sum);
-        int shift = scaleBits - precision;
-        for (int s = lo; s <= hi; s++) frequencies[s] <<= shift;
         return precision;
     }
 

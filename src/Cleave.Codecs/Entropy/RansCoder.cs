@@ -73,12 +73,13 @@ public static class RansCoder
             }
 
             var encodeTable = new RansEncodeSymbol[alphabetSize];
-            int shift = scaleBits - precision, start = 0;
+            // The stream is coded at the table's precision: the same probabilities as at 2^scaleBits, smaller tables.
+            int start = 0;
             for (int s = 0; s < alphabetSize; s++)
             {
-                int f = freqs[s] << shift;
+                int f = freqs[s];
                 if (f == 0) continue;
-                encodeTable[s] = RansEncodeSymbol.Create(start, f, scaleBits);
+                encodeTable[s] = RansEncodeSymbol.Create(start, f, precision);
                 start += f;
             }
 
@@ -182,7 +183,7 @@ public static class RansCoder
                 return position;
             }
 
-            int slots = 1 << scaleBits;
+            int slots = 1 << precision;
             int[] slotSymbols = ArrayPool<int>.Shared.Rent(slots);
             uint[] slotSteps = ArrayPool<uint>.Shared.Rent(slots);
             try
@@ -196,7 +197,7 @@ public static class RansCoder
                     for (int j = 0; j < f; j++) slotSteps[start + j] = (uint)f | ((uint)j << 16);
                     start += f;
                 }
-                RansStreamDecoder.Decode(stream, destination, lanes, scaleBits, slotSymbols, slotSteps);
+                RansStreamDecoder.Decode(stream, destination, lanes, precision, slotSymbols, slotSteps);
             }
             finally
             {
