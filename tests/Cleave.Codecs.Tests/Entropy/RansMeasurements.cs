@@ -36,4 +36,22 @@ public sealed class RansMeasurements(ITestOutputHelper output)
         }
         output.WriteLine(report.ToString());
     }
+
+    [Fact]
+    public void SizeAgainstZstdLevel1()
+    {
+        var report = new StringBuilder();
+        report.AppendLine("| elements | bits | entropy B | rANS B (k=14) | zstd-1 B | zstd-1 / rANS |");
+        report.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (int count in new[] { 4096, 1_000_000 })
+        foreach (int bits in new[] { 4, 8 })
+        {
+            byte[] symbols = RansTestData.QuantizedReluLike(count, bits);
+            int rans = RansTestData.Encode(symbols, 1 << bits).Length;
+            int zstd = new ZstdSharp.Compressor(1).Wrap(symbols).Length;
+            report.AppendLine($"| {count} | {bits} | {EntropyStatistics.Order0Bytes(symbols):F0} | {rans} | {zstd} | {(double)zstd / rans:F3} |");
+            Assert.True(rans < zstd);
+        }
+        output.WriteLine(report.ToString());
+    }
 }
