@@ -11,7 +11,7 @@ namespace Cleave.Codecs.Entropy;
 /// </summary>
 internal static class FrequencyTableCodec
 {
-    private const int OffsetBits = 4, PrecisionBits = 4;
+    private const int OffsetBits = 4, PrecisionBits = 4, MaxSearchedOffset = 5;
 
     /// <summary>Bits needed for a symbol index in an alphabet of this size.</summary>
     public static int SymbolBits(int alphabetSize) => alphabetSize <= 1 ? 0 : 32 - BitOperations.LeadingZeroCount((uint)(alphabetSize - 1));
@@ -60,7 +60,9 @@ internal static class FrequencyTableCodec
         long header = PrecisionBits + 2L * SymbolBits(alphabetSize) + OffsetBits;
         long best = long.MaxValue;
         bestOffset = 0;
-        for (int offset = 0; offset < (1 << OffsetBits); offset++)
+        // The format allows offsets up to 15; past 5 the codes only get longer on the tables seen so far, and each
+        // candidate costs a pass over the table, which dominates encoding time for small tensors.
+        for (int offset = 0; offset <= MaxSearchedOffset; offset++)
         {
             long bits = 0;
             int previous = -1;

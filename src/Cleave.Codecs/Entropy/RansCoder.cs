@@ -52,6 +52,8 @@ public static class RansCoder
         ArgumentOutOfRangeException.ThrowIfGreaterThan(alphabetSize, MaxAlphabetSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(scaleBits, MinScaleBits);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scaleBits, MaxScaleBits);
+        // The stream buffer holds up to two bytes a symbol; 2^29 symbols is twice the largest tensor a decoder accepts.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(symbols.Length, 1 << 29, nameof(symbols));
 
         int[] counts = ArrayPool<int>.Shared.Rent(Math.Max(alphabetSize, 256));
         int[] frequencies = ArrayPool<int>.Shared.Rent(alphabetSize);
