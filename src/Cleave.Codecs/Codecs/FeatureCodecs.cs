@@ -7,7 +7,8 @@ public static class FeatureCodecs
     public static IReadOnlyList<string> Examples { get; } =
     [
         "raw", "fp16", "bf16",
-        "quant:bits=8", "quant:bits=4", "quant:bits=8,per=channel",
+        "quant:bits=8", "quant:bits=4", "quant:bits=8,entropy=rans", "quant:bits=4,entropy=rans",
+        "quant:bits=8,per=channel,entropy=rans", "quant:bits=12,entropy=rans",
         "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=9", "deflate:level=6",
     ];
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Cleave.Codecs.Analysis;
+using Cleave.Codecs.Entropy;
 using Cleave.Codecs.Quantization;
 
 namespace Cleave.Codecs;
@@ -11,7 +11,7 @@ public enum SymbolCoding : byte
 {
     /// <summary>Densely bit-packed, B bits per symbol.</summary>
     None = 0,
-    /// <summary>rANS with a per-frame frequency table (reserved until the coder is wired in).</summary>
+    /// <summary>rANS with a compact per-frame frequency table (bits &lt;= 12); see docs/entropy-coding.md.</summary>
     Rans = 1,
     /// <summary>zstd over one byte (B &lt;= 8) or two little-endian bytes per symbol.</summary>
     Zstd = 2,
@@ -20,7 +20,7 @@ public enum SymbolCoding : byte
 }
 
 /// <summary>
-/// <c>quant:bits=B[,per=tensor|channel][,axis=A][,entropy=none|zstd|deflate][,level=L]</c>: asymmetric uniform
+/// <c>quant:bits=B[,per=tensor|channel][,axis=A][,entropy=none|rans|zstd|deflate][,level=L][,k=K]</c>: asymmetric uniform
 /// quantization, per tensor or per channel (scale and zero point for each channel stored in the payload), followed by
 /// a symbol coding stage. Max error per element is Scale/2 for finite values (see <see cref="UniformQuantizer"/> for NaN/Inf).
 /// </summary>
@@ -37,8 +37,14 @@ public sealed class QuantCodec : FeatureCodec
             throw new ArgumentOutOfRangeException(nameof(level), level, "zstd level must be -7..22");
         if (entropy is SymbolCoding.Deflate && level is < DeflateCodec.MinLevel or > DeflateCodec.MaxLevel)
             throw new ArgumentOutOfRangeException(nameof(level), level, "deflate level must be 0..9");
-        if (entropy is not (SymbolCoding.Zstd or SymbolCoding.Deflate)) level = 0;
-        if (entropy is SymbolCoding.Rans) throw new ArgumentException("entropy=rans is not available yet");
+        if (entropy is SymbolCoding.Rans)
+        {
+            if (bits > 12) throw new ArgumentException($"entropy=rans codes at most 12-bit symbols ({RansCoder.MaxAlphabetSize} levels); bits={bits}");
+            if (level == 0) level = RansCoder.DefaultScaleBits;
+            if (level is < RansCoder.MinScaleBits or > RansCoder.MaxScaleBits)
+                throw new ArgumentOutOfRangeException(nameof(level), level, "rANS probability bits k must be 10..15");
+        }
+        else if (entropy is not (SymbolCoding.Zstd or SymbolCoding.Deflate)) level = 0;
         Bits = bits;
         PerChannel = perChannel;
         Axis = perChannel ? axis : 0;
@@ -51,6 +57,8 @@ public sealed class QuantCodec : FeatureCodec
     public bool PerChannel { get; }
     public int Axis { get; }
     public SymbolCoding Entropy { get; }
+
+    /// <summary>zstd or deflate level; for rANS, the probability precision k (frequencies sum to 2^k).</summary>
     public int Level { get; }
 
     public override CodecId Id => CodecId.Quant;
@@ -65,6 +73,7 @@ public sealed class QuantCodec : FeatureCodec
             if (PerChannel) spec += $",per=channel,axis={Axis}";
             if (Entropy != SymbolCoding.None) spec += $",entropy={Entropy.ToString().ToLowerInvariant()}";
             if (Entropy is SymbolCoding.Zstd or SymbolCoding.Deflate) spec += $",level={Level}";
+            if (Entropy is SymbolCoding.Rans && Level != RansCoder.DefaultScaleBits) spec += $",k={Level}";
             return spec;
         }
     }
@@ -74,8 +83,9 @@ public sealed class QuantCodec : FeatureCodec
         int bits = spec.GetInt("bits", 8, QuantizationParameters.MinBits, QuantizationParameters.MaxBits);
         bool perChannel = spec.GetChoice("per", "tensor", "tensor", "channel") == "channel";
         int axis = perChannel ? spec.GetInt("axis", 1, 0, TensorShape.MaxRank - 1) : 0;
-        var entropy = spec.GetChoice("entropy", "none", "none", "zstd", "deflate") switch
+        var entropy = spec.GetChoice("entropy", "none", "none", "rans", "zstd", "deflate") switch
         {
+            "rans" => SymbolCoding.Rans,
             "zstd" => SymbolCoding.Zstd,
             "deflate" => SymbolCoding.Deflate,
             _ => SymbolCoding.None,
@@ -84,6 +94,7 @@ public sealed class QuantCodec : FeatureCodec
         {
             SymbolCoding.Zstd => spec.GetInt("level", 1, ZstdCodec.MinLevel, ZstdCodec.MaxLevel),
             SymbolCoding.Deflate => spec.GetInt("level", DeflateCodec.DefaultLevel, DeflateCodec.MinLevel, DeflateCodec.MaxLevel),
+            SymbolCoding.Rans => spec.GetInt("k", RansCoder.DefaultScaleBits, RansCoder.MinScaleBits, RansCoder.MaxScaleBits),
             _ => 0,
         };
         return new QuantCodec(bits, perChannel, axis, entropy, level);
@@ -95,13 +106,14 @@ public sealed class QuantCodec : FeatureCodec
             throw new FrameFormatException(FrameError.BadParameters, $"quant parameters are 5 bytes, frame has {p.Length}");
         int bits = p[0], level = (sbyte)p[4];
         if (bits is < QuantizationParameters.MinBits or > QuantizationParameters.MaxBits || p[1] > 1 || p[2] >= TensorShape.MaxRank
-            || p[3] > (byte)SymbolCoding.Deflate || p[3] == (byte)SymbolCoding.Rans || (p[1] == 0 && p[2] != 0))
+            || p[3] > (byte)SymbolCoding.Deflate || (p[1] == 0 && p[2] != 0) || (p[3] == (byte)SymbolCoding.Rans && bits > 12))
             throw new FrameFormatException(FrameError.BadParameters, $"invalid quant parameters {Convert.ToHexString(p)}");
         var entropy = (SymbolCoding)p[3];
         bool levelOk = entropy switch
         {
             SymbolCoding.Zstd => level is >= ZstdCodec.MinLevel and <= ZstdCodec.MaxLevel,
             SymbolCoding.Deflate => level is >= DeflateCodec.MinLevel and <= DeflateCodec.MaxLevel,
+            SymbolCoding.Rans => level is >= RansCoder.MinScaleBits and <= RansCoder.MaxScaleBits,
             _ => level == 0,
         };
         if (!levelOk) throw new FrameFormatException(FrameError.BadParameters, $"invalid level {level} for quant entropy {entropy}");
@@ -171,7 +183,7 @@ public sealed class QuantCodec : FeatureCodec
         try
         {
             var span = symbols.AsSpan(0, values.Length * SymbolWidth);
-            return SymbolWidth == 1 ? SymbolStatistics.Order0Bytes(span) : SymbolStatistics.Order0Bytes(MemoryMarshal.Cast<byte, ushort>(span));
+            return SymbolWidth == 1 ? EntropyStatistics.Order0Bytes(span) : EntropyStatistics.Order0Bytes(MemoryMarshal.Cast<byte, ushort>(span));
         }
         finally { ArrayPool<byte>.Shared.Return(symbols); }
     }
@@ -220,6 +232,12 @@ public sealed class QuantCodec : FeatureCodec
                 break;
             case SymbolCoding.Deflate:
                 ByteCompressors.DeflateCompress(symbols, Level, payload);
+                break;
+            case SymbolCoding.Rans when SymbolWidth == 1:
+                RansCoder.Encode(symbols, 1 << Bits, payload, Level);
+                break;
+            case SymbolCoding.Rans:
+                RansCoder.Encode(MemoryMarshal.Cast<byte, ushort>(symbols), 1 << Bits, payload, Level);
                 break;
             default:
                 throw new InvalidOperationException($"symbol coding {Entropy} is not implemented");
@@ -277,6 +295,11 @@ public sealed class QuantCodec : FeatureCodec
                 break;
             case SymbolCoding.Deflate:
                 ByteCompressors.DeflateDecompress(data, symbols, "quant symbols");
+                break;
+            case SymbolCoding.Rans:
+                int used = SymbolWidth == 1 ? RansCoder.Decode(data, symbols) : RansCoder.Decode(data, MemoryMarshal.Cast<byte, ushort>(symbols));
+                if (used != data.Length)
+                    throw new FrameFormatException(FrameError.CorruptPayload, $"quant symbols: {data.Length - used} bytes follow the rANS block");
                 break;
         }
         // A general-purpose compressor can hold any byte: refuse symbols beyond the bit width.
