@@ -5,6 +5,7 @@ using Cleave.Cli.Infrastructure;
 ICommand[] commands =
 [
     new VersionCommand(),
+    new ImportCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);
