@@ -77,3 +77,19 @@ public sealed class PreprocessingTests
         Assert.Equal([3, 0, 2], ImageNetSample.TopK([0.5f, 0.1f, 0.3f, 0.9f, 0.2f], 3));
     }
 }
+
+public sealed class SegmentationScoreTests
+{
+    [Fact]
+    public void IoUPerClassAveragesOverClassesPresentAndSkipsIgnoredLabels()
+    {
+        int[] truth = [0, 0, 1, 1, 255];
+        int[] predicted = [0, 1, 1, 1, 0];
+        var score = SegmentationScore.Compute(predicted, truth, 255);
+        Assert.Equal(0.5, score.ClassIoU[0]);       // 1 shared pixel, 2 in the union
+        Assert.Equal(2 / 3.0, score.ClassIoU[1], 10);
+        Assert.Equal((0.5 + 2 / 3.0) / 2, score.MeanIoU, 10);
+        Assert.Equal(0.75, score.PixelAccuracy);
+        Assert.Throws<ArgumentException>(() => SegmentationScore.Compute([0], [0, 1]));
+    }
+}
