@@ -57,7 +57,15 @@ public sealed class ImportCommand : ICommand
             var images = ImageNetSample.FromAssets(AssetLocator.Resolve(cl.Get("assets")));
             int limit = cl.GetInt("limit", images.Count);
             using var session = new ImageModelSession(result.OutputPath);
-            accuracy = ImageNetSample.Measure(session, images.Take(Math.Max(0, limit)).ToList());
+            try
+            {
+                accuracy = ImageNetSample.Measure(session, images.Take(Math.Max(0, limit)).ToList());
+            }
+            catch (InvalidDataException e)
+            {
+                Console.Error.WriteLine($"cleave import: the model was written, but measuring failed: {e.Message}");
+                return 1;
+            }
         }
 
         if (cl.Has("json"))

@@ -171,6 +171,26 @@ public sealed class TfLiteConverterTests
     }
 
     [Fact]
+    public void ActivationsKeepTheirNamesWhenAWeightHasTheSameName()
+    {
+        // TFLite often names a folded bias exactly like the convolution's output (…/project/add_fold).
+        var b = new TinyTfLite();
+        int input = b.FloatTensor("x", [1, 2, 2, 1]);
+        int w = b.FloatTensor("w", [1, 1, 1, 1], [2f]);
+        int bias = b.FloatTensor("block/add_fold", [1], [1f]);
+        int conv = b.FloatTensor("block/add_fold", [1, 2, 2, 1]);
+        int output = b.FloatTensor("y", [1, 2, 2, 1]);
+        b.Operator(Op.Conv2D, [input, w, bias], [conv], (0, FbScalar.Byte(1)), (1, FbScalar.Int(1)), (2, FbScalar.Int(1)));
+        b.Operator(Op.Relu, [conv], [output]);
+        var model = Convert(b.Build([input], [output]));
+
+        Assert.Contains(model.Graph.Node, n => n.OpType == "Conv" && n.Output[0] == "block/add_fold");
+        Assert.Contains(model.Graph.Initializer, i => i.Name == "block/add_fold_1");
+        var (y, _) = OnnxTestRunner.Run(model, [1f, -1f, 0f, 2f], [1, 1, 2, 2]);
+        Assert.Equal([3f, 0f, 1f, 5f], y);
+    }
+
+    [Fact]
     public void DequantizesPerChannelAlongTheQuantizedDimension()
     {
         var t = new TfLiteTensor(0, "w", TfLiteTensorType.UInt8, [2, 3], [], new TfLiteQuantization([0.5f, 2f, 1f], [1, 0, 3], 1),

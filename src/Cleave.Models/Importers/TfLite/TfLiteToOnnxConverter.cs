@@ -37,6 +37,8 @@ internal sealed class TfLiteToOnnxConverter
     private readonly Dictionary<string, string> _nhwcViews = new(StringComparer.Ordinal);
     private readonly HashSet<int> _graphOutputs;
     private readonly string?[] _reservedOutputNames;
+    private readonly string?[] _valueNames;
+    private readonly Dictionary<float, string> _scalars = [];
     private readonly HashSet<string> _valueInfoNames = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
 
@@ -51,6 +53,7 @@ internal sealed class TfLiteToOnnxConverter
         for (int i = 0; i < _constantAlias.Length; i++) _constantAlias[i] = i;
         _graphOutputs = [.. model.Outputs];
         _reservedOutputNames = new string?[model.Tensors.Count];
+        _valueNames = new string?[model.Tensors.Count];
     }
 
     public bool SymbolicBatch { get; }
@@ -102,13 +105,24 @@ internal sealed class TfLiteToOnnxConverter
 
     private void Run(string inputName)
     {
-        // Output names are reserved first so the graph's results keep their TFLite names whatever comes before.
+        // Names are reserved before any constant is added: the graph's results keep their TFLite names, and
+        // activations (the places a model is cut) win over weights when TFLite gave both the same name.
+        string reservedInput = _g.UniqueName(inputName);
         foreach (int o in _model.Outputs) _reservedOutputNames[o] = _g.UniqueName(Sanitize(_model.Tensors[o].Name));
+        foreach (var op in _model.Operators)
+            foreach (int o in op.Outputs)
+            {
+                if (_valueNames[o] is not null) continue;
+                var t = _model.Tensors[o];
+                _valueNames[o] = _reservedOutputNames[o] is { } reserved
+                    ? (t.Shape.Length == 4 ? _g.UniqueName(reserved + "_nchw") : reserved)
+                    : _g.UniqueName(Sanitize(t.Name));
+            }
 
         for (int i = 0; i < _model.Inputs.Length; i++)
         {
             var t = _model.Tensors[_model.Inputs[i]];
-            string name = _g.UniqueName(i == 0 ? inputName : Sanitize(t.Name));
+            string name = i == 0 ? reservedInput : _g.UniqueName(Sanitize(t.Name));
             bool nchw = t.Shape.Length == 4;
             _g.Graph.Input.Add(ValueInfo(name, OnnxElementType.Float, OnnxDims(t.Shape, nchw), SymbolicBatch ? BatchParameter : null));
             _values[t.Index] = new Value(name, nchw);
@@ -381,7 +395,7 @@ internal sealed class TfLiteToOnnxConverter
     private void UnaryClip(TfLiteOperator op, float min, float max)
     {
         var x = Get(op.Inputs[0]);
-        Define(op.Outputs[0], _g.AddNode("Clip", [x.Name, _g.AddFloats("clip_min", [min]), _g.AddFloats("clip_max", [max])],
+        Define(op.Outputs[0], _g.AddNode("Clip", [x.Name, Scalar(min), Scalar(max)],
             ResultName(op.Outputs[0])), x.Nchw);
     }
 
@@ -443,7 +457,7 @@ internal sealed class TfLiteToOnnxConverter
         var x = Get(op.Inputs[0]);
         string input = x.Name;
         if (beta != 1f && beta != 0f)
-            input = _g.Emit("Mul", x.Name + "_scaled", [x.Name, _g.AddFloats("softmax_beta", [beta])]);
+            input = _g.Emit("Mul", x.Name + "_scaled", [x.Name, Scalar(beta)]);
         int axis = x.Nchw ? 1 : -1;
         Define(op.Outputs[0], _g.AddNode("Softmax", [input], ResultName(op.Outputs[0]), Int("axis", axis)), x.Nchw);
     }
@@ -464,7 +478,7 @@ internal sealed class TfLiteToOnnxConverter
         }
         var inputs = new List<string> { x.Name, _g.AddInt64Vector("pads", pads) };
         if (op.BuiltinCode == Op.PadV2 && op.Inputs.Length > 2 && op.Inputs[2] >= 0)
-            inputs.Add(_g.AddFloats("pad_value", [Dequantize(ConstantTensor(op.Inputs[2], "pad value"))[0]]));
+            inputs.Add(Scalar(Dequantize(ConstantTensor(op.Inputs[2], "pad value"))[0]));
         Define(op.Outputs[0], _g.AddNode("Pad", inputs, ResultName(op.Outputs[0])), x.Nchw);
     }
 
@@ -618,8 +632,8 @@ internal sealed class TfLiteToOnnxConverter
         {
             case TfLiteActivation.None: break;
             case TfLiteActivation.Relu: _g.AddNode("Relu", [pre], name); break;
-            case TfLiteActivation.Relu6: _g.AddNode("Clip", [pre, _g.AddFloats("clip_min", [0f]), _g.AddFloats("clip_max", [6f])], name); break;
-            case TfLiteActivation.ReluN1To1: _g.AddNode("Clip", [pre, _g.AddFloats("clip_min", [-1f]), _g.AddFloats("clip_max", [1f])], name); break;
+            case TfLiteActivation.Relu6: _g.AddNode("Clip", [pre, Scalar(0f), Scalar(6f)], name); break;
+            case TfLiteActivation.ReluN1To1: _g.AddNode("Clip", [pre, Scalar(-1f), Scalar(1f)], name); break;
             case TfLiteActivation.Tanh: _g.AddNode("Tanh", [pre], name); break;
             default: throw new NotSupportedException($"fused activation {activation} is not supported");
         }
@@ -627,12 +641,18 @@ internal sealed class TfLiteToOnnxConverter
     }
 
     /// <summary>
-    /// The ONNX name for a TFLite tensor's value. A graph output gets its reserved name, except a 4-D one, whose NCHW
-    /// value gets a fresh name and is transposed back to the reserved name at the end.
+    /// The ONNX name for a TFLite tensor's value, reserved up front. A 4-D graph output's NCHW value has its own name
+    /// and is transposed back to the reserved TFLite name at the end.
     /// </summary>
-    private string ResultName(int tensor) => _reservedOutputNames[tensor] is { } reserved && _model.Tensors[tensor].Shape.Length != 4
-        ? reserved
-        : _g.UniqueName(Sanitize(_model.Tensors[tensor].Name) + (_reservedOutputNames[tensor] is null ? "" : "_nchw"));
+    private string ResultName(int tensor) => _valueNames[tensor] ?? _g.UniqueName(Sanitize(_model.Tensors[tensor].Name));
+
+    /// <summary>One shared initializer per scalar value (clip bounds, softmax beta, pad value).</summary>
+    private string Scalar(float value)
+    {
+        if (!_scalars.TryGetValue(value, out var name))
+            _scalars[value] = name = _g.AddFloats(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"scalar_{value}"), [value]);
+        return name;
+    }
 
     private void Define(int tensor, string name, bool nchw)
     {
