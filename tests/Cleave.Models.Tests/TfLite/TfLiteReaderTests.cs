@@ -72,6 +72,27 @@ public sealed class TfLiteReaderTests
     }
 
     [Fact]
+    public void CorruptedModelsConvertOrFailWithTypedErrors()
+    {
+        var file = TinyModel();
+        var rng = new Random(12);
+        int converted = 0;
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            var bad = (byte[])file.Clone();
+            for (int f = rng.Next(1, 4); f > 0; f--) bad[rng.Next(8, bad.Length)] = (byte)rng.Next(256);
+            try
+            {
+                TfLiteImporter.Convert(TfLiteModel.Parse(bad), "bad.tflite", null, out _);
+                converted++;
+            }
+            catch (TfLiteFormatException) { }
+            catch (NotSupportedException) { } // includes UnsupportedOperatorsException
+        }
+        Assert.InRange(converted, 1, 1999); // some flips hit padding or names, some break the model
+    }
+
+    [Fact]
     public void OperatorIndicesOutsideTheTensorListAreRejected()
     {
         var b = new TinyTfLite();

@@ -139,6 +139,11 @@ internal sealed class TfLiteToOnnxConverter
             {
                 _problems.Add($"{op.OperatorName} (operator {op.Index}): {e.Message}");
             }
+            catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidCastException)
+            {
+                // Inputs, shapes or options that contradict the operator's definition: a broken file, not a gap in the importer.
+                throw new TfLiteFormatException($"operator {op.Index} ({op.OperatorName}) is malformed: {e.Message}");
+            }
         }
         if (_problems.Count > 0) return;
 
