@@ -8,6 +8,7 @@ ICommand[] commands =
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
     new VersionCommand(),
+    new ImportCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);
