@@ -9,4 +9,8 @@ public enum CodecId : byte
     Quant = 4,
     Zstd = 5,
     Deflate = 6,
+    /// <summary>SLICER-style asymmetric top-K + magnitude splitting + adaptive bit quantization (issue 4).</summary>
+    Slicer = 7,
+    /// <summary>Quantize + CSR sparse layout + rANS (issue 4).</summary>
+    RansIfc = 8,
 }
