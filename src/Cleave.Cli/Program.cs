@@ -7,6 +7,7 @@ ICommand[] commands =
     new CodecBenchCommand(),
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
+    new CodecStudyCommand(),
     new VersionCommand(),
     new ImportCommand(),
 ];
