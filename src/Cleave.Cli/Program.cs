@@ -9,6 +9,7 @@ ICommand[] commands =
     new CodecDecodeCommand(),
     new VersionCommand(),
     new ImportCommand(),
+    new GenerateCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);
