@@ -97,7 +97,7 @@ public sealed class Llama2cGraphTests
         Assert.Throws<Llama2cFormatException>(() => Llama2cCheckpoint.Parse(notFinite));
     }
 
-    internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
+    internal static float AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         float worst = 0;
@@ -108,5 +108,6 @@ public sealed class Llama2cGraphTests
             if (!(diff <= worst)) { worst = diff; at = i; }
         }
         Assert.True(worst <= tolerance, $"{what}: largest difference {worst} at {at} (expected {(at >= 0 ? expected[at] : 0)}, got {(at >= 0 ? actual[at] : 0)})");
+        return worst;
     }
 }
