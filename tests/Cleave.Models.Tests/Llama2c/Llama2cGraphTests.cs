@@ -71,6 +71,52 @@ public sealed class Llama2cGraphTests
     }
 
     [Fact]
+    public void Every_residual_stream_tensor_is_a_single_tensor_cut_of_the_full_graph()
+    {
+        var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(SyntheticCheckpoint.Small(), seed: 1));
+        var graph = Llama2cExport.BuildFull(model).Graph;
+        var producers = new Dictionary<string, Onnx.NodeProto>();
+        foreach (var node in graph.Node)
+            foreach (string o in node.Output) producers[o] = node;
+        var initializers = graph.Initializer.Select(i => i.Name).ToHashSet();
+
+        // Graph inputs reached walking back from `from`, stopping at `cut` (and at initializers, which either side may copy).
+        HashSet<string> InputsNeeded(IEnumerable<string> from, string? cut)
+        {
+            var needed = new HashSet<string>();
+            var seen = new HashSet<string>();
+            var pending = new Stack<string>(from);
+            while (pending.Count > 0)
+            {
+                string name = pending.Pop();
+                if (name == cut || initializers.Contains(name) || !seen.Add(name)) continue;
+                if (producers.TryGetValue(name, out var node))
+                    foreach (string i in node.Input) pending.Push(i);
+                else
+                    needed.Add(name);
+            }
+            return needed;
+        }
+
+        int layers = model.Config.Layers;
+        for (int k = 1; k < layers; k++)
+        {
+            string cut = Llama2cExport.LayerOutput(k - 1);
+            var tailOutputs = new List<string> { Llama2cExport.Logits };
+            var headOutputs = new List<string> { cut };
+            var tailInputs = new HashSet<string>();
+            var headInputs = new HashSet<string> { Llama2cExport.InputIds };
+            for (int l = 0; l < layers; l++)
+            {
+                (l >= k ? tailOutputs : headOutputs).AddRange([Llama2cExport.PresentKey(l), Llama2cExport.PresentValue(l)]);
+                (l >= k ? tailInputs : headInputs).UnionWith([Llama2cExport.PastKey(l), Llama2cExport.PastValue(l)]);
+            }
+            Assert.Equal(tailInputs.Order(), InputsNeeded(tailOutputs, cut).Order());
+            Assert.Equal(headInputs.Order(), InputsNeeded(headOutputs, null).Order());
+        }
+    }
+
+    [Fact]
     public void Split_layer_must_leave_a_layer_on_each_side()
     {
         var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(SyntheticCheckpoint.Small(), seed: 1));

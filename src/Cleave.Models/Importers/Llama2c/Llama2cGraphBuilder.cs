@@ -9,8 +9,8 @@ namespace Cleave.Models.Importers.Llama2c;
 /// tail are all this one graph with different bounds, so they cannot drift apart.
 /// </summary>
 /// <remarks>
-/// Every stage derives the token positions from its own past length (the third axis of its first past_key input),
-/// so a tail needs nothing from the head but the hidden state. Attention groups the query heads by key/value head
+/// Every layer derives the token positions from its own past length (the third axis of its past_key input), so the
+/// layers after a cut need nothing from before it but the hidden state. Attention groups the query heads by key/value head
 /// ([1, kv, group, T, head]) and broadcasts the cache over the group instead of repeating it.
 /// </remarks>
 internal sealed class Llama2cGraphBuilder
@@ -22,7 +22,9 @@ internal sealed class Llama2cGraphBuilder
     private readonly Llama2cCheckpoint _model;
     private readonly Llama2cConfig _c;
     private readonly OnnxGraphBuilder _b = new();
-    private string _one = "", _axisLast = "", _eps = "", _cos = "", _sin = "", _mask = "";
+    private string _one = "", _zero = "", _axis0 = "", _axis1 = "", _axisLast = "", _eps = "", _zeroF = "", _minusInfinity = "";
+    private string _inverseFrequency = "", _ropeShape = "";
+    private string _cos = "", _sin = "", _mask = ""; // of the layer being built
 
     private Llama2cGraphBuilder(Llama2cCheckpoint model)
     {
@@ -74,7 +76,7 @@ internal sealed class Llama2cGraphBuilder
         }
         if (classify) _b.UniqueName(Logits);
 
-        AddConstantsAndPositions(input, PastKey(first));
+        AddConstants();
 
         string x = embed
             ? _b.Emit("Gather", "embedded", [_b.AddFloats("token_embedding", _model.TokenEmbedding, _c.VocabSize, _c.Dim), input], OnnxGraphBuilder.Int("axis", 0))
@@ -111,46 +113,58 @@ internal sealed class Llama2cGraphBuilder
         return onnx;
     }
 
-    /// <summary>
-    /// Positions P..P+T-1 (P = past length), RoPE cos/sin as [T, 1, head/2, 1] and the causal mask [T, P+T],
-    /// computed once and shared by every layer of the graph.
-    /// </summary>
-    private void AddConstantsAndPositions(string input, string firstPast)
+    /// <summary>Initializers every layer shares (shared initializers cost nothing when a graph is cut).</summary>
+    private void AddConstants()
     {
         _one = _b.AddInt64s("one", [1L]);
-        var zero = _b.AddInt64s("zero", [0L]);
+        _zero = _b.AddInt64s("zero", [0L]);
+        _axis0 = _b.AddInt64Vector("axis0", 0);
+        _axis1 = _b.AddInt64Vector("axis1", 1);
         _axisLast = _b.AddInt64Vector("axis_last", -1);
-        string axis1 = _b.AddInt64Vector("axis1", 1);
         _eps = _b.AddFloats("rms_eps", [Llama2cConfig.RmsNormEpsilon]);
-
-        string pastLength = _b.Emit("Shape", "past_length", [firstPast], OnnxGraphBuilder.Int("start", 2), OnnxGraphBuilder.Int("end", 3));
-        string tokenCount = _b.Emit("Shape", "token_count", [input], OnnxGraphBuilder.Int("start", 1), OnnxGraphBuilder.Int("end", 2));
-        string p = _b.Emit("Squeeze", "past_length_scalar", [pastLength]);
-        string t = _b.Emit("Squeeze", "token_count_scalar", [tokenCount]);
-        string total = _b.Emit("Add", "total_length", [p, t]);
-        string positions = _b.Emit("Range", "positions", [p, total, _one]);
+        _zeroF = _b.AddFloats("zero_f", [0f]);
+        _minusInfinity = _b.AddFloats("minus_infinity", [float.NegativeInfinity]);
 
         // run.c: freq = 1 / 10000^(2i / head_size) for pair i, angle = pos * freq in float32.
         int half = _c.HeadSize / 2;
         var inverseFrequency = new float[half];
         for (int i = 0; i < half; i++) inverseFrequency[i] = 1.0f / MathF.Pow(Llama2cConfig.RopeTheta, 2 * i / (float)_c.HeadSize);
-        string positionColumn = _b.Emit("Unsqueeze", "position_column", [_b.Emit("Cast", "positions_float", [positions], OnnxGraphBuilder.Int("to", OnnxElementType.Float)), axis1]);
-        string angles = _b.Emit("Mul", "rope_angles", [positionColumn, _b.AddFloats("rope_inverse_frequency", inverseFrequency, half)]);
-        string ropeShape = _b.AddInt64Vector("rope_shape", -1, 1, half, 1);
-        _cos = _b.Emit("Reshape", "rope_cos", [_b.Emit("Cos", "rope_cos_flat", [angles]), ropeShape]);
-        _sin = _b.Emit("Reshape", "rope_sin", [_b.Emit("Sin", "rope_sin_flat", [angles]), ropeShape]);
+        _inverseFrequency = _b.AddFloats("rope_inverse_frequency", inverseFrequency, half);
+        _ropeShape = _b.AddInt64Vector("rope_shape", -1, 1, half, 1);
+    }
 
-        // Query at position p sees keys 0..p: allowed[i, j] = j <= P + i.
-        string keys = _b.Emit("Unsqueeze", "key_row", [_b.Emit("Range", "key_positions", [zero, total, _one]), _b.AddInt64Vector("axis0", 0)]);
-        string queries = _b.Emit("Unsqueeze", "query_column", [positions, axis1]);
-        string allowed = _b.Emit("LessOrEqual", "attention_allowed", [keys, queries]);
-        _mask = _b.Emit("Where", "attention_mask", [allowed, _b.AddFloats("zero_f", [0f]), _b.AddFloats("minus_infinity", [float.NegativeInfinity])]);
+    /// <summary>
+    /// Positions P..P+T-1 (P = this layer's past length, T = tokens in its input), RoPE cos/sin as [T, 1, head/2, 1]
+    /// and the causal mask [T, P+T]. Every layer derives its own from its own inputs, a few tiny ops, so that the
+    /// layers after any residual-stream tensor depend on nothing before it but that tensor: each layer{l}_out is a
+    /// single-tensor cut of the full graph, not only of the hand-made halves.
+    /// </summary>
+    private void AddPositions(string hidden, string past, string p)
+    {
+        string pastLength = _b.Emit("Shape", p + "past_length", [past], OnnxGraphBuilder.Int("start", 2), OnnxGraphBuilder.Int("end", 3));
+        string tokenCount = _b.Emit("Shape", p + "token_count", [hidden], OnnxGraphBuilder.Int("start", 1), OnnxGraphBuilder.Int("end", 2));
+        string start = _b.Emit("Squeeze", p + "past_length_scalar", [pastLength]);
+        string total = _b.Emit("Add", p + "total_length", [start, _b.Emit("Squeeze", p + "token_count_scalar", [tokenCount])]);
+        string positions = _b.Emit("Range", p + "positions", [start, total, _one]);
+
+        string positionColumn = _b.Emit("Unsqueeze", p + "position_column",
+            [_b.Emit("Cast", p + "positions_float", [positions], OnnxGraphBuilder.Int("to", OnnxElementType.Float)), _axis1]);
+        string angles = _b.Emit("Mul", p + "rope_angles", [positionColumn, _inverseFrequency]);
+        _cos = _b.Emit("Reshape", p + "rope_cos", [_b.Emit("Cos", p + "rope_cos_flat", [angles]), _ropeShape]);
+        _sin = _b.Emit("Reshape", p + "rope_sin", [_b.Emit("Sin", p + "rope_sin_flat", [angles]), _ropeShape]);
+
+        // Query at position P + i sees keys 0..P + i: allowed[i, j] = j <= P + i.
+        string keys = _b.Emit("Unsqueeze", p + "key_row", [_b.Emit("Range", p + "key_positions", [_zero, total, _one]), _axis0]);
+        string queries = _b.Emit("Unsqueeze", p + "query_column", [positions, _axis1]);
+        string allowed = _b.Emit("LessOrEqual", p + "attention_allowed", [keys, queries]);
+        _mask = _b.Emit("Where", p + "attention_mask", [allowed, _zeroF, _minusInfinity]);
     }
 
     private string AddLayer(int l, string x)
     {
         int d = _c.Dim, kv = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize;
         string p = $"l{l}_";
+        AddPositions(x, PastKey(l), p);
 
         // Attention block.
         string h = RmsNorm(x, _model.RmsAttention.AsSpan(l * d, d), p + "attention_norm");
