@@ -46,6 +46,8 @@ public sealed class LlamaSession : IDisposable
     {
         if (Position + tokens.Length > MaxSequence)
             throw new ArgumentException($"{Position} cached + {tokens.Length} new tokens exceed the model's {MaxSequence} positions", nameof(tokens));
+        foreach (int token in tokens)
+            if ((uint)token >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {VocabSize}");
         return _stage.Run(tokens);
     }
 

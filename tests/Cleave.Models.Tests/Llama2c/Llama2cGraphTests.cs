@@ -117,6 +117,25 @@ public sealed class Llama2cGraphTests
     }
 
     [Fact]
+    public void Session_stays_inside_the_vocabulary_and_the_trained_positions()
+    {
+        var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(SyntheticCheckpoint.Small(), seed: 3));
+        using var session = new LlamaSession(Llama2cExport.BuildFull(model).ToByteArray(), maxSequence: 8);
+        Assert.Empty(session.GenerateGreedy([1], 0));
+        int[] generated = session.GenerateGreedy([1, 5, 6], 100, stopToken: -1);
+        // Like run.c: 8 positions are fed (3 prompt + 5 generated), and the token predicted at the last one is kept too.
+        Assert.Equal(6, generated.Length);
+        Assert.Equal(8, session.Position);
+        Assert.Throws<ArgumentException>(() => session.Step(1));
+        session.Reset();
+        Assert.Equal(0, session.Position);
+        Assert.Throws<ArgumentOutOfRangeException>(() => session.Prefill([1, model.Config.VocabSize]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => session.Prefill([-1]));
+        Assert.Equal(0, session.Position);
+        Assert.Equal(model.Config.VocabSize, session.Step(1).Length);
+    }
+
+    [Fact]
     public void Split_layer_must_leave_a_layer_on_each_side()
     {
         var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(SyntheticCheckpoint.Small(), seed: 1));
