@@ -20,7 +20,8 @@ public sealed class Llama2cTokenizer
 
     private readonly byte[][] _pieces;
     private readonly float[] _scores;
-    private readonly Dictionary<string, int> _ids; // pieces as Latin-1 strings: one char per byte, exact and cheap
+    private readonly string[] _latin1;             // pieces as Latin-1 strings: one char per byte, exact and cheap
+    private readonly Dictionary<string, int> _ids;
     private readonly int _space;
 
     private Llama2cTokenizer(byte[][] pieces, float[] scores, int maxTokenLength)
@@ -29,7 +30,12 @@ public sealed class Llama2cTokenizer
         _scores = scores;
         MaxTokenLength = maxTokenLength;
         _ids = new Dictionary<string, int>(pieces.Length, StringComparer.Ordinal);
-        for (int i = 0; i < pieces.Length; i++) _ids.TryAdd(Encoding.Latin1.GetString(pieces[i]), i); // first wins, like a stable sort + bsearch
+        _latin1 = new string[pieces.Length];
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            _latin1[i] = Encoding.Latin1.GetString(pieces[i]);
+            _ids.TryAdd(_latin1[i], i); // the first of duplicates wins
+        }
         _space = _ids.TryGetValue(" ", out int space) ? space : -1;
     }
 
@@ -96,27 +102,60 @@ public sealed class Llama2cTokenizer
             i += length;
         }
 
-        // Greedy merges by score. Quadratic like run.c, which is fine for prompts and test texts.
-        while (true)
-        {
-            float bestScore = float.NegativeInfinity;
-            int bestId = -1, bestIndex = -1;
-            for (int i = 0; i + 1 < tokens.Count; i++)
-            {
-                string merged = Encoding.Latin1.GetString(_pieces[tokens[i]]) + Encoding.Latin1.GetString(_pieces[tokens[i + 1]]);
-                if (_ids.TryGetValue(merged, out int id) && _scores[id] > bestScore)
-                {
-                    bestScore = _scores[id];
-                    bestId = id;
-                    bestIndex = i;
-                }
-            }
-            if (bestIndex < 0) break;
-            tokens[bestIndex] = bestId;
-            tokens.RemoveAt(bestIndex + 1);
-        }
+        MergePairs(tokens);
         if (eos) tokens.Add(Eos);
         return [.. tokens];
+    }
+
+    /// <summary>
+    /// run.c's merge loop (repeatedly merge the adjacent pair with the highest score, the leftmost on ties) in
+    /// O(n log n) instead of its O(n^2): candidate pairs wait in a priority queue keyed by (score, left position), and a
+    /// merge re-queues only its two new neighbour pairs. Entries made stale by a merge are recognised by a version stamp.
+    /// </summary>
+    private void MergePairs(List<int> tokens)
+    {
+        int n = tokens.Count;
+        if (n < 2) return;
+        var token = tokens.ToArray();
+        var next = new int[n];
+        var previous = new int[n];
+        var version = new int[n];
+        var alive = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            previous[i] = i - 1;
+            alive[i] = true;
+        }
+        var queue = new PriorityQueue<(int Left, int Version, int Merged), (float NegativeScore, int Left)>();
+        void Offer(int left)
+        {
+            int right = next[left];
+            if (right >= 0 && _ids.TryGetValue(string.Concat(_latin1[token[left]], _latin1[token[right]]), out int merged))
+                queue.Enqueue((left, version[left], merged), (-_scores[merged], left));
+        }
+        for (int i = 0; i + 1 < n; i++) Offer(i);
+
+        while (queue.TryDequeue(out var candidate, out _))
+        {
+            int left = candidate.Left;
+            if (!alive[left] || version[left] != candidate.Version) continue; // a merge changed this pair since it was queued
+            int right = next[left];
+            token[left] = candidate.Merged;
+            alive[right] = false;
+            next[left] = next[right];
+            if (next[right] >= 0) previous[next[right]] = left;
+            version[left]++;
+            if (previous[left] >= 0)
+            {
+                version[previous[left]]++;
+                Offer(previous[left]);
+            }
+            Offer(left);
+        }
+
+        tokens.Clear();
+        for (int i = 0; i >= 0; i = next[i]) tokens.Add(token[i]);
     }
 
     /// <summary>The bytes token <paramref name="token"/> prints after <paramref name="previous"/> (run.c's decode).</summary>

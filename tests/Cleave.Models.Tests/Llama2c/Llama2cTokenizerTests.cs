@@ -120,3 +120,68 @@ public sealed class Llama2cTokenizerTests(ITestOutputHelper output)
         Assert.Equal([Llama2cTokenizer.Bos, space, 0xF0 + 3, 0x9F + 3, 0x98 + 3, 0x80 + 3], tok.Encode("😀"));
     }
 }
+
+/// <summary>The fast merge loop against a literal port of run.c's quadratic one, on random text.</summary>
+public sealed class Llama2cTokenizerMergeTests
+{
+    private static int[] RunCEncode(Llama2cTokenizer tok, string text)
+    {
+        // Start from the unmerged tokens: code points the vocabulary holds, else bytes + 3.
+        var tokens = new List<int> { Llama2cTokenizer.Bos };
+        var latin = new Dictionary<string, int>();
+        for (int i = 0; i < tok.VocabSize; i++) latin.TryAdd(Encoding.Latin1.GetString(tok.Piece(i)), i);
+        byte[] utf8 = Encoding.UTF8.GetBytes(" " + text);
+        for (int i = 0; i < utf8.Length;)
+        {
+            int length = 1;
+            while (length < 4 && i + length < utf8.Length && (utf8[i + length] & 0xC0) == 0x80) length++;
+            if (latin.TryGetValue(Encoding.Latin1.GetString(utf8, i, length), out int id)) tokens.Add(id);
+            else for (int j = 0; j < length; j++) tokens.Add(utf8[i + j] + 3);
+            i += length;
+        }
+        while (true)
+        {
+            float best = -1e10f;
+            int bestId = -1, bestIndex = -1;
+            for (int i = 0; i + 1 < tokens.Count; i++)
+                if (latin.TryGetValue(Encoding.Latin1.GetString(tok.Piece(tokens[i])) + Encoding.Latin1.GetString(tok.Piece(tokens[i + 1])), out int id) && tok.Score(id) > best)
+                    (best, bestId, bestIndex) = (tok.Score(id), id, i);
+            if (bestIndex < 0) break;
+            tokens[bestIndex] = bestId;
+            tokens.RemoveAt(bestIndex + 1);
+        }
+        return [.. tokens];
+    }
+
+    [AssetFact(Stories260K.Tokenizer, Stories260K.Checkpoint, Stories260K.Sample)]
+    public void Fast_merges_equal_run_c_merges()
+    {
+        var tok = Stories260K.Tok;
+        string sample = File.ReadAllText(TestAssets.Path(Stories260K.Sample));
+        var rng = new Random(11);
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz      .,!?'\"\néü😀";
+        for (int trial = 0; trial < 60; trial++)
+        {
+            string text;
+            if (trial % 2 == 0)
+            {
+                int start = rng.Next(sample.Length - 200);
+                text = sample.Substring(start, rng.Next(1, 200));
+            }
+            else
+            {
+                var chars = new System.Text.StringBuilder();
+                int length = rng.Next(1, 80);
+                while (chars.Length < length)
+                {
+                    int at = rng.Next(alphabet.Length);
+                    if (char.IsHighSurrogate(alphabet[at])) chars.Append(alphabet, at, 2);
+                    else if (!char.IsLowSurrogate(alphabet[at])) chars.Append(alphabet[at]);
+                }
+                text = chars.ToString();
+            }
+            if (char.IsLowSurrogate(text[0]) || char.IsHighSurrogate(text[^1])) continue; // a cut through a surrogate pair
+            Assert.Equal(RunCEncode(tok, text), tok.Encode(text));
+        }
+    }
+}
