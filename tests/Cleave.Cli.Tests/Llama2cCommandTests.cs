@@ -50,6 +50,17 @@ public sealed class Llama2cCommandTests
     }
 
     [Fact]
+    public void Help_lists_generate_and_import_explains_llama2c()
+    {
+        var (code, stdout, _) = CliRunner.Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("generate", stdout);
+        (code, stdout, _) = CliRunner.Run("import", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--tokenizer", stdout);
+    }
+
+    [Fact]
     public void Bad_llama_arguments_get_clear_messages()
     {
         using var dir = new TempFolder();
