@@ -4,42 +4,82 @@ namespace Cleave.Models.Text;
 
 /// <summary>
 /// A causal language model exported with KV caches (input_ids -> logits, past/present per layer) run locally:
-/// prefill a prompt, step one token at a time, greedy generation and teacher-forced scoring.
+/// prefill a prompt, step one token at a time, greedy generation and teacher-forced scoring. The model is either one
+/// full graph or a split's head and tail run back to back in this process (<see cref="Split"/>), optionally with a
+/// transform on the hidden state that crosses the cut (a codec round trip, for instance).
 /// </summary>
 public sealed class LlamaSession : IDisposable
 {
-    private readonly KvCacheSession _stage;
+    private readonly KvCacheSession _first;           // the full model, or the head
+    private readonly KvCacheSession? _tail;
+    private readonly Func<float[], float[]>? _crossing;
 
     /// <param name="maxSequence">Positions the model was trained for (its seq_len); generation and scoring stay inside it.</param>
     public LlamaSession(string modelPath, int maxSequence = int.MaxValue, SessionOptions? options = null)
-        : this(new KvCacheSession(modelPath, options), maxSequence)
+        : this(new KvCacheSession(modelPath, options), null, null, maxSequence)
     {
     }
 
     public LlamaSession(byte[] model, int maxSequence = int.MaxValue, SessionOptions? options = null)
-        : this(new KvCacheSession(model, options), maxSequence)
+        : this(new KvCacheSession(model, options), null, null, maxSequence)
     {
     }
 
-    private LlamaSession(KvCacheSession stage, int maxSequence)
+    private LlamaSession(KvCacheSession first, KvCacheSession? tail, Func<float[], float[]>? crossing, int maxSequence)
     {
-        if (!stage.TakesTokens)
+        try
         {
-            stage.Dispose();
-            throw new InvalidDataException($"a language model session needs token ids as input, but the model's input {stage.InputName} is a hidden state");
+            if (!first.TakesTokens)
+                throw new InvalidDataException($"a language model session needs token ids as input, but the model's input {first.InputName} is a hidden state");
+            if (tail is not null && (tail.TakesTokens || tail.InputWidth != first.OutputWidth))
+                throw new InvalidDataException($"the tail's input {tail.InputName} does not take the head's output {first.OutputName} ({first.OutputWidth} values per token)");
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxSequence, 1);
         }
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequence, 1);
-        _stage = stage;
+        catch
+        {
+            first.Dispose();
+            tail?.Dispose();
+            throw;
+        }
+        _first = first;
+        _tail = tail;
+        _crossing = crossing;
         MaxSequence = maxSequence;
     }
 
-    public int VocabSize => _stage.OutputWidth;
+    /// <summary>
+    /// A split model run in-process: head (token ids -> hidden state) then tail (hidden state -> logits).
+    /// <paramref name="crossing"/>, when given, maps each hidden state [T * dim] on its way to the tail.
+    /// </summary>
+    public static LlamaSession Split(string headPath, string tailPath, int maxSequence = int.MaxValue,
+        Func<float[], float[]>? crossing = null, SessionOptions? options = null)
+    {
+        var head = new KvCacheSession(headPath, options);
+        KvCacheSession tail;
+        try
+        {
+            tail = new KvCacheSession(tailPath, options);
+        }
+        catch
+        {
+            head.Dispose();
+            throw;
+        }
+        return new LlamaSession(head, tail, crossing, maxSequence);
+    }
+
+    public int VocabSize => (_tail ?? _first).OutputWidth;
     public int MaxSequence { get; }
+    public bool IsSplit => _tail is not null;
 
     /// <summary>Tokens in the cache: the position the next token gets.</summary>
-    public int Position => _stage.PastLength;
+    public int Position => _first.PastLength;
 
-    public void Reset() => _stage.Reset();
+    public void Reset()
+    {
+        _first.Reset();
+        _tail?.Reset();
+    }
 
     /// <summary>Feeds <paramref name="tokens"/> after the cache; returns the logits of every one of them, [T * vocab].</summary>
     public float[] Prefill(ReadOnlySpan<int> tokens)
@@ -48,7 +88,15 @@ public sealed class LlamaSession : IDisposable
             throw new ArgumentException($"{Position} cached + {tokens.Length} new tokens exceed the model's {MaxSequence} positions", nameof(tokens));
         foreach (int token in tokens)
             if ((uint)token >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), token, $"token id outside the vocabulary of {VocabSize}");
-        return _stage.Run(tokens);
+        float[] output = _first.Run(tokens);
+        if (_tail is null) return output;
+        if (_crossing is not null)
+        {
+            output = _crossing(output);
+            if (output.Length != tokens.Length * _tail.InputWidth)
+                throw new InvalidOperationException($"the crossing transform returned {output.Length} values, not {tokens.Length * _tail.InputWidth}");
+        }
+        return _tail.Run(output);
     }
 
     /// <summary>Feeds one token; returns the logits for the next one.</summary>
@@ -98,5 +146,9 @@ public sealed class LlamaSession : IDisposable
         return score;
     }
 
-    public void Dispose() => _stage.Dispose();
+    public void Dispose()
+    {
+        _first.Dispose();
+        _tail?.Dispose();
+    }
 }

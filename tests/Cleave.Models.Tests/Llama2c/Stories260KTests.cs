@@ -77,6 +77,34 @@ public sealed class Stories260KTests(ITestOutputHelper output)
         }
     }
 
+    [AssetFact(Stories260K.Checkpoint, Stories260K.Tokenizer)]
+    public void Split_session_generates_like_the_full_model_even_through_a_float16_cut()
+    {
+        using var folder = new TempFolder();
+        var (headPath, tailPath) = Llama2cExport.WriteSplit(Stories260K.Model, 2, folder.Path);
+        using var full = Stories260K.OpenSession();
+        int[] expected = full.GenerateGreedy([Llama2cTokenizer.Bos], 40);
+
+        using (var split = LlamaSession.Split(headPath, tailPath, 512))
+        {
+            Assert.True(split.IsSplit);
+            Assert.Equal(expected, split.GenerateGreedy([Llama2cTokenizer.Bos], 40));
+        }
+
+        int crossings = 0;
+        float[] ToHalf(float[] hidden)
+        {
+            crossings++;
+            var rounded = new float[hidden.Length];
+            for (int i = 0; i < hidden.Length; i++) rounded[i] = (float)(Half)hidden[i];
+            return rounded;
+        }
+        using var half = LlamaSession.Split(headPath, tailPath, 512, ToHalf);
+        int[] generated = half.GenerateGreedy([Llama2cTokenizer.Bos], 40);
+        Assert.Equal(40, crossings); // the prefill and 39 steps each send one hidden state
+        Assert.StartsWith(Stories260K.DocumentedSample[..50], Stories260K.Tok.Decode(generated), StringComparison.Ordinal);
+    }
+
     [AssetFact(Stories260K.Checkpoint)]
     public void Split_halves_equal_the_full_model_for_prefill_and_decode_at_every_layer()
     {
