@@ -10,6 +10,7 @@ ICommand[] commands =
     new CodecStudyCommand(),
     new VersionCommand(),
     new ImportCommand(),
+    new GenerateCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);

@@ -2,17 +2,22 @@ using System.Globalization;
 using System.Text.Json;
 using Cleave.Cli.Infrastructure;
 using Cleave.Models;
+using Cleave.Models.Importers.Llama2c;
 using Cleave.Models.Importers.TfLite;
 using Cleave.Models.Preprocessing;
+using Cleave.Models.Text;
 
 namespace Cleave.Cli.Commands;
 
 public sealed class ImportCommand : ICommand
 {
     public string Name => "import";
-    public string Summary => "convert a TFLite model to an ONNX float model (NCHW, preprocessing in metadata)";
+    public string Summary => "convert a TFLite model to ONNX, or a llama2.c checkpoint to a KV-cached ONNX model folder";
     public string Usage => """
         usage: cleave import <model.tflite> -o <model.onnx> [options]
+               cleave import <checkpoint.bin> --tokenizer <tokenizer.bin> -o <DIR> [--splits] [--measure-perplexity]
+          --format tflite|llama2c
+                                 source format (default: from the extension, .tflite or .bin)
           -o, --output PATH      ONNX file to write (written atomically: nothing is left behind on failure)
           --batch auto|symbolic|fixed
                                  batch dimension: symbolic "N" when the graph allows it (auto, default), or 1
@@ -22,13 +27,28 @@ public sealed class ImportCommand : ICommand
           --limit N              with --measure-imagenet: only the first N images
           --assets DIR           shared assets folder (default: CLEAVE_ASSETS or ../shared/assets)
           --json                 print the result as JSON
+        llama2.c checkpoints (Llama-2 architecture; writes DIR/model.onnx with per-layer KV cache, tokenizer.bin, config.json):
+          --tokenizer PATH       the checkpoint's tokenizer.bin (required)
+          --splits               also write head_k.onnx / tail_k.onnx for every split layer k
+          --measure-perplexity   afterwards, teacher-forced perplexity and top-1 on <assets>/llm/tinystories_sample.txt
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["output", "batch", "crop", "input-name", "limit", "assets"], ["json", "measure-imagenet"]);
-        string source = cl.PositionalAt(0, "the .tflite model");
+        var cl = new CommandLine(args, ["output", "batch", "crop", "input-name", "limit", "assets", "format", "tokenizer"],
+            ["json", "measure-imagenet", "splits", "measure-perplexity"]);
+        string source = cl.PositionalAt(0, "the model to import (.tflite or llama2.c .bin)");
         string output = cl.Require("output");
+        string format = cl.Get("format") ?? (Path.GetExtension(source).ToLowerInvariant() switch
+        {
+            ".tflite" => "tflite",
+            ".bin" => "llama2c",
+            _ => throw new UsageException($"cannot tell the format of '{source}' from its extension: pass --format tflite|llama2c"),
+        });
+        if (format == "llama2c") return RunLlama2c(cl, source, output);
+        if (format != "tflite") throw new UsageException($"--format must be tflite or llama2c, not '{format}'");
+        if (cl.Has("tokenizer") || cl.Has("splits") || cl.Has("measure-perplexity"))
+            throw new UsageException("--tokenizer, --splits and --measure-perplexity apply to llama2.c checkpoints only");
         bool? symbolic = (cl.Get("batch") ?? "auto") switch
         {
             "auto" => null,
@@ -97,6 +117,67 @@ public sealed class ImportCommand : ICommand
             Console.WriteLine(string.Create(inv, $"  preprocessing: {p.Width}x{p.Height} {p.ColorOrder} {p.Layout}, crop {p.CropFraction}, (pixel - {p.Mean[0]}) * {p.Scale[0]}"));
         if (accuracy is not null)
             Console.WriteLine(string.Create(inv, $"  imagenet-sample: top-1 {accuracy.Top1:P1}, top-5 {accuracy.Top5:P1} on {accuracy.Images} images in {accuracy.Elapsed.TotalSeconds:F1} s"));
+        return 0;
+    }
+
+    private static int RunLlama2c(CommandLine cl, string source, string output)
+    {
+        foreach (string tfliteOnly in new[] { "batch", "crop", "input-name", "measure-imagenet", "limit" })
+            if (cl.Has(tfliteOnly)) throw new UsageException($"--{tfliteOnly} applies to TFLite models only");
+        string tokenizer = cl.Get("tokenizer") ?? throw new UsageException("a llama2.c checkpoint needs --tokenizer <tokenizer.bin>");
+        var result = Llama2cImporter.Import(source, tokenizer, output, cl.Has("splits"));
+        var c = result.Config;
+
+        TextScore? score = null;
+        if (cl.Has("measure-perplexity"))
+        {
+            string sample = Path.Combine(AssetLocator.Resolve(cl.Get("assets")), "llm", "tinystories_sample.txt");
+            var folder = LlamaModelFolder.Open(result.Directory);
+            using var session = folder.CreateSession();
+            score = folder.Score(session, TextDocuments.Split(File.ReadAllText(sample)));
+        }
+
+        if (cl.Has("json"))
+        {
+            Json.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("format", "llama2c");
+                w.WriteString("directory", result.Directory);
+                w.WriteString("model", result.ModelPath);
+                w.WriteNumber("bytes", result.ModelBytes);
+                w.WriteNumber("onnxNodes", result.NodeCount);
+                w.WriteNumber("dim", c.Dim);
+                w.WriteNumber("hiddenDim", c.HiddenDim);
+                w.WriteNumber("layers", c.Layers);
+                w.WriteNumber("heads", c.Heads);
+                w.WriteNumber("kvHeads", c.KvHeads);
+                w.WriteNumber("vocabSize", c.VocabSize);
+                w.WriteNumber("seqLen", c.SeqLen);
+                w.WriteString("sourceSha256", c.SourceSha256);
+                w.WriteStartArray("splits");
+                foreach (int k in c.Splits) w.WriteNumberValue(k);
+                w.WriteEndArray();
+                if (score is { } s)
+                {
+                    w.WriteStartObject("perplexity");
+                    w.WriteNumber("tokens", s.Predictions);
+                    w.WriteNumber("meanNll", s.MeanNll);
+                    w.WriteNumber("perplexity", s.Perplexity);
+                    w.WriteNumber("top1", s.Top1);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            });
+            return 0;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine($"wrote {result.Directory}: model.onnx ({result.ModelBytes / 1e6:F1} MB, {result.NodeCount} nodes), tokenizer.bin, config.json");
+        Console.WriteLine($"  llama2.c: dim {c.Dim}, hidden {c.HiddenDim}, {c.Layers} layers, {c.Heads} heads / {c.KvHeads} KV heads, vocab {c.VocabSize}, seq_len {c.SeqLen}");
+        if (c.Splits.Length > 0) Console.WriteLine($"  split halves for k = {string.Join(", ", c.Splits)} (head_k.onnx, tail_k.onnx)");
+        if (score is { } t)
+            Console.WriteLine(string.Create(inv, $"  tinystories_sample: perplexity {t.Perplexity:F3} (mean NLL {t.MeanNll:F4} nats over {t.Predictions} tokens), top-1 {t.Top1:P1}"));
         return 0;
     }
 }

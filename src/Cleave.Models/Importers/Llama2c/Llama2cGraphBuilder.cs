@@ -1,0 +1,260 @@
+using Cleave.Models.Importers.TfLite;
+using Onnx;
+
+namespace Cleave.Models.Importers.Llama2c;
+
+/// <summary>
+/// Writes a contiguous run of a llama2.c model's layers as one ONNX graph with a KV cache: optionally the token
+/// embedding in front, optionally the final RMSNorm and classifier behind. The full model, a split's head and its
+/// tail are all this one graph with different bounds, so they cannot drift apart.
+/// </summary>
+/// <remarks>
+/// Every layer derives the token positions from its own past length (the third axis of its past_key input), so the
+/// layers after a cut need nothing from before it but the hidden state. Attention groups the query heads by key/value head
+/// ([1, kv, group, T, head]) and broadcasts the cache over the group instead of repeating it.
+/// </remarks>
+internal sealed class Llama2cGraphBuilder
+{
+    public const int OpsetVersion = 18;
+    public const string InputIds = "input_ids", Logits = "logits";
+    private const string Tokens = "T", Past = "P", Total = "P+T";
+
+    private readonly Llama2cCheckpoint _model;
+    private readonly Llama2cConfig _c;
+    private readonly OnnxGraphBuilder _b = new();
+    private string _one = "", _zero = "", _axis0 = "", _axis1 = "", _axisLast = "", _eps = "", _zeroF = "", _minusInfinity = "";
+    private string _inverseFrequency = "", _ropeShape = "";
+    private string _cos = "", _sin = "", _mask = ""; // of the layer being built
+
+    private Llama2cGraphBuilder(Llama2cCheckpoint model)
+    {
+        _model = model;
+        _c = model.Config;
+    }
+
+    public static string LayerOutput(int layer) => $"layer{layer}_out";
+    public static string PastKey(int layer) => $"past_key_{layer}";
+    public static string PastValue(int layer) => $"past_value_{layer}";
+    public static string PresentKey(int layer) => $"present_key_{layer}";
+    public static string PresentValue(int layer) => $"present_value_{layer}";
+
+    /// <summary>
+    /// Layers [<paramref name="firstLayer"/>, <paramref name="endLayer"/>). With <paramref name="embed"/> the input is
+    /// input_ids, else the hidden state layer{first-1}_out; with <paramref name="classify"/> the output is logits, else
+    /// layer{end-1}_out.
+    /// </summary>
+    public static ModelProto Build(Llama2cCheckpoint model, int firstLayer, int endLayer, bool embed, bool classify, string graphName)
+    {
+        var c = model.Config;
+        if (firstLayer < 0 || endLayer > c.Layers || firstLayer >= endLayer)
+            throw new ArgumentOutOfRangeException(nameof(endLayer), $"layer range [{firstLayer}, {endLayer}) is not inside 0..{c.Layers}");
+        if (embed != (firstLayer == 0)) throw new ArgumentException("the embedding belongs in front of layer 0 and only there", nameof(embed));
+        if (classify != (endLayer == c.Layers)) throw new ArgumentException("the classifier belongs after the last layer and only there", nameof(classify));
+        return new Llama2cGraphBuilder(model).BuildGraph(firstLayer, endLayer, embed, classify, graphName);
+    }
+
+    private ModelProto BuildGraph(int first, int end, bool embed, bool classify, string graphName)
+    {
+        var g = _b.Graph;
+        g.Name = graphName;
+        string input = embed ? InputIds : LayerOutput(first - 1);
+        _b.UniqueName(input);
+        g.Input.Add(embed
+            ? ValueInfo(input, OnnxElementType.Int64, [1, Tokens])
+            : ValueInfo(input, OnnxElementType.Float, [1, Tokens, _c.Dim]));
+        for (int l = first; l < end; l++)
+            foreach (string name in new[] { PastKey(l), PastValue(l) })
+            {
+                _b.UniqueName(name);
+                g.Input.Add(ValueInfo(name, OnnxElementType.Float, [1, _c.KvHeads, Past, _c.HeadSize]));
+            }
+        for (int l = first; l < end; l++)
+        {
+            _b.UniqueName(PresentKey(l));
+            _b.UniqueName(PresentValue(l));
+            _b.UniqueName(LayerOutput(l));
+        }
+        if (classify) _b.UniqueName(Logits);
+
+        AddConstants();
+
+        string x = embed
+            ? _b.Emit("Gather", "embedded", [_b.AddFloats("token_embedding", _model.TokenEmbedding, _c.VocabSize, _c.Dim), input], OnnxGraphBuilder.Int("axis", 0))
+            : input;
+        for (int l = first; l < end; l++) x = AddLayer(l, x);
+
+        string output = x;
+        if (classify)
+        {
+            string normed = RmsNorm(x, _model.RmsFinal, "final_norm");
+            string weight = _b.AddFloats("classifier_t", Transpose(_model.Classifier, 0, _c.VocabSize, _c.Dim), _c.Dim, _c.VocabSize);
+            output = _b.AddNode("MatMul", [normed, weight], Logits);
+            g.Output.Add(ValueInfo(Logits, OnnxElementType.Float, [1, Tokens, _c.VocabSize]));
+        }
+        else
+        {
+            g.Output.Add(ValueInfo(output, OnnxElementType.Float, [1, Tokens, _c.Dim]));
+        }
+        for (int l = first; l < end; l++)
+        {
+            g.Output.Add(ValueInfo(PresentKey(l), OnnxElementType.Float, [1, _c.KvHeads, Total, _c.HeadSize]));
+            g.Output.Add(ValueInfo(PresentValue(l), OnnxElementType.Float, [1, _c.KvHeads, Total, _c.HeadSize]));
+        }
+
+        var onnx = new ModelProto
+        {
+            IrVersion = 8,
+            ProducerName = "cleave",
+            ProducerVersion = typeof(Llama2cGraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
+            Graph = g,
+            DocString = "llama2.c checkpoint imported by Cleave: RMSNorm, RoPE, grouped-query attention with KV cache, SwiGLU.",
+        };
+        onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        return onnx;
+    }
+
+    /// <summary>Initializers every layer shares (shared initializers cost nothing when a graph is cut).</summary>
+    private void AddConstants()
+    {
+        _one = _b.AddInt64s("one", [1L]);
+        _zero = _b.AddInt64s("zero", [0L]);
+        _axis0 = _b.AddInt64Vector("axis0", 0);
+        _axis1 = _b.AddInt64Vector("axis1", 1);
+        _axisLast = _b.AddInt64Vector("axis_last", -1);
+        _eps = _b.AddFloats("rms_eps", [Llama2cConfig.RmsNormEpsilon]);
+        _zeroF = _b.AddFloats("zero_f", [0f]);
+        _minusInfinity = _b.AddFloats("minus_infinity", [float.NegativeInfinity]);
+
+        // run.c: freq = 1 / 10000^(2i / head_size) for pair i, angle = pos * freq in float32.
+        int half = _c.HeadSize / 2;
+        var inverseFrequency = new float[half];
+        for (int i = 0; i < half; i++) inverseFrequency[i] = 1.0f / MathF.Pow(Llama2cConfig.RopeTheta, 2 * i / (float)_c.HeadSize);
+        _inverseFrequency = _b.AddFloats("rope_inverse_frequency", inverseFrequency, half);
+        _ropeShape = _b.AddInt64Vector("rope_shape", -1, 1, half, 1);
+    }
+
+    /// <summary>
+    /// Positions P..P+T-1 (P = this layer's past length, T = tokens in its input), RoPE cos/sin as [T, 1, head/2, 1]
+    /// and the causal mask [T, P+T]. Every layer derives its own from its own inputs, a few tiny ops, so that the
+    /// layers after any residual-stream tensor depend on nothing before it but that tensor: each layer{l}_out is a
+    /// single-tensor cut of the full graph, not only of the hand-made halves.
+    /// </summary>
+    private void AddPositions(string hidden, string past, string p)
+    {
+        string pastLength = _b.Emit("Shape", p + "past_length", [past], OnnxGraphBuilder.Int("start", 2), OnnxGraphBuilder.Int("end", 3));
+        string tokenCount = _b.Emit("Shape", p + "token_count", [hidden], OnnxGraphBuilder.Int("start", 1), OnnxGraphBuilder.Int("end", 2));
+        string start = _b.Emit("Squeeze", p + "past_length_scalar", [pastLength]);
+        string total = _b.Emit("Add", p + "total_length", [start, _b.Emit("Squeeze", p + "token_count_scalar", [tokenCount])]);
+        string positions = _b.Emit("Range", p + "positions", [start, total, _one]);
+
+        string positionColumn = _b.Emit("Unsqueeze", p + "position_column",
+            [_b.Emit("Cast", p + "positions_float", [positions], OnnxGraphBuilder.Int("to", OnnxElementType.Float)), _axis1]);
+        string angles = _b.Emit("Mul", p + "rope_angles", [positionColumn, _inverseFrequency]);
+        _cos = _b.Emit("Reshape", p + "rope_cos", [_b.Emit("Cos", p + "rope_cos_flat", [angles]), _ropeShape]);
+        _sin = _b.Emit("Reshape", p + "rope_sin", [_b.Emit("Sin", p + "rope_sin_flat", [angles]), _ropeShape]);
+
+        // Query at position P + i sees keys 0..P + i: allowed[i, j] = j <= P + i.
+        string keys = _b.Emit("Unsqueeze", p + "key_row", [_b.Emit("Range", p + "key_positions", [_zero, total, _one]), _axis0]);
+        string queries = _b.Emit("Unsqueeze", p + "query_column", [positions, _axis1]);
+        string allowed = _b.Emit("LessOrEqual", p + "attention_allowed", [keys, queries]);
+        _mask = _b.Emit("Where", p + "attention_mask", [allowed, _zeroF, _minusInfinity]);
+    }
+
+    private string AddLayer(int l, string x)
+    {
+        int d = _c.Dim, kv = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize;
+        string p = $"l{l}_";
+        AddPositions(x, PastKey(l), p);
+
+        // Attention block.
+        string h = RmsNorm(x, _model.RmsAttention.AsSpan(l * d, d), p + "attention_norm");
+        string q = MatMul(h, _model.Wq.AsSpan(l * d * d, d * d), d, d, p + "q");
+        string k = MatMul(h, _model.Wk.AsSpan(l * kv * d, kv * d), kv, d, p + "k");
+        string v = MatMul(h, _model.Wv.AsSpan(l * kv * d, kv * d), kv, d, p + "v");
+
+        string qHeads = ToHeads(Rope(q, _c.Heads, p + "q"), _c.Heads, p + "q");
+        string kHeads = ToHeads(Rope(k, _c.KvHeads, p + "k"), _c.KvHeads, p + "k");
+        string vHeads = ToHeads(v, _c.KvHeads, p + "v");
+        string keys = _b.AddNode("Concat", [PastKey(l), kHeads], PresentKey(l), OnnxGraphBuilder.Int("axis", 2));
+        string values = _b.AddNode("Concat", [PastValue(l), vHeads], PresentValue(l), OnnxGraphBuilder.Int("axis", 2));
+
+        // [1, heads, T, hs] -> [1, kv, group, T, hs]: query head h uses key/value head h / group (run.c's kv_mul).
+        string grouped = _b.Emit("Reshape", p + "q_grouped", [qHeads, _b.AddInt64Vector(p + "group_shape", 1, _c.KvHeads, _c.QueriesPerKvHead, -1, hs)]);
+        string axis2 = _b.AddInt64Vector(p + "axis2", 2);
+        string keysT = _b.Emit("Unsqueeze", p + "keys_t", [_b.Emit("Transpose", p + "keys_t4", [keys], OnnxGraphBuilder.Ints("perm", 0, 1, 3, 2)), axis2]);
+        string scores = _b.Emit("MatMul", p + "scores", [grouped, keysT]);
+        string scaled = _b.Emit("Mul", p + "scores_scaled", [scores, _b.AddFloats(p + "score_scale", [1f / MathF.Sqrt(hs)])]);
+        string masked = _b.Emit("Add", p + "scores_masked", [scaled, _mask]);
+        string weights = _b.Emit("Softmax", p + "attention", [masked], OnnxGraphBuilder.Int("axis", -1));
+        string context = _b.Emit("MatMul", p + "context", [weights, _b.Emit("Unsqueeze", p + "values_g", [values, axis2])]);
+        string contextHeads = _b.Emit("Reshape", p + "context_heads", [context, _b.AddInt64Vector(p + "heads_shape", 1, _c.Heads, -1, hs)]);
+        string contextTokens = _b.Emit("Transpose", p + "context_tokens", [contextHeads], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
+        string contextFlat = _b.Emit("Reshape", p + "context_flat", [contextTokens, _b.AddInt64Vector(p + "flat_shape", 1, -1, d)]);
+        string attention = MatMul(contextFlat, _model.Wo.AsSpan(l * d * d, d * d), d, d, p + "attention_out");
+        x = _b.Emit("Add", p + "attention_residual", [x, attention]);
+
+        // SwiGLU feed-forward: w2(silu(w1 x) * w3 x).
+        string f = RmsNorm(x, _model.RmsFfn.AsSpan(l * d, d), p + "ffn_norm");
+        string gate = MatMul(f, _model.W1.AsSpan(l * hidden * d, hidden * d), hidden, d, p + "w1");
+        string silu = _b.Emit("Mul", p + "silu", [gate, _b.Emit("Sigmoid", p + "gate_sigmoid", [gate])]);
+        string up = MatMul(f, _model.W3.AsSpan(l * hidden * d, hidden * d), hidden, d, p + "w3");
+        string product = _b.Emit("Mul", p + "swiglu", [silu, up]);
+        string down = MatMul(product, _model.W2.AsSpan(l * d * hidden, d * hidden), d, hidden, p + "w2");
+        return _b.AddNode("Add", [x, down], LayerOutput(l));
+    }
+
+    /// <summary>Rotates pairs (2i, 2i+1) of each head by angle pos * freq_i; input [1,T,heads*hs], output [1,T,heads,hs/2,2].</summary>
+    private string Rope(string x, int heads, string hint)
+    {
+        string pairs = _b.Emit("Reshape", hint + "_pairs", [x, _b.AddInt64Vector(hint + "_pairs_shape", 1, -1, heads, _c.HeadSize / 2, 2)]);
+        string even = _b.UniqueName(hint + "_even"), odd = _b.UniqueName(hint + "_odd");
+        _b.AddNode("Split", [pairs], [even, odd], OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Int("num_outputs", 2));
+        string rotatedEven = _b.Emit("Sub", hint + "_rot_even", [_b.Emit("Mul", hint + "_ec", [even, _cos]), _b.Emit("Mul", hint + "_os", [odd, _sin])]);
+        string rotatedOdd = _b.Emit("Add", hint + "_rot_odd", [_b.Emit("Mul", hint + "_es", [even, _sin]), _b.Emit("Mul", hint + "_oc", [odd, _cos])]);
+        return _b.Emit("Concat", hint + "_rotated", [rotatedEven, rotatedOdd], OnnxGraphBuilder.Int("axis", -1));
+    }
+
+    /// <summary>[1, T, ...] with heads*hs values per token -> [1, heads, T, hs].</summary>
+    private string ToHeads(string x, int heads, string hint)
+    {
+        string split = _b.Emit("Reshape", hint + "_split", [x, _b.AddInt64Vector(hint + "_split_shape", 1, -1, heads, _c.HeadSize)]);
+        return _b.Emit("Transpose", hint + "_heads", [split], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
+    }
+
+    /// <summary>run.c's rmsnorm: x / sqrt(mean(x^2) + eps) * weight.</summary>
+    private string RmsNorm(string x, ReadOnlySpan<float> weight, string hint)
+    {
+        string meanSquare = _b.Emit("ReduceMean", hint + "_mean_square", [_b.Emit("Mul", hint + "_square", [x, x]), _axisLast], OnnxGraphBuilder.Int("keepdims", 1));
+        string inverse = _b.Emit("Reciprocal", hint + "_inverse_rms", [_b.Emit("Sqrt", hint + "_rms", [_b.Emit("Add", hint + "_plus_eps", [meanSquare, _eps])])]);
+        string normalized = _b.Emit("Mul", hint + "_normalized", [x, inverse]);
+        return _b.Emit("Mul", hint, [normalized, _b.AddFloats(hint + "_weight", weight, weight.Length)]);
+    }
+
+    /// <summary>x @ W^T for run.c's row-major W [rows(out), cols(in)]: the initializer is stored transposed, [in, out].</summary>
+    private string MatMul(string x, ReadOnlySpan<float> w, int rows, int cols, string hint) =>
+        _b.Emit("MatMul", hint, [x, _b.AddFloats(hint + "_weight_t", Transpose(w, 0, rows, cols), cols, rows)]);
+
+    private static float[] Transpose(ReadOnlySpan<float> w, int offset, int rows, int cols)
+    {
+        var t = new float[rows * cols];
+        var source = w.Slice(offset, rows * cols);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                t[c * rows + r] = source[r * cols + c];
+        return t;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, int elementType, object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var dim in dims)
+            shape.Dim.Add(dim is string symbol
+                ? new TensorShapeProto.Types.Dimension { DimParam = symbol }
+                : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(dim, System.Globalization.CultureInfo.InvariantCulture) });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } },
+        };
+    }
+}
