@@ -22,11 +22,28 @@ public static class RansCoder
 
     private const int ReservedHeaderBits = 0xC0;
 
+    /// <summary>Appends a self-contained block (compact frequency table + interleaved rANS stream) to <paramref name="output"/>.</summary>
+    /// <param name="symbols">Every symbol must be below <paramref name="alphabetSize"/>.</param>
+    /// <param name="alphabetSize">1..<see cref="MaxAlphabetSize"/>; recorded in the block and checked on decode.</param>
+    /// <param name="scaleBits">Finest probability resolution 2^k, <see cref="MinScaleBits"/>..<see cref="MaxScaleBits"/>.</param>
+    /// <exception cref="ArgumentException">A symbol is outside the alphabet, or there are more distinct symbols than 2^scaleBits.</exception>
     public static void Encode(ReadOnlySpan<byte> symbols, int alphabetSize, IBufferWriter<byte> output, int scaleBits = DefaultScaleBits) =>
         EncodeCore(symbols, alphabetSize, output, scaleBits);
 
+    /// <inheritdoc cref="Encode(ReadOnlySpan{byte}, int, IBufferWriter{byte}, int)"/>
     public static void Encode(ReadOnlySpan<ushort> symbols, int alphabetSize, IBufferWriter<byte> output, int scaleBits = DefaultScaleBits) =>
         EncodeCore(symbols, alphabetSize, output, scaleBits);
+
+    /// <summary>
+    /// Upper bound on a block's size, for sizing buffers: header (11 bytes), a table of at most 8 bytes a symbol of the
+    /// alphabet, two bytes a symbol of stream, and 16 states.
+    /// </summary>
+    public static long GetMaxEncodedLength(int symbolCount, int alphabetSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(symbolCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(alphabetSize, 1);
+        return 11 + 5 + 8L * alphabetSize + 2L * symbolCount + 4 * MaxLanes;
+    }
 
     /// <summary>Decodes exactly destination.Length symbols from the start of <paramref name="encoded"/>; returns the bytes consumed.</summary>
     /// <exception cref="FrameFormatException">The block is truncated or corrupt, or holds symbols above 255.</exception>

@@ -9,6 +9,7 @@ public sealed class RansRoundTripTests
     private static void AssertRoundTrip(ushort[] symbols, int alphabetSize, int scaleBits)
     {
         byte[] encoded = RansTestData.Encode(symbols, alphabetSize, scaleBits);
+        Assert.True(encoded.Length <= RansCoder.GetMaxEncodedLength(symbols.Length, alphabetSize));
         var decoded = new ushort[symbols.Length];
         Assert.Equal(encoded.Length, RansCoder.Decode(encoded, decoded));
         Assert.Equal(symbols, decoded);
@@ -17,6 +18,7 @@ public sealed class RansRoundTripTests
     private static void AssertRoundTrip(byte[] symbols, int alphabetSize, int scaleBits)
     {
         byte[] encoded = RansTestData.Encode(symbols, alphabetSize, scaleBits);
+        Assert.True(encoded.Length <= RansCoder.GetMaxEncodedLength(symbols.Length, alphabetSize));
         var decoded = new byte[symbols.Length];
         Assert.Equal(encoded.Length, RansCoder.Decode(encoded, decoded));
         Assert.Equal(symbols, decoded);
