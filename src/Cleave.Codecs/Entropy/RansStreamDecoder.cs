@@ -168,6 +168,16 @@ internal static unsafe class RansStreamDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<uint> Refill(Vector256<uint> x, ref ushort* q)
     {
+        if (Avx512F.VL.IsSupported)
+        {
+            // AVX-512: vpexpandd puts consecutive words into the lanes that need them, no permutation table lookup
+            // on the state's dependency chain.
+            Vector256<uint> lanesNeeding = Avx512F.VL.CompareLessThan(x, Vector256.Create(L));
+            Vector256<uint> loaded = Avx2.ConvertToVector256Int32(q).AsUInt32();
+            Vector256<uint> expanded = Avx512F.VL.Expand(Vector256<uint>.Zero, lanesNeeding, loaded);
+            q += BitOperations.PopCount(lanesNeeding.ExtractMostSignificantBits());
+            return Vector256.ConditionalSelect(lanesNeeding, Avx2.Or(Avx2.ShiftLeftLogical(x, 16), expanded), x);
+        }
         Vector256<uint> needs = Avx2.CompareEqual(Avx2.ShiftRightLogical(x, 16), Vector256<uint>.Zero);
         uint mask = (uint)Avx.MoveMask(needs.AsSingle());
         Vector256<uint> words = Avx2.ConvertToVector256Int32(q).AsUInt32();
