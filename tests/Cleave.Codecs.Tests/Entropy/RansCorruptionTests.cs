@@ -12,7 +12,7 @@ public sealed class RansCorruptionTests
     {
         var random = new Random(42);
         var seeds = new List<(byte[], int, bool)>();
-        foreach (int count in new[] { 0, 1, 2, 17, 300, 4096, 9000, 40_000 })
+        foreach (int count in new[] { 0, 1, 2, 17, 300, 4096, 9000, 40_000, 70_000 })
         foreach (int scaleBits in new[] { 10, 12, 15 })
         {
             byte[] bytes = RansTestData.QuantizedReluLike(count, count % 2 == 0 ? 8 : 4, seed: count + scaleBits);
