@@ -7,10 +7,11 @@ using System.Runtime.Intrinsics.X86;
 namespace Cleave.Codecs.Entropy;
 
 /// <summary>
-/// The interleaved rANS decoder core. Two tables indexed by slot = x mod 2^k: the symbol, and (frequency | (slot - start)
-/// &lt;&lt; 16), so one step is x' = f * (x &gt;&gt; k) + (slot - start), then a 16-bit refill while x' &lt; 2^16.
-/// With AVX2 and 8 or 16 lanes, eight states step at once (two gathers, a refill through a permutation table);
-/// otherwise, and near the end of the stream, a scalar loop does the same steps in the same order.
+/// The interleaved rANS decoder core. Two tables indexed by slot = x mod 2^t: the symbol, and (frequency | (slot - start)
+/// &lt;&lt; 16), so one step is x' = f * (x &gt;&gt; t) + (slot - start), then a 16-bit refill while x' &lt; 2^16.
+/// With AVX2 and 8 or 16 lanes, eight states step at once (two gathers, then a refill through a permutation table,
+/// or vpexpandd where AVX-512 VL exists); otherwise, and near the end of the stream, a scalar loop does the same steps
+/// in the same order.
 /// Every read is bounds-checked against the stream end, so corrupt input ends in a FrameFormatException.
 /// </summary>
 internal static unsafe class RansStreamDecoder
