@@ -20,8 +20,9 @@ internal static class FrequencyTableCodec
     /// Picks the table precision and returns the frequencies at that precision (summing to 2^precision) with the
     /// estimated table size; the choice minimizes table bits plus estimated coded bits.
     /// </summary>
-    public static int Choose(ReadOnlySpan<int> counts, long total, int scaleBits, Span<int> bestFrequencies)
+    public static int Choose(ReadOnlySpan<int> counts, long total, int scaleBits, Span<int> bestFrequencies, out double estimatedBits)
     {
+        estimatedBits = 0;
         int distinct = 0;
         for (int s = 0; s < counts.Length; s++) if (counts[s] > 0) distinct++;
         if (distinct <= 1)
@@ -56,6 +57,7 @@ internal static class FrequencyTableCodec
                 candidate.CopyTo(bestFrequencies);
             }
         }
+        estimatedBits = bestBits;
         return bestPrecision;
     }
 
