@@ -23,6 +23,8 @@ public class RansBenchmarks
     private byte[] _rans = [];
     private byte[] _zstd = [];
     private byte[] _zstdScratch = [];
+    private byte[] _smallSymbols = [];
+    private byte[] _smallRans = [];
     private readonly ArrayBufferWriter<byte> _writer = new(4 * Count);
     private readonly ZstdSharp.Compressor _compressor = new(1);
     private readonly ZstdSharp.Decompressor _decompressor = new();
@@ -38,6 +40,11 @@ public class RansBenchmarks
         _rans = _writer.WrittenSpan.ToArray();
         _zstd = _compressor.Wrap(_symbols).ToArray();
         _zstdScratch = new byte[ZstdSharp.Compressor.GetCompressBound(Count)];
+        // A 4096-element tensor (one LLM hidden state per token): table choice and one lane dominate here.
+        _smallSymbols = Quantize(SyntheticTensors.ReluLike(4096, seed: 1), 8);
+        _writer.ResetWrittenCount();
+        RansCoder.Encode(_smallSymbols, 256, _writer);
+        _smallRans = _writer.WrittenSpan.ToArray();
     }
 
     internal static byte[] Quantize(float[] values, int bits)
@@ -60,6 +67,17 @@ public class RansBenchmarks
 
     [Benchmark]
     public int RansDecode() => RansCoder.Decode(_rans, _decoded);
+
+    [Benchmark]
+    public int RansEncode4096()
+    {
+        _writer.ResetWrittenCount();
+        RansCoder.Encode(_smallSymbols, 256, _writer);
+        return _writer.WrittenCount;
+    }
+
+    [Benchmark]
+    public int RansDecode4096() => RansCoder.Decode(_smallRans, _decoded.AsSpan(0, _smallSymbols.Length));
 
     [Benchmark]
     public int ZstdCompress() => _compressor.Wrap(_symbols, _zstdScratch);

@@ -7,8 +7,7 @@ public static class EntropyStatistics
     public static double Order0Bytes(ReadOnlySpan<byte> symbols)
     {
         Span<int> counts = stackalloc int[256];
-        counts.Clear();
-        foreach (byte s in symbols) counts[s]++;
+        SymbolHistogram.Count(symbols, 256, counts);
         return BytesFromCounts(counts, symbols.Length);
     }
 

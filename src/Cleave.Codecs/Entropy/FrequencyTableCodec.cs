@@ -20,8 +20,9 @@ internal static class FrequencyTableCodec
     /// Picks the table precision and returns the frequencies at that precision (summing to 2^precision) with the
     /// estimated table size; the choice minimizes table bits plus estimated coded bits.
     /// </summary>
-    public static int Choose(ReadOnlySpan<int> counts, long total, int scaleBits, Span<int> bestFrequencies)
+    public static int Choose(ReadOnlySpan<int> counts, long total, int scaleBits, Span<int> bestFrequencies, out double estimatedBits)
     {
+        estimatedBits = 0;
         int distinct = 0;
         for (int s = 0; s < counts.Length; s++) if (counts[s] > 0) distinct++;
         if (distinct <= 1)
@@ -35,22 +36,36 @@ internal static class FrequencyTableCodec
 
         int minPrecision = Math.Max(1, 32 - BitOperations.LeadingZeroCount((uint)(distinct - 1)));
         var candidate = new int[counts.Length];
-        double bestBits = double.MaxValue;
-        int bestPrecision = scaleBits;
-        for (int t = scaleBits; t >= minPrecision; t--)
+
+        // Total bits (table + coded symbols) is close to unimodal in t, and the optimum sits near log2(n): a table
+        // finer than the counts buys little. Start there and walk down, then up, while it improves.
+        int bitLength = 64 - BitOperations.LeadingZeroCount((ulong)total);
+        int first = Math.Clamp(bitLength - 1, minPrecision, scaleBits);
+        double bestBits = EstimateBits(counts, total, first, candidate);
+        int bestPrecision = first;
+        candidate.CopyTo(bestFrequencies);
+        for (int step = -1; step <= 1; step += 2)
         {
-            FrequencyNormalizer.Normalize(counts, total, t, candidate);
-            double bits = FrequencyNormalizer.CodedBits(counts, candidate, t) + TableBits(candidate, counts.Length, t, out _);
-            if (bits < bestBits)
+            // Down first; up only if the first step down did not help.
+            if (step == 1 && bestPrecision != first) break;
+            for (int t = first + step; t >= minPrecision && t <= scaleBits; t += step)
             {
+                double bits = EstimateBits(counts, total, t, candidate);
+                if (bits >= bestBits) break;
                 bestBits = bits;
                 bestPrecision = t;
                 candidate.CopyTo(bestFrequencies);
             }
-            // Coarser tables only pay off while the table is a sizeable part of the block; stop once they clearly lose.
-            else if (bits > bestBits * 1.01) break;
         }
+        estimatedBits = bestBits;
         return bestPrecision;
+    }
+
+    /// <summary>Normalizes the counts at precision t into <paramref name="frequencies"/>; returns table + coded bits.</summary>
+    private static double EstimateBits(ReadOnlySpan<int> counts, long total, int precision, Span<int> frequencies)
+    {
+        FrequencyNormalizer.Normalize(counts, total, precision, frequencies);
+        return FrequencyNormalizer.CodedBits(counts, frequencies, precision) + TableBits(frequencies, counts.Length, precision, out _);
     }
 
     /// <summary>Size in bits of the table for these frequencies (precision &gt; 0), and the best order offset.</summary>

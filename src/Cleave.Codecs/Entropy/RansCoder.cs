@@ -4,7 +4,7 @@ namespace Cleave.Codecs.Entropy;
 
 /// <summary>
 /// Static-model rANS entropy coder for quantized tensors. A block is self-contained: a header, a compact frequency
-/// table built from the data, and up to 16 interleaved rANS states sharing one stream of 16-bit words. The symbol
+/// table built from the data, and up to 32 interleaved rANS states sharing one stream of 16-bit words. The symbol
 /// count is not stored; the caller knows it from the tensor shape. Layout: docs/entropy-coding.md.
 /// </summary>
 public static class RansCoder
@@ -15,18 +15,35 @@ public static class RansCoder
     public const int MaxAlphabetSize = 4096;
 
     /// <summary>Most interleaved states a block uses.</summary>
-    public const int MaxLanes = 16;
+    public const int MaxLanes = 32;
 
     /// <summary>Each state gets at least this many symbols, so small tensors do not pay 4 bytes per idle state.</summary>
     internal const int SymbolsPerLane = 4096;
 
     private const int ReservedHeaderBits = 0xC0;
 
+    /// <summary>Appends a self-contained block (compact frequency table + interleaved rANS stream) to <paramref name="output"/>.</summary>
+    /// <param name="symbols">Every symbol must be below <paramref name="alphabetSize"/>.</param>
+    /// <param name="alphabetSize">1..<see cref="MaxAlphabetSize"/>; recorded in the block and checked on decode.</param>
+    /// <param name="scaleBits">Finest probability resolution 2^k, <see cref="MinScaleBits"/>..<see cref="MaxScaleBits"/>.</param>
+    /// <exception cref="ArgumentException">A symbol is outside the alphabet, or there are more distinct symbols than 2^scaleBits.</exception>
     public static void Encode(ReadOnlySpan<byte> symbols, int alphabetSize, IBufferWriter<byte> output, int scaleBits = DefaultScaleBits) =>
         EncodeCore(symbols, alphabetSize, output, scaleBits);
 
+    /// <inheritdoc cref="Encode(ReadOnlySpan{byte}, int, IBufferWriter{byte}, int)"/>
     public static void Encode(ReadOnlySpan<ushort> symbols, int alphabetSize, IBufferWriter<byte> output, int scaleBits = DefaultScaleBits) =>
         EncodeCore(symbols, alphabetSize, output, scaleBits);
+
+    /// <summary>
+    /// Upper bound on a block's size, for sizing buffers: header (11 bytes), a table of at most 8 bytes a symbol of the
+    /// alphabet, two bytes a symbol of stream, and <see cref="MaxLanes"/> states.
+    /// </summary>
+    public static long GetMaxEncodedLength(int symbolCount, int alphabetSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(symbolCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(alphabetSize, 1);
+        return 11 + 5 + 8L * alphabetSize + 2L * symbolCount + 4 * MaxLanes;
+    }
 
     /// <summary>Decodes exactly destination.Length symbols from the start of <paramref name="encoded"/>; returns the bytes consumed.</summary>
     /// <exception cref="FrameFormatException">The block is truncated or corrupt, or holds symbols above 255.</exception>
@@ -36,11 +53,16 @@ public static class RansCoder
     /// <exception cref="FrameFormatException">The block is truncated or corrupt.</exception>
     public static int Decode(ReadOnlySpan<byte> encoded, Span<ushort> destination) => DecodeCore(encoded, destination);
 
-    /// <summary>Interleaved states a block of this many symbols uses: 1 up to 8191 symbols, then doubling to 16.</summary>
-    public static int LanesFor(int symbolCount)
+    /// <summary>
+    /// Interleaved states for a block: 1 up to 8191 symbols, doubling while every state still gets 4096 symbols and
+    /// the 4-byte states stay under 1/256 of the estimated stream, up to 32. More states decode faster (more
+    /// independent work per step); each one costs 4 bytes.
+    /// </summary>
+    internal static int LanesFor(int symbolCount, double estimatedStreamBytes)
     {
         int lanes = 1;
-        while (lanes < MaxLanes && symbolCount >= 2L * lanes * SymbolsPerLane) lanes *= 2;
+        while (lanes < MaxLanes && symbolCount >= 2L * lanes * SymbolsPerLane && estimatedStreamBytes >= 2.0 * lanes * 4 * 256)
+            lanes *= 2;
         return lanes;
     }
 
@@ -62,11 +84,11 @@ public static class RansCoder
             SymbolHistogram.Count(symbols, alphabetSize, counts.AsSpan(0, alphabetSize));
             Span<int> used = counts.AsSpan(0, alphabetSize);
             Span<int> freqs = frequencies.AsSpan(0, alphabetSize);
-            int precision = FrequencyTableCodec.Choose(used, symbols.Length, scaleBits, freqs);
+            int precision = FrequencyTableCodec.Choose(used, symbols.Length, scaleBits, freqs, out double estimatedBits);
 
             var table = new TableBitWriter();
             FrequencyTableCodec.Write(table, freqs, precision, alphabetSize);
-            int lanes = precision == 0 ? 1 : LanesFor(symbols.Length);
+            int lanes = precision == 0 ? 1 : LanesFor(symbols.Length, estimatedBits / 8);
 
             if (precision == 0)
             {

@@ -9,6 +9,7 @@ public sealed class RansRoundTripTests
     private static void AssertRoundTrip(ushort[] symbols, int alphabetSize, int scaleBits)
     {
         byte[] encoded = RansTestData.Encode(symbols, alphabetSize, scaleBits);
+        Assert.True(encoded.Length <= RansCoder.GetMaxEncodedLength(symbols.Length, alphabetSize));
         var decoded = new ushort[symbols.Length];
         Assert.Equal(encoded.Length, RansCoder.Decode(encoded, decoded));
         Assert.Equal(symbols, decoded);
@@ -17,6 +18,7 @@ public sealed class RansRoundTripTests
     private static void AssertRoundTrip(byte[] symbols, int alphabetSize, int scaleBits)
     {
         byte[] encoded = RansTestData.Encode(symbols, alphabetSize, scaleBits);
+        Assert.True(encoded.Length <= RansCoder.GetMaxEncodedLength(symbols.Length, alphabetSize));
         var decoded = new byte[symbols.Length];
         Assert.Equal(encoded.Length, RansCoder.Decode(encoded, decoded));
         Assert.Equal(symbols, decoded);
@@ -145,7 +147,8 @@ public sealed class RansRoundTripTests
     [Theory]
     [InlineData(20_000)] // 4 lanes: scalar only
     [InlineData(40_000)] // 8 lanes
-    [InlineData(1_000_003)] // 16 lanes with a partial last group
+    [InlineData(100_000)] // 16 lanes
+    [InlineData(1_000_003)] // 32 lanes with a partial last group
     public void VectorAndScalarDecodersAgree(int count)
     {
         byte[] symbols = RansTestData.QuantizedReluLike(count, 8);
@@ -161,12 +164,14 @@ public sealed class RansRoundTripTests
     }
 
     [Fact]
-    public void LaneCountGrowsWithTheSymbolCount()
+    public void LaneCountGrowsWithTheSymbolCountAndTheStreamSize()
     {
-        Assert.Equal(1, RansCoder.LanesFor(0));
-        Assert.Equal(1, RansCoder.LanesFor(8191));
-        Assert.Equal(2, RansCoder.LanesFor(8192));
-        Assert.Equal(16, RansCoder.LanesFor(1_000_000));
-        Assert.Equal(16, RansCoder.ReadBlockInfo(RansTestData.Encode(RansTestData.QuantizedReluLike(1_000_000, 8), 256)).Lanes);
+        Assert.Equal(1, RansCoder.LanesFor(0, 0));
+        Assert.Equal(1, RansCoder.LanesFor(8191, 1e6));
+        Assert.Equal(2, RansCoder.LanesFor(8192, 1e6));
+        Assert.Equal(32, RansCoder.LanesFor(1_000_000, 1e6));
+        Assert.Equal(16, RansCoder.LanesFor(1_000_000, 30_000)); // 32 states would be over 1/256 of the stream
+        Assert.Equal(32, RansCoder.ReadBlockInfo(RansTestData.Encode(RansTestData.QuantizedReluLike(1_000_000, 8), 256)).Lanes);
+        Assert.Equal(16, RansCoder.ReadBlockInfo(RansTestData.Encode(RansTestData.QuantizedReluLike(1_000_000, 4), 16)).Lanes);
     }
 }
