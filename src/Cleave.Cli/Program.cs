@@ -8,6 +8,7 @@ ICommand[] commands =
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
     new CodecStudyCommand(),
+    new DumpCommand(),
     new VersionCommand(),
     new ImportCommand(),
     new GenerateCommand(),

@@ -19,6 +19,30 @@ public sealed class Llama2cCommandTests
     }
 
     [Fact]
+    public void Dump_writes_one_hidden_state_tensor_per_document()
+    {
+        string? checkpoint = Asset("llm/stories260K.bin"), tokenizer = Asset("llm/tok512.bin"), text = Asset("llm/tinystories_sample.txt");
+        if (checkpoint is null || tokenizer is null || text is null) return; // assets absent: the Models tests report the skip
+
+        using var dir = new TempFolder();
+        string model = dir.File("stories");
+        var (code, _, stderr) = CliRunner.Run("import", checkpoint, "--tokenizer", tokenizer, "-o", model, "--splits");
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = CliRunner.Run("dump", model, "--layer", "2", "--text", text, "--limit", "2", "-o", dir.File("features"));
+        Assert.True(code == 0, stderr);
+        var files = Directory.GetFiles(dir.File("features"), "*.npy").Order().ToArray();
+        Assert.Equal(2, files.Length);
+        var (values, shape) = Cleave.Codecs.Npy.NpyFile.ReadFloat32(files[0]);
+        Assert.Equal(64, shape[1]);
+        Assert.True(shape[0] > 10, "a story has more than 10 tokens");
+        Assert.Contains(values, v => v != 0);
+
+        (code, _, stderr) = CliRunner.Run("dump", model, "--layer", "5", "--text", text, "-o", dir.File("bad"));
+        Assert.Equal(1, code);
+        Assert.Contains("split layer must be 1..4", stderr);
+    }
+
+    [Fact]
     public void Import_then_generate_reproduces_the_documented_sample()
     {
         string? checkpoint = Asset("llm/stories260K.bin"), tokenizer = Asset("llm/tok512.bin");
