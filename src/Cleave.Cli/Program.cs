@@ -5,6 +5,8 @@ using Cleave.Cli.Infrastructure;
 ICommand[] commands =
 [
     new VersionCommand(),
+    new InspectCommand(),
+    new SplitCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);

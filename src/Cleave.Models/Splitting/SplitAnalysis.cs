@@ -1,0 +1,135 @@
+using Cleave.Models.Graph;
+using Cleave.Models.Onnx;
+using Cleave.Models.Profiling;
+
+namespace Cleave.Models.Splitting;
+
+/// <summary>
+/// Everything inspecting and splitting one model share: tensor roles under the chosen side inputs, the values of
+/// symbolic dimensions, the structural candidate cuts, and tensor types (declared where complete, else probed by
+/// running the model once, cached).
+/// </summary>
+public sealed class SplitAnalysis
+{
+    private readonly Dictionary<string, TensorType> _types = new(StringComparer.Ordinal);
+    private IReadOnlyList<FrontierCut>? _frontiers;
+
+    public SplitAnalysis(OnnxModel model, SplitOptions? options = null)
+    {
+        Model = model;
+        Options = options ?? new SplitOptions();
+        Roles = new GraphRoles(model.Graph, SideInputPolicy.Resolve(model.Graph, Options.SideInputs));
+        Symbols = DummyInputs.ResolveSymbols(model.Graph, Options.SymbolValues);
+    }
+
+    public OnnxModel Model { get; }
+    public OnnxGraph Graph => Model.Graph;
+    public SplitOptions Options { get; }
+    public GraphRoles Roles { get; }
+
+    /// <summary>Values of the symbolic input dimensions used for dummy inputs and per-sample sizes.</summary>
+    public IReadOnlyDictionary<string, long> Symbols { get; }
+
+    public IReadOnlyList<FrontierCut> Frontiers => _frontiers ??= FrontierScanner.Scan(Roles, Options.MaxCutTensors);
+
+    /// <summary>Makes sure the types of <paramref name="tensors"/> are known, probing in one run those the file leaves incomplete.</summary>
+    public void EnsureTypes(IEnumerable<string> tensors)
+    {
+        var missing = new List<string>();
+        foreach (string t in tensors)
+        {
+            if (_types.ContainsKey(t)) continue;
+            if (Graph.DeclaredType(t) is { IsComplete: true } declared) _types[t] = declared;
+            else if (Graph.Producer(t) is not null) missing.Add(t);
+        }
+        if (missing.Count == 0) return;
+        foreach (var (name, type) in TensorShapeProbe.Probe(Model, missing, Symbols, Options.IntraOpThreads))
+            _types[name] = type;
+    }
+
+    public TensorType TypeOf(string tensor)
+    {
+        if (!_types.ContainsKey(tensor)) EnsureTypes([tensor]);
+        return _types.TryGetValue(tensor, out var type) ? type
+            : Graph.DeclaredType(tensor) ?? throw new InvalidOperationException($"the type of tensor '{tensor}' is unknown");
+    }
+
+    /// <summary>Concrete dimensions per sample (symbols at <see cref="Symbols"/>), or null when unknown.</summary>
+    public long[]? ConcreteShape(string tensor)
+    {
+        if (_types.TryGetValue(tensor, out var type)) return type.ConcreteDimensions(Symbols);
+        return Graph.DeclaredType(tensor)?.ConcreteDimensions(Symbols);
+    }
+
+    /// <summary>Bytes per sample of a set of tensors as float32.</summary>
+    public long? BytesFp32(IEnumerable<string> tensors)
+    {
+        long total = 0;
+        foreach (string t in tensors)
+        {
+            if (TypeOf(t).ElementCount(Symbols) is not long n) return null;
+            total += n * 4;
+        }
+        return total;
+    }
+
+    /// <summary>Plans a cut; an invalid one throws <see cref="InvalidSplitException"/> with the nearest valid split points.</summary>
+    public CutPlan Plan(IReadOnlyList<string> cutTensors)
+    {
+        try
+        {
+            return CutPlan.Create(Roles, cutTensors);
+        }
+        catch (InvalidSplitException e)
+        {
+            throw new InvalidSplitException(WithNameHints(e.Reason, cutTensors), NearestCandidates(cutTensors, 3));
+        }
+    }
+
+    /// <summary>The structural candidates closest (in topological position) to the given tensors, as <c>--at</c> values.</summary>
+    public IReadOnlyList<string> NearestCandidates(IReadOnlyList<string> tensors, int count)
+    {
+        int? anchor = null;
+        foreach (string t in tensors)
+            if (Graph.Producer(t) is { } p) anchor = Math.Max(anchor ?? 0, p.Order);
+        var order = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in Graph.Nodes)
+            foreach (string o in node.Outputs) order[o] = node.Order;
+        int target = anchor ?? 0;
+        return Frontiers
+            .Select(f => (cut: f, distance: Math.Abs(f.Tensors.Max(t => order.GetValueOrDefault(t)) - target)))
+            .OrderBy(x => x.distance).ThenBy(x => x.cut.Tensors.Count)
+            .Take(count)
+            .Select(x => string.Join(",", x.cut.Tensors))
+            .ToList();
+    }
+
+    private string WithNameHints(string reason, IReadOnlyList<string> tensors)
+    {
+        foreach (string t in tensors)
+        {
+            if (Graph.Defines(t)) continue;
+            var close = Graph.TensorNames()
+                .Select(n => (name: n, d: EditDistance(t, n)))
+                .Where(x => x.d <= Math.Max(2, t.Length / 3))
+                .OrderBy(x => x.d).Take(3).Select(x => x.name).ToList();
+            if (close.Count > 0) reason += $" (did you mean {string.Join(" or ", close.Select(c => $"'{c}'"))}?)";
+        }
+        return reason;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}
