@@ -18,6 +18,17 @@ public sealed class InspectCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
+        // The dispatcher reports I/O and argument errors; a malformed model or an unsupported tensor type is ours.
+        try { return RunCore(args); }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"cleave {Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private int RunCore(IReadOnlyList<string> args)
+    {
         var cl = new CommandLine(args, [.. SplitOptionParsing.ValueOptions, "runs"], ["json", "profile"]);
         string path = cl.PositionalAt(0, "model path");
         var options = SplitOptionParsing.Parse(cl);
@@ -50,14 +61,14 @@ public sealed class InspectCommand : ICommand
         Console.WriteLine();
         bool timed = r.SplitPoints.Any(p => p.HeadMs is not null);
         Console.WriteLine($"{r.SplitPoints.Count} candidate split points:");
-        Console.WriteLine($"{"#",3}  {"kind",-6} {"tensors",-36} {"shape",-22} {"KB fp32",9} {"head params",11} {"head MACs",9} {"tail MACs",15}" + (timed ? $" {"head ms",8} {"tail ms",8}" : ""));
+        Console.WriteLine($"{"#",3}  {"kind",-6} {"tensors",-36} {"shape",-24} {"KB fp32",9} {"head params",11} {"head MACs",9} {"tail MACs",15}" + (timed ? $" {"head ms",8} {"tail ms",8}" : ""));
         int n = 0;
         foreach (var p in r.SplitPoints)
         {
             string tensors = string.Join(",", p.Tensors) + (p.AuxiliaryTensors.Count > 0 ? $" (+{p.AuxiliaryTensors.Count} aux)" : "");
-            string shape = string.Join(" ", p.Shape.Select(s => "[" + string.Join("x", s) + "]"));
+            string shape = string.Join(" ", p.Shape.Select(s => "[" + string.Join(",", s) + "]"));
             string kb = p.BytesFp32 is long b ? (b / 1024.0).ToString("F1", inv) : "?";
-            Console.WriteLine($"{++n,3}  {p.Kind,-6} {tensors,-36} {shape,-22} {kb,9} {p.HeadParamShare,11:P1} {p.HeadMacShare,9:P1} {p.TailMacs.ToString("N0", inv),15}"
+            Console.WriteLine($"{++n,3}  {p.Kind,-6} {tensors,-36} {shape,-24} {kb,9} {p.HeadParamShare,11:P1} {p.HeadMacShare,9:P1} {p.TailMacs.ToString("N0", inv),15}"
                 + (timed ? $" {p.HeadMs?.ToString("F2", inv),8} {p.TailMs?.ToString("F2", inv),8}" : ""));
         }
     }

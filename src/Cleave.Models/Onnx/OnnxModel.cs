@@ -45,7 +45,10 @@ public sealed class OnnxModel
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException) { throw new FileNotFoundException($"model file '{path}' does not exist", path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"model file '{path}' does not exist", path, e);
+        }
         return FromBytes(bytes, path);
     }
 

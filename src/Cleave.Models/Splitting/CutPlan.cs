@@ -71,12 +71,14 @@ public sealed class CutPlan
             var head = Ancestors(roles, crossing, stopAt: null, out var headInputs);
             var headSet = new HashSet<GraphNode>(head);
             var tail = TailWalk(roles, crossing, headSet, out var tailSideInputs, out var usedCrossing, out var needShapeOnly, out var leak);
-            if (leak is not null) throw new InvalidSplitException(leak, []);
+            // Carrying shape-only tensors may resolve a leak too (the tail no longer runs Shape on a head tensor): retry first.
             if (needShapeOnly.Count > 0 && attempt < 8)
             {
-                auxiliary.AddRange(needShapeOnly);
+                foreach (string t in needShapeOnly)
+                    if (!auxiliary.Contains(t)) auxiliary.Add(t);
                 continue;
             }
+            if (leak is not null) throw new InvalidSplitException(leak, []);
             foreach (string t in cut)
                 if (!usedCrossing.Contains(t))
                     throw new InvalidSplitException($"the tail never reads '{t}' once the other cut tensors are given: drop it from the cut", []);
@@ -136,6 +138,13 @@ public sealed class CutPlan
             if (head.Contains(p) && !roles.IsFree(p))
             {
                 if (roles.RoleOf(p) == TensorRole.ShapeOnly) { needShapeOnly.Add(t); continue; }
+                // A Shape/Size the tail would run on a head tensor (the only way a shape-only node reads a value-dependent
+                // tensor): carry its shape-only result instead.
+                if (reader is not null && roles.RoleOf(reader) == TensorRole.ShapeOnly)
+                {
+                    needShapeOnly.AddRange(reader.Outputs);
+                    continue;
+                }
                 leak ??= $"the tail also needs '{t}' (made by node {p} before the cut{(reader is null ? "" : $", read by {reader}")}), which the cut does not carry";
                 continue;
             }

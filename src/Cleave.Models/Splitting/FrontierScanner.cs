@@ -14,12 +14,19 @@ public static class FrontierScanner
 {
     public const int MaxTensors = 3;
 
+    /// <summary>The nodes a frontier position counts: live, value-dependent nodes in topological order.</summary>
+    public static List<GraphNode> OrderedNodes(GraphRoles roles)
+    {
+        var ordered = new List<GraphNode>();
+        foreach (var node in roles.Graph.Nodes)
+            if (roles.IsLive(node) && !roles.IsFree(node)) ordered.Add(node);
+        return ordered;
+    }
+
     public static IReadOnlyList<FrontierCut> Scan(GraphRoles roles, int maxTensors = MaxTensors)
     {
         var graph = roles.Graph;
-        var ordered = new List<GraphNode>();
-        foreach (var node in graph.Nodes)
-            if (roles.IsLive(node) && !roles.IsFree(node)) ordered.Add(node);
+        var ordered = OrderedNodes(roles);
         var position = new Dictionary<GraphNode, int>();
         for (int i = 0; i < ordered.Count; i++) position[ordered[i]] = i;
 

@@ -38,7 +38,7 @@ public static class ModelInspector
         }
         long totalParams = graph.ParameterCount;
 
-        var chosen = SelectCandidates(analysis);
+        var chosen = SelectCandidates(analysis, macs);
         Dictionary<string, HostTensor>? inputs = profile ? DummyInputs.Create(graph, symbols) : null;
         double? fullMs = null;
         if (profile)
@@ -108,30 +108,43 @@ public static class ModelInspector
         long[]? ShapeOf(string tensor) => analysis.ConcreteShape(tensor);
     }
 
-    /// <summary>All single-tensor frontiers, plus the smallest multi-tensor ones in each stretch without a single one.</summary>
-    public static IReadOnlyList<FrontierCut> SelectCandidates(SplitAnalysis analysis)
+    /// <summary>
+    /// All single-tensor frontiers, plus the smallest multi-tensor ones in each stretch between neighbouring single
+    /// ones that holds real compute (a counted MAC operator); stretches without (e.g. inside a LayerNorm) are skipped.
+    /// </summary>
+    public static IReadOnlyList<FrontierCut> SelectCandidates(SplitAnalysis analysis, IReadOnlyList<long> nodeMacs)
     {
-        var frontiers = analysis.Frontiers;
+        var ordered = FrontierScanner.OrderedNodes(analysis.Roles);
+        var prefixMacs = new long[ordered.Count + 1];
+        for (int i = 0; i < ordered.Count; i++) prefixMacs[i + 1] = prefixMacs[i] + nodeMacs[ordered[i].Order];
+
         var result = new List<FrontierCut>();
         var gap = new List<FrontierCut>();
-        foreach (var f in frontiers)
+        int gapStart = -1;
+        foreach (var f in analysis.Frontiers)
         {
             if (f.IsMultiTensor) { gap.Add(f); continue; }
-            FlushGap();
+            FlushGap(f.Position);
             result.Add(f);
+            gapStart = f.Position;
         }
-        FlushGap();
+        FlushGap(ordered.Count - 1);
         result.Sort((a, b) => a.Position.CompareTo(b.Position));
         return result;
 
-        void FlushGap()
+        void FlushGap(int gapEnd)
         {
-            if (gap.Count == 0) return;
-            result.AddRange(gap
-                .OrderBy(g => analysis.BytesFp32(g.Tensors) ?? long.MaxValue)
-                .ThenBy(g => g.Tensors.Count)
-                .ThenBy(g => g.Position)
-                .Take(analysis.Options.MultiTensorCutsPerGap));
+            // MACs run strictly after the previous single cut and up to the next one.
+            bool hasCompute = prefixMacs[gapEnd + 1] - prefixMacs[gapStart + 1] > 0;
+            // A cross-branch cut is only worth listing when the head side of it already ran some of that compute
+            // (otherwise it is a trivial variant of the previous single cut, e.g. inside a normalization).
+            if (gap.Count > 0 && hasCompute)
+                result.AddRange(gap
+                    .Where(g => prefixMacs[g.Position + 1] > prefixMacs[gapStart + 1])
+                    .OrderBy(g => analysis.BytesFp32(g.Tensors) ?? long.MaxValue)
+                    .ThenBy(g => g.Tensors.Count)
+                    .ThenBy(g => g.Position)
+                    .Take(analysis.Options.MultiTensorCutsPerGap));
             gap.Clear();
         }
     }

@@ -86,33 +86,45 @@ public sealed class SplitAnalysis
         }
     }
 
-    /// <summary>The structural candidates closest (in topological position) to the given tensors, as <c>--at</c> values.</summary>
+    /// <summary>
+    /// Valid cuts closest (in topological position) to the given tensors, as <c>--at</c> values: the nearest
+    /// single-tensor split points, led by the nearest multi-tensor cut when one is strictly closer than all of them.
+    /// Unknown names are placed at the closest-spelled tensor.
+    /// </summary>
     public IReadOnlyList<string> NearestCandidates(IReadOnlyList<string> tensors, int count)
     {
-        int? anchor = null;
-        foreach (string t in tensors)
-            if (Graph.Producer(t) is { } p) anchor = Math.Max(anchor ?? 0, p.Order);
         var order = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in Graph.Nodes)
             foreach (string o in node.Outputs) order[o] = node.Order;
+        int? anchor = null;
+        foreach (string t in tensors)
+        {
+            string? known = Graph.Defines(t) ? t : SimilarNames(t).FirstOrDefault();
+            if (known is not null && order.TryGetValue(known, out int at)) anchor = Math.Max(anchor ?? 0, at);
+        }
         int target = anchor ?? 0;
-        return Frontiers
-            .Select(f => (cut: f, distance: Math.Abs(f.Tensors.Max(t => order.GetValueOrDefault(t)) - target)))
-            .OrderBy(x => x.distance).ThenBy(x => x.cut.Tensors.Count)
-            .Take(count)
-            .Select(x => string.Join(",", x.cut.Tensors))
-            .ToList();
+        int Distance(FrontierCut f) => Math.Abs(f.Tensors.Max(t => order.GetValueOrDefault(t)) - target);
+
+        var singles = Frontiers.Where(f => !f.IsMultiTensor).OrderBy(Distance).Take(count).ToList();
+        var result = singles.Select(f => string.Join(",", f.Tensors)).ToList();
+        int nearestSingle = singles.Count > 0 ? Distance(singles[0]) : int.MaxValue;
+        var multi = Frontiers.Where(f => f.IsMultiTensor && Distance(f) < nearestSingle).OrderBy(Distance).ThenBy(f => f.Tensors.Count).FirstOrDefault();
+        if (multi is not null) result.Insert(0, string.Join(",", multi.Tensors));
+        return result;
     }
+
+    private IEnumerable<string> SimilarNames(string name) =>
+        Graph.TensorNames()
+            .Select(n => (name: n, d: EditDistance(name, n)))
+            .Where(x => x.d <= Math.Max(2, name.Length / 3))
+            .OrderBy(x => x.d).Take(3).Select(x => x.name);
 
     private string WithNameHints(string reason, IReadOnlyList<string> tensors)
     {
         foreach (string t in tensors)
         {
             if (Graph.Defines(t)) continue;
-            var close = Graph.TensorNames()
-                .Select(n => (name: n, d: EditDistance(t, n)))
-                .Where(x => x.d <= Math.Max(2, t.Length / 3))
-                .OrderBy(x => x.d).Take(3).Select(x => x.name).ToList();
+            var close = SimilarNames(t).ToList();
             if (close.Count > 0) reason += $" (did you mean {string.Join(" or ", close.Select(c => $"'{c}'"))}?)";
         }
         return reason;
