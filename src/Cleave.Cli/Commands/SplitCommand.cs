@@ -88,7 +88,7 @@ public sealed class SplitCommand : ICommand
             Console.WriteLine($"tail      {written[1]}  ({split.Tail.Proto.Graph.Node.Count} nodes, {split.Tail.Proto.Graph.Initializer.Count} initializers)");
             Console.WriteLine($"manifest  {written[2]}  (hash {m.ComputeHash()[..16]}...)");
             if (verification is not null)
-                Console.WriteLine($"verify    {(verification.Passed ? "passed" : "FAILED")}: max abs error {verification.MaxAbsoluteError.ToString("G3", inv)}, " +
+                Console.WriteLine($"verify    {(verification.Passed ? "passed" : "FAILED")} on {(cl.Get("input") is string f ? f : "a random input")}: max abs error {verification.MaxAbsoluteError.ToString("G3", inv)}, " +
                                   $"max relative error {verification.MaxRelativeError.ToString("G3", inv)} (tolerance {tolerance.ToString("G3", inv)})");
         }
         if (verification is { Passed: false })

@@ -60,7 +60,10 @@ public sealed class SplitManifest
     {
         try
         {
-            return JsonSerializer.Deserialize<SplitManifest>(json, JsonOptions) ?? throw new InvalidDataException("split manifest is empty");
+            var manifest = JsonSerializer.Deserialize<SplitManifest>(json, JsonOptions) ?? throw new InvalidDataException("split manifest is empty");
+            if (manifest.FormatVersion is < 1 or > CurrentFormatVersion)
+                throw new InvalidDataException($"split manifest format version {manifest.FormatVersion} is not supported (this build reads 1..{CurrentFormatVersion})");
+            return manifest;
         }
         catch (JsonException e) { throw new InvalidDataException($"split manifest is not valid: {e.Message}", e); }
     }

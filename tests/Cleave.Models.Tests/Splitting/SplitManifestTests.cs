@@ -48,6 +48,10 @@ public sealed class SplitManifestTests
     }
 
     [Fact]
-    public void BrokenJsonIsAClearError() =>
+    public void BrokenJsonIsAClearError()
+    {
         Assert.Throws<InvalidDataException>(() => SplitManifest.FromJson("{\"cut\": 5}"));
+        var e = Assert.Throws<InvalidDataException>(() => SplitManifest.FromJson("{\"format_version\": 99}"));
+        Assert.Contains("99", e.Message);
+    }
 }
