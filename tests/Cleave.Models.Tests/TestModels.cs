@@ -98,6 +98,23 @@ internal static class TestModels
         return Model(g, 13);
     }
 
+    /// <summary>
+    /// An image model with symbolic height and width: x[N,3,H,W] -> Conv(3x3, stride 2, pad 1) -> c -> Relu -> r ->
+    /// Conv(1x1) -> y. Inner spatial sizes are H/2 and W/2, which follow no input symbol directly.
+    /// </summary>
+    public static OnnxModel StridedImageModel()
+    {
+        var g = new GraphProto { Name = "strided" };
+        g.Input.Add(Float("x", "N", 3, "H", "W"));
+        g.Output.Add(new ValueInfoProto { Name = "y", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxElementType.Float } } });
+        g.Initializer.Add(Weights("w1", 11, 4, 3, 3, 3));
+        g.Initializer.Add(Weights("w2", 12, 2, 4, 1, 1));
+        g.Node.Add(Node("Conv", ["x", "w1"], ["c"], "conv1", Ints("pads", 1, 1, 1, 1), Ints("strides", 2, 2)));
+        g.Node.Add(Node("Relu", ["c"], ["r"], "relu"));
+        g.Node.Add(Node("Conv", ["r", "w2"], ["y"], "conv2"));
+        return Model(g, 13);
+    }
+
     public static OnnxModel Model(GraphProto graph, long opset)
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "cleave-tests", Graph = graph };

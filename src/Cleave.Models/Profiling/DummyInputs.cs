@@ -5,13 +5,17 @@ namespace Cleave.Models.Profiling;
 
 /// <summary>
 /// Builds inputs for running a model when no real data is at hand: values for the symbolic dimensions of the graph
-/// inputs (batch-like first axes 1, others <see cref="DefaultSequenceLength"/>, unless the caller names a value),
-/// and random tensors of the declared types. Integer inputs get values that every reasonable model accepts:
+/// inputs (batch-like first axes 1, others <see cref="DefaultSequenceLength"/>,
+/// or <see cref="DefaultImageSize"/> for the spatial axes of rank-4 floating-point inputs, unless the caller names a
+/// value), and random tensors of the declared types. Integer inputs get values that every reasonable model accepts:
 /// masks are all ones, token type ids zeros, position ids 0..S-1, other ids small random numbers.
 /// </summary>
 public static class DummyInputs
 {
     public const long DefaultSequenceLength = 16;
+
+    /// <summary>Default for symbolic spatial dimensions of image-like inputs (floating-point, rank 4): divisible by 32, as detectors need.</summary>
+    public const long DefaultImageSize = 224;
 
     /// <summary>Values for every symbolic dimension of the graph inputs; a dimension with neither value nor name gets one of its own.</summary>
     public static Dictionary<string, long> ResolveSymbols(OnnxGraph graph, IReadOnlyDictionary<string, long>? overrides = null)
@@ -19,14 +23,17 @@ public static class DummyInputs
         var symbols = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (string input in graph.Inputs)
         {
-            var dims = graph.DeclaredType(input)?.Dimensions;
+            var type = graph.DeclaredType(input);
+            var dims = type?.Dimensions;
             if (dims is null) continue;
+            bool imageLike = dims.Count == 4 && OnnxElementType.IsFloatingPoint(type!.ElementType);
             for (int axis = 0; axis < dims.Count; axis++)
             {
                 if (dims[axis].IsFixed) continue;
                 string symbol = dims[axis].Symbol ?? AnonymousSymbol(input, axis);
                 if (symbols.ContainsKey(symbol)) continue;
-                symbols[symbol] = overrides is not null && overrides.TryGetValue(symbol, out long v) ? v : axis == 0 ? 1 : DefaultSequenceLength;
+                symbols[symbol] = overrides is not null && overrides.TryGetValue(symbol, out long v) ? v
+                    : axis == 0 ? 1 : imageLike ? DefaultImageSize : DefaultSequenceLength;
             }
         }
         if (overrides is not null)

@@ -8,12 +8,14 @@ namespace Cleave.Models.Profiling;
 /// <summary>
 /// Learns the types and shapes of intermediate tensors by running the model: the wanted tensors are added as extra
 /// graph outputs and the model runs once on dummy inputs (exact, and cheap next to writing shape inference for every
-/// operator). When the inputs have symbolic dimensions it runs a second time with each symbol one larger: dimensions
-/// that change are symbolic, named after the input symbol whose value they follow (e.g. the batch dimension).
+/// operator). When the inputs have symbolic dimensions it runs a second time with every symbol multiplied by its own
+/// whole factor (which keeps sizes that must divide by a stride or a patch size valid): dimensions that change are symbolic, named after the
+/// input symbol whose value they follow (e.g. the batch dimension), else <c>&lt;tensor&gt;_dim&lt;axis&gt;</c> with
+/// its first-run value reported in <see cref="ShapeProbeResult.DerivedSymbolValues"/>.
 /// </summary>
 public static class TensorShapeProbe
 {
-    public static Dictionary<string, TensorType> Probe(OnnxModel model, IEnumerable<string> tensors,
+    public static ShapeProbeResult Probe(OnnxModel model, IEnumerable<string> tensors,
         IReadOnlyDictionary<string, long> symbols, int intraOpThreads = 0)
     {
         var graph = model.Graph;
@@ -22,7 +24,8 @@ public static class TensorShapeProbe
         foreach (string t in tensors)
             if (seen.Add(t) && graph.Producer(t) is not null) wanted.Add(t);
         var result = new Dictionary<string, TensorType>(StringComparer.Ordinal);
-        if (wanted.Count == 0) return result;
+        var derived = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (wanted.Count == 0) return new ShapeProbeResult(result, derived);
 
         var probeModel = model.Proto.Clone();
         var existing = new HashSet<string>(graph.Outputs, StringComparer.Ordinal);
@@ -31,11 +34,21 @@ public static class TensorShapeProbe
         byte[] bytes = probeModel.ToByteArray();
 
         using var runner = new OrtModelRunner(bytes, intraOpThreads);
-        var first = runner.Run(DummyInputs.Create(graph, symbols), wanted);
+        Dictionary<string, HostTensor> first;
+        try { first = runner.Run(DummyInputs.Create(graph, symbols), wanted); }
+        catch (InvalidOperationException e) when (symbols.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"running the model on dummy inputs to learn tensor shapes failed with symbolic dimensions " +
+                $"{string.Join(", ", symbols.Select(s => $"{s.Key}={s.Value}"))}; choose values the model accepts (--dims): {e.Message}", e);
+        }
 
         Dictionary<string, HostTensor>? second = null;
         var bumped = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (symbol, value) in symbols) bumped[symbol] = value + 1;
+        // Each symbol gets its own factor (2, 3, 4, ...), so symbols that share a first-run value (a square image's height
+        // and width) still tell apart in the second run; whole factors keep stride- and patch-divisibility.
+        int factor = 2;
+        foreach (var (symbol, value) in symbols) bumped[symbol] = value * factor++;
         if (symbols.Count > 0)
         {
             // A model that hard-codes its batch size fails here; its dimensions are then taken as fixed.
@@ -59,10 +72,18 @@ public static class TensorShapeProbe
                 string? symbol = null;
                 foreach (var (name, value) in symbols)
                     if (value == v && bumped[name] == w) { symbol = name; break; }
-                dims[axis] = TensorDimension.Named(symbol ?? $"{t}_dim{axis}");
+                if (symbol is null)
+                {
+                    symbol = $"{t}_dim{axis}";
+                    derived[symbol] = v;
+                }
+                dims[axis] = TensorDimension.Named(symbol);
             }
             result[t] = new TensorType(a.ElementType, dims);
         }
-        return result;
+        return new ShapeProbeResult(result, derived);
     }
 }
+
+/// <summary>Probed tensor types, and the sample values of symbolic dimensions that follow no input symbol directly.</summary>
+public sealed record ShapeProbeResult(IReadOnlyDictionary<string, TensorType> Types, IReadOnlyDictionary<string, long> DerivedSymbolValues);

@@ -16,6 +16,7 @@ public static class ModelInspector
     {
         var graph = analysis.Graph;
         var symbols = analysis.Symbols;
+        var sampleValues = analysis.SampleValues;
 
         // One probe run for every tensor we need a shape of: candidate cuts and the operands of counted operators.
         var needed = new List<string>();
@@ -94,8 +95,8 @@ public static class ModelInspector
             IrVersion = analysis.Model.Proto.IrVersion,
             Producer = analysis.Model.Proto.ProducerName,
             Opsets = analysis.Model.Opsets,
-            Inputs = [.. graph.Inputs.Select(i => SplitTensor.From(i, graph.DeclaredType(i) ?? new TensorType(0, null), analysis.Roles.SideInputs.Contains(i) ? "side" : "input", symbols))],
-            Outputs = [.. graph.Outputs.Select(o => SplitTensor.From(o, graph.DeclaredType(o) ?? new TensorType(0, null), "output", symbols))],
+            Inputs = [.. graph.Inputs.Select(i => SplitTensor.From(i, graph.DeclaredType(i) ?? new TensorType(0, null), analysis.Roles.SideInputs.Contains(i) ? "side" : "input", sampleValues))],
+            Outputs = [.. graph.Outputs.Select(o => SplitTensor.From(o, graph.DeclaredType(o) ?? new TensorType(0, null), "output", sampleValues))],
             SideInputs = [.. graph.Inputs.Where(analysis.Roles.SideInputs.Contains)],
             SymbolValues = symbols,
             NodeCount = graph.Nodes.Count,
@@ -169,7 +170,7 @@ public static class ModelInspector
         foreach (string t in tensors)
         {
             var type = analysis.TypeOf(t);
-            if (type.ElementCount(analysis.Symbols) is not long n) return null;
+            if (type.ElementCount(analysis.SampleValues) is not long n) return null;
             total += n * Math.Max(1, OnnxElementType.SizeInBytes(type.ElementType));
         }
         return total;

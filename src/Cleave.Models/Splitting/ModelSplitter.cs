@@ -33,7 +33,7 @@ public static class ModelSplitter
             outputs: graph.Proto.Output.Select(o => o.Clone()),
             description: $"Cleave tail: {string.Join(", ", crossing.Concat(plan.TailSideInputs))} -> graph outputs");
 
-        var symbols = analysis.Symbols;
+        var symbols = analysis.SampleValues;
         var manifest = new SplitManifest
         {
             SourceModel = sourceName ?? "",

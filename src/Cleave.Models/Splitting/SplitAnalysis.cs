@@ -12,6 +12,7 @@ namespace Cleave.Models.Splitting;
 public sealed class SplitAnalysis
 {
     private readonly Dictionary<string, TensorType> _types = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _sampleValues;
     private IReadOnlyList<FrontierCut>? _frontiers;
 
     public SplitAnalysis(OnnxModel model, SplitOptions? options = null)
@@ -20,6 +21,7 @@ public sealed class SplitAnalysis
         Options = options ?? new SplitOptions();
         Roles = new GraphRoles(model.Graph, SideInputPolicy.Resolve(model.Graph, Options.SideInputs));
         Symbols = DummyInputs.ResolveSymbols(model.Graph, Options.SymbolValues);
+        _sampleValues = new Dictionary<string, long>(Symbols, StringComparer.Ordinal);
     }
 
     public OnnxModel Model { get; }
@@ -29,6 +31,12 @@ public sealed class SplitAnalysis
 
     /// <summary>Values of the symbolic input dimensions used for dummy inputs and per-sample sizes.</summary>
     public IReadOnlyDictionary<string, long> Symbols { get; }
+
+    /// <summary>
+    /// <see cref="Symbols"/> plus the sample values of symbolic dimensions the probe found inside the graph that follow
+    /// no input symbol directly (e.g. a height halved by a strided convolution): what per-sample sizes and MACs use.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> SampleValues => _sampleValues;
 
     public IReadOnlyList<FrontierCut> Frontiers => _frontiers ??= FrontierScanner.Scan(Roles, Options.MaxCutTensors);
 
@@ -43,8 +51,9 @@ public sealed class SplitAnalysis
             else if (Graph.Producer(t) is not null) missing.Add(t);
         }
         if (missing.Count == 0) return;
-        foreach (var (name, type) in TensorShapeProbe.Probe(Model, missing, Symbols, Options.IntraOpThreads))
-            _types[name] = type;
+        var probed = TensorShapeProbe.Probe(Model, missing, Symbols, Options.IntraOpThreads);
+        foreach (var (name, type) in probed.Types) _types[name] = type;
+        foreach (var (symbol, value) in probed.DerivedSymbolValues) _sampleValues.TryAdd(symbol, value);
     }
 
     public TensorType TypeOf(string tensor)
@@ -54,11 +63,11 @@ public sealed class SplitAnalysis
             : Graph.DeclaredType(tensor) ?? throw new InvalidOperationException($"the type of tensor '{tensor}' is unknown");
     }
 
-    /// <summary>Concrete dimensions per sample (symbols at <see cref="Symbols"/>), or null when unknown.</summary>
+    /// <summary>Concrete dimensions per sample (symbols at <see cref="SampleValues"/>), or null when unknown.</summary>
     public long[]? ConcreteShape(string tensor)
     {
-        if (_types.TryGetValue(tensor, out var type)) return type.ConcreteDimensions(Symbols);
-        return Graph.DeclaredType(tensor)?.ConcreteDimensions(Symbols);
+        if (_types.TryGetValue(tensor, out var type)) return type.ConcreteDimensions(_sampleValues);
+        return Graph.DeclaredType(tensor)?.ConcreteDimensions(_sampleValues);
     }
 
     /// <summary>Bytes per sample of a set of tensors as float32.</summary>
@@ -67,7 +76,7 @@ public sealed class SplitAnalysis
         long total = 0;
         foreach (string t in tensors)
         {
-            if (TypeOf(t).ElementCount(Symbols) is not long n) return null;
+            if (TypeOf(t).ElementCount(_sampleValues) is not long n) return null;
             total += n * 4;
         }
         return total;

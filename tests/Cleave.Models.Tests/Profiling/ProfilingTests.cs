@@ -11,9 +11,29 @@ public sealed class ProfilingTests
     public void ShapeProbeFindsIntermediateShapesAndKeepsBatchSymbolic()
     {
         var model = TestModels.ResidualCnn();
-        var types = TensorShapeProbe.Probe(model, ["c2", "f"], new Dictionary<string, long> { ["N"] = 1 }, 1);
+        var types = TensorShapeProbe.Probe(model, ["c2", "f"], new Dictionary<string, long> { ["N"] = 1 }, 1).Types;
         Assert.Equal("float32[N,4,8,8]", types["c2"].ToString());
         Assert.Equal("float32[N,4]", types["f"].ToString());
+    }
+
+    [Fact]
+    public void DerivedSpatialDimensionsStaySymbolicAndDistinct()
+    {
+        var model = TestModels.StridedImageModel();
+        var analysis = new SplitAnalysis(model, new SplitOptions { IntraOpThreads = 1 });
+        Assert.Equal(DummyInputs.DefaultImageSize, analysis.Symbols["H"]); // image-like input: spatial default 224
+        var type = analysis.TypeOf("r");
+        Assert.Equal("N", type.Dimensions![0].Symbol);
+        Assert.Equal(4, type.Dimensions[1].Value);
+        string h = type.Dimensions[2].Symbol!, w = type.Dimensions[3].Symbol!;
+        Assert.NotEqual(h, w);
+        Assert.Equal(112, analysis.SampleValues[h]);
+        Assert.Equal(4L * 112 * 112 * 4, analysis.BytesFp32(["r"]));
+
+        // The tail takes a non-square input of another size.
+        var split = ModelSplitter.Split(analysis, ["r"]);
+        var inputs = DummyInputs.Create(model.Graph, new Dictionary<string, long> { ["N"] = 2, ["H"] = 10, ["W"] = 6 });
+        Assert.True(SplitVerifier.Verify(model, split, inputs, intraOpThreads: 1).Passed);
     }
 
     [Fact]
