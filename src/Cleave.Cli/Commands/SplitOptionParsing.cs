@@ -11,7 +11,7 @@ internal static class SplitOptionParsing
 
     public const string Help =
         "  --side-inputs a,b   graph inputs both halves may read (default: integer inputs named like *mask*, *position_ids*, *token_type_ids*; 'none' for none)\n" +
-        "  --dims T=64,...     values for symbolic input dimensions (default: first axis 1, others 16)\n" +
+        "  --dims T=64,...     values for symbolic input dimensions (default: first axis 1, image height/width 224, others 16)\n" +
         "  --threads N         ONNX Runtime intra-op threads (default: ONNX Runtime's choice)";
 
     public static SplitOptions Parse(CommandLine cl)

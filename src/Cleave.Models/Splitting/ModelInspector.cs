@@ -8,7 +8,8 @@ namespace Cleave.Models.Splitting;
 /// Builds the <see cref="ModelReport"/>: inputs, outputs, opsets, parameters, MACs and every candidate split point.
 /// All single-tensor split points are listed; multi-tensor cuts are listed only inside stretches with no single
 /// split point (between neighbouring single ones), at most <see cref="SplitOptions.MultiTensorCutsPerGap"/> per
-/// stretch, smallest first, so a residual network gets one cross-branch cut per block rather than dozens.
+/// stretch and per tenth of the model's MACs within a stretch, smallest first, so a residual network gets one cross-branch cut per block
+/// rather than dozens, and a long stretch without single cuts still gets candidates along it.
 /// </summary>
 public static class ModelInspector
 {
@@ -139,13 +140,18 @@ public static class ModelInspector
             bool hasCompute = prefixMacs[gapEnd + 1] - prefixMacs[gapStart + 1] > 0;
             // A cross-branch cut is only worth listing when the head side of it already ran some of that compute
             // (otherwise it is a trivial variant of the previous single cut, e.g. inside a normalization).
+            // Long stretches (e.g. a feature pyramid whose skip tensors stay live across most of a backbone) get
+            // candidates spread out: the limit applies per tenth of the model's MACs counted from the stretch's start.
+            long total = prefixMacs[^1];
             if (gap.Count > 0 && hasCompute)
-                result.AddRange(gap
+                foreach (var bucket in gap
                     .Where(g => prefixMacs[g.Position + 1] > prefixMacs[gapStart + 1])
-                    .OrderBy(g => analysis.BytesFp32(g.Tensors) ?? long.MaxValue)
-                    .ThenBy(g => g.Tensors.Count)
-                    .ThenBy(g => g.Position)
-                    .Take(analysis.Options.MultiTensorCutsPerGap));
+                    .GroupBy(g => total > 0 ? (prefixMacs[g.Position + 1] - prefixMacs[gapStart + 1] - 1) * 10 / total : 0))
+                    result.AddRange(bucket
+                        .OrderBy(g => analysis.BytesFp32(g.Tensors) ?? long.MaxValue)
+                        .ThenBy(g => g.Tensors.Count)
+                        .ThenBy(g => g.Position)
+                        .Take(analysis.Options.MultiTensorCutsPerGap));
             gap.Clear();
         }
     }

@@ -6,7 +6,7 @@ public sealed record SplitOptions
     /// <summary>Graph inputs both halves may read; null applies the automatic rule (<see cref="SideInputPolicy"/>).</summary>
     public IReadOnlyCollection<string>? SideInputs { get; init; }
 
-    /// <summary>Values for symbolic input dimensions (e.g. sequence length); unnamed ones default to 1 (first axis) or 16.</summary>
+    /// <summary>Values for symbolic input dimensions (e.g. sequence length); others default to 1 (first axis), 224 (spatial axes of image-like inputs) or 16.</summary>
     public IReadOnlyDictionary<string, long>? SymbolValues { get; init; }
 
     /// <summary>Largest number of tensors (not counting shape-only ones) a multi-tensor candidate may have.</summary>
