@@ -10,6 +10,8 @@ ICommand[] commands =
     new CodecStudyCommand(),
     new DumpCommand(),
     new VersionCommand(),
+    new InspectCommand(),
+    new SplitCommand(),
     new ImportCommand(),
     new GenerateCommand(),
 ];

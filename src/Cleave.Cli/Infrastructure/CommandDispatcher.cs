@@ -39,7 +39,8 @@ public static class CommandDispatcher
             Console.Error.WriteLine(match.command.Usage);
             return 2;
         }
-        catch (Exception e) when (e is FrameFormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is FrameFormatException or IOException or InvalidDataException or NotSupportedException
+            or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             Console.Error.WriteLine($"cleave {match.command.Name}: {e.Message}");
             return 1;

@@ -75,7 +75,7 @@ public sealed class Llama2cGraphTests
     {
         var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(SyntheticCheckpoint.Small(), seed: 1));
         var graph = Llama2cExport.BuildFull(model).Graph;
-        var producers = new Dictionary<string, Onnx.NodeProto>();
+        var producers = new Dictionary<string, global::Onnx.NodeProto>();
         foreach (var node in graph.Node)
             foreach (string o in node.Output) producers[o] = node;
         var initializers = graph.Initializer.Select(i => i.Name).ToHashSet();

@@ -1,0 +1,158 @@
+using Cleave.Models.Graph;
+
+namespace Cleave.Models.Splitting;
+
+/// <summary>
+/// Which nodes each half of a cut runs. The head is everything the cut tensors depend on; the tail is everything
+/// the graph outputs depend on, stopping at the cut tensors, side inputs and initializers. Free nodes (constants,
+/// side-input arithmetic) may appear in both. Shape-only tensors the tail needs are added to the cut as auxiliary
+/// tensors (the tail cannot see the shapes of tensors it never receives).
+/// </summary>
+public sealed class CutPlan
+{
+    private CutPlan(GraphRoles roles, IReadOnlyList<string> cut, IReadOnlyList<string> auxiliary,
+        IReadOnlyList<GraphNode> head, IReadOnlyList<GraphNode> tail, IReadOnlyList<string> headInputs, IReadOnlyList<string> tailSideInputs)
+    {
+        Roles = roles;
+        CutTensors = cut;
+        AuxiliaryTensors = auxiliary;
+        HeadNodes = head;
+        TailNodes = tail;
+        HeadInputs = headInputs;
+        TailSideInputs = tailSideInputs;
+    }
+
+    public GraphRoles Roles { get; }
+
+    /// <summary>The tensors the caller asked to cut at, in the caller's order.</summary>
+    public IReadOnlyList<string> CutTensors { get; }
+
+    /// <summary>Shape-only tensors the tail also needs, carried with the cut.</summary>
+    public IReadOnlyList<string> AuxiliaryTensors { get; }
+
+    /// <summary>Everything that crosses: cut tensors then auxiliary tensors.</summary>
+    public IEnumerable<string> CrossingTensors => CutTensors.Concat(AuxiliaryTensors);
+
+    public IReadOnlyList<GraphNode> HeadNodes { get; }
+
+    public IReadOnlyList<GraphNode> TailNodes { get; }
+
+    /// <summary>Graph inputs the head reads, in graph order (main inputs and any side inputs it uses).</summary>
+    public IReadOnlyList<string> HeadInputs { get; }
+
+    /// <summary>Side inputs the tail reads besides the crossing tensors, in graph order.</summary>
+    public IReadOnlyList<string> TailSideInputs { get; }
+
+    /// <summary>Plans a cut, or throws <see cref="InvalidSplitException"/> (without suggestions) saying why it is not valid.</summary>
+    public static CutPlan Create(GraphRoles roles, IReadOnlyList<string> cutTensors)
+    {
+        var graph = roles.Graph;
+        if (cutTensors.Count == 0) throw new InvalidSplitException("no cut tensors were given", []);
+        var cut = new List<string>();
+        foreach (string t in cutTensors)
+        {
+            if (cut.Contains(t)) continue;
+            if (!graph.Defines(t)) throw new InvalidSplitException($"tensor '{t}' does not exist in the graph", []);
+            if (graph.IsGraphInput(t)) throw new InvalidSplitException($"'{t}' is a graph input: cutting there leaves the head empty", []);
+            if (graph.IsGraphOutput(t)) throw new InvalidSplitException($"'{t}' is a graph output: the tail must produce it, so it cannot be a cut tensor", []);
+            switch (roles.RoleOf(t))
+            {
+                case TensorRole.Static: throw new InvalidSplitException($"'{t}' is a constant (computed from initializers only): both halves have it, cutting there separates nothing", []);
+                case TensorRole.Side: throw new InvalidSplitException($"'{t}' is computed only from side inputs ({string.Join(", ", roles.SideInputs)}): both halves recompute it, cutting there separates nothing", []);
+            }
+            if (graph.Producer(t) is { } p && !roles.IsLive(p)) throw new InvalidSplitException($"'{t}' does not contribute to any graph output", []);
+            cut.Add(t);
+        }
+
+        var auxiliary = new List<string>();
+        for (int attempt = 0; ; attempt++)
+        {
+            var crossing = new HashSet<string>(cut.Concat(auxiliary), StringComparer.Ordinal);
+            var head = Ancestors(roles, crossing, stopAt: null, out var headInputs);
+            var headSet = new HashSet<GraphNode>(head);
+            var tail = TailWalk(roles, crossing, headSet, out var tailSideInputs, out var usedCrossing, out var needShapeOnly, out var leak);
+            // Carrying shape-only tensors may resolve a leak too (the tail no longer runs Shape on a head tensor): retry first.
+            if (needShapeOnly.Count > 0 && attempt < 8)
+            {
+                foreach (string t in needShapeOnly)
+                    if (!auxiliary.Contains(t)) auxiliary.Add(t);
+                continue;
+            }
+            if (leak is not null) throw new InvalidSplitException(leak, []);
+            foreach (string t in cut)
+                if (!usedCrossing.Contains(t))
+                    throw new InvalidSplitException($"the tail never reads '{t}' once the other cut tensors are given: drop it from the cut", []);
+            foreach (var node in tail)
+                if (!roles.IsFree(node) && headSet.Contains(node))
+                    throw new InvalidSplitException($"node {node} would run in both halves: the cut tensors depend on each other", []);
+            auxiliary.RemoveAll(a => !usedCrossing.Contains(a));
+            return new CutPlan(roles, cut, auxiliary, head, tail, headInputs, tailSideInputs);
+        }
+    }
+
+    /// <summary>Nodes that <paramref name="targets"/> depend on, in topological order, and the graph inputs they read.</summary>
+    private static List<GraphNode> Ancestors(GraphRoles roles, IEnumerable<string> targets, HashSet<string>? stopAt, out List<string> graphInputs)
+    {
+        var graph = roles.Graph;
+        var included = new bool[graph.Nodes.Count];
+        var inputs = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(targets);
+        while (stack.TryPop(out string? t))
+        {
+            if (!seen.Add(t)) continue;
+            if (graph.IsGraphInput(t)) { inputs.Add(t); continue; }
+            if (stopAt is not null && stopAt.Contains(t)) continue;
+            if (graph.Producer(t) is not { } p || included[p.Order]) continue;
+            included[p.Order] = true;
+            foreach (string i in p.Inputs) stack.Push(i);
+        }
+        graphInputs = graph.Inputs.Where(inputs.Contains).ToList();
+        return graph.Nodes.Where(n => included[n.Order]).ToList();
+    }
+
+    private static List<GraphNode> TailWalk(GraphRoles roles, HashSet<string> crossing, HashSet<GraphNode> head,
+        out List<string> sideInputs, out HashSet<string> usedCrossing, out List<string> needShapeOnly, out string? leak)
+    {
+        var graph = roles.Graph;
+        var included = new bool[graph.Nodes.Count];
+        var sides = new HashSet<string>(StringComparer.Ordinal);
+        usedCrossing = new HashSet<string>(StringComparer.Ordinal);
+        needShapeOnly = [];
+        leak = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<(string tensor, GraphNode? reader)>();
+        foreach (string o in graph.Outputs) stack.Push((o, null));
+        while (stack.TryPop(out var item))
+        {
+            var (t, reader) = item;
+            if (!seen.Add(t)) continue;
+            if (crossing.Contains(t)) { usedCrossing.Add(t); continue; }
+            if (graph.IsGraphInput(t))
+            {
+                if (roles.SideInputs.Contains(t)) { sides.Add(t); continue; }
+                leak ??= $"the tail still reads graph input '{t}'{(reader is null ? "" : $" (at node {reader})")} without going through the cut";
+                continue;
+            }
+            if (graph.Producer(t) is not { } p) continue; // initializer
+            if (head.Contains(p) && !roles.IsFree(p))
+            {
+                if (roles.RoleOf(p) == TensorRole.ShapeOnly) { needShapeOnly.Add(t); continue; }
+                // A Shape/Size the tail would run on a head tensor (the only way a shape-only node reads a value-dependent
+                // tensor): carry its shape-only result instead.
+                if (reader is not null && roles.RoleOf(reader) == TensorRole.ShapeOnly)
+                {
+                    needShapeOnly.AddRange(reader.Outputs);
+                    continue;
+                }
+                leak ??= $"the tail also needs '{t}' (made by node {p} before the cut{(reader is null ? "" : $", read by {reader}")}), which the cut does not carry";
+                continue;
+            }
+            if (included[p.Order]) continue;
+            included[p.Order] = true;
+            foreach (string i in p.Inputs) stack.Push((i, p));
+        }
+        sideInputs = graph.Inputs.Where(sides.Contains).ToList();
+        return graph.Nodes.Where(n => included[n.Order]).ToList();
+    }
+}
