@@ -7,6 +7,7 @@ ICommand[] commands =
     new CodecBenchCommand(),
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
+    new CodecNcolsCommand(),
     new VersionCommand(),
     new ImportCommand(),
 ];
