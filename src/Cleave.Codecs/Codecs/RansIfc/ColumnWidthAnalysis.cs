@@ -47,12 +47,13 @@ public sealed record ColumnWidthAnalysis(
         {
             var span = symbols.AsSpan(0, values.Length);
             RansIfcQuantization.Quantize(values, grid, codec.Levels, span);
-            var stats = SymbolStatistics.Gather(span, codec.Levels);
+            var stats = SymbolStatistics.Gather(span, codec.Levels, SymbolStatistics.ZeroSymbol(grid, codec.Levels));
+            var model = new ColumnWidthCostModel(stats, codec.Levels);
             var writer = new ArrayBufferWriter<byte>();
 
             writer.ResetWrittenCount();
             RansCoder.Encode(span, codec.Levels, writer);
-            var dense = new ColumnWidthTrial(0, ColumnWidthCostModel.PredictDense(stats),
+            var dense = new ColumnWidthTrial(0, model.PredictDense(),
                 new CsrSize(0, ColumnWidthCostModel.CommonHeaderBytes, 0, 0, writer.WrittenCount));
 
             var trials = new List<ColumnWidthTrial>();
@@ -60,7 +61,7 @@ public sealed record ColumnWidthAnalysis(
             {
                 if (n is < 1 or > CsrStreams.MaxColumns)
                     throw new ArgumentOutOfRangeException(nameof(widths), n, $"widths must be 1..{CsrStreams.MaxColumns}");
-                trials.Add(new ColumnWidthTrial(n, ColumnWidthCostModel.PredictCsr(stats, n), MeasureCsr(codec, span, stats, n, writer)));
+                trials.Add(new ColumnWidthTrial(n, model.PredictCsr(n), MeasureCsr(codec, span, stats, n, writer)));
             }
             var (layout, chosen) = codec.Choose(stats, shape);
             int best = trials.MinBy(t => t.Actual.Total)!.Columns;

@@ -15,8 +15,10 @@ namespace Cleave.Codecs;
 /// Where positions cluster (real feature maps), the binomial count model overestimates nothing but misses the savings
 /// in row counts; `cleave codec ncols` prints predicted against actual sizes to show how far off it is.
 /// </summary>
-internal static class ColumnWidthCostModel
+internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
 {
+    private readonly double _valueBytes = PredictValues(stats, levels);
+
     /// <summary>Bytes of the CSR header after the layout byte and grid: N (u16), background (u16), value count (u32).</summary>
     public const int CsrHeaderBytes = 8;
 
@@ -41,27 +43,31 @@ internal static class ColumnWidthCostModel
         return [.. widths];
     }
 
-    public static CsrSize PredictDense(SymbolStatistics stats) =>
-        new(0, CommonHeaderBytes, 0, 0, RansBlockSize.Predict(stats.Histogram, stats.Count));
+    public CsrSize PredictDense() =>
+        new(0, CommonHeaderBytes, 0, 0, RansBlockSize.Predict(RansBlockSize.Trim(stats.Histogram), levels, stats.Count));
 
-    public static CsrSize PredictCsr(SymbolStatistics stats, int columns)
+    public CsrSize PredictCsr(int columns)
     {
         int rows = CsrStreams.RowsFor(stats.Count, columns);
         double p = stats.Count == 0 ? 0 : (double)stats.Foreground / stats.Count;
-        double countBytes = RansBlockSize.Predict(ExpectedRowCounts(rows, columns, p), rows);
-        double gapBytes = stats.Foreground == 0 ? 0 : RansBlockSize.Predict(ExpectedGaps(stats, columns), stats.Foreground);
-        return new CsrSize(columns, CommonHeaderBytes + CsrHeaderBytes, countBytes, gapBytes, PredictValues(stats));
+        double countBytes = RansBlockSize.Predict(RansBlockSize.Trim(ExpectedRowCounts(rows, columns, p)), columns + 1, rows);
+        double gapBytes = stats.Foreground == 0 ? 0
+            : RansBlockSize.Predict(RansBlockSize.Trim(ExpectedGaps(stats, columns)), columns, stats.Foreground);
+        return new CsrSize(columns, CommonHeaderBytes + CsrHeaderBytes, countBytes, gapBytes, _valueBytes);
     }
 
-    private static double PredictValues(SymbolStatistics stats)
+    private static double PredictValues(SymbolStatistics stats, int levels)
     {
         if (stats.Foreground == 0) return 0;
         var foreground = (int[])stats.Histogram.Clone();
         foreground[stats.Background] = 0;
-        return RansBlockSize.Predict(foreground, stats.Foreground);
+        return RansBlockSize.Predict(RansBlockSize.Trim(foreground), levels, stats.Foreground);
     }
 
-    /// <summary>rows · Binomial(N, p) pmf, rounded to whole rows (at least the most likely count is kept).</summary>
+    /// <summary>
+    /// rows · Binomial(N, p) pmf, rounded to whole rows. Computed outwards from the mode with the ratio
+    /// pmf(k+1)/pmf(k) = (N-k)/(k+1) · p/(1-p) and normalized at the end, so only the counts that matter are visited.
+    /// </summary>
     private static int[] ExpectedRowCounts(int rows, int columns, double p)
     {
         var histogram = new int[columns + 1];
@@ -70,16 +76,15 @@ internal static class ColumnWidthCostModel
             histogram[p <= 0 ? 0 : columns] = rows;
             return histogram;
         }
-        double logP = Math.Log(p), logQ = Math.Log(1 - p), logChoose = 0;
-        int mode = 0;
-        for (int k = 0; k <= columns; k++)
-        {
-            if (k > 0) logChoose += Math.Log(columns - k + 1) - Math.Log(k);
-            double expected = rows * Math.Exp(logChoose + k * logP + (columns - k) * logQ);
-            histogram[k] = (int)Math.Round(expected);
-            if (histogram[k] > histogram[mode]) mode = k;
-        }
-        if (histogram[mode] == 0) histogram[(int)Math.Round(columns * p)] = 1;
+        int mode = Math.Min(columns, (int)((columns + 1) * p));
+        double odds = p / (1 - p), cutoff = 1e-3 / rows; // relative weight below which the expected count rounds to 0
+        var weights = new double[columns + 1];
+        double total = weights[mode] = 1;
+        int lo = mode, hi = mode;
+        for (double w = 1; hi < columns && (w *= (columns - hi) / (hi + 1.0) * odds) > cutoff; ) total += weights[++hi] = w;
+        for (double w = 1; lo > 0 && (w *= lo / (columns - lo + 1.0) / odds) > cutoff; ) total += weights[--lo] = w;
+        for (int k = lo; k <= hi; k++) histogram[k] = (int)Math.Round(rows * weights[k] / total);
+        if (histogram[mode] == 0) histogram[mode] = 1;
         return histogram;
     }
 

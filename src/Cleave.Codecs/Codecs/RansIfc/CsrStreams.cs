@@ -44,21 +44,23 @@ internal sealed class CsrStreams : IDisposable
         var counts = streams.RowCounts;
         var gaps = streams.ColumnGaps;
         var values = streams.Values;
-        ushort b = (ushort)background;
-        int k = 0;
-        for (int r = 0, start = 0; r < counts.Length; r++, start += columns)
+        counts.Clear();
+        int k = 0, row = 0, rowStart = 0, rowEnd = Math.Min(columns, symbols.Length), previous = -1;
+        var positions = new ForegroundPositions(symbols, (ushort)background);
+        while (positions.MoveNext(out int i))
         {
-            var row = symbols.Slice(start, Math.Min(columns, symbols.Length - start));
-            int previous = -1, rowStartK = k;
-            for (int j = 0; j < row.Length; j++)
+            if (i >= rowEnd)
             {
-                ushort s = row[j];
-                if (s == b) continue;
-                gaps[k] = (ushort)(j - previous - 1);
-                values[k++] = s;
-                previous = j;
+                // Skip to the row holding i; rows passed over keep their count of 0.
+                row = i / columns;
+                rowStart = row * columns;
+                rowEnd = Math.Min(rowStart + columns, symbols.Length);
+                previous = rowStart - 1;
             }
-            counts[r] = (ushort)(k - rowStartK);
+            gaps[k] = (ushort)(i - previous - 1);
+            values[k++] = symbols[i];
+            counts[row]++;
+            previous = i;
         }
         if (k != foreground) throw new InvalidOperationException($"counted {k} foreground symbols, statistics said {foreground}");
         return streams;

@@ -132,10 +132,11 @@ public sealed class RansIfcCodec : FeatureCodec
     internal (RansIfcLayout Layout, int Columns) Choose(SymbolStatistics stats, TensorShape shape)
     {
         if (Columns != 0) return (RansIfcLayout.Csr, Columns);
-        var best = ColumnWidthCostModel.PredictDense(stats);
+        var model = new ColumnWidthCostModel(stats, Levels);
+        var best = model.PredictDense();
         foreach (int n in ColumnWidthCostModel.Candidates(shape))
         {
-            var csr = ColumnWidthCostModel.PredictCsr(stats, n);
+            var csr = model.PredictCsr(n);
             if (csr.Total < best.Total) best = csr;
         }
         return best.Columns == 0 ? (RansIfcLayout.Dense, 0) : (RansIfcLayout.Csr, best.Columns);
@@ -154,7 +155,7 @@ public sealed class RansIfcCodec : FeatureCodec
         {
             var span = symbols.AsSpan(0, values.Length);
             RansIfcQuantization.Quantize(values, grid, Levels, span);
-            var stats = SymbolStatistics.Gather(span, Levels);
+            var stats = SymbolStatistics.Gather(span, Levels, SymbolStatistics.ZeroSymbol(grid, Levels));
             var (layout, columns) = Choose(stats, shape);
             WriteHeader(payload, layout, grid);
             if (layout == RansIfcLayout.Dense) RansCoder.Encode(span, Levels, payload);

@@ -1,9 +1,8 @@
 namespace Cleave.Codecs;
 
 /// <summary>
-/// What the column-width cost model knows about a quantized tensor, gathered in two passes over its symbols: the
-/// symbol histogram, the background symbol (the most frequent one) and the histogram of background runs in front of
-/// every other symbol in the flattened tensor.
+/// What the column-width cost model knows about a quantized tensor, gathered in one pass over its foreground: the
+/// symbol histogram and the histogram of background runs in front of every foreground symbol in the flattened tensor.
 /// </summary>
 internal sealed class SymbolStatistics
 {
@@ -24,7 +23,7 @@ internal sealed class SymbolStatistics
     /// <summary>Occurrences of each symbol 0..L-1.</summary>
     public int[] Histogram { get; }
 
-    /// <summary>The most frequent symbol (the zero point's symbol on ReLU outputs); the lowest one on ties.</summary>
+    /// <summary>The zero point's symbol: the one left out of the CSR streams.</summary>
     public int Background { get; }
 
     /// <summary>Symbols that differ from the background (the CSR's non-zeros).</summary>
@@ -33,22 +32,28 @@ internal sealed class SymbolStatistics
     /// <summary>Runs[g]: foreground symbols preceded by exactly g background symbols (the last bucket: g &gt;= MaxColumns).</summary>
     public long[] Runs { get; }
 
-    public static SymbolStatistics Gather(ReadOnlySpan<ushort> symbols, int levels)
+    /// <summary>
+    /// One pass over the foreground. The background is the zero point's symbol (clamped to the levels), so that
+    /// "foreground" means "not exactly zero" whenever 0 lies in the range; a tensor where another symbol dominates has
+    /// no zeros to skip and gets the dense layout anyway.
+    /// </summary>
+    public static SymbolStatistics Gather(ReadOnlySpan<ushort> symbols, int levels, int background)
     {
         var histogram = new int[levels];
-        foreach (ushort s in symbols) histogram[s]++;
-        int background = 0;
-        for (int s = 1; s < levels; s++) if (histogram[s] > histogram[background]) background = s;
-
         var runs = new long[RunBuckets];
-        int last = -1;
-        ushort b = (ushort)background;
-        for (int i = 0; i < symbols.Length; i++)
+        int last = -1, foreground = 0;
+        var positions = new ForegroundPositions(symbols, (ushort)background);
+        while (positions.MoveNext(out int i))
         {
-            if (symbols[i] == b) continue;
+            histogram[symbols[i]]++;
             runs[Math.Min(i - last - 1, RunBuckets - 1)]++;
             last = i;
+            foreground++;
         }
-        return new SymbolStatistics(symbols.Length, histogram, background, symbols.Length - histogram[background], runs);
+        histogram[background] = symbols.Length - foreground;
+        return new SymbolStatistics(symbols.Length, histogram, background, foreground, runs);
     }
+
+    /// <summary>The symbol that 0 quantizes to (the nearest level when 0 is outside the range).</summary>
+    public static int ZeroSymbol(Quantization.QuantizationParameters grid, int levels) => Math.Clamp(grid.ZeroPoint, 0, levels - 1);
 }
