@@ -57,6 +57,47 @@ public sealed class RansIfcMeasurements(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Why column gaps: the column stream coded as gaps against absolute column indices (the textbook CSR).</summary>
+    [Fact]
+    public void ColumnGapsAgainstAbsoluteColumns()
+    {
+        output.WriteLine("| tensor | N | row counts B | gaps B | absolute columns B |");
+        output.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var (name, values) in new[]
+        {
+            ("ReluLike 50 %", SyntheticTensors.ReluLike(Shape.ElementCount, seed: 4, zeroFraction: 0.5)),
+            ("ReluLike 90 %", SyntheticTensors.ReluLike(Shape.ElementCount, seed: 4, zeroFraction: 0.9)),
+            ("dead channels 60 %", StructuredFeatures.DeadChannels(64, 56, 56, 0.6, seed: 4)),
+            ("spatial blobs 80 %", StructuredFeatures.SpatialBlobs(64, 56, 56, 0.8, seed: 4)),
+        })
+        {
+            var codec = new RansIfcCodec(8);
+            var grid = codec.FitParameters(values);
+            var symbols = new ushort[values.Length];
+            RansIfcQuantization.Quantize(values, grid, 256, symbols);
+            var stats = SymbolStatistics.Gather(symbols, 256, SymbolStatistics.ZeroSymbol(grid, 256));
+            foreach (int n in new[] { 8, 56, 3136 })
+            {
+                using var streams = CsrStreams.Build(symbols, stats.Background, stats.Foreground, n);
+                var columns = new ushort[stats.Foreground];
+                int k = 0;
+                foreach (ushort count in streams.RowCounts)
+                {
+                    int column = -1;
+                    for (int end = k + count; k < end; k++) columns[k] = (ushort)(column += streams.ColumnGaps[k] + 1);
+                }
+                output.WriteLine($"| {name} | {n} | {Coded(streams.RowCounts, n + 1)} | {Coded(streams.ColumnGaps, n)} | {Coded(columns, n)} |");
+            }
+        }
+    }
+
+    private static int Coded(ReadOnlySpan<ushort> stream, int alphabet)
+    {
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        Cleave.Codecs.Entropy.RansCoder.Encode(stream, alphabet, writer);
+        return writer.WrittenCount;
+    }
+
     [Fact]
     public void PredictedAgainstActualPerWidth()
     {

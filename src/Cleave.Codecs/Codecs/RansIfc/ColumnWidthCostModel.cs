@@ -95,7 +95,9 @@ internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
         var histogram = new int[columns];
         double longer = stats.Foreground; // foreground symbols whose run is > h, updated as h grows
         int mode = 0;
-        for (int h = 0; h < columns; h++)
+        // Past the longest run nothing is left to place: stop there instead of walking all N gaps.
+        int end = Math.Min(columns, stats.LongestRun + 1);
+        for (int h = 0; h < end; h++)
         {
             longer -= runs[h];
             double expected = runs[h] * (double)(columns - h) / columns + longer / columns;

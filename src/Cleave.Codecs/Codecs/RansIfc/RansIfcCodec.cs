@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Cleave.Codecs.Entropy;
 using Cleave.Codecs.Quantization;
 
@@ -158,10 +160,35 @@ public sealed class RansIfcCodec : FeatureCodec
             var stats = SymbolStatistics.Gather(span, Levels, SymbolStatistics.ZeroSymbol(grid, Levels));
             var (layout, columns) = Choose(stats, shape);
             WriteHeader(payload, layout, grid);
-            if (layout == RansIfcLayout.Dense) RansCoder.Encode(span, Levels, payload);
-            else WriteCsr(span, stats, columns, payload);
+            if (layout == RansIfcLayout.Csr) WriteCsr(span, stats, columns, payload);
+            else if (Levels > 256) RansCoder.Encode(span, Levels, payload);
+            else WriteDenseBytes(span, payload);
         }
         finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    /// <summary>
+    /// The same block from byte symbols: the coder's byte histogram splits runs of one value over four counters, which
+    /// matters on ReLU outputs (the block's bytes do not depend on the symbol width).
+    /// </summary>
+    private void WriteDenseBytes(ReadOnlySpan<ushort> symbols, IBufferWriter<byte> payload)
+    {
+        var bytes = ArrayPool<byte>.Shared.Rent(symbols.Length);
+        try
+        {
+            var narrow = bytes.AsSpan(0, symbols.Length);
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ref ushort source = ref MemoryMarshal.GetReference(symbols);
+                for (; i <= symbols.Length - 32; i += 32)
+                    Vector256.Narrow(Vector256.LoadUnsafe(ref source, (nuint)i), Vector256.LoadUnsafe(ref source, (nuint)(i + 16)))
+                        .StoreUnsafe(ref MemoryMarshal.GetReference(narrow), (nuint)i);
+            }
+            for (; i < symbols.Length; i++) narrow[i] = (byte)symbols[i];
+            RansCoder.Encode(narrow, Levels, payload);
+        }
+        finally { ArrayPool<byte>.Shared.Return(bytes); }
     }
 
     private static void WriteHeader(IBufferWriter<byte> payload, RansIfcLayout layout, QuantizationParameters grid)
@@ -205,7 +232,8 @@ public sealed class RansIfcCodec : FeatureCodec
         {
             case RansIfcLayout.Dense:
                 if (n == 0) { reader.ExpectEnd(); return; }
-                DecodeDense(ref reader, RansIfcQuantization.LevelValues(grid, Levels), destination);
+                if (Levels <= 256) DecodeDenseBytes(ref reader, grid, Levels, destination);
+                else DecodeDense(ref reader, RansIfcQuantization.LevelValues(grid, Levels), destination);
                 break;
             case RansIfcLayout.Csr when n > 0:
                 DecodeCsr(ref reader, RansIfcQuantization.LevelValues(grid, Levels), destination);
@@ -232,6 +260,22 @@ public sealed class RansIfcCodec : FeatureCodec
             }
         }
         finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    /// <summary>Byte symbols and the vectorized dequantizer, which computes exactly what the level table holds.</summary>
+    private static void DecodeDenseBytes(ref PayloadReader reader, QuantizationParameters grid, int levels, Span<float> destination)
+    {
+        var symbols = ArrayPool<byte>.Shared.Rent(destination.Length);
+        try
+        {
+            var span = symbols.AsSpan(0, destination.Length);
+            reader.Take(RansCoder.Decode(reader.Rest, span));
+            int bad = levels < 256 ? span.IndexOfAnyInRange((byte)levels, byte.MaxValue) : -1;
+            if (bad >= 0)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc symbol {span[bad]} at {bad} is beyond {levels} levels");
+            UniformQuantizer.Dequantize(span, grid, destination);
+        }
+        finally { ArrayPool<byte>.Shared.Return(symbols); }
     }
 
     private static void DecodeCsr(ref PayloadReader reader, float[] levelValues, Span<float> destination)

@@ -9,8 +9,9 @@ internal sealed class SymbolStatistics
     /// <summary>Runs this long or longer share the last bucket: no row is that wide, so their length never matters.</summary>
     public const int RunBuckets = CsrStreams.MaxColumns + 1;
 
-    private SymbolStatistics(int count, int[] histogram, int background, int foreground, long[] runs)
+    private SymbolStatistics(int count, int[] histogram, int background, int foreground, long[] runs, int longestRun)
     {
+        LongestRun = longestRun;
         Count = count;
         Histogram = histogram;
         Background = background;
@@ -32,6 +33,9 @@ internal sealed class SymbolStatistics
     /// <summary>Runs[g]: foreground symbols preceded by exactly g background symbols (the last bucket: g &gt;= MaxColumns).</summary>
     public long[] Runs { get; }
 
+    /// <summary>The longest run in front of a foreground symbol (capped at the last bucket; 0 without foreground).</summary>
+    public int LongestRun { get; }
+
     /// <summary>
     /// One pass over the foreground. The background is the zero point's symbol (clamped to the levels), so that
     /// "foreground" means "not exactly zero" whenever 0 lies in the range; a tensor where another symbol dominates has
@@ -41,17 +45,19 @@ internal sealed class SymbolStatistics
     {
         var histogram = new int[levels];
         var runs = new long[RunBuckets];
-        int last = -1, foreground = 0;
+        int last = -1, foreground = 0, longest = 0;
         var positions = new ForegroundPositions(symbols, (ushort)background);
         while (positions.MoveNext(out int i))
         {
             histogram[symbols[i]]++;
-            runs[Math.Min(i - last - 1, RunBuckets - 1)]++;
+            int run = Math.Min(i - last - 1, RunBuckets - 1);
+            runs[run]++;
+            if (run > longest) longest = run;
             last = i;
             foreground++;
         }
         histogram[background] = symbols.Length - foreground;
-        return new SymbolStatistics(symbols.Length, histogram, background, foreground, runs);
+        return new SymbolStatistics(symbols.Length, histogram, background, foreground, runs, longest);
     }
 
     /// <summary>The symbol that 0 quantizes to (the nearest level when 0 is outside the range).</summary>
