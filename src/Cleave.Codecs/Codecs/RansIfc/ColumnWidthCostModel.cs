@@ -19,6 +19,10 @@ internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
 {
     private readonly double _valueBytes = PredictValues(stats, levels);
 
+    // Scratch for the expected histograms, shared by every width this model predicts (the encoder tries ~15).
+    private readonly int[] _histogram = new int[CsrStreams.MaxColumns + 1];
+    private readonly double[] _weights = new double[CsrStreams.MaxColumns + 1];
+
     /// <summary>Bytes of the CSR header after the layout byte and grid: N (u16), background (u16), value count (u32).</summary>
     public const int CsrHeaderBytes = 8;
 
@@ -52,7 +56,7 @@ internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
         double p = stats.Count == 0 ? 0 : (double)stats.Foreground / stats.Count;
         double countBytes = RansBlockSize.Predict(RansBlockSize.Trim(ExpectedRowCounts(rows, columns, p)), columns + 1, rows);
         double gapBytes = stats.Foreground == 0 ? 0
-            : RansBlockSize.Predict(RansBlockSize.Trim(ExpectedGaps(stats, columns)), columns, stats.Foreground);
+            : RansBlockSize.Predict(RansBlockSize.Trim(ExpectedGaps(columns)), columns, stats.Foreground);
         return new CsrSize(columns, CommonHeaderBytes + CsrHeaderBytes, countBytes, gapBytes, _valueBytes);
     }
 
@@ -68,9 +72,10 @@ internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
     /// rows · Binomial(N, p) pmf, rounded to whole rows. Computed outwards from the mode with the ratio
     /// pmf(k+1)/pmf(k) = (N-k)/(k+1) · p/(1-p) and normalized at the end, so only the counts that matter are visited.
     /// </summary>
-    private static int[] ExpectedRowCounts(int rows, int columns, double p)
+    private Span<int> ExpectedRowCounts(int rows, int columns, double p)
     {
-        var histogram = new int[columns + 1];
+        var histogram = _histogram.AsSpan(0, columns + 1);
+        histogram.Clear();
         if (p <= 0 || p >= 1)
         {
             histogram[p <= 0 ? 0 : columns] = rows;
@@ -78,7 +83,7 @@ internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
         }
         int mode = Math.Min(columns, (int)((columns + 1) * p));
         double odds = p / (1 - p), cutoff = 1e-3 / rows; // relative weight below which the expected count rounds to 0
-        var weights = new double[columns + 1];
+        var weights = _weights;
         double total = weights[mode] = 1;
         int lo = mode, hi = mode;
         for (double w = 1; hi < columns && (w *= (columns - hi) / (hi + 1.0) * odds) > cutoff; ) total += weights[++hi] = w;
@@ -89,10 +94,11 @@ internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
     }
 
     /// <summary>Expected gap histogram for width N from the flattened run histogram (uniform column assumption).</summary>
-    private static int[] ExpectedGaps(SymbolStatistics stats, int columns)
+    private Span<int> ExpectedGaps(int columns)
     {
         var runs = stats.Runs;
-        var histogram = new int[columns];
+        var histogram = _histogram.AsSpan(0, columns);
+        histogram.Clear();
         double longer = stats.Foreground; // foreground symbols whose run is > h, updated as h grows
         int mode = 0;
         // Past the longest run nothing is left to place: stop there instead of walking all N gaps.

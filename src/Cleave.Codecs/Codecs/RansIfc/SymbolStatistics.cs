@@ -9,7 +9,7 @@ internal sealed class SymbolStatistics
     /// <summary>Runs this long or longer share the last bucket: no row is that wide, so their length never matters.</summary>
     public const int RunBuckets = CsrStreams.MaxColumns + 1;
 
-    private SymbolStatistics(int count, int[] histogram, int background, int foreground, long[] runs, int longestRun)
+    private SymbolStatistics(int count, int[] histogram, int background, int foreground, int[] runs, int longestRun)
     {
         LongestRun = longestRun;
         Count = count;
@@ -31,7 +31,7 @@ internal sealed class SymbolStatistics
     public int Foreground { get; }
 
     /// <summary>Runs[g]: foreground symbols preceded by exactly g background symbols (the last bucket: g &gt;= MaxColumns).</summary>
-    public long[] Runs { get; }
+    public int[] Runs { get; }
 
     /// <summary>The longest run in front of a foreground symbol (capped at the last bucket; 0 without foreground).</summary>
     public int LongestRun { get; }
@@ -44,7 +44,7 @@ internal sealed class SymbolStatistics
     public static SymbolStatistics Gather(ReadOnlySpan<ushort> symbols, int levels, int background)
     {
         var histogram = new int[levels];
-        var runs = new long[RunBuckets];
+        var runs = new int[RunBuckets];
         int last = -1, foreground = 0, longest = 0;
         var positions = new ForegroundPositions(symbols, (ushort)background);
         while (positions.MoveNext(out int i))
