@@ -34,6 +34,27 @@ public sealed class CodecNcolsCommandTests
     }
 
     [Fact]
+    public void ExhaustiveSearchOverARangeIncludesTheChosenWidth()
+    {
+        using var dir = new TempFolder();
+        var shape = new TensorShape(4, 30, 30);
+        NpyFile.WriteFloat32(dir.File("x.npy"), SyntheticTensors.ReluLike(shape.ElementCount, seed: 3, zeroFraction: 0.6), shape);
+
+        var (code, stdout, stderr) = CliRunner.Run("codec", "ncols", dir.File("x.npy"), "--widths", "2-5,7", "--json");
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var tried = json.RootElement.GetProperty("widths").EnumerateArray().Select(w => w.GetProperty("ncols").GetInt32()).ToArray();
+        Assert.Equal([2, 3, 4, 5, 7], tried.Take(5));
+        var root = json.RootElement;
+        if (root.GetProperty("chosen_layout").GetString() == "csr")
+            Assert.Contains(root.GetProperty("chosen_ncols").GetInt32(), tried);
+
+        (code, _, stderr) = CliRunner.Run("codec", "ncols", dir.File("x.npy"), "--widths", "9-3");
+        Assert.Equal(2, code);
+        Assert.Contains("backwards", stderr);
+    }
+
+    [Fact]
     public void RefusesACodecOtherThanRansIfc()
     {
         using var dir = new TempFolder();

@@ -89,6 +89,18 @@ public sealed class RansIfcBehaviourTests
     }
 
     [Fact]
+    public void AnalysisOverACallersWidthsStillReportsTheChosenWidth()
+    {
+        var values = StructuredFeatures.DeadChannels(16, 20, 20, 0.5, seed: 2);
+        var shape = new TensorShape(16, 20, 20);
+        var analysis = ColumnWidthAnalysis.Run(new RansIfcCodec(6), values, shape, [3, 5]);
+        Assert.Equal(RansIfcLayout.Csr, analysis.ChosenLayout);
+        Assert.True(analysis.ChosenColumns > 5, $"chose {analysis.ChosenColumns}"); // dead channels want wide rows
+        Assert.Equal(analysis.ChosenColumns, analysis.Chosen.Columns);
+        Assert.Equal([3, 5, analysis.ChosenColumns], analysis.Widths.Select(w => w.Columns));
+    }
+
+    [Fact]
     public void AllZeroTensorIsExactAndTiny()
     {
         var values = new float[64 * 56 * 56];

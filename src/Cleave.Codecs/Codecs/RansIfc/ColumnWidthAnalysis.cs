@@ -32,7 +32,8 @@ public sealed record ColumnWidthAnalysis(
     }
 
     /// <summary>
-    /// Predicts and codes every candidate width (the encoder's list, or <paramref name="widths"/>) for these values.
+    /// Predicts and codes every candidate width (the encoder's list, or <paramref name="widths"/> plus the encoder's
+    /// choice) for these values.
     /// Coding each width makes this far slower than encoding: it is a study tool (<c>cleave codec ncols</c>, tests).
     /// </summary>
     public static ColumnWidthAnalysis Run(RansIfcCodec codec, ReadOnlySpan<float> values, TensorShape shape, IReadOnlyList<int>? widths = null)
@@ -64,6 +65,8 @@ public sealed record ColumnWidthAnalysis(
                 trials.Add(new ColumnWidthTrial(n, model.PredictCsr(n), MeasureCsr(codec, span, stats, n, writer)));
             }
             var (layout, chosen) = codec.Choose(stats, shape);
+            if (layout == RansIfcLayout.Csr && !trials.Exists(t => t.Columns == chosen)) // the caller's list left it out
+                trials.Add(new ColumnWidthTrial(chosen, model.PredictCsr(chosen), MeasureCsr(codec, span, stats, chosen, writer)));
             int best = trials.MinBy(t => t.Actual.Total)!.Columns;
             return new ColumnWidthAnalysis(values.Length, stats.Foreground, stats.Background, dense, trials, layout, chosen, best);
         }
