@@ -49,7 +49,7 @@ public sealed record ColumnWidthAnalysis(
             var span = symbols.AsSpan(0, values.Length);
             RansIfcQuantization.Quantize(values, grid, codec.Levels, span);
             var stats = SymbolStatistics.Gather(span, codec.Levels, SymbolStatistics.ZeroSymbol(grid, codec.Levels));
-            var model = new ColumnWidthCostModel(stats, codec.Levels);
+            using var model = new ColumnWidthCostModel(stats, codec.Levels);
             var writer = new ArrayBufferWriter<byte>();
 
             writer.ResetWrittenCount();

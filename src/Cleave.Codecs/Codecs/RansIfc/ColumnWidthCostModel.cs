@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Cleave.Codecs;
 
 /// <summary>
@@ -15,13 +17,21 @@ namespace Cleave.Codecs;
 /// Where positions cluster (real feature maps), the binomial count model overestimates nothing but misses the savings
 /// in row counts; `cleave codec ncols` prints predicted against actual sizes to show how far off it is.
 /// </summary>
-internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels)
+internal sealed class ColumnWidthCostModel(SymbolStatistics stats, int levels) : IDisposable
 {
     private readonly double _valueBytes = PredictValues(stats, levels);
 
-    // Scratch for the expected histograms, shared by every width this model predicts (the encoder tries ~15).
-    private readonly int[] _histogram = new int[CsrStreams.MaxColumns + 1];
-    private readonly double[] _weights = new double[CsrStreams.MaxColumns + 1];
+    // Pooled scratch for the expected histograms, shared by every width this model predicts (the encoder tries ~15).
+    private int[] _histogram = ArrayPool<int>.Shared.Rent(CsrStreams.MaxColumns + 1);
+    private double[] _weights = ArrayPool<double>.Shared.Rent(CsrStreams.MaxColumns + 1);
+
+    public void Dispose()
+    {
+        if (_histogram.Length > 0) ArrayPool<int>.Shared.Return(_histogram);
+        if (_weights.Length > 0) ArrayPool<double>.Shared.Return(_weights);
+        _histogram = [];
+        _weights = [];
+    }
 
     /// <summary>Bytes of the CSR header after the layout byte and grid: N (u16), background (u16), value count (u32).</summary>
     public const int CsrHeaderBytes = 8;

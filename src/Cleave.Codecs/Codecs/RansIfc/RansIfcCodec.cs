@@ -134,7 +134,7 @@ public sealed class RansIfcCodec : FeatureCodec
     internal (RansIfcLayout Layout, int Columns) Choose(SymbolStatistics stats, TensorShape shape)
     {
         if (Columns != 0) return (RansIfcLayout.Csr, Columns);
-        var model = new ColumnWidthCostModel(stats, Levels);
+        using var model = new ColumnWidthCostModel(stats, Levels);
         var best = model.PredictDense();
         foreach (int n in ColumnWidthCostModel.Candidates(shape))
         {
