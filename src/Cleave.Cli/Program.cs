@@ -7,13 +7,14 @@ ICommand[] commands =
     new CodecBenchCommand(),
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
+    new CodecNcolsCommand(),
     new CodecStudyCommand(),
     new DumpCommand(),
-    new VersionCommand(),
+    new ImportCommand(),
     new InspectCommand(),
     new SplitCommand(),
-    new ImportCommand(),
     new GenerateCommand(),
+    new VersionCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);

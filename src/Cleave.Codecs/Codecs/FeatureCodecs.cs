@@ -10,6 +10,7 @@ public static class FeatureCodecs
         "quant:bits=8", "quant:bits=4", "quant:bits=8,entropy=rans", "quant:bits=4,entropy=rans",
         "quant:bits=8,per=channel,entropy=rans", "quant:bits=12,entropy=rans",
         "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=9", "deflate:level=6",
+        "rans-ifc:bits=8", "rans-ifc:bits=4,ncols=4", "rans-ifc:bits=5,levels=24,clip=3",
     ];
 
     public static FeatureCodec Create(string spec)
@@ -23,13 +24,14 @@ public static class FeatureCodecs
             "quant" => QuantCodec.FromSpec(parsed),
             "zstd" => ZstdCodec.FromSpec(parsed),
             "deflate" => DeflateCodec.FromSpec(parsed),
-            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate)"),
+            "rans-ifc" => RansIfcCodec.FromSpec(parsed),
+            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate, rans-ifc)"),
         };
         parsed.EnsureAllKeysUsed();
         return codec;
     }
 
-    public static bool IsKnown(CodecId id) => id is >= CodecId.Raw and <= CodecId.Deflate;
+    public static bool IsKnown(CodecId id) => id is >= CodecId.Raw and <= CodecId.RansIfc;
 
     /// <summary>Rebuilds a codec from a frame's header; hostile parameters give <see cref="FrameFormatException"/>.</summary>
     public static FeatureCodec FromParameters(CodecId id, ReadOnlySpan<byte> parameters) => id switch
@@ -40,6 +42,7 @@ public static class FeatureCodecs
         CodecId.Quant => QuantCodec.FromParameters(parameters),
         CodecId.Zstd => ZstdCodec.FromParameters(parameters),
         CodecId.Deflate => DeflateCodec.FromParameters(parameters),
+        CodecId.RansIfc => RansIfcCodec.FromParameters(parameters),
         _ => throw new FrameFormatException(FrameError.UnknownCodec, $"unknown codec id {(byte)id}"),
     };
 

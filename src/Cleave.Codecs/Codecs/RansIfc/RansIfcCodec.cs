@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Cleave.Codecs.Entropy;
+using Cleave.Codecs.Quantization;
+
+namespace Cleave.Codecs;
+
+/// <summary>
+/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K]</c>, after "rANS-based lightweight intermediate feature
+/// compression" (Sung et al.; the bitstream is ours, docs/codecs.md): asymmetric uniform quantization to L levels
+/// (default 2^B; B &lt;= 12), optionally over the range clipped to mean ± K std, then either a sparse layout (CSR over
+/// the tensor reshaped to N columns, rANS over row counts, column gaps and values) or, when a cost model says the
+/// sparse streams cost more, one dense rANS block. N and the layout are chosen by the cost model unless <c>ncols=N</c>
+/// fixes the CSR layout with N columns.
+/// Max error is scale/2 for values inside the (clipped) range; values outside saturate to the range's ends.
+/// </summary>
+public sealed class RansIfcCodec : FeatureCodec
+{
+    public const int MaxBits = 12;
+    public const int DefaultBits = 8;
+
+    /// <summary>Largest clip factor K: stored in hundredths in an unsigned 16-bit field.</summary>
+    public const double MaxClip = ushort.MaxValue / 100.0;
+
+    private readonly byte[] _parameters;
+
+    /// <param name="bits">B, 1..12: symbols have B bits.</param>
+    /// <param name="levels">L, 2..2^B quantization levels; 0 means 2^B.</param>
+    /// <param name="columns">N, 1..4095, or 0 to let the cost model choose.</param>
+    /// <param name="clip">K &gt; 0 clips the range to mean ± K std (kept to hundredths); 0 uses the full range.</param>
+    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0)
+    {
+        if (bits is < 1 or > MaxBits) throw new ArgumentOutOfRangeException(nameof(bits), bits, $"bits must be 1..{MaxBits}");
+        if (levels == 0) levels = 1 << bits;
+        if (levels < 2 || levels > 1 << bits)
+            throw new ArgumentOutOfRangeException(nameof(levels), levels, $"levels must be 2..{1 << bits} for bits={bits}");
+        if (columns is < 0 or > CsrStreams.MaxColumns)
+            throw new ArgumentOutOfRangeException(nameof(columns), columns, $"ncols must be 1..{CsrStreams.MaxColumns} (or 0 = auto)");
+        if (!double.IsFinite(clip) || clip < 0 || clip > MaxClip)
+            throw new ArgumentOutOfRangeException(nameof(clip), clip, $"clip must be 0 (off) or 0.01..{MaxClip}");
+        int clipHundredths = (int)Math.Round(clip * 100, MidpointRounding.AwayFromZero);
+        if (clip > 0 && clipHundredths == 0) throw new ArgumentOutOfRangeException(nameof(clip), clip, "clip below 0.01 rounds to off");
+        Bits = bits;
+        Levels = levels;
+        Columns = columns;
+        ClipHundredths = clipHundredths;
+        _parameters = new byte[7];
+        _parameters[0] = (byte)bits;
+        BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(1), (ushort)levels);
+        BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(3), (ushort)columns);
+        BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(5), (ushort)clipHundredths);
+    }
+
+    public int Bits { get; }
+    public int Levels { get; }
+
+    /// <summary>The fixed reshape width N, or 0 when the cost model chooses it per tensor.</summary>
+    public int Columns { get; }
+
+    /// <summary>The clip factor K in hundredths (0 = no clipping).</summary>
+    public int ClipHundredths { get; }
+
+    public double Clip => ClipHundredths / 100.0;
+
+    public override CodecId Id => CodecId.RansIfc;
+    public override ReadOnlySpan<byte> ParameterBytes => _parameters;
+    public override bool IsLossless => false;
+
+    public override string Spec
+    {
+        get
+        {
+            string spec = $"rans-ifc:bits={Bits}";
+            if (Levels != 1 << Bits) spec += $",levels={Levels}";
+            if (Columns != 0) spec += $",ncols={Columns}";
+            if (ClipHundredths != 0) spec += ",clip=" + Clip.ToString("0.##", CultureInfo.InvariantCulture);
+            return spec;
+        }
+    }
+
+    internal static RansIfcCodec FromSpec(CodecSpec spec)
+    {
+        int levels = spec.GetInt("levels", 0, 2, 1 << MaxBits);
+        int minimumBits = levels == 0 ? 1 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(levels - 1));
+        int bits = spec.GetInt("bits", levels == 0 ? DefaultBits : minimumBits, 1, MaxBits);
+        if (levels > 1 << bits) throw new ArgumentException($"codec 'rans-ifc': levels={levels} needs bits >= {minimumBits}, got bits={bits}");
+        string ncols = spec.GetString("ncols") ?? "auto";
+        int columns = 0;
+        if (!ncols.Equals("auto", StringComparison.OrdinalIgnoreCase)
+            && (!int.TryParse(ncols, NumberStyles.Integer, CultureInfo.InvariantCulture, out columns) || columns is < 1 or > CsrStreams.MaxColumns))
+            throw new ArgumentException($"codec 'rans-ifc': ncols={ncols} is not auto or an integer in 1..{CsrStreams.MaxColumns}");
+        double clip = 0;
+        string? clipText = spec.GetString("clip");
+        if (clipText is not null
+            && (!double.TryParse(clipText, NumberStyles.Float, CultureInfo.InvariantCulture, out clip) || !(clip >= 0.01 && clip <= MaxClip)))
+            throw new ArgumentException($"codec 'rans-ifc': clip={clipText} is not a number in 0.01..{MaxClip}");
+        return new RansIfcCodec(bits, levels, columns, clip);
+    }
+
+    internal static RansIfcCodec FromParameters(ReadOnlySpan<byte> p)
+    {
+        if (p.Length != 7)
+            throw new FrameFormatException(FrameError.BadParameters, $"rans-ifc parameters are 7 bytes, frame has {p.Length}");
+        int bits = p[0];
+        int levels = BinaryPrimitives.ReadUInt16LittleEndian(p[1..]);
+        int columns = BinaryPrimitives.ReadUInt16LittleEndian(p[3..]);
+        int clip = BinaryPrimitives.ReadUInt16LittleEndian(p[5..]);
+        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns)
+            throw new FrameFormatException(FrameError.BadParameters, $"invalid rans-ifc parameters {Convert.ToHexString(p)}");
+        return new RansIfcCodec(bits, levels, columns, clip / 100.0);
+    }
+
+    /// <summary>The quantization grid this codec uses for these values.</summary>
+    public QuantizationParameters FitParameters(ReadOnlySpan<float> values) =>
+        RansIfcQuantization.Fit(values, Bits, Levels, Clip);
+
+    public override double? EntropyBoundBytes(ReadOnlySpan<float> values, TensorShape shape)
+    {
+        var symbols = ArrayPool<ushort>.Shared.Rent(Math.Max(1, values.Length));
+        try
+        {
+            var span = symbols.AsSpan(0, values.Length);
+            RansIfcQuantization.Quantize(values, FitParameters(values), Levels, span);
+            return EntropyStatistics.Order0Bytes(span);
+        }
+        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    /// <summary>The layout and width the encoder picks from the predicted sizes (smallest predicted total wins).</summary>
+    /// <remarks>A fixed <c>ncols=N</c> always gives the CSR layout with N columns: the caller asked for it.</remarks>
+    internal (RansIfcLayout Layout, int Columns) Choose(SymbolStatistics stats, TensorShape shape)
+    {
+        if (Columns != 0) return (RansIfcLayout.Csr, Columns);
+        using var model = new ColumnWidthCostModel(stats, Levels);
+        var best = model.PredictDense();
+        foreach (int n in ColumnWidthCostModel.Candidates(shape))
+        {
+            var csr = model.PredictCsr(n);
+            if (csr.Total < best.Total) best = csr;
+        }
+        return best.Columns == 0 ? (RansIfcLayout.Dense, 0) : (RansIfcLayout.Csr, best.Columns);
+    }
+
+    protected internal override void EncodePayload(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload)
+    {
+        var grid = FitParameters(values);
+        if (values.Length == 0)
+        {
+            WriteHeader(payload, RansIfcLayout.Dense, grid);
+            return;
+        }
+        var symbols = ArrayPool<ushort>.Shared.Rent(values.Length);
+        try
+        {
+            var span = symbols.AsSpan(0, values.Length);
+            RansIfcQuantization.Quantize(values, grid, Levels, span);
+            var stats = SymbolStatistics.Gather(span, Levels, SymbolStatistics.ZeroSymbol(grid, Levels));
+            var (layout, columns) = Choose(stats, shape);
+            WriteHeader(payload, layout, grid);
+            if (layout == RansIfcLayout.Csr) WriteCsr(span, stats, columns, payload);
+            else if (Levels > 256) RansCoder.Encode(span, Levels, payload);
+            else WriteDenseBytes(span, payload);
+        }
+        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    /// <summary>
+    /// The same block from byte symbols: the coder's byte histogram splits runs of one value over four counters, which
+    /// matters on ReLU outputs (the block's bytes do not depend on the symbol width).
+    /// </summary>
+    private void WriteDenseBytes(ReadOnlySpan<ushort> symbols, IBufferWriter<byte> payload)
+    {
+        var bytes = ArrayPool<byte>.Shared.Rent(symbols.Length);
+        try
+        {
+            var narrow = bytes.AsSpan(0, symbols.Length);
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ref ushort source = ref MemoryMarshal.GetReference(symbols);
+                for (; i <= symbols.Length - 32; i += 32)
+                    Vector256.Narrow(Vector256.LoadUnsafe(ref source, (nuint)i), Vector256.LoadUnsafe(ref source, (nuint)(i + 16)))
+                        .StoreUnsafe(ref MemoryMarshal.GetReference(narrow), (nuint)i);
+            }
+            for (; i < symbols.Length; i++) narrow[i] = (byte)symbols[i];
+            RansCoder.Encode(narrow, Levels, payload);
+        }
+        finally { ArrayPool<byte>.Shared.Return(bytes); }
+    }
+
+    private static void WriteHeader(IBufferWriter<byte> payload, RansIfcLayout layout, QuantizationParameters grid)
+    {
+        Span<byte> head = payload.GetSpan(ColumnWidthCostModel.CommonHeaderBytes);
+        head[0] = (byte)layout;
+        BinaryPrimitives.WriteSingleLittleEndian(head[1..], grid.Scale);
+        BinaryPrimitives.WriteInt32LittleEndian(head[5..], grid.ZeroPoint);
+        payload.Advance(ColumnWidthCostModel.CommonHeaderBytes);
+    }
+
+    private void WriteCsr(ReadOnlySpan<ushort> symbols, SymbolStatistics stats, int columns, IBufferWriter<byte> payload)
+    {
+        Span<byte> head = payload.GetSpan(ColumnWidthCostModel.CsrHeaderBytes);
+        BinaryPrimitives.WriteUInt16LittleEndian(head, (ushort)columns);
+        BinaryPrimitives.WriteUInt16LittleEndian(head[2..], (ushort)stats.Background);
+        BinaryPrimitives.WriteUInt32LittleEndian(head[4..], (uint)stats.Foreground);
+        payload.Advance(ColumnWidthCostModel.CsrHeaderBytes);
+        using var streams = CsrStreams.Build(symbols, stats.Background, stats.Foreground, columns);
+        WriteStreams(streams, payload);
+    }
+
+    /// <summary>The three rANS blocks; the gap and value blocks are left out when there is no foreground symbol.</summary>
+    private void WriteStreams(CsrStreams streams, IBufferWriter<byte> payload)
+    {
+        RansCoder.Encode(streams.RowCounts, streams.Columns + 1, payload);
+        if (streams.Foreground == 0) return;
+        RansCoder.Encode(streams.ColumnGaps, streams.Columns, payload);
+        RansCoder.Encode(streams.Values, Levels, payload);
+    }
+
+    protected internal override void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination)
+    {
+        var reader = new PayloadReader(payload, "rans-ifc payload");
+        byte layout = reader.ReadByte();
+        var grid = new QuantizationParameters(reader.ReadSingle(), reader.ReadInt32(), Bits);
+        if (!grid.IsValid)
+            throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc grid has invalid scale {grid.Scale} or zero point {grid.ZeroPoint}");
+        int n = destination.Length;
+        switch ((RansIfcLayout)layout)
+        {
+            case RansIfcLayout.Dense:
+                if (n == 0) { reader.ExpectEnd(); return; }
+                if (Levels <= 256) DecodeDenseBytes(ref reader, grid, Levels, destination);
+                else DecodeDense(ref reader, RansIfcQuantization.LevelValues(grid, Levels), destination);
+                break;
+            case RansIfcLayout.Csr when n > 0:
+                DecodeCsr(ref reader, RansIfcQuantization.LevelValues(grid, Levels), destination);
+                break;
+            default:
+                throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc layout {layout} is unknown or invalid for {n} elements");
+        }
+        reader.ExpectEnd();
+    }
+
+    private static void DecodeDense(ref PayloadReader reader, float[] levelValues, Span<float> destination)
+    {
+        var symbols = ArrayPool<ushort>.Shared.Rent(destination.Length);
+        try
+        {
+            var span = symbols.AsSpan(0, destination.Length);
+            reader.Take(RansCoder.Decode(reader.Rest, span));
+            for (int i = 0; i < span.Length; i++)
+            {
+                ushort s = span[i];
+                if (s >= levelValues.Length)
+                    throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc symbol {s} at {i} is beyond {levelValues.Length} levels");
+                destination[i] = levelValues[s];
+            }
+        }
+        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    /// <summary>Byte symbols and the vectorized dequantizer, which computes exactly what the level table holds.</summary>
+    private static void DecodeDenseBytes(ref PayloadReader reader, QuantizationParameters grid, int levels, Span<float> destination)
+    {
+        var symbols = ArrayPool<byte>.Shared.Rent(destination.Length);
+        try
+        {
+            var span = symbols.AsSpan(0, destination.Length);
+            reader.Take(RansCoder.Decode(reader.Rest, span));
+            int bad = levels < 256 ? span.IndexOfAnyInRange((byte)levels, byte.MaxValue) : -1;
+            if (bad >= 0)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc symbol {span[bad]} at {bad} is beyond {levels} levels");
+            UniformQuantizer.Dequantize(span, grid, destination);
+        }
+        finally { ArrayPool<byte>.Shared.Return(symbols); }
+    }
+
+    private static void DecodeCsr(ref PayloadReader reader, float[] levelValues, Span<float> destination)
+    {
+        int columns = BinaryPrimitives.ReadUInt16LittleEndian(reader.Take(2));
+        int background = BinaryPrimitives.ReadUInt16LittleEndian(reader.Take(2));
+        uint foreground = reader.ReadUInt32();
+        if (columns is < 1 or > CsrStreams.MaxColumns || background >= levelValues.Length || foreground > (uint)destination.Length)
+            throw new FrameFormatException(FrameError.CorruptPayload,
+                $"rans-ifc CSR header is invalid: {columns} columns, background {background}, {foreground} values for {destination.Length} elements");
+        using var streams = CsrStreams.ForDecoding(columns, CsrStreams.RowsFor(destination.Length, columns), (int)foreground);
+        reader.Take(RansCoder.Decode(reader.Rest, streams.RowCounts));
+        if (foreground > 0)
+        {
+            reader.Take(RansCoder.Decode(reader.Rest, streams.ColumnGaps));
+            reader.Take(RansCoder.Decode(reader.Rest, streams.Values));
+        }
+        streams.Scatter(levelValues, background, destination);
+    }
+}

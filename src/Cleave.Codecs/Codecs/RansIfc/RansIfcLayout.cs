@@ -1,0 +1,13 @@
+namespace Cleave.Codecs;
+
+/// <summary>How a <c>rans-ifc</c> payload stores its quantized symbols (the first payload byte).</summary>
+public enum RansIfcLayout : byte
+{
+    /// <summary>One rANS block over every symbol, as <c>quant:entropy=rans</c> does (tensors without a dominant symbol).</summary>
+    Dense = 0,
+    /// <summary>
+    /// CSR over the tensor reshaped to N columns: per-row counts, column gaps and the values of the symbols that differ
+    /// from the background symbol, each stream in its own rANS block.
+    /// </summary>
+    Csr = 1,
+}
