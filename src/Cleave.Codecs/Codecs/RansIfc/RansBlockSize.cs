@@ -44,7 +44,7 @@ internal static class RansBlockSize
             int minimum = Math.Max(1, BitLength(distinct - 1));
             int precision = Math.Clamp(BitLength((int)Math.Min(symbols, int.MaxValue)), minimum, RansCoder.DefaultScaleBits);
             tableBits = TableBits(histogram, sum, alphabetSize, precision);
-            streamBytes = 2 * Math.Ceiling(entropyBits / 16) + 4 * RansCoder.LanesFor((int)symbols);
+            streamBytes = 2 * Math.Ceiling(entropyBits / 16) + 4 * RansCoder.LanesFor((int)symbols, entropyBits / 8);
         }
         return 1 + VarIntBytes((uint)alphabetSize) + VarIntBytes((uint)streamBytes) + Math.Ceiling(tableBits / 8) + streamBytes;
     }
