@@ -2,7 +2,9 @@ using Cleave.Codecs;
 using Cleave.Codecs.Npy;
 using Cleave.Models.Importers.Llama2c;
 
-namespace Cleave.Models.Text;
+using Cleave.Models.Text;
+
+namespace Cleave.Models.Features;
 
 /// <summary>
 /// Writes the hidden state that crosses a language model's cut at split layer k (the residual stream after k layers)
