@@ -10,6 +10,8 @@ public static class FeatureCodecs
         "quant:bits=8", "quant:bits=4", "quant:bits=8,entropy=rans", "quant:bits=4,entropy=rans",
         "quant:bits=8,per=channel,entropy=rans", "quant:bits=12,entropy=rans",
         "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=9", "deflate:level=6",
+        "slicer:keep=1,asym=1,blocks=8,delta=0.001", "slicer:keep=0.25,asym=0.5,blocks=4,delta=0.01",
+        "slicer:keep=0.1,asym=1,blocks=1,delta=0", "slicer:target=snr:20,asym=1",
     ];
 
     public static FeatureCodec Create(string spec)
@@ -23,13 +25,14 @@ public static class FeatureCodecs
             "quant" => QuantCodec.FromSpec(parsed),
             "zstd" => ZstdCodec.FromSpec(parsed),
             "deflate" => DeflateCodec.FromSpec(parsed),
-            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate)"),
+            "slicer" => SlicerCodec.FromSpec(parsed),
+            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate, slicer)"),
         };
         parsed.EnsureAllKeysUsed();
         return codec;
     }
 
-    public static bool IsKnown(CodecId id) => id is >= CodecId.Raw and <= CodecId.Deflate;
+    public static bool IsKnown(CodecId id) => id is >= CodecId.Raw and <= CodecId.RansIfc;
 
     /// <summary>Rebuilds a codec from a frame's header; hostile parameters give <see cref="FrameFormatException"/>.</summary>
     public static FeatureCodec FromParameters(CodecId id, ReadOnlySpan<byte> parameters) => id switch
@@ -40,6 +43,7 @@ public static class FeatureCodecs
         CodecId.Quant => QuantCodec.FromParameters(parameters),
         CodecId.Zstd => ZstdCodec.FromParameters(parameters),
         CodecId.Deflate => DeflateCodec.FromParameters(parameters),
+        CodecId.Slicer => SlicerCodec.FromParameters(parameters),
         _ => throw new FrameFormatException(FrameError.UnknownCodec, $"unknown codec id {(byte)id}"),
     };
 
