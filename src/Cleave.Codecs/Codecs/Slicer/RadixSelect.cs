@@ -64,6 +64,14 @@ internal static class RadixSelect
             return;
         }
 
+        int nextShift = shift > 10 ? 10 : 0, nextBits = shift > 10 ? 11 : 10;
+        if (counts[binOfRank[0]] == keys.Length)
+        {
+            // Every key shares this digit (zeros after ReLU, a narrow range): go one digit down without copying.
+            Level(keys, ranks, results, nextShift, nextBits);
+            return;
+        }
+
         // One gather pass collects the keys of every wanted bin into consecutive regions of one buffer.
         Span<short> slotOfBin = stackalloc short[bins];
         slotOfBin.Fill(-1);
@@ -88,7 +96,6 @@ internal static class RadixSelect
                 if (slot >= 0) gathered[fill[slot]++] = key;
             }
 
-            int nextShift = shift > 10 ? 10 : 0, nextBits = shift > 10 ? 11 : 10;
             Span<int> subRanks = stackalloc int[ranks.Length];
             for (int j = 0; j < ranks.Length;)
             {

@@ -131,9 +131,12 @@ public sealed class SlicerCodec : FeatureCodec
     }
 
     /// <summary>Encodes with the settings the codec would use for these values (searched in a target mode) and reports them.</summary>
-    public SlicerEncodeResult EncodePayloadWithResult(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload)
+    public SlicerEncodeResult EncodePayloadWithResult(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload) =>
+        EncodeCore(values, shape, payload, measureError: true);
+
+    private SlicerEncodeResult EncodeCore(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload, bool measureError)
     {
-        if (Target.Kind == SlicerTargetKind.None) return SlicerEncoder.Encode(values, Settings, payload);
+        if (Target.Kind == SlicerTargetKind.None) return SlicerEncoder.Encode(values, Settings, payload, measureError);
         int overhead = FrameOverhead(shape);
         var found = SlicerTargetSearch.Search(values, Settings, Target, overhead);
         payload.Write(found.Payload);
@@ -144,7 +147,7 @@ public sealed class SlicerCodec : FeatureCodec
     internal static int FrameOverhead(TensorShape shape) => 8 + 4 * shape.Rank + 2 + ParameterLength + 4 + FeatureFrame.ChecksumSize;
 
     protected internal override void EncodePayload(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload) =>
-        EncodePayloadWithResult(values, shape, payload);
+        EncodeCore(values, shape, payload, measureError: false);
 
     protected internal override void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination) =>
         SlicerDecoder.Decode(payload, destination);

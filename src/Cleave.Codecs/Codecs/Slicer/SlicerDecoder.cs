@@ -57,17 +57,29 @@ internal static class SlicerDecoder
 
             // The value of every symbol, so decoding a survivor is one table load.
             Span<float> table = stackalloc float[alphabet];
-            for (int b = 0, at = 0; b < blockCount; b++)
-                for (int q = 0; q < blocks[b].Levels; q++, at += 2)
+            SlicerEncoder.FillValueTable(blocks, table);
+
+            if (alphabet <= 256)
+            {
+                // The encoder codes byte symbols whenever the alphabet allows; the rANS block format is the same.
+                var narrow = System.Runtime.InteropServices.MemoryMarshal.AsBytes(symbolArray.AsSpan(0, (k + 1) / 2))[..k];
+                reader.Take(RansCoder.Decode(reader.Rest, narrow));
+                reader.ExpectEnd();
+                int badByte = alphabet == 256 ? -1 : narrow.IndexOfAnyInRange((byte)alphabet, byte.MaxValue);
+                if (badByte >= 0)
+                    throw new FrameFormatException(FrameError.CorruptPayload, $"slicer symbol {narrow[badByte]} at {badByte} is outside the {alphabet}-symbol alphabet");
+                if (layout == PositionLayout.All)
                 {
-                    float r = MagnitudeBlock.Reconstruct(blocks[b].Low, blocks[b].Step, q);
-                    table[at] = r;
-                    table[at + 1] = -r;
+                    for (int i = 0; i < n; i++) destination[i] = table[narrow[i]];
+                    return;
                 }
+                destination.Clear();
+                for (int j = 0; j < k; j++) destination[survivors[j]] = table[narrow[j]];
+                return;
+            }
 
             var symbols = symbolArray.AsSpan(0, k);
-            int used = RansCoder.Decode(reader.Rest, symbols);
-            reader.Take(used);
+            reader.Take(RansCoder.Decode(reader.Rest, symbols));
             reader.ExpectEnd();
             int bad = symbols.IndexOfAnyInRange((ushort)alphabet, ushort.MaxValue);
             if (bad >= 0)

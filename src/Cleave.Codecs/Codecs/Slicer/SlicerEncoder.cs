@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using Cleave.Codecs.Entropy;
 
 namespace Cleave.Codecs;
@@ -8,89 +9,119 @@ namespace Cleave.Codecs;
 /// The slicer pipeline for fixed settings: asymmetric top-K, magnitude splitting into equal-cardinality blocks,
 /// adaptive level counts under an integer distortion guard, then positions and symbols through rANS.
 /// Payload layout: docs/format.md, "slicer payload". Non-finite input: NaN is treated as 0 and ±Inf as ±(largest
-/// finite magnitude among the survivors), as <c>quant</c> saturates them.
+/// finite magnitude in the tensor), as <c>quant</c> saturates them.
 /// </summary>
 internal static class SlicerEncoder
 {
-    /// <summary>The fixed-point unit of the guard: the largest survivor magnitude maps to 2^24.</summary>
+    /// <summary>The fixed-point unit of the guard: the tensor's largest finite magnitude maps to 2^24.</summary>
     private const double FixedPointRange = 1 << 24;
     private const long BudgetCap = 1L << 62;
+    private const int NegativeFlag = 0x80;
+
+    /// <summary>Magnitude histogram bins: the top 11 bits of a non-negative float (exponent and 3 mantissa bits, 1/8 octave).</summary>
+    private const int HistogramShift = 20, HistogramBins = 1 << 11;
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_positions;
 
-    public static SlicerEncodeResult Encode(ReadOnlySpan<float> values, SlicerSettings settings, IBufferWriter<byte> output)
+    /// <param name="measureError">Compute the exact squared error of the result (one more pass); the target search needs it.</param>
+    public static SlicerEncodeResult Encode(ReadOnlySpan<float> values, SlicerSettings settings, IBufferWriter<byte> output, bool measureError = true)
     {
         int n = values.Length;
         if (n == 0) return new SlicerEncodeResult(0, 0, 0, 0, 0, settings);
 
-        // Signal energy and mean square (the budget's unit) over finite values.
+        // Signal energy, the mean square (the budget's unit) and the largest magnitude, over finite values.
         double energy = 0;
         int finite = 0;
+        float maxFinite = 0;
         foreach (float x in values)
-            if (float.IsFinite(x)) { energy += (double)x * x; finite++; }
+        {
+            if (!float.IsFinite(x)) continue;
+            energy += (double)x * x;
+            finite++;
+            float a = Math.Abs(x);
+            if (a > maxFinite) maxFinite = a;
+        }
         double meanSquare = finite == 0 ? 0 : energy / finite;
 
         int k = settings.SurvivorsFor(n);
-        int[] survivorArray = ArrayPool<int>.Shared.Rent(k);
+        bool all = k == n;
+        int[] survivorArray = ArrayPool<int>.Shared.Rent(all ? 0 : k);
         uint[] keyArray = ArrayPool<uint>.Shared.Rent(k);
+        int[] fixedArray = ArrayPool<int>.Shared.Rent(k);
         byte[] blockArray = ArrayPool<byte>.Shared.Rent(k);
         ushort[] symbolArray = ArrayPool<ushort>.Shared.Rent(k);
         try
         {
-            var survivors = survivorArray.AsSpan(0, k);
-            AsymmetricTopK.Select(values, settings.Asymmetry, survivors);
-
-            // Positions go to scratch first: their layout byte comes before them.
+            var survivors = survivorArray.AsSpan(0, all ? 0 : k);
             var positions = t_positions ??= new ArrayBufferWriter<byte>(1 << 12);
             positions.ResetWrittenCount();
-            var layout = SurvivorPositions.Write(survivors, n, positions);
-
-            // Sanitized magnitudes of the survivors, as ordered bit patterns.
-            var keys = keyArray.AsSpan(0, k);
-            float maxFinite = 0;
-            foreach (int i in survivors)
+            var layout = PositionLayout.All;
+            if (!all)
             {
-                float x = values[i];
-                if (float.IsFinite(x)) maxFinite = Math.Max(maxFinite, Math.Abs(x));
+                AsymmetricTopK.Select(values, settings.Asymmetry, survivors);
+                // Positions go to scratch first: their layout byte comes before them.
+                layout = SurvivorPositions.Write(survivors, n, positions);
             }
+
+            // One pass over the survivors: sanitized magnitudes (as ordered bit patterns), their fixed-point form for
+            // the guard, signs, a 1/8-octave histogram for the block quantiles, and the kept energy.
+            var keys = keyArray.AsSpan(0, k);
+            var fixedMagnitudes = fixedArray.AsSpan(0, k);
+            var blockOf = blockArray.AsSpan(0, k);
+            Span<int> histogram = stackalloc int[HistogramBins];
+            histogram.Clear();
+            double scale = maxFinite > 0 ? FixedPointRange / maxFinite : 1;
             double keptEnergy = 0;
+            uint minKey = uint.MaxValue, maxKey = 0;
             for (int j = 0; j < k; j++)
             {
-                float x = values[survivors[j]];
+                float x = all ? values[j] : values[survivors[j]];
                 float m;
                 if (float.IsNaN(x)) m = 0;
                 else if (float.IsInfinity(x)) m = maxFinite;
-                else { m = Math.Abs(x); keptEnergy += (double)x * x; }
-                keys[j] = BitConverter.SingleToUInt32Bits(m);
+                else
+                {
+                    m = Math.Abs(x);
+                    if (!all) keptEnergy += (double)x * x;
+                }
+                uint key = BitConverter.SingleToUInt32Bits(m);
+                keys[j] = key;
+                fixedMagnitudes[j] = (int)(m * scale + 0.5);
+                blockOf[j] = (byte)((BitConverter.SingleToUInt32Bits(x) >> 24) & NegativeFlag); // the sign bit, without a branch
+                histogram[(int)(key >> HistogramShift)]++;
+                minKey = Math.Min(minKey, key);
+                maxKey = Math.Max(maxKey, key);
             }
+            if (all) keptEnergy = energy;
 
-            var blockOf = blockArray.AsSpan(0, k);
             var symbols = symbolArray.AsSpan(0, k);
             Span<MagnitudeBlock> blocks = stackalloc MagnitudeBlock[SlicerSettings.MaxBlocks];
-            int blockCount = SplitAndQuantize(values, survivors, keys, settings, meanSquare, maxFinite, blockOf, symbols, blocks,
-                out double keptError, out int capped);
+            int blockCount = SplitAndQuantize(keys, fixedMagnitudes, histogram, minKey, maxKey, settings, meanSquare, scale,
+                blockOf, symbols, blocks, out int capped);
             blocks = blocks[..blockCount];
 
-            // Header: layout, survivor count, positions, blocks.
-            int headerLength = 1 + (layout == PositionLayout.All ? 0 : 4) + positions.WrittenCount + 1 + 9 * blockCount;
+            int alphabet = 0;
+            foreach (var block in blocks) alphabet += 2 * block.Levels;
+            double keptError = measureError ? KeptError(values, survivors, symbols, blocks, alphabet) : double.NaN;
+
+            // Header: layout, survivor count, positions, blocks; then the symbols.
+            int headerLength = 1 + (all ? 0 : 4) + positions.WrittenCount + 1 + 9 * blockCount;
             Span<byte> head = output.GetSpan(headerLength);
             int at = 0;
             head[at++] = (byte)layout;
-            if (layout != PositionLayout.All) { BinaryPrimitives.WriteInt32LittleEndian(head[at..], k); at += 4; }
+            if (!all) { BinaryPrimitives.WriteInt32LittleEndian(head[at..], k); at += 4; }
             positions.WrittenSpan.CopyTo(head[at..]);
             at += positions.WrittenCount;
             head[at++] = (byte)blockCount;
-            int alphabet = 0;
             foreach (var block in blocks)
             {
                 head[at++] = (byte)(block.Levels - 1);
                 BinaryPrimitives.WriteSingleLittleEndian(head[at..], block.Low);
                 at += 4;
                 if (block.Levels > 1) { BinaryPrimitives.WriteSingleLittleEndian(head[at..], block.Step); at += 4; }
-                alphabet += 2 * block.Levels;
             }
             output.Advance(at);
-            RansCoder.Encode(symbols, alphabet, output);
+            WriteSymbols(symbols, alphabet, output);
 
             double droppedEnergy = Math.Max(0, energy - keptEnergy);
             return new SlicerEncodeResult(k, blockCount, capped, droppedEnergy + keptError, energy, settings);
@@ -99,107 +130,141 @@ internal static class SlicerEncoder
         {
             ArrayPool<int>.Shared.Return(survivorArray);
             ArrayPool<uint>.Shared.Return(keyArray);
+            ArrayPool<int>.Shared.Return(fixedArray);
             ArrayPool<byte>.Shared.Return(blockArray);
             ArrayPool<ushort>.Shared.Return(symbolArray);
         }
     }
 
+    /// <summary>Byte symbols when the alphabet allows (the coder's faster path; the block format is the same).</summary>
+    private static void WriteSymbols(ReadOnlySpan<ushort> symbols, int alphabet, IBufferWriter<byte> output)
+    {
+        if (alphabet > 256)
+        {
+            RansCoder.Encode(symbols, alphabet, output);
+            return;
+        }
+        byte[] narrow = ArrayPool<byte>.Shared.Rent(symbols.Length);
+        try
+        {
+            for (int j = 0; j < symbols.Length; j++) narrow[j] = (byte)symbols[j];
+            RansCoder.Encode(narrow.AsSpan(0, symbols.Length), alphabet, output);
+        }
+        finally { ArrayPool<byte>.Shared.Return(narrow); }
+    }
+
+    /// <summary>The exact squared error of the decoder's values (its symbol table) against the finite kept inputs.</summary>
+    private static double KeptError(ReadOnlySpan<float> values, ReadOnlySpan<int> survivors, ReadOnlySpan<ushort> symbols,
+        ReadOnlySpan<MagnitudeBlock> blocks, int alphabet)
+    {
+        Span<float> table = stackalloc float[alphabet];
+        FillValueTable(blocks, table);
+        double error = 0;
+        bool all = survivors.IsEmpty;
+        for (int j = 0; j < symbols.Length; j++)
+        {
+            float x = all ? values[j] : values[survivors[j]];
+            if (!float.IsFinite(x)) continue;
+            double d = (double)x - table[symbols[j]];
+            error += d * d;
+        }
+        return error;
+    }
+
+    /// <summary>The decoded value of every symbol: base(block) + 2q is +r, base(block) + 2q + 1 is -r.</summary>
+    internal static void FillValueTable(ReadOnlySpan<MagnitudeBlock> blocks, Span<float> table)
+    {
+        int at = 0;
+        foreach (var block in blocks)
+            for (int q = 0; q < block.Levels; q++, at += 2)
+            {
+                float r = MagnitudeBlock.Reconstruct(block.Low, block.Step, q);
+                table[at] = r;
+                table[at + 1] = -r;
+            }
+    }
+
     /// <summary>
-    /// Magnitude splitting and adaptive bit quantization. Returns the number of (non-empty) blocks; fills the symbols
-    /// and the squared error of the kept finite values.
+    /// Magnitude splitting and adaptive bit quantization: chooses the blocks and their level counts, writes the final
+    /// symbols, and returns the number of blocks (<paramref name="capped"/>: blocks over budget at the level limit).
     /// </summary>
-    private static int SplitAndQuantize(ReadOnlySpan<float> values, ReadOnlySpan<int> survivors, ReadOnlySpan<uint> keys,
-        SlicerSettings settings, double meanSquare, float maxFinite, Span<byte> blockOf, Span<ushort> symbols,
-        Span<MagnitudeBlock> blocks, out double keptError, out int capped)
+    private static int SplitAndQuantize(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<int> histogram,
+        uint minKey, uint maxKey, SlicerSettings settings, double meanSquare, double scale, Span<byte> blockOf,
+        Span<ushort> symbols, Span<MagnitudeBlock> blocks, out int capped)
     {
         int k = keys.Length;
-        // Quantile thresholds: block j starts at the sorted position floor(j k / M); rank 0 and k - 1 give the
-        // range. Thresholds equal to the minimum or to each other merge blocks, so ties never split across blocks.
-        int wanted = Math.Min(settings.Blocks, k);
-        Span<int> ranks = stackalloc int[wanted + 1];
-        for (int j = 0; j < wanted; j++) ranks[j] = (int)((long)j * k / wanted);
-        ranks[wanted] = k - 1;
-        Span<uint> selected = stackalloc uint[wanted + 1];
-        RadixSelect.Select(keys, ranks, selected);
-        float minimum = BitConverter.UInt32BitsToSingle(selected[0]), maximum = BitConverter.UInt32BitsToSingle(selected[wanted]);
-        // Blocks share one step where they can: the budget gives every value the same allowed error, so the model's
-        // step is the same in every block. Adjacent blocks are merged while that step spans them in at most 256
-        // levels; the split stays only where the range needs it (heavy tails, high SNR). Measured in docs/codecs.md.
-        double commonStep = Math.Sqrt(12 * settings.Delta * meanSquare);
-        Span<uint> thresholds = stackalloc uint[wanted];
-        int thresholdCount = 0;
-        float runLow = minimum;
-        for (int j = 1; j < wanted; j++)
-        {
-            uint t = selected[j];
-            if (t <= (thresholdCount == 0 ? selected[0] : thresholds[thresholdCount - 1])) continue;
-            float next = j + 1 < wanted ? BitConverter.UInt32BitsToSingle(selected[j + 1]) : maximum;
-            if (commonStep > 0 && ((double)next - runLow) / commonStep + 1 <= MagnitudeBlock.MaxLevels) continue;
-            thresholds[thresholdCount++] = t;
-            runLow = BitConverter.UInt32BitsToSingle(t);
-        }
-        thresholds = thresholds[..thresholdCount];
+        float minimum = BitConverter.UInt32BitsToSingle(minKey), maximum = BitConverter.UInt32BitsToSingle(maxKey);
+        double perValue = settings.Delta * meanSquare; // the squared error each value may add
 
-        // Assign blocks; gather count, range and sum per block.
-        int m = thresholdCount + 1;
+        // Equal-cardinality split: block j would start at sorted position floor(j k / M). Blocks share one step where
+        // they can: the budget allows every value the same error, so the model's step is the same in every block, and
+        // adjacent blocks are merged while that step spans them in at most 256 levels. Splits stay only where the range
+        // needs them (heavy tails, high SNR); measured in docs/codecs.md. Block starts are taken to the histogram's
+        // resolution (1/8 octave), so equal cardinality holds to within one histogram bin.
+        int wanted = Math.Min(settings.Blocks, k);
+        double commonStep = Math.Sqrt(12 * perValue);
+        Span<int> splitBins = stackalloc int[wanted];
+        int splits = 0;
+        int minBin = (int)(minKey >> HistogramShift);
+        float runLow = minimum;
+        for (int j = 1, bin = 0, below = 0; j < wanted; j++)
+        {
+            int rank = (int)((long)j * k / wanted);
+            while (below + histogram[bin] <= rank) below += histogram[bin++];
+            int nextBin = bin, nextBelow = below;
+            int nextRank = (int)((long)(j + 1) * k / wanted);
+            while (j + 1 < wanted && nextBelow + histogram[nextBin] <= nextRank) nextBelow += histogram[nextBin++];
+            float nextStart = j + 1 < wanted ? BinStart(nextBin) : maximum;
+            if (bin <= minBin || (splits > 0 && bin <= splitBins[splits - 1])) continue; // an empty block
+            if (commonStep > 0 && ((double)nextStart - runLow) / commonStep + 1 <= MagnitudeBlock.MaxLevels) continue; // merged
+            splitBins[splits++] = bin;
+            runLow = BinStart(bin);
+        }
+
+        // Block b holds the magnitudes in [start of split b - 1, start of split b): its range is known from the
+        // bin edges (exact at both ends of the tensor), so no pass is needed to find it.
+        int m = splits + 1;
         Span<int> count = stackalloc int[m];
         Span<uint> lowKey = stackalloc uint[m];
         Span<uint> highKey = stackalloc uint[m];
-        Span<double> sum = stackalloc double[m];
-        Span<double> sumSquares = stackalloc double[m];
-        count.Clear(); sum.Clear(); sumSquares.Clear();
-        lowKey.Fill(uint.MaxValue); highKey.Clear();
-        for (int j = 0; j < k; j++)
+        Span<byte> blockOfBin = stackalloc byte[HistogramBins];
+        for (int b = 0, bin = 0; b < m; b++)
         {
-            uint key = keys[j];
-            int b = 0;
-            while (b < thresholds.Length && key >= thresholds[b]) b++;
-            blockOf[j] = (byte)b;
-            count[b]++;
-            if (key < lowKey[b]) lowKey[b] = key;
-            if (key > highKey[b]) highKey[b] = key;
-            double mag = BitConverter.UInt32BitsToSingle(key);
-            sum[b] += mag;
-            sumSquares[b] += mag * mag;
+            int end = b < splits ? splitBins[b] : HistogramBins;
+            lowKey[b] = b == 0 ? minKey : (uint)bin << HistogramShift;
+            highKey[b] = b == m - 1 ? maxKey : ((uint)end << HistogramShift) - 1;
+            int members = 0;
+            for (; bin < end; bin++)
+            {
+                blockOfBin[bin] = (byte)b;
+                members += histogram[bin];
+            }
+            count[b] = members;
         }
-        // Every threshold is a survivor's magnitude, so no block is empty (the lowest holds the minimum).
 
-        // The integer guard works on magnitudes in fixed point: the largest maps to 2^24.
-        double scale = maxFinite > 0 ? FixedPointRange / maxFinite : 1;
         Span<int> levels = stackalloc int[m];
         Span<float> low = stackalloc float[m];
         Span<float> step = stackalloc float[m];
         Span<float> inverse = stackalloc float[m];
         Span<long> budget = stackalloc long[m];
         Span<long> error = stackalloc long[m];
-        Span<double> trueError = stackalloc double[m];
         Span<bool> pending = stackalloc bool[m];
         for (int b = 0; b < m; b++)
         {
-            low[b] = BitConverter.UInt32BitsToSingle(lowKey[b]);
-            float high = BitConverter.UInt32BitsToSingle(highKey[b]);
-            double allowed = settings.Delta * count[b] * meanSquare; // squared error this block may have
-            budget[b] = (long)Math.Min(allowed * scale * scale, BudgetCap);
-            double width = (double)high - low[b];
-            int first;
-            if (width == 0) first = 1;
-            else
-            {
-                double variance = Math.Max(0, sumSquares[b] / count[b] - (sum[b] / count[b]) * (sum[b] / count[b]));
-                double perValue = allowed / count[b];
-                // Uniform-noise model: step^2 / 12 per value; the guard below checks the real error.
-                first = variance <= perValue ? 1
-                    : (int)Math.Clamp(Math.Ceiling(width / Math.Sqrt(12 * perValue)) + 1, 2, MagnitudeBlock.MaxLevels);
-            }
-            if (settings.PowerOfTwoLevels) first = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)first);
-            SetLevels(b, first, lowKey[b], highKey[b], sum[b] / count[b], levels, low, step, inverse);
+            budget[b] = (long)Math.Min(perValue * count[b] * scale * scale, BudgetCap);
+            double width = (double)BitConverter.UInt32BitsToSingle(highKey[b]) - BitConverter.UInt32BitsToSingle(lowKey[b]);
+            // One level (the midpoint) is off by at most width / 2 per value; otherwise the uniform-noise model
+            // (step^2 / 12 per value). Either way the guard below checks the real error.
+            int first = width == 0 || width * width / 4 <= perValue ? 1 : ModelLevels(width, perValue);
+            if (settings.PowerOfTwoLevels) first = (int)BitOperations.RoundUpToPowerOf2((uint)first);
+            SetLevels(b, first, lowKey[b], highKey[b], levels, low, step, inverse);
             pending[b] = true;
         }
 
         // Guard passes: quantize every pending block, measure its exact fixed-point error, raise the failing ones.
-        for (int pass = 0; ; pass++)
+        while (true)
         {
-            QuantizePass(values, survivors, keys, blockOf, levels, low, step, inverse, pending, budget, scale, symbols, error, trueError);
+            QuantizePass(keys, fixedMagnitudes, blockOf, blockOfBin, levels, low, step, inverse, pending, budget, scale, symbols, error);
             bool again = false;
             for (int b = 0; b < m; b++)
             {
@@ -208,17 +273,17 @@ internal static class SlicerEncoder
                 int next;
                 if (levels[b] == 1)
                 {
-                    double width = (double)BitConverter.UInt32BitsToSingle(highKey[b]) - low[b];
-                    double perValue = Math.Max(budget[b] / (scale * scale) / count[b], 1e-300);
-                    next = (int)Math.Clamp(Math.Ceiling(width / Math.Sqrt(12 * perValue)) + 1, 2, MagnitudeBlock.MaxLevels);
+                    double width = (double)BitConverter.UInt32BitsToSingle(highKey[b]) - BitConverter.UInt32BitsToSingle(lowKey[b]);
+                    next = Math.Max(2, ModelLevels(width, perValue));
                 }
                 else
                 {
+                    // Error falls about as 1 / levels^2.
                     double ratio = Math.Sqrt((double)error[b] / Math.Max(1, budget[b]));
                     next = (int)Math.Clamp(Math.Ceiling(levels[b] * Math.Min(ratio, 16)), levels[b] + 1, MagnitudeBlock.MaxLevels);
                 }
-                if (settings.PowerOfTwoLevels) next = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)next);
-                SetLevels(b, Math.Min(next, MagnitudeBlock.MaxLevels), lowKey[b], highKey[b], sum[b] / count[b], levels, low, step, inverse);
+                if (settings.PowerOfTwoLevels) next = (int)BitOperations.RoundUpToPowerOf2((uint)next);
+                SetLevels(b, Math.Min(next, MagnitudeBlock.MaxLevels), lowKey[b], highKey[b], levels, low, step, inverse);
                 again = true;
             }
             if (!again) break;
@@ -231,7 +296,7 @@ internal static class SlicerEncoder
             int widest = 0;
             for (int b = 1; b < m; b++) if (levels[b] >= levels[widest]) widest = b;
             int next = settings.PowerOfTwoLevels ? levels[widest] / 2 : levels[widest] * 7 / 8;
-            SetLevels(widest, next, lowKey[widest], highKey[widest], sum[widest] / count[widest], levels, low, step, inverse);
+            SetLevels(widest, next, lowKey[widest], highKey[widest], levels, low, step, inverse);
             pending[widest] = true;
             shrunk = true;
         }
@@ -239,8 +304,8 @@ internal static class SlicerEncoder
         for (int b = 0; b < m; b++) if (error[b] > budget[b] || pending[b]) capped++;
         if (shrunk)
         {
-            for (int b = 0; b < m; b++) budget[b] = long.MaxValue; // no early exit: these levels are final
-            QuantizePass(values, survivors, keys, blockOf, levels, low, step, inverse, pending, budget, scale, symbols, error, trueError);
+            budget.Fill(long.MaxValue); // no early exit: these levels are final
+            QuantizePass(keys, fixedMagnitudes, blockOf, blockOfBin, levels, low, step, inverse, pending, budget, scale, symbols, error);
         }
 
         Span<int> baseOf = stackalloc int[m];
@@ -251,11 +316,19 @@ internal static class SlicerEncoder
             blocks[b] = new MagnitudeBlock(levels[b], low[b], levels[b] > 1 ? step[b] : 0);
         }
         if (m > 1)
-            for (int j = 0; j < k; j++) symbols[j] = (ushort)(symbols[j] + baseOf[blockOf[j]]);
-        keptError = 0;
-        foreach (double e in trueError) keptError += e;
+        {
+            Span<ushort> baseOfBin = stackalloc ushort[HistogramBins];
+            for (int bin = 0; bin < HistogramBins; bin++) baseOfBin[bin] = (ushort)baseOf[blockOfBin[bin]];
+            for (int j = 0; j < k; j++) symbols[j] += baseOfBin[(int)(keys[j] >> HistogramShift)];
+        }
         return m;
     }
+
+    private static float BinStart(int bin) => BitConverter.UInt32BitsToSingle((uint)bin << HistogramShift);
+
+    private static int ModelLevels(double width, double perValue) =>
+        perValue <= 0 ? MagnitudeBlock.MaxLevels
+            : (int)Math.Clamp(Math.Ceiling(width / Math.Sqrt(12 * perValue)) + 1, 2, MagnitudeBlock.MaxLevels);
 
     private static int AlphabetSize(ReadOnlySpan<int> levels)
     {
@@ -264,19 +337,18 @@ internal static class SlicerEncoder
         return total;
     }
 
-    private static void SetLevels(int b, int count, uint lowKey, uint highKey, double mean,
+    private static void SetLevels(int b, int count, uint lowKey, uint highKey,
         Span<int> levels, Span<float> low, Span<float> step, Span<float> inverse)
     {
         float lo = BitConverter.UInt32BitsToSingle(lowKey), hi = BitConverter.UInt32BitsToSingle(highKey);
         if (count <= 1 || hi == lo)
         {
             levels[b] = 1;
-            low[b] = hi == lo ? lo : (float)mean;
+            low[b] = hi == lo ? lo : (float)(((double)lo + hi) / 2);
             step[b] = 0;
             inverse[b] = 0;
             return;
         }
-        // The step is rounded up to float32 so the top level still reaches the block's maximum.
         double exact = ((double)hi - lo) / (count - 1);
         if (b == 0 && lo > 0 && lo < exact)
         {
@@ -285,6 +357,7 @@ internal static class SlicerEncoder
             lo = 0;
             exact = (double)hi / (count - 1);
         }
+        // The step is rounded up to float32 so the top level still reaches the block's maximum.
         float s = (float)exact;
         if (s < exact) s = MathF.BitIncrement(s);
         if (s <= 0) s = float.Epsilon;
@@ -297,47 +370,88 @@ internal static class SlicerEncoder
 
     /// <summary>
     /// Quantizes the survivors of the pending blocks: writes their local symbols (2q + sign) and sums the guard's
-    /// fixed-point squared error (a block stops once over budget) and the float squared error of finite inputs.
+    /// squared error in integers, fixed-point input magnitude minus fixed-point reconstruction (a block stops once
+    /// over budget, since it will be requantized).
     /// </summary>
-    private static void QuantizePass(ReadOnlySpan<float> values, ReadOnlySpan<int> survivors, ReadOnlySpan<uint> keys,
-        ReadOnlySpan<byte> blockOf, ReadOnlySpan<int> levels, ReadOnlySpan<float> low, ReadOnlySpan<float> step,
-        ReadOnlySpan<float> inverse, Span<bool> pending, ReadOnlySpan<long> budget, double scale, Span<ushort> symbols,
-        Span<long> error, Span<double> trueError)
+    private static void QuantizePass(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<byte> blockOf,
+        ReadOnlySpan<byte> blockOfBin, ReadOnlySpan<int> levels, ReadOnlySpan<float> low, ReadOnlySpan<float> step, ReadOnlySpan<float> inverse,
+        Span<bool> pending, ReadOnlySpan<long> budget, double scale, Span<ushort> symbols, Span<long> error)
+    {
+        int m = levels.Length;
+        long[] reconstructed = ArrayPool<long>.Shared.Rent(m * MagnitudeBlock.MaxLevels);
+        try
+        {
+            for (int b = 0; b < m; b++)
+            {
+                if (!pending[b]) continue;
+                error[b] = 0;
+                for (int q = 0; q < levels[b]; q++)
+                    reconstructed[b * MagnitudeBlock.MaxLevels + q] = ToFixed(MagnitudeBlock.Reconstruct(low[b], step[b], q) * scale);
+            }
+            if (m == 1) QuantizeOneBlock(keys, fixedMagnitudes, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
+            else QuantizeBlocks(keys, fixedMagnitudes, blockOf, blockOfBin, levels, low, inverse, pending, budget, reconstructed, symbols, error);
+        }
+        finally { ArrayPool<long>.Shared.Return(reconstructed); }
+    }
+
+    /// <summary>The common case after merging: one block, no per-element block lookups.</summary>
+    private static void QuantizeOneBlock(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<byte> signs,
+        int levels, float low, float inverse, long budget, long[] reconstructed, Span<ushort> symbols, ref long error)
+    {
+        int top = levels - 1;
+        float topLevel = top;
+        int keepZeroSign = low == 0 ? 0 : 1; // level 0 reconstructs exactly 0 when low is 0: it carries no sign
+        bool final = top >= MagnitudeBlock.MaxLevels - 1;
+        long total = 0;
+        var recon = reconstructed.AsSpan(0, levels);
+        for (int j = 0; j < keys.Length; j++)
+        {
+            // Branch-free on purpose: zeros and signs are random, and mispredictions cost more than the arithmetic.
+            float u = (BitConverter.UInt32BitsToSingle(keys[j]) - low) * inverse + 0.5f;
+            int q = (int)Math.Min(Math.Max(u, 0f), topLevel);
+            int sign = (signs[j] >> 7) & ((q | keepZeroSign) != 0 ? 1 : 0);
+            symbols[j] = (ushort)(2 * q + sign);
+            long e = fixedMagnitudes[j] - recon[q];
+            total += e * e;
+            if (total > budget)
+            {
+                if (!final) break; // this block will get more levels
+                total = Math.Min(total, long.MaxValue / 2);
+            }
+        }
+        error = total;
+    }
+
+    private static void QuantizeBlocks(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<byte> blockOf,
+        ReadOnlySpan<byte> blockOfBin, ReadOnlySpan<int> levels, ReadOnlySpan<float> low, ReadOnlySpan<float> inverse, ReadOnlySpan<bool> pending,
+        ReadOnlySpan<long> budget, long[] reconstructed, Span<ushort> symbols, Span<long> error)
     {
         int m = levels.Length;
         Span<bool> active = stackalloc bool[m];
+        Span<int> keepZeroSign = stackalloc int[m];
         for (int b = 0; b < m; b++)
         {
             active[b] = pending[b];
-            if (pending[b]) { error[b] = 0; trueError[b] = 0; }
+            keepZeroSign[b] = low[b] == 0 ? 0 : 1;
         }
         for (int j = 0; j < keys.Length; j++)
         {
-            int b = blockOf[j];
+            uint key = keys[j];
+            int b = blockOfBin[(int)(key >> HistogramShift)];
             if (!active[b]) continue;
-            float magnitude = BitConverter.UInt32BitsToSingle(keys[j]);
-            int q = 0;
-            if (levels[b] > 1)
-            {
-                float u = (magnitude - low[b]) * inverse[b] + 0.5f;
-                q = u <= 0 ? 0 : u >= levels[b] - 1 ? levels[b] - 1 : (int)u;
-            }
-            float r = MagnitudeBlock.Reconstruct(low[b], step[b], q);
-            float x = values[survivors[j]];
-            int sign = x < 0 && r != 0 ? 1 : 0; // a zero reconstruction carries no sign
+            int top = levels[b] - 1;
+            float u = (BitConverter.UInt32BitsToSingle(key) - low[b]) * inverse[b] + 0.5f;
+            int q = (int)Math.Min(Math.Max(u, 0f), (float)top);
+            int sign = (blockOf[j] >> 7) & ((q | keepZeroSign[b]) != 0 ? 1 : 0);
             symbols[j] = (ushort)(2 * q + sign);
-
-            long e = ToFixed(magnitude * scale) - ToFixed(r * scale);
-            error[b] = Math.Min(error[b] + e * e, long.MaxValue / 2);
+            long e = fixedMagnitudes[j] - reconstructed[b * MagnitudeBlock.MaxLevels + q];
+            long total = error[b] + e * e;
+            error[b] = total;
             // Over budget: this block will get more levels, unless it already has the most (then it is final).
-            if (error[b] > budget[b] && levels[b] < MagnitudeBlock.MaxLevels) { active[b] = false; continue; }
-            if (float.IsFinite(x))
-            {
-                double d = (double)x - (sign == 1 ? -r : r);
-                trueError[b] += d * d;
-            }
+            if (total > budget[b] && top < MagnitudeBlock.MaxLevels - 1) active[b] = false;
+            else if (total > long.MaxValue / 2) error[b] = long.MaxValue / 2;
         }
     }
 
-    private static long ToFixed(double v) => v < 1L << 40 ? (long)Math.Round(v) : 1L << 40;
+    private static long ToFixed(double v) => v < 1L << 40 ? (long)(v + 0.5) : 1L << 40;
 }
