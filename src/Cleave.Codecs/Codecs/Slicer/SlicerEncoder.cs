@@ -30,24 +30,13 @@ internal static class SlicerEncoder
         if (n == 0) return new SlicerEncodeResult(0, 0, 0, 0, 0, settings);
 
         // Signal energy, the mean square (the budget's unit) and the largest magnitude, over finite values.
-        double energy = 0;
-        int finite = 0;
-        float maxFinite = 0;
-        foreach (float x in values)
-        {
-            if (!float.IsFinite(x)) continue;
-            energy += (double)x * x;
-            finite++;
-            float a = Math.Abs(x);
-            if (a > maxFinite) maxFinite = a;
-        }
+        var (energy, finite, maxFinite) = SignalStatistics.Measure(values);
         double meanSquare = finite == 0 ? 0 : energy / finite;
 
         int k = settings.SurvivorsFor(n);
         bool all = k == n;
         int[] survivorArray = ArrayPool<int>.Shared.Rent(all ? 0 : k);
         uint[] keyArray = ArrayPool<uint>.Shared.Rent(k);
-        int[] fixedArray = ArrayPool<int>.Shared.Rent(k);
         byte[] blockArray = ArrayPool<byte>.Shared.Rent(k);
         ushort[] symbolArray = ArrayPool<ushort>.Shared.Rent(k);
         try
@@ -63,14 +52,13 @@ internal static class SlicerEncoder
                 layout = SurvivorPositions.Write(survivors, n, positions);
             }
 
-            // One pass over the survivors: sanitized magnitudes (as ordered bit patterns), their fixed-point form for
-            // the guard, signs, a 1/8-octave histogram for the block quantiles, and the kept energy.
+            // One pass over the survivors: sanitized magnitudes (as ordered bit patterns), signs, a 1/8-octave
+            // histogram for the block quantiles, and the kept energy.
             var keys = keyArray.AsSpan(0, k);
-            var fixedMagnitudes = fixedArray.AsSpan(0, k);
             var blockOf = blockArray.AsSpan(0, k);
             Span<int> histogram = stackalloc int[HistogramBins];
             histogram.Clear();
-            double scale = maxFinite > 0 ? FixedPointRange / maxFinite : 1;
+            double scale = maxFinite > 0 ? Math.Min(FixedPointRange / maxFinite, Math.ScaleB(1.0, 100)) : 1; // float32-safe
             double keptEnergy = 0;
             uint minKey = uint.MaxValue, maxKey = 0;
             for (int j = 0; j < k; j++)
@@ -86,7 +74,6 @@ internal static class SlicerEncoder
                 }
                 uint key = BitConverter.SingleToUInt32Bits(m);
                 keys[j] = key;
-                fixedMagnitudes[j] = (int)(m * scale + 0.5);
                 blockOf[j] = (byte)((BitConverter.SingleToUInt32Bits(x) >> 24) & NegativeFlag); // the sign bit, without a branch
                 histogram[(int)(key >> HistogramShift)]++;
                 minKey = Math.Min(minKey, key);
@@ -96,7 +83,7 @@ internal static class SlicerEncoder
 
             var symbols = symbolArray.AsSpan(0, k);
             Span<MagnitudeBlock> blocks = stackalloc MagnitudeBlock[SlicerSettings.MaxBlocks];
-            int blockCount = SplitAndQuantize(keys, fixedMagnitudes, histogram, minKey, maxKey, settings, meanSquare, scale,
+            int blockCount = SplitAndQuantize(keys, histogram, minKey, maxKey, settings, meanSquare, scale,
                 blockOf, symbols, blocks, out int capped);
             blocks = blocks[..blockCount];
 
@@ -130,7 +117,6 @@ internal static class SlicerEncoder
         {
             ArrayPool<int>.Shared.Return(survivorArray);
             ArrayPool<uint>.Shared.Return(keyArray);
-            ArrayPool<int>.Shared.Return(fixedArray);
             ArrayPool<byte>.Shared.Return(blockArray);
             ArrayPool<ushort>.Shared.Return(symbolArray);
         }
@@ -188,7 +174,7 @@ internal static class SlicerEncoder
     /// Magnitude splitting and adaptive bit quantization: chooses the blocks and their level counts, writes the final
     /// symbols, and returns the number of blocks (<paramref name="capped"/>: blocks over budget at the level limit).
     /// </summary>
-    private static int SplitAndQuantize(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<int> histogram,
+    private static int SplitAndQuantize(ReadOnlySpan<uint> keys, ReadOnlySpan<int> histogram,
         uint minKey, uint maxKey, SlicerSettings settings, double meanSquare, double scale, Span<byte> blockOf,
         Span<ushort> symbols, Span<MagnitudeBlock> blocks, out int capped)
     {
@@ -264,7 +250,7 @@ internal static class SlicerEncoder
         // Guard passes: quantize every pending block, measure its exact fixed-point error, raise the failing ones.
         while (true)
         {
-            QuantizePass(keys, fixedMagnitudes, blockOf, blockOfBin, levels, low, step, inverse, pending, budget, scale, symbols, error);
+            QuantizePass(keys, blockOf, blockOfBin, levels, low, step, inverse, pending, budget, scale, symbols, error);
             bool again = false;
             for (int b = 0; b < m; b++)
             {
@@ -305,7 +291,7 @@ internal static class SlicerEncoder
         if (shrunk)
         {
             budget.Fill(long.MaxValue); // no early exit: these levels are final
-            QuantizePass(keys, fixedMagnitudes, blockOf, blockOfBin, levels, low, step, inverse, pending, budget, scale, symbols, error);
+            QuantizePass(keys, blockOf, blockOfBin, levels, low, step, inverse, pending, budget, scale, symbols, error);
         }
 
         Span<int> baseOf = stackalloc int[m];
@@ -373,7 +359,7 @@ internal static class SlicerEncoder
     /// squared error in integers, fixed-point input magnitude minus fixed-point reconstruction (a block stops once
     /// over budget, since it will be requantized).
     /// </summary>
-    private static void QuantizePass(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<byte> blockOf,
+    private static void QuantizePass(ReadOnlySpan<uint> keys, ReadOnlySpan<byte> blockOf,
         ReadOnlySpan<byte> blockOfBin, ReadOnlySpan<int> levels, ReadOnlySpan<float> low, ReadOnlySpan<float> step, ReadOnlySpan<float> inverse,
         Span<bool> pending, ReadOnlySpan<long> budget, double scale, Span<ushort> symbols, Span<long> error)
     {
@@ -386,16 +372,17 @@ internal static class SlicerEncoder
                 if (!pending[b]) continue;
                 error[b] = 0;
                 for (int q = 0; q < levels[b]; q++)
-                    reconstructed[b * MagnitudeBlock.MaxLevels + q] = ToFixed(MagnitudeBlock.Reconstruct(low[b], step[b], q) * scale);
+                    reconstructed[b * MagnitudeBlock.MaxLevels + q] = ToFixed(MagnitudeBlock.Reconstruct(low[b], step[b], q), (float)scale);
             }
-            if (m == 1) QuantizeOneBlock(keys, fixedMagnitudes, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
-            else QuantizeBlocks(keys, fixedMagnitudes, blockOf, blockOfBin, levels, low, inverse, pending, budget, reconstructed, symbols, error);
+            float fixedScale = (float)scale;
+            if (m == 1) QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
+            else QuantizeBlocks(keys, fixedScale, blockOf, blockOfBin, levels, low, inverse, pending, budget, reconstructed, symbols, error);
         }
         finally { ArrayPool<long>.Shared.Return(reconstructed); }
     }
 
     /// <summary>The common case after merging: one block, no per-element block lookups.</summary>
-    private static void QuantizeOneBlock(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<byte> signs,
+    private static void QuantizeOneBlock(ReadOnlySpan<uint> keys, float fixedScale, ReadOnlySpan<byte> signs,
         int levels, float low, float inverse, long budget, long[] reconstructed, Span<ushort> symbols, ref long error)
     {
         int top = levels - 1;
@@ -407,11 +394,12 @@ internal static class SlicerEncoder
         for (int j = 0; j < keys.Length; j++)
         {
             // Branch-free on purpose: zeros and signs are random, and mispredictions cost more than the arithmetic.
-            float u = (BitConverter.UInt32BitsToSingle(keys[j]) - low) * inverse + 0.5f;
+            float magnitude = BitConverter.UInt32BitsToSingle(keys[j]);
+            float u = (magnitude - low) * inverse + 0.5f;
             int q = (int)Math.Min(Math.Max(u, 0f), topLevel);
             int sign = (signs[j] >> 7) & ((q | keepZeroSign) != 0 ? 1 : 0);
             symbols[j] = (ushort)(2 * q + sign);
-            long e = fixedMagnitudes[j] - recon[q];
+            long e = (long)(magnitude * fixedScale + 0.5f) - recon[q];
             total += e * e;
             if (total > budget)
             {
@@ -422,36 +410,62 @@ internal static class SlicerEncoder
         error = total;
     }
 
-    private static void QuantizeBlocks(ReadOnlySpan<uint> keys, ReadOnlySpan<int> fixedMagnitudes, ReadOnlySpan<byte> blockOf,
+    private static void QuantizeBlocks(ReadOnlySpan<uint> keys, float fixedScale, ReadOnlySpan<byte> blockOf,
         ReadOnlySpan<byte> blockOfBin, ReadOnlySpan<int> levels, ReadOnlySpan<float> low, ReadOnlySpan<float> inverse, ReadOnlySpan<bool> pending,
         ReadOnlySpan<long> budget, long[] reconstructed, Span<ushort> symbols, Span<long> error)
     {
         int m = levels.Length;
         Span<bool> active = stackalloc bool[m];
         Span<int> keepZeroSign = stackalloc int[m];
+        // Errors go to 8 slots per block (by element index), so consecutive elements of one block do not wait on
+        // each other's read-modify-write; the budget is checked every 1024 elements instead of every element.
+        const int Slots = 8, CheckEvery = 1024;
+        Span<long> slots = stackalloc long[m * Slots];
+        slots.Clear();
         for (int b = 0; b < m; b++)
         {
             active[b] = pending[b];
             keepZeroSign[b] = low[b] == 0 ? 0 : 1;
         }
-        for (int j = 0; j < keys.Length; j++)
+        for (int start = 0; start < keys.Length; start += CheckEvery)
         {
-            uint key = keys[j];
-            int b = blockOfBin[(int)(key >> HistogramShift)];
-            if (!active[b]) continue;
-            int top = levels[b] - 1;
-            float u = (BitConverter.UInt32BitsToSingle(key) - low[b]) * inverse[b] + 0.5f;
-            int q = (int)Math.Min(Math.Max(u, 0f), (float)top);
-            int sign = (blockOf[j] >> 7) & ((q | keepZeroSign[b]) != 0 ? 1 : 0);
-            symbols[j] = (ushort)(2 * q + sign);
-            long e = fixedMagnitudes[j] - reconstructed[b * MagnitudeBlock.MaxLevels + q];
-            long total = error[b] + e * e;
-            error[b] = total;
-            // Over budget: this block will get more levels, unless it already has the most (then it is final).
-            if (total > budget[b] && top < MagnitudeBlock.MaxLevels - 1) active[b] = false;
-            else if (total > long.MaxValue / 2) error[b] = long.MaxValue / 2;
+            int end = Math.Min(keys.Length, start + CheckEvery);
+            for (int j = start; j < end; j++)
+            {
+                uint key = keys[j];
+                int b = blockOfBin[(int)(key >> HistogramShift)];
+                if (!active[b]) continue;
+                int top = levels[b] - 1;
+                float magnitude = BitConverter.UInt32BitsToSingle(key);
+                float u = (magnitude - low[b]) * inverse[b] + 0.5f;
+                int q = (int)Math.Min(Math.Max(u, 0f), (float)top);
+                int sign = (blockOf[j] >> 7) & ((q | keepZeroSign[b]) != 0 ? 1 : 0);
+                symbols[j] = (ushort)(2 * q + sign);
+                long e = (long)(magnitude * fixedScale + 0.5f) - reconstructed[b * MagnitudeBlock.MaxLevels + q];
+                slots[b * Slots + (j & (Slots - 1))] += e * e;
+            }
+            for (int b = 0; b < m; b++)
+            {
+                if (!active[b]) continue;
+                long total = error[b];
+                for (int s = 0; s < Slots; s++) total += slots[b * Slots + s];
+                slots.Slice(b * Slots, Slots).Clear();
+                total = Math.Min(total, long.MaxValue / 4); // a chunk adds at most 1024 * 2^52
+                error[b] = total;
+                // Over budget: this block will get more levels, unless it already has the most (then it is final).
+                if (total > budget[b] && levels[b] < MagnitudeBlock.MaxLevels) active[b] = false;
+            }
         }
     }
 
-    private static long ToFixed(double v) => v < 1L << 40 ? (long)(v + 0.5) : 1L << 40;
+    /// <summary>
+    /// The guard's fixed-point form of a magnitude, round(v · scale) computed in float32 exactly as for the inputs
+    /// (inputs are at most 2^24 by construction; a reconstruction beyond 2^26, only possible through float
+    /// overflow, saturates, so a squared difference stays below 2^52).
+    /// </summary>
+    private static long ToFixed(float v, float scale)
+    {
+        float f = v * scale + 0.5f;
+        return f < (float)(1L << 26) ? (long)f : 1L << 26;
+    }
 }
