@@ -60,4 +60,23 @@ public sealed class SlicerMeasurements(ITestOutputHelper output)
         }
         output.WriteLine(report.ToString());
     }
+
+    [Fact]
+    public void TargetSearchAgainstTheBestFixedSetting()
+    {
+        var report = new StringBuilder();
+        report.AppendLine("| tensor | target dB | target=snr B | achieved dB | best fixed B | its spec | auto / fixed |");
+        report.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
+        var shape = new TensorShape(16, 16, 16);
+        foreach (string kind in new[] { "gaussian", "relu" })
+        foreach (int snr in new[] { 10, 20, 30 })
+        {
+            var values = kind == "relu" ? SyntheticTensors.ReluLike(shape.ElementCount, seed: snr) : SyntheticTensors.Gaussian(shape.ElementCount, seed: snr);
+            byte[] frame = FeatureCodecs.Create($"slicer:target=snr:{snr}").Encode(values, shape);
+            double achieved = Distortion.Measure(values, FeatureFrame.Decode(frame, out _)).SnrDb;
+            var grid = SlicerTargetTests.BestFixedSetting(values, shape, snr);
+            report.AppendLine($"| {kind} | {snr} | {frame.Length} | {achieved:F2} | {grid.Bytes} | `{grid.Spec}` | {frame.Length / (double)grid.Bytes:F3} |");
+        }
+        output.WriteLine(report.ToString());
+    }
 }

@@ -61,20 +61,16 @@ internal static class SlicerEncoder
             double scale = maxFinite > 0 ? Math.Min(FixedPointRange / maxFinite, Math.ScaleB(1.0, 100)) : 1; // float32-safe
             double keptEnergy = 0;
             uint minKey = uint.MaxValue, maxKey = 0;
+            uint infinityKey = BitConverter.SingleToUInt32Bits(maxFinite); // ±Inf is coded as ±(largest finite magnitude)
             for (int j = 0; j < k; j++)
             {
                 float x = all ? values[j] : values[survivors[j]];
-                float m;
-                if (float.IsNaN(x)) m = 0;
-                else if (float.IsInfinity(x)) m = maxFinite;
-                else
-                {
-                    m = Math.Abs(x);
-                    if (!all) keptEnergy += (double)x * x;
-                }
-                uint key = BitConverter.SingleToUInt32Bits(m);
+                uint bits = BitConverter.SingleToUInt32Bits(x);
+                uint key = bits & 0x7FFF_FFFF; // |x| as an ordered bit pattern
+                if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0; // Inf, NaN (rare: predicted)
+                else if (!all) keptEnergy += (double)x * x;
                 keys[j] = key;
-                blockOf[j] = (byte)((BitConverter.SingleToUInt32Bits(x) >> 24) & NegativeFlag); // the sign bit, without a branch
+                blockOf[j] = (byte)((bits >> 24) & NegativeFlag); // the sign bit, without a branch
                 histogram[(int)(key >> HistogramShift)]++;
                 minKey = Math.Min(minKey, key);
                 maxKey = Math.Max(maxKey, key);
