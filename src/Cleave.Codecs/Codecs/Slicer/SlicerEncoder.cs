@@ -411,18 +411,15 @@ internal static class SlicerEncoder
         ReadOnlySpan<long> budget, long[] reconstructed, Span<ushort> symbols, Span<long> error)
     {
         int m = levels.Length;
-        Span<bool> active = stackalloc bool[m];
-        Span<int> keepZeroSign = stackalloc int[m];
+        // One record per block keeps the per-element lookups to a single bounds-checked load.
+        Span<BlockQuantizer> quantizers = stackalloc BlockQuantizer[m];
+        for (int b = 0; b < m; b++)
+            quantizers[b] = new BlockQuantizer(low[b], inverse[b], levels[b] - 1, low[b] == 0 ? 0 : 1, pending[b], b * MagnitudeBlock.MaxLevels);
         // Errors go to 8 slots per block (by element index), so consecutive elements of one block do not wait on
         // each other's read-modify-write; the budget is checked every 1024 elements instead of every element.
         const int Slots = 8, CheckEvery = 1024;
         Span<long> slots = stackalloc long[m * Slots];
         slots.Clear();
-        for (int b = 0; b < m; b++)
-        {
-            active[b] = pending[b];
-            keepZeroSign[b] = low[b] == 0 ? 0 : 1;
-        }
         for (int start = 0; start < keys.Length; start += CheckEvery)
         {
             int end = Math.Min(keys.Length, start + CheckEvery);
@@ -430,28 +427,35 @@ internal static class SlicerEncoder
             {
                 uint key = keys[j];
                 int b = blockOfBin[(int)(key >> HistogramShift)];
-                if (!active[b]) continue;
-                int top = levels[b] - 1;
+                ref readonly var block = ref quantizers[b];
+                if (!block.Active) continue;
                 float magnitude = BitConverter.UInt32BitsToSingle(key);
-                float u = (magnitude - low[b]) * inverse[b] + 0.5f;
-                int q = (int)Math.Min(Math.Max(u, 0f), (float)top);
-                int sign = (blockOf[j] >> 7) & ((q | keepZeroSign[b]) != 0 ? 1 : 0);
+                float u = (magnitude - block.Low) * block.Inverse + 0.5f;
+                int q = (int)Math.Min(Math.Max(u, 0f), block.Top);
+                int sign = (blockOf[j] >> 7) & ((q | block.KeepZeroSign) != 0 ? 1 : 0);
                 symbols[j] = (ushort)(2 * q + sign);
-                long e = (long)(magnitude * fixedScale + 0.5f) - reconstructed[b * MagnitudeBlock.MaxLevels + q];
+                long e = (long)(magnitude * fixedScale + 0.5f) - reconstructed[block.TableOffset + q];
                 slots[b * Slots + (j & (Slots - 1))] += e * e;
             }
             for (int b = 0; b < m; b++)
             {
-                if (!active[b]) continue;
+                if (!quantizers[b].Active) continue;
                 long total = error[b];
                 for (int s = 0; s < Slots; s++) total += slots[b * Slots + s];
                 slots.Slice(b * Slots, Slots).Clear();
                 total = Math.Min(total, long.MaxValue / 4); // a chunk adds at most 1024 * 2^52
                 error[b] = total;
                 // Over budget: this block will get more levels, unless it already has the most (then it is final).
-                if (total > budget[b] && levels[b] < MagnitudeBlock.MaxLevels) active[b] = false;
+                if (total > budget[b] && levels[b] < MagnitudeBlock.MaxLevels) quantizers[b].Active = false;
             }
         }
+    }
+
+    private struct BlockQuantizer(float low, float inverse, float top, int keepZeroSign, bool active, int tableOffset)
+    {
+        public readonly float Low = low, Inverse = inverse, Top = top;
+        public readonly int KeepZeroSign = keepZeroSign, TableOffset = tableOffset;
+        public bool Active = active;
     }
 
     /// <summary>
