@@ -29,41 +29,60 @@ internal static class AsymmetricTopK
         try
         {
             var keys = scores.AsSpan(0, n);
-            for (int i = 0; i < n; i++) keys[i] = ScoreKey(values[i], asymmetry);
-            uint threshold = RadixSelect.Select(keys, n - k);
-
-            int greater = 0, equal = 0;
-            foreach (uint key in keys)
-            {
-                if (key > threshold) greater++;
-                else if (key == threshold) equal++;
-            }
-            int tiesKept = k - greater;
-            uint hashLimit = uint.MaxValue;
-            if (tiesKept < equal)
-            {
-                uint[] hashes = ArrayPool<uint>.Shared.Rent(equal);
-                try
-                {
-                    int t = 0;
-                    for (int i = 0; i < n; i++) if (keys[i] == threshold) hashes[t++] = TieHash(i);
-                    hashLimit = RadixSelect.Select(hashes.AsSpan(0, equal), tiesKept - 1);
-                }
-                finally { ArrayPool<uint>.Shared.Return(hashes); }
-            }
-
-            int at = 0;
+            uint asymmetryBits = BitConverter.SingleToUInt32Bits(asymmetry), oneBits = BitConverter.SingleToUInt32Bits(1f);
             for (int i = 0; i < n; i++)
             {
-                uint key = keys[i];
-                if (key > threshold || (key == threshold && TieHash(i) <= hashLimit)) survivors[at++] = i;
+                // ScoreKey without the sign branch (signs are random): the weight is asym for negatives, else 1.
+                uint bits = BitConverter.SingleToUInt32Bits(values[i]);
+                uint negative = (uint)((int)bits >> 31);
+                float weight = BitConverter.UInt32BitsToSingle((asymmetryBits & negative) | (oneBits & ~negative));
+                float score = BitConverter.UInt32BitsToSingle(bits & 0x7FFF_FFFF) * weight;
+                keys[i] = score >= 0 ? BitConverter.SingleToUInt32Bits(score) : 0; // NaN, and asym = 0 times Inf, score 0
             }
-            if (at != k) throw new InvalidOperationException($"top-K kept {at} elements instead of {k}");
+            uint threshold = RadixSelect.Select(keys, n - k);
+
+            // One pass: elements above the threshold go straight to the survivors (ascending); ties are collected.
+            int[] tieArray = ArrayPool<int>.Shared.Rent(n);
+            try
+            {
+                int greater = 0, equal = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    uint key = keys[i];
+                    // Branch-free append (which elements pass is random): the slot is written always and kept only
+                    // when the key is above the threshold. greater stays <= k - 1, since the threshold is the k-th.
+                    survivors[greater] = i;
+                    greater += key > threshold ? 1 : 0;
+                    if (key == threshold) tieArray[equal++] = i;
+                }
+                int tiesKept = k - greater;
+                var ties = tieArray.AsSpan(0, equal);
+                if (tiesKept < equal)
+                {
+                    uint[] hashes = ArrayPool<uint>.Shared.Rent(equal);
+                    try
+                    {
+                        for (int t = 0; t < equal; t++) hashes[t] = TieHash(ties[t]);
+                        uint hashLimit = RadixSelect.Select(hashes.AsSpan(0, equal), tiesKept - 1);
+                        int kept = 0;
+                        for (int t = 0; t < equal; t++) if (hashes[t] <= hashLimit) ties[kept++] = ties[t];
+                        ties = ties[..kept];
+                    }
+                    finally { ArrayPool<uint>.Shared.Return(hashes); }
+                }
+                if (greater + ties.Length != k) throw new InvalidOperationException($"top-K kept {greater + ties.Length} elements instead of {k}");
+
+                // Merge the two ascending lists from the back, in place.
+                int a = greater - 1, b = ties.Length - 1;
+                for (int at = k - 1; b >= 0; at--)
+                    survivors[at] = a >= 0 && survivors[a] > ties[b] ? survivors[a--] : ties[b--];
+            }
+            finally { ArrayPool<int>.Shared.Return(tieArray); }
         }
         finally { ArrayPool<uint>.Shared.Return(scores); }
     }
 
-    /// <summary>The score as the bit pattern of a non-negative float (ordered like the score).</summary>
+    /// <summary>The score as the bit pattern of a non-negative float (ordered like the score); the reference for the branch-free loop in Select.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint ScoreKey(float x, float asymmetry)
     {
