@@ -11,6 +11,8 @@ public static class FeatureCodecs
         "quant:bits=8,per=channel,entropy=rans", "quant:bits=12,entropy=rans",
         "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=9", "deflate:level=6",
         "rans-ifc:bits=8", "rans-ifc:bits=4,ncols=4", "rans-ifc:bits=5,levels=24,clip=3",
+        "slicer:keep=1,asym=1,blocks=8,delta=0.001", "slicer:keep=0.25,asym=0.5,blocks=4,delta=0.01",
+        "slicer:keep=0.1,asym=1,blocks=1,delta=0", "slicer:target=snr:20,asym=1",
     ];
 
     public static FeatureCodec Create(string spec)
@@ -25,7 +27,8 @@ public static class FeatureCodecs
             "zstd" => ZstdCodec.FromSpec(parsed),
             "deflate" => DeflateCodec.FromSpec(parsed),
             "rans-ifc" => RansIfcCodec.FromSpec(parsed),
-            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate, rans-ifc)"),
+            "slicer" => SlicerCodec.FromSpec(parsed),
+            _ => throw new ArgumentException($"unknown codec '{parsed.Name}' (known: raw, fp16, bf16, quant, zstd, deflate, slicer, rans-ifc)"),
         };
         parsed.EnsureAllKeysUsed();
         return codec;
@@ -43,6 +46,7 @@ public static class FeatureCodecs
         CodecId.Zstd => ZstdCodec.FromParameters(parameters),
         CodecId.Deflate => DeflateCodec.FromParameters(parameters),
         CodecId.RansIfc => RansIfcCodec.FromParameters(parameters),
+        CodecId.Slicer => SlicerCodec.FromParameters(parameters),
         _ => throw new FrameFormatException(FrameError.UnknownCodec, $"unknown codec id {(byte)id}"),
     };
 

@@ -1,0 +1,102 @@
+using System.Buffers;
+using Cleave.Codecs.Entropy;
+
+namespace Cleave.Codecs;
+
+/// <summary>
+/// Reads a slicer payload (docs/format.md, "slicer payload"). Every field is checked before it is used, so hostile
+/// bytes end in <see cref="FrameFormatException"/>; work and memory are bounded by the tensor's element count.
+/// </summary>
+internal static class SlicerDecoder
+{
+    public static void Decode(ReadOnlySpan<byte> payload, Span<float> destination)
+    {
+        int n = destination.Length;
+        if (n == 0)
+        {
+            PayloadReader.ExpectLength(payload, 0, "slicer payload of an empty tensor");
+            return;
+        }
+        var reader = new PayloadReader(payload, "slicer payload");
+        var layout = (PositionLayout)reader.ReadByte();
+        if (layout > PositionLayout.Gaps)
+            throw new FrameFormatException(FrameError.CorruptPayload, $"slicer position layout {(byte)layout} is unknown");
+        int k = n;
+        if (layout != PositionLayout.All)
+        {
+            k = reader.ReadInt32();
+            if (k < 1 || k >= n)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"slicer survivor count {k} is outside 1..{n - 1}");
+        }
+
+        int[] survivorArray = ArrayPool<int>.Shared.Rent(layout == PositionLayout.All ? 0 : k);
+        ushort[] symbolArray = ArrayPool<ushort>.Shared.Rent(k);
+        try
+        {
+            var survivors = survivorArray.AsSpan(0, layout == PositionLayout.All ? 0 : k);
+            if (layout != PositionLayout.All)
+                reader.Take(SurvivorPositions.Read(layout, reader.Rest, n, survivors));
+
+            int blockCount = reader.ReadByte();
+            if (blockCount is < 1 or > SlicerSettings.MaxBlocks)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"slicer block count {blockCount} is outside 1..{SlicerSettings.MaxBlocks}");
+            Span<MagnitudeBlock> blocks = stackalloc MagnitudeBlock[blockCount];
+            int alphabet = 0;
+            for (int b = 0; b < blockCount; b++)
+            {
+                int levels = reader.ReadByte() + 1;
+                float low = reader.ReadSingle();
+                float step = levels > 1 ? reader.ReadSingle() : 0;
+                if (!float.IsFinite(low) || low < 0 || !float.IsFinite(step) || (levels > 1 && step <= 0))
+                    throw new FrameFormatException(FrameError.CorruptPayload, $"slicer block {b} has invalid low {low} or step {step}");
+                blocks[b] = new MagnitudeBlock(levels, low, step);
+                alphabet += 2 * levels;
+            }
+            if (alphabet > RansCoder.MaxAlphabetSize)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"slicer blocks need {alphabet} symbols, more than {RansCoder.MaxAlphabetSize}");
+
+            // The value of every symbol, so decoding a survivor is one table load.
+            Span<float> table = stackalloc float[alphabet];
+            SlicerEncoder.FillValueTable(blocks, table);
+
+            if (alphabet <= 256)
+            {
+                // The encoder codes byte symbols whenever the alphabet allows; the rANS block format is the same.
+                var narrow = System.Runtime.InteropServices.MemoryMarshal.AsBytes(symbolArray.AsSpan(0, (k + 1) / 2))[..k];
+                reader.Take(RansCoder.Decode(reader.Rest, narrow));
+                reader.ExpectEnd();
+                int badByte = alphabet == 256 ? -1 : narrow.IndexOfAnyInRange((byte)alphabet, byte.MaxValue);
+                if (badByte >= 0)
+                    throw new FrameFormatException(FrameError.CorruptPayload, $"slicer symbol {narrow[badByte]} at {badByte} is outside the {alphabet}-symbol alphabet");
+                if (layout == PositionLayout.All)
+                {
+                    for (int i = 0; i < n; i++) destination[i] = table[narrow[i]];
+                    return;
+                }
+                destination.Clear();
+                for (int j = 0; j < k; j++) destination[survivors[j]] = table[narrow[j]];
+                return;
+            }
+
+            var symbols = symbolArray.AsSpan(0, k);
+            reader.Take(RansCoder.Decode(reader.Rest, symbols));
+            reader.ExpectEnd();
+            int bad = symbols.IndexOfAnyInRange((ushort)alphabet, ushort.MaxValue);
+            if (bad >= 0)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"slicer symbol {symbols[bad]} at {bad} is outside the {alphabet}-symbol alphabet");
+
+            if (layout == PositionLayout.All)
+            {
+                for (int i = 0; i < n; i++) destination[i] = table[symbols[i]];
+                return;
+            }
+            destination.Clear();
+            for (int j = 0; j < k; j++) destination[survivors[j]] = table[symbols[j]];
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(survivorArray);
+            ArrayPool<ushort>.Shared.Return(symbolArray);
+        }
+    }
+}
