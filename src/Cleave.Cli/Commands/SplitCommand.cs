@@ -108,7 +108,7 @@ public sealed class SplitCommand : ICommand
             if (eq > 0) { name = part[..eq]; file = part[(eq + 1)..]; }
             else { name = model.Graph.Inputs[0]; file = part; }
             if (!inputs.ContainsKey(name)) throw new UsageException($"--input names '{name}', which is not a graph input ({string.Join(", ", model.Graph.Inputs)})");
-            inputs[name] = NpyTensorReader.Read(file);
+            inputs[name] = HostTensor.FromNpy(Cleave.Codecs.Npy.NpyFile.Read(file));
         }
     }
 }

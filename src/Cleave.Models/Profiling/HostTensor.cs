@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using Cleave.Codecs;
+using Cleave.Codecs.Npy;
 using Cleave.Models.Onnx;
 
 namespace Cleave.Models.Profiling;
@@ -24,6 +27,25 @@ public sealed class HostTensor
     }
 
     public int ElementType { get; }
+
+    /// <summary>
+    /// A tensor from a <c>.npy</c> file read by the codec library's reader (float64 files arrive as float32, bool as
+    /// uint8; float16 is widened to float32, since models here take float32 inputs).
+    /// </summary>
+    public static HostTensor FromNpy(NpyArray array)
+    {
+        long[] shape = [.. array.Shape.Dimensions.ToArray().Select(d => (long)d)];
+        var bytes = array.Data.Span;
+        return array.DataType switch
+        {
+            TensorDataType.Float32 or TensorDataType.Float16 or TensorDataType.BFloat16 => new HostTensor(OnnxElementType.Float, shape, array.ToFloat32()),
+            TensorDataType.Int64 => new HostTensor(OnnxElementType.Int64, shape, MemoryMarshal.Cast<byte, long>(bytes).ToArray()),
+            TensorDataType.Int32 => new HostTensor(OnnxElementType.Int32, shape, MemoryMarshal.Cast<byte, int>(bytes).ToArray()),
+            TensorDataType.UInt8 => new HostTensor(OnnxElementType.UInt8, shape, bytes.ToArray()),
+            TensorDataType.Int8 => new HostTensor(OnnxElementType.Int8, shape, MemoryMarshal.Cast<byte, sbyte>(bytes).ToArray()),
+            _ => throw new NotSupportedException($".npy data type {array.DataType} cannot feed a model"),
+        };
+    }
 
     public long[] Shape { get; }
 
