@@ -84,6 +84,8 @@ public sealed class SplitCommand : ICommand
         {
             foreach (var t in m.Cut) Console.WriteLine($"cut       {t.Name} {t.Dtype}[{string.Join(",", t.Shape)}]{(t.Role == "auxiliary" ? " (auxiliary, shape-only)" : "")}");
             if (m.SideInputs.Count > 0) Console.WriteLine($"side      {string.Join(", ", m.SideInputs)} (the tail reads them too)");
+            if (m.HeadStateOutputs.Count > 0) Console.WriteLine($"head state {string.Join(", ", m.HeadStateOutputs.Select(t => t.Name))} (graph outputs the head makes)");
+            if (m.TailStateInputs.Count > 0) Console.WriteLine($"tail state {string.Join(", ", m.TailStateInputs)} (graph inputs only the tail reads)");
             Console.WriteLine($"head      {written[0]}  ({split.Head.Proto.Graph.Node.Count} nodes, {split.Head.Proto.Graph.Initializer.Count} initializers)");
             Console.WriteLine($"tail      {written[1]}  ({split.Tail.Proto.Graph.Node.Count} nodes, {split.Tail.Proto.Graph.Initializer.Count} initializers)");
             Console.WriteLine($"manifest  {written[2]}  (hash {m.ComputeHash()[..16]}...)");

@@ -18,9 +18,7 @@ public static class LatencyProfiler
         using var head = new OrtModelRunner(split.Head.ToBytes(), intraOpThreads);
         using var tail = new OrtModelRunner(split.Tail.ToBytes(), intraOpThreads);
         var headInputs = SplitVerifier.Subset(inputs, split.Plan.HeadInputs);
-        var crossing = head.Run(headInputs);
-        var tailInputs = new Dictionary<string, HostTensor>(crossing, StringComparer.Ordinal);
-        foreach (string side in split.Plan.TailSideInputs) tailInputs[side] = inputs[side];
+        var tailInputs = SplitVerifier.TailFeeds(split.Plan, head.Run(headInputs), inputs);
         double headMs = Median(() => head.Run(headInputs), runs);
         double tailMs = Median(() => tail.Run(tailInputs), runs);
         return new SplitLatency(headMs, tailMs);

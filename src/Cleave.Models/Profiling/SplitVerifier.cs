@@ -23,15 +23,16 @@ public static class SplitVerifier
         using (var runner = new OrtModelRunner(full.ToBytes(), intraOpThreads))
             expected = runner.Run(inputs);
 
-        Dictionary<string, HostTensor> crossing;
+        Dictionary<string, HostTensor> headResults;
         using (var head = new OrtModelRunner(split.Head.ToBytes(), intraOpThreads))
-            crossing = head.Run(Subset(inputs, split.Plan.HeadInputs));
+            headResults = head.Run(Subset(inputs, split.Plan.HeadInputs));
 
-        var tailInputs = new Dictionary<string, HostTensor>(crossing, StringComparer.Ordinal);
-        foreach (string side in split.Plan.TailSideInputs) tailInputs[side] = inputs[side];
+        var tailInputs = TailFeeds(split.Plan, headResults, inputs);
         Dictionary<string, HostTensor> actual;
         using (var tail = new OrtModelRunner(split.Tail.ToBytes(), intraOpThreads))
             actual = tail.Run(tailInputs);
+        // The split's outputs are the tail's plus the state outputs the head made (KV caches of layers before the cut).
+        foreach (string state in split.Plan.HeadStateOutputs) actual[state] = headResults[state];
 
         double maxAbs = 0, maxRel = 0;
         foreach (var (name, e) in expected)
@@ -53,6 +54,17 @@ public static class SplitVerifier
             maxRel = Math.Max(maxRel, range > 0 ? diff / range : diff);
         }
         return new SplitVerification(maxAbs, maxRel, tolerance, [.. expected.Keys]);
+    }
+
+    /// <summary>What the tail reads: the crossing tensors from the head's results, then side and state inputs.</summary>
+    internal static Dictionary<string, HostTensor> TailFeeds(CutPlan plan, IReadOnlyDictionary<string, HostTensor> headResults,
+        IReadOnlyDictionary<string, HostTensor> inputs)
+    {
+        var feeds = new Dictionary<string, HostTensor>(StringComparer.Ordinal);
+        foreach (string t in plan.CrossingTensors) feeds[t] = headResults[t];
+        foreach (string i in plan.TailGraphInputs)
+            feeds[i] = inputs.TryGetValue(i, out var v) ? v : throw new ArgumentException($"no value was given for input '{i}'");
+        return feeds;
     }
 
     internal static Dictionary<string, HostTensor> Subset(IReadOnlyDictionary<string, HostTensor> all, IEnumerable<string> names)

@@ -6,13 +6,20 @@ namespace Cleave.Models.Splitting;
 /// Which nodes each half of a cut runs. The head is everything the cut tensors depend on; the tail is everything
 /// the graph outputs depend on, stopping at the cut tensors, side inputs and initializers. Free nodes (constants,
 /// side-input arithmetic) may appear in both. Shape-only tensors the tail needs are added to the cut as auxiliary
-/// tensors (the tail cannot see the shapes of tensors it never receives).
+/// tensors (the tail cannot see the shapes of tensors it never receives). Per-layer state (KV caches) splits with
+/// the layers: graph outputs that do not depend on the cut (<c>present_*</c> of layers before it) are head outputs
+/// beside the cut tensors, and graph inputs only the tail reads (<c>past_*</c> of layers after it) are tail inputs.
 /// </summary>
 public sealed class CutPlan
 {
     private CutPlan(GraphRoles roles, IReadOnlyList<string> cut, IReadOnlyList<string> auxiliary,
-        IReadOnlyList<GraphNode> head, IReadOnlyList<GraphNode> tail, IReadOnlyList<string> headInputs, IReadOnlyList<string> tailSideInputs)
+        IReadOnlyList<GraphNode> head, IReadOnlyList<GraphNode> tail, IReadOnlyList<string> headInputs, IReadOnlyList<string> tailSideInputs,
+        IReadOnlyList<string> headStateOutputs, IReadOnlyList<string> tailStateInputs)
     {
+        HeadStateOutputs = headStateOutputs;
+        TailStateInputs = tailStateInputs;
+        var onHead = new HashSet<string>(headStateOutputs, StringComparer.Ordinal);
+        TailOutputs = roles.Graph.Outputs.Where(o => !onHead.Contains(o)).ToList();
         Roles = roles;
         CutTensors = cut;
         AuxiliaryTensors = auxiliary;
@@ -43,6 +50,18 @@ public sealed class CutPlan
     /// <summary>Side inputs the tail reads besides the crossing tensors, in graph order.</summary>
     public IReadOnlyList<string> TailSideInputs { get; }
 
+    /// <summary>Graph outputs the head produces besides the crossing tensors (state of layers before the cut), in graph order.</summary>
+    public IReadOnlyList<string> HeadStateOutputs { get; }
+
+    /// <summary>Non-side graph inputs only the tail reads (state of layers after the cut), in graph order.</summary>
+    public IReadOnlyList<string> TailStateInputs { get; }
+
+    /// <summary>Graph outputs the tail produces: all of them but <see cref="HeadStateOutputs"/>, in graph order.</summary>
+    public IReadOnlyList<string> TailOutputs { get; }
+
+    /// <summary>Every graph input the tail reads besides the crossing tensors: side inputs then state inputs.</summary>
+    public IEnumerable<string> TailGraphInputs => TailSideInputs.Concat(TailStateInputs);
+
     /// <summary>Plans a cut, or throws <see cref="InvalidSplitException"/> (without suggestions) saying why it is not valid.</summary>
     public static CutPlan Create(GraphRoles roles, IReadOnlyList<string> cutTensors)
     {
@@ -68,9 +87,12 @@ public sealed class CutPlan
         for (int attempt = 0; ; attempt++)
         {
             var crossing = new HashSet<string>(cut.Concat(auxiliary), StringComparer.Ordinal);
-            var head = Ancestors(roles, crossing, stopAt: null, out var headInputs);
+            var headStateOutputs = StateOutputsBefore(roles, crossing);
+            var head = Ancestors(roles, crossing.Concat(headStateOutputs), stopAt: null, out var headInputs);
             var headSet = new HashSet<GraphNode>(head);
-            var tail = TailWalk(roles, crossing, headSet, out var tailSideInputs, out var usedCrossing, out var needShapeOnly, out var leak);
+            var tail = TailWalk(roles, crossing, headSet, new HashSet<string>(headInputs, StringComparer.Ordinal),
+                new HashSet<string>(headStateOutputs, StringComparer.Ordinal),
+                out var tailSideInputs, out var tailStateInputs, out var usedCrossing, out var needShapeOnly, out var leak);
             // Carrying shape-only tensors may resolve a leak too (the tail no longer runs Shape on a head tensor): retry first.
             if (needShapeOnly.Count > 0 && attempt < 8)
             {
@@ -86,8 +108,26 @@ public sealed class CutPlan
                 if (!roles.IsFree(node) && headSet.Contains(node))
                     throw new InvalidSplitException($"node {node} would run in both halves: the cut tensors depend on each other", []);
             auxiliary.RemoveAll(a => !usedCrossing.Contains(a));
-            return new CutPlan(roles, cut, auxiliary, head, tail, headInputs, tailSideInputs);
+            return new CutPlan(roles, cut, auxiliary, head, tail, headInputs, tailSideInputs, headStateOutputs, tailStateInputs);
         }
+    }
+
+    /// <summary>
+    /// Graph outputs the head makes: made by a value-dependent live node and not downstream of any crossing tensor.
+    /// Without per-layer state the only graph outputs depend on the cut, so this is empty.
+    /// </summary>
+    private static List<string> StateOutputsBefore(GraphRoles roles, HashSet<string> crossing)
+    {
+        var graph = roles.Graph;
+        var downstream = new HashSet<string>(crossing, StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+            foreach (string i in node.Inputs)
+                if (downstream.Contains(i)) { downstream.UnionWith(node.Outputs); break; }
+        var result = new List<string>();
+        foreach (string o in graph.Outputs)
+            if (!downstream.Contains(o) && graph.Producer(o) is { } p && roles.IsLive(p) && !roles.IsFree(p) && !result.Contains(o))
+                result.Add(o);
+        return result;
     }
 
     /// <summary>Nodes that <paramref name="targets"/> depend on, in topological order, and the graph inputs they read.</summary>
@@ -112,17 +152,20 @@ public sealed class CutPlan
     }
 
     private static List<GraphNode> TailWalk(GraphRoles roles, HashSet<string> crossing, HashSet<GraphNode> head,
-        out List<string> sideInputs, out HashSet<string> usedCrossing, out List<string> needShapeOnly, out string? leak)
+        HashSet<string> headInputs, HashSet<string> headOutputs,
+        out List<string> sideInputs, out List<string> stateInputs, out HashSet<string> usedCrossing, out List<string> needShapeOnly, out string? leak)
     {
         var graph = roles.Graph;
         var included = new bool[graph.Nodes.Count];
         var sides = new HashSet<string>(StringComparer.Ordinal);
+        var states = new HashSet<string>(StringComparer.Ordinal);
         usedCrossing = new HashSet<string>(StringComparer.Ordinal);
         needShapeOnly = [];
         leak = null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var stack = new Stack<(string tensor, GraphNode? reader)>();
-        foreach (string o in graph.Outputs) stack.Push((o, null));
+        foreach (string o in graph.Outputs)
+            if (!headOutputs.Contains(o)) stack.Push((o, null));
         while (stack.TryPop(out var item))
         {
             var (t, reader) = item;
@@ -131,6 +174,7 @@ public sealed class CutPlan
             if (graph.IsGraphInput(t))
             {
                 if (roles.SideInputs.Contains(t)) { sides.Add(t); continue; }
+                if (!headInputs.Contains(t)) { states.Add(t); continue; } // state only the tail reads
                 leak ??= $"the tail still reads graph input '{t}'{(reader is null ? "" : $" (at node {reader})")} without going through the cut";
                 continue;
             }
@@ -153,6 +197,7 @@ public sealed class CutPlan
             foreach (string i in p.Inputs) stack.Push((i, p));
         }
         sideInputs = graph.Inputs.Where(sides.Contains).ToList();
+        stateInputs = graph.Inputs.Where(states.Contains).ToList();
         return graph.Nodes.Where(n => included[n.Order]).ToList();
     }
 }

@@ -6,8 +6,10 @@ namespace Cleave.Models.Splitting;
 /// Finds candidate cuts structurally. Walk the live value-dependent nodes in topological order; after each, the
 /// frontier is the set of value-dependent tensors already made (or main graph inputs) that a later node still reads.
 /// A frontier of one tensor is a single-tensor split point; of 2..<see cref="MaxTensors"/>, a multi-tensor cut
-/// (e.g. across a residual branch). Frontiers that still hold a main graph input or a graph output are skipped
-/// (the head or tail would be empty for that part). For a single-tensor separator every topological order exposes
+/// (e.g. across a residual branch). Per-layer state is no obstacle: a graph input no node has read yet (a KV cache
+/// <c>past_*</c> of a later layer) becomes a tail input, and a graph output no later node reads (a <c>present_*</c> of
+/// an earlier layer) becomes a head output. Frontiers that still hold a graph input already read before the cut, or
+/// a graph output read after it, are skipped (both halves would need it). For a single-tensor separator every topological order exposes
 /// it, so the single cuts found are all there are.
 /// </summary>
 public static class FrontierScanner
@@ -31,11 +33,17 @@ public static class FrontierScanner
         for (int i = 0; i < ordered.Count; i++) position[ordered[i]] = i;
 
         // lastUse[t]: position of the last ordered node that reads t; int.MaxValue for graph outputs.
+        // firstUse/lastRead: positions of the first and last ordered nodes that read t (state inputs and outputs).
         var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
+        var firstUse = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var node in ordered)
             foreach (string i in node.Inputs)
                 if (roles.TryGetRole(i, out var r) && r is TensorRole.Dynamic or TensorRole.ShapeOnly)
+                {
                     lastUse[i] = Math.Max(lastUse.GetValueOrDefault(i, -1), position[node]);
+                    firstUse.TryAdd(i, position[node]);
+                }
+        var lastRead = new Dictionary<string, int>(lastUse, StringComparer.Ordinal);
         foreach (string o in graph.Outputs) lastUse[o] = int.MaxValue;
 
         var live = new List<string>();
@@ -55,7 +63,16 @@ public static class FrontierScanner
             bool usable = true;
             foreach (string t in live)
             {
-                if (graph.IsGraphInput(t) || graph.IsGraphOutput(t)) { usable = false; break; }
+                if (graph.IsGraphInput(t))
+                {
+                    if (firstUse[t] > k) continue; // state input only the tail reads
+                    usable = false; break;
+                }
+                if (graph.IsGraphOutput(t))
+                {
+                    if (lastRead.GetValueOrDefault(t, -1) <= k) continue; // state output the head produces
+                    usable = false; break;
+                }
                 (roles.RoleOf(t) == TensorRole.ShapeOnly ? auxiliary : primary).Add(t);
             }
             if (!usable || primary.Count == 0 || primary.Count > maxTensors) continue;

@@ -26,12 +26,12 @@ public static class ModelSplitter
 
         var head = BuildHalf(analysis.Model, "head", plan.HeadNodes,
             inputs: plan.HeadInputs.Select(i => InputInfo(graph, i)),
-            outputs: crossing.Select(t => analysis.TypeOf(t).ToValueInfo(t)),
-            description: $"Cleave head: graph inputs -> {string.Join(", ", crossing)}");
+            outputs: crossing.Select(t => analysis.TypeOf(t).ToValueInfo(t)).Concat(plan.HeadStateOutputs.Select(o => OutputInfo(graph, o))),
+            description: $"Cleave head: graph inputs -> {string.Join(", ", crossing.Concat(plan.HeadStateOutputs))}");
         var tail = BuildHalf(analysis.Model, "tail", plan.TailNodes,
-            inputs: crossing.Select(t => analysis.TypeOf(t).ToValueInfo(t)).Concat(plan.TailSideInputs.Select(i => InputInfo(graph, i))),
-            outputs: graph.Proto.Output.Select(o => o.Clone()),
-            description: $"Cleave tail: {string.Join(", ", crossing.Concat(plan.TailSideInputs))} -> graph outputs");
+            inputs: crossing.Select(t => analysis.TypeOf(t).ToValueInfo(t)).Concat(plan.TailGraphInputs.Select(i => InputInfo(graph, i))),
+            outputs: plan.TailOutputs.Select(o => OutputInfo(graph, o)),
+            description: $"Cleave tail: {string.Join(", ", crossing.Concat(plan.TailGraphInputs))} -> graph outputs");
 
         var symbols = analysis.SampleValues;
         var manifest = new SplitManifest
@@ -43,9 +43,12 @@ public static class ModelSplitter
             HeadInputs = [.. plan.HeadInputs.Select(i => SplitTensor.From(i, DeclaredOrUnknown(graph, i), plan.TailSideInputs.Contains(i) || analysis.Roles.SideInputs.Contains(i) ? "side" : "input", symbols))],
             TailInputs = [.. plan.CutTensors.Select(t => SplitTensor.From(t, analysis.TypeOf(t), "cut", symbols)),
                           .. plan.AuxiliaryTensors.Select(t => SplitTensor.From(t, analysis.TypeOf(t), "auxiliary", symbols)),
-                          .. plan.TailSideInputs.Select(i => SplitTensor.From(i, DeclaredOrUnknown(graph, i), "side", symbols))],
+                          .. plan.TailSideInputs.Select(i => SplitTensor.From(i, DeclaredOrUnknown(graph, i), "side", symbols)),
+                          .. plan.TailStateInputs.Select(i => SplitTensor.From(i, DeclaredOrUnknown(graph, i), "state", symbols))],
             SideInputs = plan.TailSideInputs,
-            Outputs = [.. graph.Outputs.Select(o => SplitTensor.From(o, DeclaredOrUnknown(graph, o), "output", symbols))],
+            TailStateInputs = plan.TailStateInputs,
+            HeadStateOutputs = [.. plan.HeadStateOutputs.Select(o => SplitTensor.From(o, DeclaredOrUnknown(graph, o), "state", symbols))],
+            Outputs = [.. plan.TailOutputs.Select(o => SplitTensor.From(o, DeclaredOrUnknown(graph, o), "output", symbols))],
             Opsets = analysis.Model.Opsets,
             HeadSha256 = head.Sha256,
             TailSha256 = tail.Sha256,
@@ -55,6 +58,13 @@ public static class ModelSplitter
 
     private static TensorType DeclaredOrUnknown(OnnxGraph graph, string name) =>
         graph.DeclaredType(name) ?? new TensorType(OnnxElementType.Undefined, null);
+
+    private static ValueInfoProto OutputInfo(OnnxGraph graph, string output)
+    {
+        foreach (var vi in graph.Proto.Output)
+            if (vi.Name == output) return vi.Clone();
+        throw new InvalidOperationException($"graph output '{output}' has no declaration");
+    }
 
     private static ValueInfoProto InputInfo(OnnxGraph graph, string input)
     {

@@ -29,13 +29,25 @@ public sealed class SplitManifest
     /// <summary>Inputs of head.onnx: the graph inputs the head reads.</summary>
     public IReadOnlyList<SplitTensor> HeadInputs { get; init; } = [];
 
-    /// <summary>Inputs of tail.onnx: the crossing tensors, then pass-through side inputs.</summary>
+    /// <summary>Inputs of tail.onnx: the crossing tensors, then pass-through side inputs, then state inputs (role "state").</summary>
     public IReadOnlyList<SplitTensor> TailInputs { get; init; } = [];
 
     /// <summary>Names of the tail inputs that are pass-through side inputs (the client sends them with the cut tensors).</summary>
     public IReadOnlyList<string> SideInputs { get; init; } = [];
 
-    /// <summary>Outputs of tail.onnx (those of the source model).</summary>
+    /// <summary>
+    /// Names of the tail inputs that are per-layer state (KV caches of layers after the cut): graph inputs the head
+    /// never reads, which the server keeps or receives. Empty for models without such state.
+    /// </summary>
+    public IReadOnlyList<string> TailStateInputs { get; init; } = [];
+
+    /// <summary>
+    /// Outputs of head.onnx besides the cut: graph outputs made before the cut (KV caches of layers before it, role
+    /// "state"). Empty for models without such state.
+    /// </summary>
+    public IReadOnlyList<SplitTensor> HeadStateOutputs { get; init; } = [];
+
+    /// <summary>Outputs of tail.onnx: the source model's outputs other than <see cref="HeadStateOutputs"/>.</summary>
     public IReadOnlyList<SplitTensor> Outputs { get; init; } = [];
 
     /// <summary>Operator set imports, domain ("" = default ONNX domain) to version.</summary>
@@ -87,6 +99,13 @@ public sealed class SplitManifest
         text.Append("side_inputs\n");
         foreach (string s in SideInputs) text.Append(s).Append('\n');
         AppendTensors(text, "outputs", Outputs);
+        // State sections only when present, so manifests of stateless models hash as before.
+        if (TailStateInputs.Count > 0 || HeadStateOutputs.Count > 0)
+        {
+            text.Append("tail_state_inputs\n");
+            foreach (string s in TailStateInputs) text.Append(s).Append('\n');
+            AppendTensors(text, "head_state_outputs", HeadStateOutputs);
+        }
         text.Append("opsets\n");
         foreach (var (domain, version) in Opsets.OrderBy(o => o.Key, StringComparer.Ordinal))
             text.Append(domain).Append('=').Append(version).Append('\n');
