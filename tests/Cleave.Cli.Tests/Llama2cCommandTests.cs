@@ -65,7 +65,7 @@ public sealed class Llama2cCommandTests
         using (var doc = JsonDocument.Parse(stdout))
         {
             Assert.StartsWith("Once upon a time, there was a little girl named Lily.", doc.RootElement.GetProperty("text").GetString(), StringComparison.Ordinal);
-            Assert.Equal(40, doc.RootElement.GetProperty("generatedTokens").GetInt32());
+            Assert.Equal(40, doc.RootElement.GetProperty("generated_tokens").GetInt32());
         }
 
         (code, stdout, stderr) = CliRunner.Run("generate", "--model", model, "--local", "--prompt", "Tim and his dog", "--max-tokens", "10");

@@ -49,13 +49,13 @@ public sealed class GenerateCommand : ICommand
                 w.WriteString("mode", "local");
                 w.WriteString("prompt", prompt);
                 w.WriteString("text", result.Text);
-                w.WriteNumber("promptTokens", result.PromptTokens.Length);
-                w.WriteNumber("generatedTokens", result.GeneratedTokens.Length);
+                w.WriteNumber("prompt_tokens", result.PromptTokens.Length);
+                w.WriteNumber("generated_tokens", result.GeneratedTokens.Length);
                 w.WriteStartArray("tokens");
                 foreach (int t in result.GeneratedTokens) w.WriteNumberValue(t);
                 w.WriteEndArray();
                 w.WriteNumber("seconds", result.Elapsed.TotalSeconds);
-                w.WriteNumber("tokensPerSecond", result.TokensPerSecond);
+                w.WriteNumber("tokens_per_second", result.TokensPerSecond);
                 w.WriteEndObject();
             });
             return 0;

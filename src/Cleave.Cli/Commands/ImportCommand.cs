@@ -146,14 +146,14 @@ public sealed class ImportCommand : ICommand
                 w.WriteString("directory", result.Directory);
                 w.WriteString("model", result.ModelPath);
                 w.WriteNumber("bytes", result.ModelBytes);
-                w.WriteNumber("onnxNodes", result.NodeCount);
+                w.WriteNumber("onnx_nodes", result.NodeCount);
                 w.WriteNumber("dim", c.Dim);
-                w.WriteNumber("hiddenDim", c.HiddenDim);
+                w.WriteNumber("hidden_dim", c.HiddenDim);
                 w.WriteNumber("layers", c.Layers);
                 w.WriteNumber("heads", c.Heads);
-                w.WriteNumber("kvHeads", c.KvHeads);
-                w.WriteNumber("vocabSize", c.VocabSize);
-                w.WriteNumber("seqLen", c.SeqLen);
+                w.WriteNumber("kv_heads", c.KvHeads);
+                w.WriteNumber("vocab_size", c.VocabSize);
+                w.WriteNumber("seq_len", c.SeqLen);
                 w.WriteString("sourceSha256", c.SourceSha256);
                 w.WriteStartArray("splits");
                 foreach (int k in c.Splits) w.WriteNumberValue(k);
@@ -162,7 +162,7 @@ public sealed class ImportCommand : ICommand
                 {
                     w.WriteStartObject("perplexity");
                     w.WriteNumber("tokens", s.Predictions);
-                    w.WriteNumber("meanNll", s.MeanNll);
+                    w.WriteNumber("mean_nll", s.MeanNll);
                     w.WriteNumber("perplexity", s.Perplexity);
                     w.WriteNumber("top1", s.Top1);
                     w.WriteEndObject();

@@ -1,15 +1,19 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Cleave.Cli.Infrastructure;
 
-/// <summary>Writes one indented JSON document to standard output (machine-readable output of every verb).</summary>
+/// <summary>
+/// Writes one indented JSON document to standard output (machine-readable output of every verb). Relaxed escaping keeps
+/// generated text and non-ASCII names readable (\" rather than \u0022); the output is for files and pipes, not HTML.
+/// </summary>
 public static class Json
 {
     public static void Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             write(writer);
         Console.Out.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
