@@ -10,6 +10,7 @@ ICommand[] commands =
     new CodecNcolsCommand(),
     new CodecStudyCommand(),
     new DumpCommand(),
+    new EvalCommand(),
     new ImportCommand(),
     new InspectCommand(),
     new SplitCommand(),
