@@ -411,6 +411,14 @@ internal static class SlicerEncoder
         ReadOnlySpan<long> budget, long[] reconstructed, Span<ushort> symbols, Span<long> error)
     {
         int m = levels.Length;
+        if (GuardPassVector.Applies(m, inverse))
+        {
+            Span<bool> active = stackalloc bool[m];
+            pending.CopyTo(active);
+            GuardPassVector.QuantizeBlocks(keys, fixedScale, blockOf, blockOfBin, levels, low, inverse, active, budget,
+                reconstructed.AsSpan(0, m * MagnitudeBlock.MaxLevels), symbols, error);
+            return;
+        }
         // One record per block keeps the per-element lookups to a single bounds-checked load.
         Span<BlockQuantizer> quantizers = stackalloc BlockQuantizer[m];
         for (int b = 0; b < m; b++)
