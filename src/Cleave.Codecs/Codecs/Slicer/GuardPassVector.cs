@@ -133,4 +133,80 @@ internal static unsafe class GuardPassVector
             }
         }
     }
+    /// <summary>
+    /// The one-block pass (<c>SlicerEncoder.QuantizeOneBlock</c>): 8 elements at a time while the running error stays
+    /// within budget; the 8 that cross it are redone one by one with the scalar rule, so the pass stops (or, for a
+    /// final block, starts saturating) at exactly the same element with exactly the same error.
+    /// </summary>
+    public static long QuantizeOneBlock(ReadOnlySpan<uint> keys, float fixedScale, ReadOnlySpan<byte> signs,
+        int levels, float low, float inverse, long budget, ReadOnlySpan<long> reconstructed, Span<ushort> symbols)
+    {
+        const long Saturated = long.MaxValue / 2;
+        int top = levels - 1;
+        int keepZeroSign = low == 0 ? 0 : 1;
+        bool final = top >= MagnitudeBlock.MaxLevels - 1;
+        int* recon = stackalloc int[levels];
+        for (int q = 0; q < levels; q++) recon[q] = (int)reconstructed[q];
+        var lows = Vector256.Create(low);
+        var inverses = Vector256.Create(inverse);
+        var tops = Vector256.Create((float)top);
+        var keepZeros = Vector256.Create(keepZeroSign);
+        var scale = Vector256.Create(fixedScale);
+        var half = Vector256.Create(0.5f);
+        var one = Vector256.Create(1);
+        long total = 0;
+        int j = 0;
+        fixed (uint* keyStart = keys)
+        fixed (byte* signStart = signs)
+        fixed (ushort* symbolStart = symbols)
+        {
+            for (; j + 8 <= keys.Length; j += 8)
+            {
+                var key = Avx.LoadVector256((int*)keyStart + j);
+                var magnitude = key.AsSingle();
+                var u = Avx.Add(Avx.Multiply(Avx.Subtract(magnitude, lows), inverses), half);
+                var q = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(Avx.Max(u, Vector256<float>.Zero), tops));
+                var signBit = Avx2.ShiftRightLogical(Avx2.ConvertToVector256Int32(signStart + j), 7);
+                var hasSign = Avx2.CompareEqual(Avx2.Or(q, keepZeros), Vector256<int>.Zero);
+                var symbol = Avx2.Add(Avx2.Add(q, q), Avx2.AndNot(hasSign, Avx2.And(signBit, one)));
+                var packed = Avx2.PackUnsignedSaturate(symbol, symbol);
+                *(ulong*)(symbolStart + j) = packed.AsUInt64().GetElement(0);
+                *(ulong*)(symbolStart + j + 4) = packed.AsUInt64().GetElement(2);
+                var fixedMagnitude = Avx.ConvertToVector256Int32WithTruncation(Avx.Add(Avx.Multiply(magnitude, scale), half));
+                var e = Avx2.Subtract(fixedMagnitude, Avx2.GatherVector256(recon, q, 4));
+                var odd = Avx2.ShiftRightLogical(e.AsInt64(), 32).AsInt32();
+                var squares = Avx2.Add(Avx2.Multiply(e, e), Avx2.Multiply(odd, odd));
+                long sum = squares.GetElement(0) + squares.GetElement(1) + squares.GetElement(2) + squares.GetElement(3); // < 2^57
+                if (total + sum <= budget) { total += sum; continue; }
+                // Over budget already and saturating below it: min(min(t + a, S) + b, S) = min(t + a + b, S).
+                if (final && total > budget && budget < Saturated) { total = Math.Min(total + sum, Saturated); continue; }
+                for (int i = j; i < j + 8; i++)
+                {
+                    long d = (long)(BitConverter.UInt32BitsToSingle(keys[i]) * fixedScale + 0.5f) - recon[q.GetElement(i - j)];
+                    total += d * d;
+                    if (total > budget)
+                    {
+                        if (!final) return total; // this block will get more levels
+                        total = Math.Min(total, Saturated);
+                    }
+                }
+            }
+        }
+        for (; j < keys.Length; j++)
+        {
+            float magnitude = BitConverter.UInt32BitsToSingle(keys[j]);
+            float u = (magnitude - low) * inverse + 0.5f;
+            int q = (int)Math.Min(Math.Max(u, 0f), (float)top);
+            int sign = (signs[j] >> 7) & ((q | keepZeroSign) != 0 ? 1 : 0);
+            symbols[j] = (ushort)(2 * q + sign);
+            long e = (long)(magnitude * fixedScale + 0.5f) - reconstructed[q];
+            total += e * e;
+            if (total > budget)
+            {
+                if (!final) break;
+                total = Math.Min(total, Saturated);
+            }
+        }
+        return total;
+    }
 }

@@ -371,7 +371,10 @@ internal static class SlicerEncoder
                     reconstructed[b * MagnitudeBlock.MaxLevels + q] = ToFixed(MagnitudeBlock.Reconstruct(low[b], step[b], q), (float)scale);
             }
             float fixedScale = (float)scale;
-            if (m == 1) QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
+            if (m == 1 && GuardPassVector.Applies(1, inverse[..1]))
+                error[0] = GuardPassVector.QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0],
+                    reconstructed.AsSpan(0, levels[0]), symbols);
+            else if (m == 1) QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
             else QuantizeBlocks(keys, fixedScale, blockOf, blockOfBin, levels, low, inverse, pending, budget, reconstructed, symbols, error);
         }
         finally { ArrayPool<long>.Shared.Return(reconstructed); }
