@@ -62,19 +62,41 @@ internal static class SlicerEncoder
             double keptEnergy = 0;
             uint minKey = uint.MaxValue, maxKey = 0;
             uint infinityKey = BitConverter.SingleToUInt32Bits(maxFinite); // ±Inf is coded as ±(largest finite magnitude)
-            for (int j = 0; j < k; j++)
+            // Two sub-histograms (even and odd elements): runs of one bin (the zeros of ReLU outputs) would otherwise
+            // serialize on one counter. Separate loops for all and for survivors keep the element load simple.
+            Span<int> oddHistogram = stackalloc int[HistogramBins];
+            oddHistogram.Clear();
+            if (all)
             {
-                float x = all ? values[j] : values[survivors[j]];
-                uint bits = BitConverter.SingleToUInt32Bits(x);
-                uint key = bits & 0x7FFF_FFFF; // |x| as an ordered bit pattern
-                if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0; // Inf, NaN (rare: predicted)
-                else if (!all) keptEnergy += (double)x * x;
-                keys[j] = key;
-                blockOf[j] = (byte)((bits >> 24) & NegativeFlag); // the sign bit, without a branch
-                histogram[(int)(key >> HistogramShift)]++;
-                minKey = Math.Min(minKey, key);
-                maxKey = Math.Max(maxKey, key);
+                for (int j = 0; j < k; j++)
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(values[j]);
+                    uint key = bits & 0x7FFF_FFFF; // |x| as an ordered bit pattern
+                    if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0; // Inf, NaN (rare: predicted)
+                    keys[j] = key;
+                    blockOf[j] = (byte)((bits >> 24) & NegativeFlag); // the sign bit, without a branch
+                    ((j & 1) == 0 ? histogram : oddHistogram)[(int)(key >> HistogramShift)]++;
+                    minKey = Math.Min(minKey, key);
+                    maxKey = Math.Max(maxKey, key);
+                }
             }
+            else
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    float x = values[survivors[j]];
+                    uint bits = BitConverter.SingleToUInt32Bits(x);
+                    uint key = bits & 0x7FFF_FFFF;
+                    if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0;
+                    else keptEnergy += (double)x * x;
+                    keys[j] = key;
+                    blockOf[j] = (byte)((bits >> 24) & NegativeFlag);
+                    ((j & 1) == 0 ? histogram : oddHistogram)[(int)(key >> HistogramShift)]++;
+                    minKey = Math.Min(minKey, key);
+                    maxKey = Math.Max(maxKey, key);
+                }
+            }
+            for (int bin = 0; bin < HistogramBins; bin++) histogram[bin] += oddHistogram[bin];
             if (all) keptEnergy = energy;
 
             var symbols = symbolArray.AsSpan(0, k);
