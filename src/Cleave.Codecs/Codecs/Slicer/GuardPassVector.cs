@@ -209,4 +209,38 @@ internal static unsafe class GuardPassVector
         }
         return total;
     }
+    /// <summary>
+    /// Adds each element's block base to its local symbol (the scalar loop in SlicerEncoder, 8 at a time); blocks are
+    /// contiguous bin ranges, so the block is the count of block starts at or below the key. At most 8 blocks.
+    /// </summary>
+    public static void AddBases(ReadOnlySpan<uint> keys, ReadOnlySpan<byte> blockOfBin, ReadOnlySpan<int> baseOf, Span<ushort> symbols)
+    {
+        int m = baseOf.Length;
+        int* baseTable = stackalloc int[8];
+        for (int b = 0; b < 8; b++) baseTable[b] = b < m ? baseOf[b] : 0;
+        var firstKeyMinusOne = stackalloc Vector256<int>[8];
+        for (int b = 1, bin = 0; b < m; b++)
+        {
+            while (blockOfBin[bin] < b) bin++;
+            firstKeyMinusOne[b] = Vector256.Create((bin << HistogramShift) - 1);
+        }
+        var bases = Vector256.Load(baseTable);
+        int j = 0;
+        fixed (uint* keyStart = keys)
+        fixed (ushort* symbolStart = symbols)
+        {
+            for (; j + 8 <= keys.Length; j += 8)
+            {
+                var key = Avx.LoadVector256((int*)keyStart + j);
+                var block = Vector256<int>.Zero;
+                for (int b = 1; b < m; b++) block -= Avx2.CompareGreaterThan(key, firstKeyMinusOne[b]);
+                var add = Avx2.PermuteVar8x32(bases, block);
+                var packed = Avx2.PackUnsignedSaturate(add, add).AsUInt64();
+                var sum = Sse2.Add(Vector128.Create(packed.GetElement(0), packed.GetElement(2)).AsUInt16(),
+                    Sse2.LoadVector128(symbolStart + j)); // wraps like the scalar ushort addition
+                Sse2.Store(symbolStart + j, sum);
+            }
+        }
+        for (; j < keys.Length; j++) symbols[j] += (ushort)baseOf[blockOfBin[(int)(keys[j] >> HistogramShift)]];
+    }
 }

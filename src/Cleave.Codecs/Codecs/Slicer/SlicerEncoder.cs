@@ -319,7 +319,9 @@ internal static class SlicerEncoder
             total += 2 * levels[b];
             blocks[b] = new MagnitudeBlock(levels[b], low[b], levels[b] > 1 ? step[b] : 0);
         }
-        if (m > 1)
+        if (m > 1 && GuardPassVector.Applies(m, []))
+            GuardPassVector.AddBases(keys, blockOfBin, baseOf, symbols);
+        else if (m > 1)
         {
             Span<ushort> baseOfBin = stackalloc ushort[HistogramBins];
             for (int bin = 0; bin < HistogramBins; bin++) baseOfBin[bin] = (ushort)baseOf[blockOfBin[bin]];
