@@ -21,6 +21,7 @@ public class SlicerBenchmarks
     private readonly ArrayBufferWriter<byte> _writer = new(1 << 20);
 
     [Params("quant:bits=8", "slicer:keep=1,asym=1,blocks=8,delta=0.001", "slicer:keep=0.25,asym=1,blocks=8,delta=0.001",
+        "slicer:keep=0.25,asym=0.5,blocks=4,delta=0.01",
         "slicer:keep=0.1,asym=1,blocks=1,delta=0", "slicer:target=snr:20,asym=1")]
     public string Spec { get; set; } = "";
 

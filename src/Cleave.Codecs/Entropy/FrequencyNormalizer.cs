@@ -6,6 +6,8 @@ namespace Cleave.Codecs.Entropy;
 /// </summary>
 internal static class FrequencyNormalizer
 {
+    [ThreadStatic] private static PriorityQueue<int, double>? t_queue;
+
     public static void Normalize(ReadOnlySpan<int> counts, long total, int precisionBits, Span<int> frequencies)
     {
         long scale = 1L << precisionBits;
@@ -27,7 +29,9 @@ internal static class FrequencyNormalizer
 
         // Rounding left the sum off by a little (or, with many rare symbols bumped to 1, by more): move units where
         // they cost the fewest coded bits, measured as count * log2 change of the symbol's probability.
-        var queue = new PriorityQueue<int, double>();
+        // Reused per thread (the heap's order depends only on the operations, not on its capacity).
+        var queue = t_queue ??= new PriorityQueue<int, double>();
+        queue.Clear();
         if (sum > scale)
         {
             for (int s = 0; s < counts.Length; s++)

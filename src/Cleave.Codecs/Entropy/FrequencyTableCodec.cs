@@ -35,7 +35,18 @@ internal static class FrequencyTableCodec
                 $"{distinct} distinct symbols do not fit a 2^{scaleBits} frequency table; use a larger scaleBits (at most {RansCoder.MaxScaleBits})");
 
         int minPrecision = Math.Max(1, 32 - BitOperations.LeadingZeroCount((uint)(distinct - 1)));
-        var candidate = new int[counts.Length];
+        int[] candidateArray = System.Buffers.ArrayPool<int>.Shared.Rent(counts.Length);
+        try
+        {
+            estimatedBits = ChooseAmong(counts, total, scaleBits, minPrecision, candidateArray.AsSpan(0, counts.Length), bestFrequencies, out int precision);
+            return precision;
+        }
+        finally { System.Buffers.ArrayPool<int>.Shared.Return(candidateArray); }
+    }
+
+    private static double ChooseAmong(ReadOnlySpan<int> counts, long total, int scaleBits, int minPrecision, Span<int> candidate,
+        Span<int> bestFrequencies, out int chosenPrecision)
+    {
 
         // Total bits (table + coded symbols) is close to unimodal in t, and the optimum sits near log2(n): a table
         // finer than the counts buys little. Start there and walk down, then up, while it improves.
@@ -57,8 +68,8 @@ internal static class FrequencyTableCodec
                 candidate.CopyTo(bestFrequencies);
             }
         }
-        estimatedBits = bestBits;
-        return bestPrecision;
+        chosenPrecision = bestPrecision;
+        return bestBits;
     }
 
     /// <summary>Normalizes the counts at precision t into <paramref name="frequencies"/>; returns table + coded bits.</summary>

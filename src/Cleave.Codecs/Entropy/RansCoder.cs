@@ -96,7 +96,8 @@ public static class RansCoder
                 return;
             }
 
-            var encodeTable = new RansEncodeSymbol[alphabetSize];
+            // Pooled: only the entries of used symbols are read, and each of those is written below.
+            RansEncodeSymbol[] encodeTable = ArrayPool<RansEncodeSymbol>.Shared.Rent(alphabetSize);
             // The stream is coded at the table's precision: the same probabilities as at 2^scaleBits, smaller tables.
             int start = 0;
             for (int s = 0; s < alphabetSize; s++)
@@ -117,6 +118,7 @@ public static class RansCoder
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+                ArrayPool<RansEncodeSymbol>.Shared.Return(encodeTable);
             }
         }
         finally

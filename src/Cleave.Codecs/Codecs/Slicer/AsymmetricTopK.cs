@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Cleave.Codecs;
 
@@ -30,7 +31,23 @@ internal static class AsymmetricTopK
         {
             var keys = scores.AsSpan(0, n);
             uint asymmetryBits = BitConverter.SingleToUInt32Bits(asymmetry), oneBits = BitConverter.SingleToUInt32Bits(1f);
-            for (int i = 0; i < n; i++)
+            int scored = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                // The loop below, 8 at a time (the same float32 multiply per element).
+                var asymmetryVector = Vector256.Create(asymmetry);
+                var magnitudeMask = Vector256.Create(0x7FFF_FFFFu);
+                for (; scored <= n - 8; scored += 8)
+                {
+                    var bits = Vector256.Create(values.Slice(scored, 8)).AsUInt32();
+                    var negative = Vector256.ShiftRightArithmetic(bits.AsInt32(), 31).AsSingle();
+                    var weight = Vector256.ConditionalSelect(negative, asymmetryVector, Vector256<float>.One);
+                    var score = (bits & magnitudeMask).AsSingle() * weight;
+                    var valid = Vector256.GreaterThanOrEqual(score, Vector256<float>.Zero); // false for NaN
+                    (score.AsUInt32() & valid.AsUInt32()).CopyTo(keys.Slice(scored, 8));
+                }
+            }
+            for (int i = scored; i < n; i++)
             {
                 // ScoreKey without the sign branch (signs are random): the weight is asym for negatives, else 1.
                 uint bits = BitConverter.SingleToUInt32Bits(values[i]);

@@ -44,7 +44,17 @@ internal static class RadixSelect
         uint mask = (uint)bins - 1;
         Span<int> counts = stackalloc int[bins];
         counts.Clear();
-        foreach (uint key in keys) counts[(int)((key >> shift) & mask)]++;
+        // Two sub-histograms: runs of one digit (zeros after ReLU) would otherwise serialize on one counter.
+        Span<int> oddCounts = stackalloc int[bins];
+        oddCounts.Clear();
+        int i = 0;
+        for (; i + 2 <= keys.Length; i += 2)
+        {
+            counts[(int)((keys[i] >> shift) & mask)]++;
+            oddCounts[(int)((keys[i + 1] >> shift) & mask)]++;
+        }
+        for (; i < keys.Length; i++) counts[(int)((keys[i] >> shift) & mask)]++;
+        for (int b = 0; b < bins; b++) counts[b] += oddCounts[b];
 
         // Find the bin of each rank; ranks falling into the same bin share one sub-list.
         Span<int> binOfRank = stackalloc int[ranks.Length];

@@ -62,19 +62,41 @@ internal static class SlicerEncoder
             double keptEnergy = 0;
             uint minKey = uint.MaxValue, maxKey = 0;
             uint infinityKey = BitConverter.SingleToUInt32Bits(maxFinite); // ±Inf is coded as ±(largest finite magnitude)
-            for (int j = 0; j < k; j++)
+            // Two sub-histograms (even and odd elements): runs of one bin (the zeros of ReLU outputs) would otherwise
+            // serialize on one counter. Separate loops for all and for survivors keep the element load simple.
+            Span<int> oddHistogram = stackalloc int[HistogramBins];
+            oddHistogram.Clear();
+            if (all)
             {
-                float x = all ? values[j] : values[survivors[j]];
-                uint bits = BitConverter.SingleToUInt32Bits(x);
-                uint key = bits & 0x7FFF_FFFF; // |x| as an ordered bit pattern
-                if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0; // Inf, NaN (rare: predicted)
-                else if (!all) keptEnergy += (double)x * x;
-                keys[j] = key;
-                blockOf[j] = (byte)((bits >> 24) & NegativeFlag); // the sign bit, without a branch
-                histogram[(int)(key >> HistogramShift)]++;
-                minKey = Math.Min(minKey, key);
-                maxKey = Math.Max(maxKey, key);
+                for (int j = 0; j < k; j++)
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(values[j]);
+                    uint key = bits & 0x7FFF_FFFF; // |x| as an ordered bit pattern
+                    if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0; // Inf, NaN (rare: predicted)
+                    keys[j] = key;
+                    blockOf[j] = (byte)((bits >> 24) & NegativeFlag); // the sign bit, without a branch
+                    ((j & 1) == 0 ? histogram : oddHistogram)[(int)(key >> HistogramShift)]++;
+                    minKey = Math.Min(minKey, key);
+                    maxKey = Math.Max(maxKey, key);
+                }
             }
+            else
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    float x = values[survivors[j]];
+                    uint bits = BitConverter.SingleToUInt32Bits(x);
+                    uint key = bits & 0x7FFF_FFFF;
+                    if (key >= 0x7F80_0000) key = key == 0x7F80_0000 ? infinityKey : 0;
+                    else keptEnergy += (double)x * x;
+                    keys[j] = key;
+                    blockOf[j] = (byte)((bits >> 24) & NegativeFlag);
+                    ((j & 1) == 0 ? histogram : oddHistogram)[(int)(key >> HistogramShift)]++;
+                    minKey = Math.Min(minKey, key);
+                    maxKey = Math.Max(maxKey, key);
+                }
+            }
+            for (int bin = 0; bin < HistogramBins; bin++) histogram[bin] += oddHistogram[bin];
             if (all) keptEnergy = energy;
 
             var symbols = symbolArray.AsSpan(0, k);
@@ -297,7 +319,9 @@ internal static class SlicerEncoder
             total += 2 * levels[b];
             blocks[b] = new MagnitudeBlock(levels[b], low[b], levels[b] > 1 ? step[b] : 0);
         }
-        if (m > 1)
+        if (m > 1 && GuardPassVector.Applies(m, []))
+            GuardPassVector.AddBases(keys, blockOfBin, baseOf, symbols);
+        else if (m > 1)
         {
             Span<ushort> baseOfBin = stackalloc ushort[HistogramBins];
             for (int bin = 0; bin < HistogramBins; bin++) baseOfBin[bin] = (ushort)baseOf[blockOfBin[bin]];
@@ -371,7 +395,10 @@ internal static class SlicerEncoder
                     reconstructed[b * MagnitudeBlock.MaxLevels + q] = ToFixed(MagnitudeBlock.Reconstruct(low[b], step[b], q), (float)scale);
             }
             float fixedScale = (float)scale;
-            if (m == 1) QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
+            if (m == 1 && GuardPassVector.Applies(1, inverse[..1]))
+                error[0] = GuardPassVector.QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0],
+                    reconstructed.AsSpan(0, levels[0]), symbols);
+            else if (m == 1) QuantizeOneBlock(keys, fixedScale, blockOf, levels[0], low[0], inverse[0], budget[0], reconstructed, symbols, ref error[0]);
             else QuantizeBlocks(keys, fixedScale, blockOf, blockOfBin, levels, low, inverse, pending, budget, reconstructed, symbols, error);
         }
         finally { ArrayPool<long>.Shared.Return(reconstructed); }
@@ -411,6 +438,14 @@ internal static class SlicerEncoder
         ReadOnlySpan<long> budget, long[] reconstructed, Span<ushort> symbols, Span<long> error)
     {
         int m = levels.Length;
+        if (GuardPassVector.Applies(m, inverse))
+        {
+            Span<bool> active = stackalloc bool[m];
+            pending.CopyTo(active);
+            GuardPassVector.QuantizeBlocks(keys, fixedScale, blockOf, blockOfBin, levels, low, inverse, active, budget,
+                reconstructed.AsSpan(0, m * MagnitudeBlock.MaxLevels), symbols, error);
+            return;
+        }
         // One record per block keeps the per-element lookups to a single bounds-checked load.
         Span<BlockQuantizer> quantizers = stackalloc BlockQuantizer[m];
         for (int b = 0; b < m; b++)
