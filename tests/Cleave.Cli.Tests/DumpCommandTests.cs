@@ -1,5 +1,4 @@
 using Cleave.Codecs.Npy;
-using Cleave.Models;
 
 namespace Cleave.Cli.Tests;
 
@@ -8,10 +7,9 @@ public sealed class DumpCommandTests
     [Fact]
     public void Image_dump_writes_the_cut_tensor_of_each_image_and_refuses_a_non_split_point()
     {
-        string assets;
-        try { assets = AssetLocator.Resolve(); } catch (DirectoryNotFoundException) { return; } // the Models tests report the skip
-        string tflite = Path.Combine(assets, "vision", "mobilenet_v1_0.25_128_quant.tflite");
-        if (!File.Exists(tflite)) return;
+        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
+        string? images = CliAssets.Find("imagenet-sample");
+        if (tflite is null || images is null) return; // the Models tests report the skip
 
         using var dir = new TempFolder();
         var (code, _, stderr) = CliRunner.Run("import", tflite, "-o", dir.File("m.onnx"));
@@ -20,7 +18,7 @@ public sealed class DumpCommandTests
         Assert.True(code == 0, stderr);
 
         (code, _, stderr) = CliRunner.Run("dump", dir.File("m.onnx"), "--at", "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6",
-            "--images", Path.Combine(assets, "imagenet-sample"), "--limit", "3", "-o", dir.File("f"));
+            "--images", images, "--limit", "3", "-o", dir.File("f"));
         Assert.True(code == 0, stderr);
         var files = Directory.GetFiles(dir.File("f"), "*.npy").Order().ToArray();
         Assert.Equal(3, files.Length);
@@ -31,7 +29,7 @@ public sealed class DumpCommandTests
         Assert.Contains(values, v => v > 0);
 
         (code, _, stderr) = CliRunner.Run("dump", dir.File("m.onnx"), "--at", "no_such_tensor",
-            "--images", Path.Combine(assets, "imagenet-sample"), "--limit", "1", "-o", dir.File("g"));
+            "--images", images, "--limit", "1", "-o", dir.File("g"));
         Assert.NotEqual(0, code);
         Assert.Contains("no_such_tensor", stderr);
     }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Cleave.Models;
 
 namespace Cleave.Cli.Tests;
 
@@ -8,15 +7,14 @@ public sealed class EvalCommandTests
     [Fact]
     public void Raw_codec_at_a_cut_agrees_with_the_unsplit_model_and_coarse_quantization_costs_fewer_bytes()
     {
-        string assets;
-        try { assets = AssetLocator.Resolve(); } catch (DirectoryNotFoundException) { return; } // the Models tests report the skip
-        string tflite = Path.Combine(assets, "vision", "mobilenet_v1_0.25_128_quant.tflite");
-        if (!File.Exists(tflite)) return;
+        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
+        string? images = CliAssets.Find("imagenet-sample");
+        if (tflite is null || images is null) return; // the Models tests report the skip
 
         using var dir = new TempFolder();
         var (code, _, stderr) = CliRunner.Run("import", tflite, "-o", dir.File("m.onnx"));
         Assert.True(code == 0, stderr);
-        (code, var stdout, stderr) = CliRunner.Run("eval", "--model", dir.File("m.onnx"), "--data", Path.Combine(assets, "imagenet-sample"),
+        (code, var stdout, stderr) = CliRunner.Run("eval", "--model", dir.File("m.onnx"), "--data", images,
             "--split", "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6", "--codec", "raw;quant:bits=2,entropy=rans", "--limit", "6", "--json");
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
@@ -30,7 +28,7 @@ public sealed class EvalCommandTests
         Assert.True(coarse.GetProperty("bytes_mean").GetDouble() * 10 < raw.GetProperty("bytes_mean").GetDouble());
         Assert.True(coarse.GetProperty("mean_kl").GetDouble() > 0);
 
-        (code, _, stderr) = CliRunner.Run("eval", "--model", dir.File("m.onnx"), "--data", Path.Combine(assets, "imagenet-sample"), "--codec", "raw");
+        (code, _, stderr) = CliRunner.Run("eval", "--model", dir.File("m.onnx"), "--data", images, "--codec", "raw");
         Assert.Equal(2, code);
         Assert.Contains("--split", stderr);
     }

@@ -5,18 +5,7 @@ namespace Cleave.Cli.Tests;
 
 public sealed class Llama2cCommandTests
 {
-    private static string? Asset(string relative)
-    {
-        try
-        {
-            string path = Path.Combine(AssetLocator.Resolve(), relative);
-            return File.Exists(path) ? path : null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
+    private static string? Asset(string relative) => CliAssets.Find(relative);
 
     [Fact]
     public void Dump_writes_one_hidden_state_tensor_per_document()

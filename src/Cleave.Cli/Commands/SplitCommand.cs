@@ -22,17 +22,6 @@ public sealed class SplitCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        // The dispatcher reports I/O and argument errors; a malformed model or an unsupported tensor type is ours.
-        try { return RunCore(args); }
-        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
-        {
-            Console.Error.WriteLine($"cleave {Name}: {e.Message}");
-            return 1;
-        }
-    }
-
-    private int RunCore(IReadOnlyList<string> args)
-    {
         var cl = new CommandLine(args, [.. SplitOptionParsing.ValueOptions, "at", "output", "input", "tolerance"], ["verify", "json"]);
         string path = cl.PositionalAt(0, "model path");
         var cut = cl.Require("at").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
