@@ -13,6 +13,7 @@ ICommand[] commands =
     new EvalCommand(),
     new ImportCommand(),
     new InspectCommand(),
+    new PlanCommand(),
     new SplitCommand(),
     new GenerateCommand(),
     new VersionCommand(),

@@ -1,0 +1,29 @@
+using Cleave.Planning.Planner;
+using Cleave.Runtime.Links;
+
+namespace Cleave.Planning.Latency;
+
+/// <summary>
+/// The additive latency model: device compute + encode + serialization of the request on the uplink + one round trip
+/// + server decode + server compute + serialization of the reply on the downlink. Requests run one at a time (no
+/// pipelining), so nothing overlaps. <see cref="RequestOverheadBytes"/> is what the transport adds to each payload
+/// (gRPC message and HTTP/2 frame headers, request id, options).
+/// </summary>
+public static class LatencyModel
+{
+    public const int RequestOverheadBytes = 48;
+
+    public static LatencyBreakdown Predict(Configuration c, LinkProfile link)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        ArgumentNullException.ThrowIfNull(link);
+        if (!c.UsesNetwork) return new LatencyBreakdown(c.DeviceMs, 0, 0, 0, 0, 0, 0);
+        double uplink = 1000 * link.UplinkSeconds((long)Math.Ceiling(c.BytesMean) + RequestOverheadBytes);
+        double downlink = 1000 * link.DownlinkSeconds(c.ResultBytes);
+        return new LatencyBreakdown(c.DeviceMs, c.EncodeMs, uplink, link.RttMs, c.ServerDecodeMs, c.ServerMs, downlink);
+    }
+
+    /// <summary>Predicted total for a link given only by its measured uplink rate and round-trip time (downlink as the uplink).</summary>
+    public static double PredictTotal(Configuration c, double uplinkKbps, double rttMs) =>
+        Predict(c, new LinkProfile("measured", uplinkKbps, Math.Max(uplinkKbps, 1), rttMs, 0)).TotalMs;
+}

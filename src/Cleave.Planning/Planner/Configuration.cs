@@ -1,0 +1,53 @@
+using System.Text.Json.Serialization;
+
+namespace Cleave.Planning.Planner;
+
+/// <summary>Where the model runs: all on the device, all on the server (the input sent as JPEG), or split at a cut.</summary>
+public enum ConfigurationKind
+{
+    Local,
+    Offload,
+    Split,
+}
+
+/// <summary>
+/// One way to serve a request, with its costs already scaled to the device and server it is planned for: device time
+/// (preprocess + head, or the whole model), encode time, bytes up, server time (decode + tail, or the whole model) and
+/// result bytes down. These are link-independent, so a client can re-predict its latency for any link it measures.
+/// </summary>
+public sealed record Configuration
+{
+    /// <summary>Stable name: <c>local</c>, <c>offload:jpeg:q=75</c> or <c>split:TENSOR|CODEC</c>.</summary>
+    public required string Id { get; init; }
+    public required ConfigurationKind Kind { get; init; }
+
+    /// <summary>Cut tensor (splits only).</summary>
+    public string? Split { get; init; }
+
+    /// <summary>Codec spec at the cut (splits), or <c>jpeg:q=Q</c> (offload).</summary>
+    public string? Codec { get; init; }
+
+    public double DeviceMs { get; init; }
+    public double EncodeMs { get; init; }
+    public double BytesMean { get; init; }
+    public double BytesP95 { get; init; }
+    public double ServerDecodeMs { get; init; }
+    public double ServerMs { get; init; }
+    public int ResultBytes { get; init; }
+
+    /// <summary>Top-1 on the calibration images and its drop from the unsplit model, in percentage points.</summary>
+    public double Top1 { get; init; }
+    public double DropPoints { get; init; }
+    public double Agreement { get; init; }
+
+    [JsonIgnore]
+    public bool UsesNetwork => Kind != ConfigurationKind.Local;
+
+    /// <summary>Server work per request (decode + tail, or the whole model).</summary>
+    [JsonIgnore]
+    public double ServerTotalMs => ServerDecodeMs + ServerMs;
+
+    public static string SplitId(string tensor, string codec) => $"split:{tensor}|{codec}";
+    public static string OffloadId(int quality) => $"offload:jpeg:q={quality}";
+    public const string LocalId = "local";
+}
