@@ -7,9 +7,10 @@ using SkiaSharp;
 namespace Cleave.Planning.Profiles;
 
 /// <summary>
-/// The full-offload baseline: the device crops and resizes the photo to the model's input size (the preprocessing
-/// without normalisation), sends it as JPEG, and the server decodes it and runs the whole model. Accuracy is measured
-/// on exactly those decoded pixels, so the JPEG loss is what a served request would see.
+/// The full-offload baseline as <c>cleave serve</c>'s full mode runs it: the device resizes the photo so that the
+/// model's central crop of it is exactly the model's input size (224 / 0.875 = 256 for MobileNet: the usual "resize
+/// 256, crop 224"), sends that as JPEG, and the server decodes it, applies the model's own preprocessing and runs the
+/// whole model. Accuracy is measured on exactly those decoded pixels, so the JPEG loss is what a served request sees.
 /// </summary>
 public static class JpegOffloadEval
 {
@@ -24,8 +25,6 @@ public static class JpegOffloadEval
         using var full = new OrtModelRunner(model.ToBytes());
         string input = full.InputNames.Contains(spec.InputName) ? spec.InputName : full.InputNames[0];
         string output = full.OutputNames[0];
-        var resized = ResizeOnly(spec);
-        var received = ReceivedImageSpec(spec);
 
         int n = qualities.Count;
         var top1 = new int[n];
@@ -41,15 +40,15 @@ public static class JpegOffloadEval
             var reference = Classify(full, input, output, spec, ImagePreprocessor.Process(photo, spec));
             int referenceBest = ImageNetSample.TopK(reference, 1)[0];
             int label = ImageNetSample.OutputIndex(images[i].ClassIndex, reference.Length);
-            byte[] pixels = ToBytes(ImagePreprocessor.Process(photo, resized));
+            var (pixels, width, height) = ResizeForOffload(photo, spec);
             for (int k = 0; k < n; k++)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                byte[] jpeg = EncodeJpeg(pixels, spec.Width, spec.Height, qualities[k]);
+                byte[] jpeg = EncodeJpeg(pixels, width, height, qualities[k]);
                 encodeMs[k] += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 sizes[k].Add(jpeg.Length);
                 t0 = Stopwatch.GetTimestamp();
-                var x = ImagePreprocessor.Process(RgbImage.Decode(jpeg), received);
+                var x = ImagePreprocessor.Process(RgbImage.Decode(jpeg), spec);
                 decodeMs[k] += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
                 int best = ImageNetSample.TopK(Classify(full, input, output, spec, x), 1)[0];
                 if (best == label) top1[k]++;
@@ -65,14 +64,28 @@ public static class JpegOffloadEval
         return points;
     }
 
-    /// <summary>The image as the device sends it: cropped and resized, 0-255 RGB, interleaved.</summary>
-    internal static PreprocessingSpec ResizeOnly(PreprocessingSpec spec) => spec with
+    /// <summary>
+    /// The photo as the device sends it: resized (bilinear, no crop) to the model's input size divided by its crop
+    /// fraction, 0-255 RGB interleaved, so that the server's central crop of it is the model's input size.
+    /// </summary>
+    public static (byte[] Rgb, int Width, int Height) ResizeForOffload(RgbImage photo, PreprocessingSpec spec)
     {
-        Mean = [0f, 0f, 0f], Scale = [1f, 1f, 1f], Layout = "NHWC", ColorOrder = "RGB",
-    };
+        ArgumentNullException.ThrowIfNull(photo);
+        ArgumentNullException.ThrowIfNull(spec);
+        int width = (int)Math.Round(spec.Width / spec.CropFraction), height = (int)Math.Round(spec.Height / spec.CropFraction);
+        var plain = spec with
+        {
+            Width = width, Height = height, CropFraction = 1, Mean = [0f, 0f, 0f], Scale = [1f, 1f, 1f], Layout = "NHWC", ColorOrder = "RGB",
+        };
+        return (ToBytes(ImagePreprocessor.Process(photo, plain)), width, height);
+    }
 
-    /// <summary>What the server applies to the received image: no crop, and a resize that is the identity at this size.</summary>
-    internal static PreprocessingSpec ReceivedImageSpec(PreprocessingSpec spec) => spec with { CropFraction = 1.0 };
+    /// <summary>What a device sends for full offload: the resized photo as a JPEG at <paramref name="quality"/>.</summary>
+    public static byte[] EncodeForOffload(RgbImage photo, PreprocessingSpec spec, int quality)
+    {
+        var (rgb, width, height) = ResizeForOffload(photo, spec);
+        return EncodeJpeg(rgb, width, height, quality);
+    }
 
     internal static byte[] ToBytes(float[] rgb)
     {
