@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Cleave.Runtime.Links;
+using Cleave.Runtime.Protocol;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Cleave.Runtime.Client;
+
+/// <summary>
+/// A client of <c>cleave.v1.SplitInference</c>: one bidirectional stream (reopened, with a new handshake, when it
+/// breaks), many requests in flight on it, answers matched by request id. Each request is retried on transient
+/// failures with the same idempotency id, goes through the link emulator both ways, and times out per try.
+/// Thread-safe: call <see cref="InferAsync"/> from as many tasks as requests should be in flight.
+/// </summary>
+public sealed class SplitClient : IAsyncDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly SplitInference.SplitInferenceClient _stub;
+    private readonly LinkShaper _shaper;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Random _jitter = new();
+    private readonly Lock _jitterLock = new();
+    private readonly CancellationTokenSource _disposed = new();
+    private Connection? _connection;
+    private long _requestCounter;
+    private long _duplicates;
+    private long _reconnects;
+
+    private SplitClient(SplitClientOptions options)
+    {
+        Options = options;
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        if (options.AcceptAnyServerCertificate)
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        _channel = GrpcChannel.ForAddress(options.Server, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+        _stub = new SplitInference.SplitInferenceClient(_channel);
+        _shaper = new LinkShaper(options.Link, options.LinkSeed);
+    }
+
+    public SplitClientOptions Options { get; }
+
+    /// <summary>The server's answer to the latest handshake.</summary>
+    public Welcome Welcome => _connection?.Welcome ?? throw new InvalidOperationException("not connected");
+
+    /// <summary>Answers that arrived for a request already answered (a retried try's second answer): ignored, counted.</summary>
+    public long DuplicateAnswers => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Times the stream was reopened after it broke.</summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>Connects and handshakes; throws <see cref="SplitInferenceException"/> when the server refuses the Hello.</summary>
+    public static async Task<SplitClient> ConnectAsync(SplitClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new SplitClient(options);
+        try
+        {
+            await client.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A fresh idempotency id, unique within this client.</summary>
+    public string NextRequestId() => $"{Options.ClientId}-{Interlocked.Increment(ref _requestCounter)}";
+
+    /// <summary>
+    /// Sends one payload (a frame in split mode, an image file in full mode) and waits for its answer, retrying
+    /// transient failures per <see cref="SplitClientOptions.Retry"/>. Throws <see cref="SplitInferenceException"/> with
+    /// the server's error (or Unavailable when every try was lost).
+    /// </summary>
+    public async Task<SplitResult> InferAsync(ReadOnlyMemory<byte> payload, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        requestId ??= NextRequestId();
+        var message = new ClientMessage
+        {
+            Request = new InferRequest
+            {
+                RequestId = requestId,
+                Payload = UnsafeByteOperations.UnsafeWrap(payload),
+                TopK = Options.TopK,
+                ReturnTensor = Options.ReturnTensor,
+            },
+        };
+        int messageBytes = message.CalculateSize();
+        long start = Stopwatch.GetTimestamp();
+        for (int attempt = 1; ; attempt++)
+        {
+            SplitInferenceException failure;
+            try
+            {
+                var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                var answer = connection.Expect(requestId);
+                var uplink = _shaper.UplinkDelay(messageBytes);
+                await LinkShaper.WaitAsync(uplink, cancellationToken).ConfigureAwait(false);
+                await connection.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                long sentAt = Stopwatch.GetTimestamp();
+                InferResponse response;
+                try { response = await answer.WaitAsync(Options.RequestTimeout, cancellationToken).ConfigureAwait(false); }
+                catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no answer within {Options.RequestTimeout.TotalSeconds:0.###} s"); }
+                double roundTripMs = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
+                var downlink = _shaper.DownlinkDelay(response.CalculateSize());
+                await LinkShaper.WaitAsync(downlink, cancellationToken).ConfigureAwait(false);
+                if (response.Error is null)
+                {
+                    var timing = response.Timing ?? new ServerTiming();
+                    double serverMs = timing.QueueMs + timing.DecodeMs + timing.TailMs;
+                    return new SplitResult(requestId, [.. response.Top], response.OutputFrame.IsEmpty ? null : response.OutputFrame.ToByteArray(),
+                        timing, attempt, response.Replayed, payload.Length, uplink.TotalMilliseconds,
+                        downlink.TotalMilliseconds + Math.Max(0, roundTripMs - serverMs), Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+                failure = SplitInferenceException.FromError(response.Error);
+            }
+            catch (SplitInferenceException e) when (e.IsTransient) { failure = e; }
+            catch (Exception e) when (IsTransport(e) && !cancellationToken.IsCancellationRequested)
+            {
+                failure = new SplitInferenceException(ErrorCode.Unavailable, $"the connection failed: {e.Message}", 0, e);
+            }
+            if (!failure.IsTransient || attempt >= Options.Retry.MaxAttempts) throw failure;
+            TimeSpan wait;
+            lock (_jitterLock) wait = Options.Retry.DelayBefore(attempt, failure.RetryAfterMs, _jitter);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsTransport(Exception e) => e is RpcException or IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException;
+
+    private async Task<Connection> EnsureConnectedAsync(CancellationToken cancellationToken)
+    {
+        var current = _connection;
+        if (current is { IsBroken: false }) return current;
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            current = _connection;
+            if (current is { IsBroken: false }) return current;
+            if (current is not null)
+            {
+                Interlocked.Increment(ref _reconnects);
+                current.Dispose();
+            }
+            var connection = new Connection(this);
+            await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            _connection = connection;
+            return connection;
+        }
+        finally { _connectLock.Release(); }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed.IsCancellationRequested) return;
+        _disposed.Cancel();
+        var connection = _connection;
+        if (connection is not null) await connection.CloseAsync().ConfigureAwait(false);
+        _channel.Dispose();
+        _connectLock.Dispose();
+        _disposed.Dispose();
+    }
+
+    /// <summary>One open stream: its writer (one write at a time), its reader loop, and the answers it waits for.</summary>
+    private sealed class Connection : IDisposable
+    {
+        private readonly SplitClient _owner;
+        private readonly AsyncDuplexStreamingCall<ClientMessage, ServerMessage> _call;
+        private readonly SemaphoreSlim _writeLock = new(1, 1);
+        private readonly ConcurrentDictionary<string, TaskCompletionSource<InferResponse>> _waiting = new(StringComparer.Ordinal);
+        private readonly TaskCompletionSource<Welcome> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenSource _cancel;
+        private Task? _reader;
+        private volatile bool _broken;
+
+        public Connection(SplitClient owner)
+        {
+            _owner = owner;
+            _cancel = CancellationTokenSource.CreateLinkedTokenSource(owner._disposed.Token);
+            _call = owner._stub.Infer(cancellationToken: _cancel.Token);
+        }
+
+        public bool IsBroken => _broken;
+
+        public Welcome? Welcome { get; private set; }
+
+        public async Task HandshakeAsync(CancellationToken cancellationToken)
+        {
+            var options = _owner.Options;
+            var hello = new Hello { ClientId = options.ClientId, ManifestHash = options.ManifestHash, Mode = options.Mode };
+            hello.Codecs.AddRange(options.Codecs);
+            _reader = ReadAll();
+            await SendAsync(new ClientMessage { Hello = hello }, cancellationToken).ConfigureAwait(false);
+            Welcome welcome;
+            try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false); }
+            catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no handshake answer from {options.Server} within {options.ConnectTimeout.TotalSeconds:0.#} s"); }
+            if (welcome.Error is { } error)
+            {
+                Dispose();
+                throw SplitInferenceException.FromError(error);
+            }
+            Welcome = welcome;
+        }
+
+        /// <summary>Registers interest in an answer before sending, so a fast answer cannot be missed.</summary>
+        public Task<InferResponse> Expect(string requestId) =>
+            _waiting.GetOrAdd(requestId, _ => new TaskCompletionSource<InferResponse>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+        public async Task SendAsync(ClientMessage message, CancellationToken cancellationToken)
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try { await _call.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false); }
+            catch
+            {
+                _broken = true;
+                throw;
+            }
+            finally { _writeLock.Release(); }
+        }
+
+        private async Task ReadAll()
+        {
+            Exception? failure = null;
+            try
+            {
+                await foreach (var message in _call.ResponseStream.ReadAllAsync(_cancel.Token).ConfigureAwait(false))
+                {
+                    if (message.KindCase == ServerMessage.KindOneofCase.Welcome) _welcome.TrySetResult(message.Welcome);
+                    else if (message.KindCase == ServerMessage.KindOneofCase.Response)
+                    {
+                        if (_waiting.TryRemove(message.Response.RequestId, out var waiter)) waiter.TrySetResult(message.Response);
+                        else Interlocked.Increment(ref _owner._duplicates);
+                    }
+                }
+            }
+            catch (Exception e) { failure = e; }
+            _broken = true;
+            var lost = new SplitInferenceException(ErrorCode.Unavailable,
+                failure is null ? "the server ended the stream" : $"the stream broke: {failure.Message}", 0, failure);
+            _welcome.TrySetException(lost);
+            foreach (var key in _waiting.Keys)
+                if (_waiting.TryRemove(key, out var waiter)) waiter.TrySetException(lost);
+        }
+
+        /// <summary>Half-closes the stream so the server finishes what it accepted, then waits (briefly) for the reader.</summary>
+        public async Task CloseAsync()
+        {
+            try
+            {
+                await _writeLock.WaitAsync().ConfigureAwait(false);
+                try { await _call.RequestStream.CompleteAsync().ConfigureAwait(false); }
+                finally { _writeLock.Release(); }
+                if (_reader is not null) await _reader.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or TimeoutException or OperationCanceledException) { }
+            Dispose();
+        }
+
+        public void Dispose()
+        {
+            _broken = true;
+            try { _cancel.Cancel(); } catch (ObjectDisposedException) { }
+            _call.Dispose();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Cleave.Runtime.Links;
+using Cleave.Runtime.Serving;
+
+namespace Cleave.Runtime.Client;
+
+/// <summary>How a <see cref="SplitClient"/> connects, what it announces in its Hello, and how it shapes and retries.</summary>
+public sealed record SplitClientOptions
+{
+    /// <summary>The server, e.g. http://127.0.0.1:7070 (cleartext HTTP/2) or https://host:7070.</summary>
+    public required Uri Server { get; init; }
+
+    /// <summary>Scopes idempotency ids on the server: keep it when reconnecting so retries are recognised.</summary>
+    public string ClientId { get; init; } = Guid.NewGuid().ToString("N");
+
+    /// <summary><see cref="ServingModes.Split"/> (frames of the cut tensor) or <see cref="ServingModes.Full"/> (image files).</summary>
+    public string Mode { get; init; } = ServingModes.Split;
+
+    /// <summary>The split manifest hash of the head this client runs (split mode).</summary>
+    public string ManifestHash { get; init; } = "";
+
+    /// <summary>Codec specs the client may send (the server answers which it accepts).</summary>
+    public IReadOnlyList<string> Codecs { get; init; } = [];
+
+    public LinkProfile Link { get; init; } = LinkProfile.Unlimited;
+
+    /// <summary>Seeds the link emulator's loss draws (null: a random seed).</summary>
+    public int? LinkSeed { get; init; }
+
+    public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
+
+    /// <summary>How long one try waits for its answer before it counts as lost and is retried.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Classes per answer (0: the server's default, 5).</summary>
+    public uint TopK { get; init; } = 5;
+
+    /// <summary>Also ask for the whole output tensor (a raw frame) in every answer.</summary>
+    public bool ReturnTensor { get; init; }
+
+    /// <summary>Trust any TLS certificate (a self-signed development certificate); never for production.</summary>
+    public bool AcceptAnyServerCertificate { get; init; }
+}

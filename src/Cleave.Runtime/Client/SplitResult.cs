@@ -1,0 +1,23 @@
+using Cleave.Runtime.Protocol;
+
+namespace Cleave.Runtime.Client;
+
+/// <summary>
+/// One answered request as the client saw it. Times in milliseconds: <see cref="UplinkMs"/> and the emulated part of
+/// <see cref="DownlinkMs"/> come from the link emulator; queue, decode and tail from the server; the rest of the
+/// measured round trip (transport, serialization) is counted in <see cref="DownlinkMs"/>.
+/// </summary>
+public sealed record SplitResult(
+    string RequestId,
+    IReadOnlyList<ClassScore> Top,
+    byte[]? OutputFrame,
+    ServerTiming Timing,
+    int Attempts,
+    bool Replayed,
+    int PayloadBytes,
+    double UplinkMs,
+    double DownlinkMs,
+    double TotalMs)
+{
+    public int Top1 => Top.Count > 0 ? Top[0].ClassIndex : -1;
+}

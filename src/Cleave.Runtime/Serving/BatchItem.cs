@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace Cleave.Runtime.Serving;
+
+/// <summary>What one request's model run produced, with the server-side times of its batch.</summary>
+public sealed record BatchResult(float[] Output, double QueueMs, double TailMs, int BatchSize);
+
+/// <summary>One prepared request waiting in a <see cref="DynamicBatcher"/>'s queue.</summary>
+public sealed class BatchItem
+{
+    private readonly TaskCompletionSource<BatchResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public BatchItem(float[] input, CancellationToken abandoned)
+    {
+        Input = input;
+        Abandoned = abandoned;
+        EnqueuedAt = Stopwatch.GetTimestamp();
+    }
+
+    public float[] Input { get; }
+
+    /// <summary>Cancelled when the client that sent the request has gone: the batcher then skips the item.</summary>
+    public CancellationToken Abandoned { get; }
+
+    public long EnqueuedAt { get; }
+
+    public Task<BatchResult> Completion => _completion.Task;
+
+    internal void Complete(BatchResult result) => _completion.TrySetResult(result);
+
+    internal void Fail(Exception error) => _completion.TrySetException(error);
+
+    internal void Cancel() => _completion.TrySetCanceled(Abandoned);
+}

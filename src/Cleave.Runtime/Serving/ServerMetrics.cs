@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Cleave.Runtime.Protocol;
+
+namespace Cleave.Runtime.Serving;
+
+/// <summary>
+/// The server's counters, written in the Prometheus text format at <c>/metrics</c>: requests, executions, replays,
+/// errors by code, bytes in and out, queue depth, the batch-size histogram, decode and tail seconds, and the
+/// process's CPU seconds (what a load test divides by requests to get server CPU per request).
+/// </summary>
+public sealed class ServerMetrics
+{
+    /// <summary>Upper bounds of the batch-size histogram's buckets (the last, +Inf, is implicit).</summary>
+    public static IReadOnlyList<int> BatchBuckets { get; } = [1, 2, 4, 8, 16, 32, 64];
+
+    private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
+    private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed;
+
+    /// <summary>Queue depth per mode, read when the metrics are written.</summary>
+    public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
+
+    private ModeCounters For(string mode) => _modes.GetOrAdd(mode, _ => new ModeCounters());
+
+    public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); }
+    public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
+    public void BytesReceived(long n) => Interlocked.Add(ref _bytesIn, n);
+    public void BytesSent(long n) => Interlocked.Add(ref _bytesOut, n);
+    public void Replayed() => Interlocked.Increment(ref _replayed);
+    public void Request(string mode) => Interlocked.Increment(ref For(mode).Requests);
+    public void Error(ErrorCode code) => _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
+    public void Abandoned(string mode) => Interlocked.Increment(ref For(mode).Abandoned);
+
+    public void Decoded(string mode, double seconds)
+    {
+        var c = For(mode);
+        lock (c) { c.DecodeSeconds += seconds; c.Decodes++; }
+    }
+
+    public void RecordBatch(string mode, int size, double seconds)
+    {
+        var c = For(mode);
+        lock (c)
+        {
+            c.Executed += size;
+            c.Batches++;
+            c.TailSeconds += seconds;
+            c.BatchSizeSum += size;
+            int bucket = 0;
+            while (bucket < BatchBuckets.Count && size > BatchBuckets[bucket]) bucket++;
+            c.BatchBuckets[bucket]++;
+        }
+    }
+
+    /// <summary>Requests of this mode the model actually ran (each id at most once).</summary>
+    public long Executed(string mode) { var c = For(mode); lock (c) return c.Executed; }
+
+    public long ErrorCount(ErrorCode code) => _errors.TryGetValue(code, out long n) ? n : 0;
+
+    public long ReplayedCount => Interlocked.Read(ref _replayed);
+
+    public string ToPrometheusText()
+    {
+        var s = new StringBuilder(4096);
+        var depths = QueueDepths?.Invoke() ?? new Dictionary<string, int>();
+        Header(s, "cleave_requests_total", "counter", "inference requests received");
+        foreach (var (mode, c) in Sorted()) Line(s, "cleave_requests_total", Interlocked.Read(ref c.Requests), "mode", mode);
+        Header(s, "cleave_requests_executed_total", "counter", "requests the model ran (never twice for one id)");
+        foreach (var (mode, c) in Sorted()) lock (c) Line(s, "cleave_requests_executed_total", c.Executed, "mode", mode);
+        Header(s, "cleave_requests_abandoned_total", "counter", "queued requests skipped because their client had gone");
+        foreach (var (mode, c) in Sorted()) Line(s, "cleave_requests_abandoned_total", Interlocked.Read(ref c.Abandoned), "mode", mode);
+        Header(s, "cleave_requests_replayed_total", "counter", "retries answered from the idempotency cache");
+        Line(s, "cleave_requests_replayed_total", ReplayedCount);
+        Header(s, "cleave_errors_total", "counter", "requests answered with a typed error, by code");
+        foreach (var (code, n) in _errors.OrderBy(e => e.Key)) Line(s, "cleave_errors_total", n, "code", code.ToString());
+        Header(s, "cleave_bytes_received_total", "counter", "bytes of request messages received");
+        Line(s, "cleave_bytes_received_total", Interlocked.Read(ref _bytesIn));
+        Header(s, "cleave_bytes_sent_total", "counter", "bytes of response messages sent");
+        Line(s, "cleave_bytes_sent_total", Interlocked.Read(ref _bytesOut));
+        Header(s, "cleave_streams_active", "gauge", "client streams open now");
+        Line(s, "cleave_streams_active", Interlocked.Read(ref _streamsActive));
+        Header(s, "cleave_streams_total", "counter", "client streams opened");
+        Line(s, "cleave_streams_total", Interlocked.Read(ref _streamsOpened));
+        Header(s, "cleave_queue_depth", "gauge", "requests waiting for a batch");
+        foreach (var (mode, depth) in depths.OrderBy(d => d.Key, StringComparer.Ordinal)) Line(s, "cleave_queue_depth", depth, "mode", mode);
+        Header(s, "cleave_batch_size", "histogram", "requests per model run");
+        foreach (var (mode, c) in Sorted())
+            lock (c)
+            {
+                long cumulative = 0;
+                for (int b = 0; b <= BatchBuckets.Count; b++)
+                {
+                    cumulative += c.BatchBuckets[b];
+                    string le = b < BatchBuckets.Count ? BatchBuckets[b].ToString(CultureInfo.InvariantCulture) : "+Inf";
+                    s.Append("cleave_batch_size_bucket{mode=\"").Append(mode).Append("\",le=\"").Append(le).Append("\"} ")
+                        .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                }
+                Line(s, "cleave_batch_size_sum", c.BatchSizeSum, "mode", mode);
+                Line(s, "cleave_batch_size_count", c.Batches, "mode", mode);
+            }
+        Header(s, "cleave_decode_seconds", "summary", "payload decoding (frame decode, or image decode + preprocessing)");
+        foreach (var (mode, c) in Sorted())
+            lock (c) { Line(s, "cleave_decode_seconds_sum", c.DecodeSeconds, "mode", mode); Line(s, "cleave_decode_seconds_count", c.Decodes, "mode", mode); }
+        Header(s, "cleave_tail_seconds", "summary", "model runs (tail, or whole model in full mode), per batch");
+        foreach (var (mode, c) in Sorted())
+            lock (c) { Line(s, "cleave_tail_seconds_sum", c.TailSeconds, "mode", mode); Line(s, "cleave_tail_seconds_count", c.Batches, "mode", mode); }
+        Header(s, "process_cpu_seconds_total", "counter", "user and system CPU time of the server process");
+        using (var process = Process.GetCurrentProcess()) Line(s, "process_cpu_seconds_total", process.TotalProcessorTime.TotalSeconds);
+        return s.ToString();
+    }
+
+    private IEnumerable<KeyValuePair<string, ModeCounters>> Sorted() => _modes.OrderBy(m => m.Key, StringComparer.Ordinal);
+
+    private static void Header(StringBuilder s, string name, string type, string help) =>
+        s.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Line(StringBuilder s, string name, double value, string? label = null, string? labelValue = null)
+    {
+        s.Append(name);
+        if (label is not null) s.Append('{').Append(label).Append("=\"").Append(labelValue).Append("\"}");
+        s.Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    private sealed class ModeCounters
+    {
+        public long Requests, Abandoned, Executed, Batches, Decodes;
+        public double DecodeSeconds, TailSeconds, BatchSizeSum;
+        public readonly long[] BatchBuckets = new long[ServerMetrics.BatchBuckets.Count + 1];
+    }
+}

@@ -1,0 +1,79 @@
+using Cleave.Codecs;
+using Cleave.Runtime.Protocol;
+
+namespace Cleave.Runtime.Serving;
+
+/// <summary>Everything the served modes share for the lifetime of a <see cref="SplitServer"/>: models, batchers, the idempotency cache, metrics.</summary>
+public sealed class ServingState : IDisposable
+{
+    private readonly Dictionary<string, (InferenceBackend Backend, DynamicBatcher Batcher)> _modes = new(StringComparer.Ordinal);
+
+    public ServingState(SplitServerOptions options)
+    {
+        options.Validate();
+        Options = options;
+        Cache = new IdempotencyCache(options.IdempotencyCapacity);
+        try
+        {
+            if (options.SplitDirectory is not null) Add(SplitTailBackend.Load(options.SplitDirectory, options.Threads));
+            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        Metrics.QueueDepths = () => _modes.ToDictionary(m => m.Key, m => m.Value.Batcher.Depth);
+    }
+
+    public SplitServerOptions Options { get; }
+    public ServerMetrics Metrics { get; } = new();
+    public IdempotencyCache Cache { get; }
+    public string ServerId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+
+    public IReadOnlyCollection<string> Modes => _modes.Keys;
+
+    public InferenceBackend Backend(string mode) => _modes[mode].Backend;
+
+    public DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
+
+    private void Add(InferenceBackend backend) =>
+        _modes[backend.Mode] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
+
+    /// <summary>Answers a Hello: the Welcome (with an error set when refused) and, when accepted, the mode to serve.</summary>
+    public (Welcome Welcome, string? Mode) Handshake(Hello hello)
+    {
+        var welcome = new Welcome { ServerId = ServerId, MaxMessageBytes = (uint)Options.MaxMessageBytes };
+        string mode = hello.Mode.Length > 0 ? hello.Mode : _modes.ContainsKey(ServingModes.Split) ? ServingModes.Split : ServingModes.Full;
+        welcome.Mode = mode;
+        if (!_modes.TryGetValue(mode, out var served))
+            return (Refuse(welcome, ErrorCode.InvalidRequest, $"this server does not serve mode '{mode}' (it serves: {string.Join(", ", _modes.Keys)})"), null);
+        welcome.ManifestHash = served.Backend.ModelHash;
+        if (mode == ServingModes.Split && hello.ManifestHash != served.Backend.ModelHash)
+            return (Refuse(welcome, ErrorCode.ManifestMismatch,
+                $"the client's split manifest hash '{hello.ManifestHash}' differs from the server's '{served.Backend.ModelHash}': both ends must run halves of the same split"), null);
+        foreach (string spec in hello.Codecs)
+        {
+            try { welcome.AcceptedCodecs.Add(FeatureCodecs.Create(spec).Spec); }
+            catch (Exception e) when (e is ArgumentException or FormatException) { } // unknown or malformed spec: not accepted
+        }
+        if (mode == ServingModes.Split && hello.Codecs.Count > 0 && welcome.AcceptedCodecs.Count == 0)
+            return (Refuse(welcome, ErrorCode.UnsupportedCodec, $"none of the client's codecs is known here: {string.Join("; ", hello.Codecs)}"), null);
+        return (welcome, mode);
+    }
+
+    private static Welcome Refuse(Welcome welcome, ErrorCode code, string message)
+    {
+        welcome.Error = new Error { Code = code, Message = message };
+        return welcome;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (backend, batcher) in _modes.Values)
+        {
+            batcher.Dispose();
+            backend.Dispose();
+        }
+    }
+}

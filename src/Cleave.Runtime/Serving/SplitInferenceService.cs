@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Cleave.Codecs;
+using Cleave.Models.Preprocessing;
+using Cleave.Runtime.Protocol;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Cleave.Runtime.Serving;
+
+/// <summary>
+/// The <c>cleave.v1.SplitInference</c> service: one bidirectional stream per client. After the handshake every
+/// request is decoded on its own task, queued for the mode's <see cref="DynamicBatcher"/>, and answered exactly once
+/// (result, typed error, or refusal), in completion order. Bad input from one client never affects another's.
+/// </summary>
+public sealed class SplitInferenceService(ServingState state) : SplitInference.SplitInferenceBase
+{
+    private const int DefaultTopK = 5;
+
+    public override async Task Infer(IAsyncStreamReader<ClientMessage> requestStream, IServerStreamWriter<ServerMessage> responseStream,
+        ServerCallContext context)
+    {
+        var gone = context.CancellationToken;
+        var metrics = state.Metrics;
+        metrics.StreamOpened();
+        // The stream writer takes one write at a time: every answer goes through this outbox and one writer task.
+        var outbox = Channel.CreateUnbounded<ServerMessage>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = WriteAll(outbox.Reader, responseStream, gone);
+        int maxInFlight = state.Options.MaxInFlightPerStream;
+        using var inFlight = new SemaphoreSlim(maxInFlight);
+        try
+        {
+            if (!await requestStream.MoveNext(gone).ConfigureAwait(false)) return;
+            metrics.BytesReceived(requestStream.Current.CalculateSize());
+            if (requestStream.Current.KindCase != ClientMessage.KindOneofCase.Hello)
+            {
+                metrics.Error(ErrorCode.NotHandshaken);
+                outbox.Writer.TryWrite(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } });
+                return;
+            }
+            var hello = requestStream.Current.Hello;
+            var (welcome, mode) = state.Handshake(hello);
+            outbox.Writer.TryWrite(new ServerMessage { Welcome = welcome });
+            if (mode is null)
+            {
+                metrics.Error(welcome.Error.Code);
+                return;
+            }
+            string clientId = hello.ClientId.Length > 0 ? hello.ClientId : $"{context.Peer}/{Guid.NewGuid():N}";
+
+            while (await requestStream.MoveNext(gone).ConfigureAwait(false))
+            {
+                var message = requestStream.Current;
+                metrics.BytesReceived(message.CalculateSize());
+                if (message.KindCase != ClientMessage.KindOneofCase.Request)
+                {
+                    metrics.Error(ErrorCode.NotHandshaken);
+                    outbox.Writer.TryWrite(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } });
+                    continue;
+                }
+                await inFlight.WaitAsync(gone).ConfigureAwait(false);
+                var request = message.Request;
+                _ = Task.Run(async () =>
+                {
+                    try { await Answer(mode, clientId, request, outbox.Writer, gone).ConfigureAwait(false); }
+                    finally { inFlight.Release(); }
+                }, CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (IsClientGone(e, gone))
+        {
+            // The client vanished mid-stream: its queued requests are skipped by the batcher, nothing else to do.
+        }
+        finally
+        {
+            // Answer everything accepted on this stream before the call ends (the client half-closed, or went away).
+            for (int i = 0; i < maxInFlight; i++) await inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            outbox.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+            metrics.StreamClosed();
+        }
+    }
+
+    private static bool IsClientGone(Exception e, CancellationToken gone) =>
+        e is OperationCanceledException || e is IOException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled) || gone.IsCancellationRequested;
+
+    private async Task WriteAll(ChannelReader<ServerMessage> outbox, IServerStreamWriter<ServerMessage> responseStream, CancellationToken gone)
+    {
+        await foreach (var message in outbox.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (gone.IsCancellationRequested) continue; // drain: nobody is listening
+            try
+            {
+                await responseStream.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
+                state.Metrics.BytesSent(message.CalculateSize());
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException or RpcException)
+            {
+                // The call ended under us (client reset); the remaining answers have no reader.
+            }
+        }
+    }
+
+    private async Task Answer(string mode, string clientId, InferRequest request, ChannelWriter<ServerMessage> outbox, CancellationToken gone)
+    {
+        var metrics = state.Metrics;
+        metrics.Request(mode);
+        InferResponse? response;
+        if (request.RequestId.Length == 0)
+            response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.InvalidRequest, "the request has no request_id (the idempotency id)"));
+        else if (request.Payload.Length > state.Options.MaxMessageBytes)
+            response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.MessageTooLarge,
+                $"the payload is {request.Payload.Length} bytes; this server takes at most {state.Options.MaxMessageBytes}"));
+        else
+            response = await RunOnce(mode, clientId, request, gone).ConfigureAwait(false);
+        if (response is null) return; // the client went away while its request waited
+        if (response.Error is { } error) metrics.Error(error.Code);
+        outbox.TryWrite(new ServerMessage { Response = response });
+    }
+
+    /// <summary>The request's answer, run at most once per (client, id); retries and duplicates get the same answer, marked replayed.</summary>
+    private async Task<InferResponse?> RunOnce(string mode, string clientId, InferRequest request, CancellationToken gone)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var task = state.Cache.GetOrStart(clientId, request.RequestId, () => Execute(mode, request, gone), out bool created);
+            try
+            {
+                var response = await task.ConfigureAwait(false);
+                if (created) return response;
+                state.Metrics.Replayed();
+                var replay = response.Clone();
+                replay.Replayed = true;
+                return replay;
+            }
+            catch (OperationCanceledException) when (!created && attempt < 3 && !gone.IsCancellationRequested)
+            {
+                // The first copy of this request came on a stream that is gone and was never run: run it for this one.
+            }
+            catch (OperationCanceledException) { return null; }
+            catch (Exception e)
+            {
+                return ErrorResponse(request.RequestId, e as SplitInferenceException ?? new SplitInferenceException(ErrorCode.Internal, e.Message, 0, e));
+            }
+        }
+    }
+
+    private async Task<InferResponse> Execute(string mode, InferRequest request, CancellationToken gone)
+    {
+        var backend = state.Backend(mode);
+        var batcher = state.Batcher(mode);
+        long start = Stopwatch.GetTimestamp();
+        float[] input;
+        try { input = backend.Prepare(request.Payload.Memory); }
+        catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
+        double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        state.Metrics.Decoded(mode, decodeMs / 1000);
+
+        var item = new BatchItem(input, gone);
+        if (!batcher.TryEnqueue(item))
+            return ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.ResourceExhausted,
+                $"the {mode} queue is full ({batcher.QueueCapacity} waiting); retry later", batcher.RetryAfterMs()));
+        BatchResult result;
+        try { result = await item.Completion.ConfigureAwait(false); }
+        catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
+
+        var response = new InferResponse
+        {
+            RequestId = request.RequestId,
+            Timing = new ServerTiming { QueueMs = result.QueueMs, DecodeMs = decodeMs, TailMs = result.TailMs, BatchSize = (uint)result.BatchSize },
+        };
+        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)result.Output.Length);
+        foreach (int index in ImageNetSample.TopK(result.Output, k))
+            response.Top.Add(new ClassScore { ClassIndex = index, Score = result.Output[index] });
+        if (request.ReturnTensor)
+            response.OutputFrame = UnsafeByteOperations.UnsafeWrap(RawCodec.Instance.Encode(result.Output, new TensorShape(1, result.Output.Length)));
+        return response;
+    }
+
+    private static InferResponse ErrorResponse(string requestId, SplitInferenceException e) =>
+        new() { RequestId = requestId, Error = e.ToError() };
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cleave.Runtime.Serving;
+
+/// <summary>How a <see cref="SplitServer"/> listens and what it serves. At least one of <see cref="SplitDirectory"/> and <see cref="FullModelPath"/>.</summary>
+public sealed record SplitServerOptions
+{
+    /// <summary>A folder written by <c>cleave split</c>: the server runs its tail (split mode).</summary>
+    public string? SplitDirectory { get; init; }
+
+    /// <summary>A whole model imported by <c>cleave import</c>: the server runs it on uploaded images (full mode).</summary>
+    public string? FullModelPath { get; init; }
+
+    /// <summary>Address to bind; loopback by default. Use "0.0.0.0" to accept other machines.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 lets the operating system choose (tests), <see cref="SplitServer.Url"/> then tells which.</summary>
+    public int Port { get; init; } = 7070;
+
+    /// <summary>Most requests the model runs at once (1 disables batching).</summary>
+    public int MaxBatch { get; init; } = 8;
+
+    /// <summary>Longest a batch waits for more requests after its first one arrived.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Requests that may wait for a batch, per mode; beyond that the server answers RESOURCE_EXHAUSTED.</summary>
+    public int QueueCapacity { get; init; } = 256;
+
+    /// <summary>ONNX Runtime intra-op threads per model (0: ONNX Runtime's default, one per core).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Largest payload accepted in one request (typed MESSAGE_TOO_LARGE above it; the stream is dropped far above).</summary>
+    public int MaxMessageBytes { get; init; } = 16 << 20;
+
+    /// <summary>Requests one stream may have in flight; the server stops reading that stream until answers go out.</summary>
+    public int MaxInFlightPerStream { get; init; } = 64;
+
+    /// <summary>Recent request ids remembered so retries are answered without running twice.</summary>
+    public int IdempotencyCapacity { get; init; } = 65_536;
+
+    /// <summary>A PKCS#12 (.pfx) certificate: serve TLS (HTTP/1.1 and HTTP/2) instead of cleartext HTTP/2.</summary>
+    public string? CertificatePath { get; init; }
+
+    public string? CertificatePassword { get; init; }
+
+    /// <summary>Registers more services on the host (e.g. what another gRPC service needs).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
+    /// <summary>Maps more endpoints on the same host, e.g. <c>endpoints.MapGrpcService&lt;OtherService&gt;()</c>.</summary>
+    public Action<IEndpointRouteBuilder>? ConfigureEndpoints { get; init; }
+
+    public void Validate()
+    {
+        if (SplitDirectory is null && FullModelPath is null) throw new ArgumentException("give a split folder, a full model (--full), or both");
+        if (MaxBatch < 1) throw new ArgumentException($"max batch must be at least 1, got {MaxBatch}");
+        if (QueueCapacity < 1) throw new ArgumentException($"the queue must hold at least 1 request, got {QueueCapacity}");
+        if (Port is < 0 or > 65535) throw new ArgumentException($"port {Port} is out of range");
+        if (MaxMessageBytes < 1024) throw new ArgumentException($"max message bytes must be at least 1024, got {MaxMessageBytes}");
+        if (MaxInFlightPerStream < 1) throw new ArgumentException("max in-flight per stream must be at least 1");
+    }
+}

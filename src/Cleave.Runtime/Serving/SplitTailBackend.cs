@@ -1,0 +1,72 @@
+using Cleave.Codecs;
+using Cleave.Models.Splitting;
+using Cleave.Runtime.Protocol;
+
+namespace Cleave.Runtime.Serving;
+
+/// <summary>
+/// Split mode: payloads are Cleave feature frames of the cut tensor, decoded and run through <c>tail.onnx</c>.
+/// Only single-tensor cuts without side or state inputs are served (image classifiers and the like).
+/// </summary>
+public sealed class SplitTailBackend : InferenceBackend
+{
+    private readonly DecodeLimits _limits;
+
+    private SplitTailBackend(SplitDirectory split, long[] sampleShape, bool batchable, int threads)
+        : base(File.ReadAllBytes(split.TailPath), split.Manifest.Cut[0].Name, sampleShape, batchable, threads)
+    {
+        Split = split;
+        // Nothing bigger than the one tensor the tail takes is ever allocated for a frame.
+        _limits = new DecodeLimits { MaxDecodedBytes = Math.Max(4L * SampleElements, 4) };
+    }
+
+    public SplitDirectory Split { get; }
+
+    public override string Mode => ServingModes.Split;
+
+    public override string ModelHash => Split.ManifestHash;
+
+    public static SplitTailBackend Load(string splitDirectory, int threads = 0)
+    {
+        var split = SplitDirectory.Load(splitDirectory);
+        var manifest = split.Manifest;
+        if (manifest.Cut.Count != 1 || manifest.SideInputs.Count > 0 || manifest.TailStateInputs.Count > 0 || manifest.TailInputs.Count != 1)
+            throw new NotSupportedException(
+                $"'{splitDirectory}' cuts {manifest.Cut.Count} tensor(s) with {manifest.SideInputs.Count} side and {manifest.TailStateInputs.Count} state input(s); the server serves single-tensor cuts only");
+        var (shape, batchable) = split.CutSampleShape();
+        return new SplitTailBackend(split, shape, batchable, threads);
+    }
+
+    public override float[] Prepare(ReadOnlyMemory<byte> payload)
+    {
+        var frame = payload.Span;
+        FrameHeader header;
+        try { header = FeatureFrame.ReadHeader(frame, _limits); }
+        catch (FrameFormatException e) when (e.Error == FrameError.LimitExceeded)
+        {
+            throw new SplitInferenceException(ErrorCode.WrongShape, $"the frame's tensor is larger than the cut tensor [{string.Join(",", SampleShape)}]: {e.Message}", 0, e);
+        }
+        catch (FrameFormatException e) { throw Malformed(e); }
+        if (!MatchesSample(header.Shape))
+            throw new SplitInferenceException(ErrorCode.WrongShape,
+                $"the frame holds a tensor of shape {header.Shape}, the tail takes [{string.Join(",", SampleShape)}] ('{Split.Manifest.Cut[0].Name}')");
+        var values = new float[SampleElements];
+        try { FeatureFrame.Decode(frame, values, _limits); }
+        catch (FrameFormatException e) { throw Malformed(e); }
+        return values;
+    }
+
+    /// <summary>The frame may carry the batch-1 shape or the same shape without the batch dimension.</summary>
+    private bool MatchesSample(TensorShape shape)
+    {
+        var dims = shape.Dimensions;
+        int skip = dims.Length == SampleShape.Count ? 0 : dims.Length == SampleShape.Count - 1 ? 1 : -1;
+        if (skip < 0) return false;
+        for (int i = 0; i < dims.Length; i++)
+            if (dims[i] != SampleShape[i + skip]) return false;
+        return true;
+    }
+
+    private static SplitInferenceException Malformed(FrameFormatException e) =>
+        new(ErrorCode.MalformedFrame, $"bad frame ({e.Error}): {e.Message}", 0, e);
+}

@@ -1,0 +1,32 @@
+using Cleave.Runtime.Protocol;
+
+namespace Cleave.Runtime;
+
+/// <summary>
+/// A request the server refused or could not run, with the protocol's typed <see cref="ErrorCode"/>: thrown by the
+/// server's decoding steps (and turned into an <see cref="Error"/> answer) and by <c>SplitClient</c> when a request
+/// finally fails.
+/// </summary>
+public sealed class SplitInferenceException : Exception
+{
+    public SplitInferenceException(ErrorCode code, string message, uint retryAfterMs = 0, Exception? inner = null)
+        : base(message, inner)
+    {
+        Code = code;
+        RetryAfterMs = retryAfterMs;
+    }
+
+    public ErrorCode Code { get; }
+
+    /// <summary>The server's hint for <see cref="ErrorCode.ResourceExhausted"/>: wait this long before retrying.</summary>
+    public uint RetryAfterMs { get; }
+
+    /// <summary>True for errors worth retrying with the same idempotency id (queue full, server going away, timeouts).</summary>
+    public bool IsTransient => IsTransientCode(Code);
+
+    public static bool IsTransientCode(ErrorCode code) => code is ErrorCode.ResourceExhausted or ErrorCode.Unavailable;
+
+    public Error ToError() => new() { Code = Code, Message = Message, RetryAfterMs = RetryAfterMs };
+
+    public static SplitInferenceException FromError(Error error) => new(error.Code, error.Message, error.RetryAfterMs);
+}
