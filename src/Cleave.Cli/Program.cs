@@ -14,6 +14,8 @@ ICommand[] commands =
     new ImportCommand(),
     new InspectCommand(),
     new PlanCommand(),
+    new PlanCheckCommand(),
+    new PlanAdaptCommand(),
     new SplitCommand(),
     new GenerateCommand(),
     new VersionCommand(),

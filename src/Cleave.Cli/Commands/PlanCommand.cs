@@ -1,8 +1,5 @@
 using System.Globalization;
 using Cleave.Cli.Infrastructure;
-using Cleave.Models;
-using Cleave.Models.Onnx;
-using Cleave.Models.Preprocessing;
 using Cleave.Planning.Planner;
 using Cleave.Planning.Profiles;
 using Cleave.Runtime.Links;
@@ -35,92 +32,35 @@ public sealed class PlanCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args,
-            ["model", "data", "labels", "assets", "images", "splits", "max-splits", "codecs", "jpeg", "profile", "device-profile",
-             "link", "uplink-kbps", "downlink-kbps", "rtt-ms", "device-speed", "server-speed", "max-drop", "slo-ms", "objective",
-             "output", "device-speeds"],
-            ["json", "sweep-links", "profile-only", "recollect"]);
-        var profile = LoadOrCollect(cl, out string profilePath);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "output", "device-speeds"], ["json", "sweep-links", "profile-only", "recollect"]);
+        var profile = PlanOptionParsing.LoadOrCollect(cl, out string profilePath);
         if (cl.Has("profile-only"))
         {
             Console.WriteLine($"profile: {profilePath} ({profile.Splits.Count} cuts x {profile.Splits.FirstOrDefault()?.Codecs.Count ?? 0} codecs, {profile.Offload.Count} JPEG qualities, {profile.Images} images)");
             return 0;
         }
 
-        double maxDrop = cl.GetDouble("max-drop", 1);
-        double? slo = cl.Has("slo-ms") ? cl.GetDouble("slo-ms", 0) : null;
-        var objective = PlanRequest.ParseObjective(cl.Get("objective") ?? "latency");
+        var budgets = PlanOptionParsing.ParseBudgets(cl, LinkProfile.Unlimited);
         double serverSpeed = cl.GetDouble("server-speed", 1);
 
         if (cl.Has("sweep-links"))
         {
-            var speeds = cl.Get("device-speeds") is string s ? ParseList(s, x => double.Parse(x, CultureInfo.InvariantCulture)) : LinkSweep.DefaultDeviceSpeeds;
-            var cells = LinkSweep.Run(profile, LinkProfile.Presets, speeds, serverSpeed, maxDrop, slo, objective);
+            var speeds = cl.Get("device-speeds") is string s ? PlanOptionParsing.ParseList(s, x => double.Parse(x, CultureInfo.InvariantCulture)) : LinkSweep.DefaultDeviceSpeeds;
+            var cells = LinkSweep.Run(profile, LinkProfile.Presets, speeds, serverSpeed, budgets.MaxDropPoints, budgets.SloMs, budgets.Objective);
             if (cl.Has("json")) Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(cells, PlanDocument.JsonOptions));
-            else PlanTables.PrintSweep(cells, speeds, maxDrop, serverSpeed);
+            else PlanTables.PrintSweep(cells, speeds, budgets.MaxDropPoints, serverSpeed);
             return 0;
         }
 
-        var link = ParseLink(cl);
-        var hardware = new Hardware(cl.GetDouble("device-speed", 1), serverSpeed,
-            cl.Get("device-profile") is string dp ? PlanningProfile.Load(dp) : null);
+        var link = PlanOptionParsing.ParseLink(cl);
+        var hardware = PlanOptionParsing.ParseHardware(cl);
         var configurations = ConfigurationBuilder.Build(profile, hardware);
-        var decision = SplitPlanner.Decide(configurations, new PlanRequest(link, maxDrop, slo, objective));
+        var decision = SplitPlanner.Decide(configurations, budgets with { Link = link });
         var plan = PlanDocument.From(decision, SplitPlanner.AdaptiveSet(configurations, decision), profile, hardware);
         if (cl.Get("output") is string output) plan.Save(output);
 
         if (cl.Has("json")) Console.WriteLine(plan.ToJson());
         else PlanTables.PrintDecision(decision, plan, cl.Get("output"));
         return decision.Feasible ? 0 : 3;
-    }
-
-    private static PlanningProfile LoadOrCollect(CommandLine cl, out string path)
-    {
-        string model = cl.Require("model");
-        int count = cl.GetInt("images", 64);
-        if (count <= 0) throw new UsageException("--images must be positive");
-        path = cl.Get("profile") ?? ProfileCache.DefaultPath(model, count);
-        var options = new ProfileOptions
-        {
-            Splits = cl.Get("splits") is string s ? ParseList(s, x => x) : [],
-            MaxSplits = cl.GetInt("max-splits", 5),
-            Codecs = cl.Get("codecs") is string c ? [.. c.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : ProfileOptions.DefaultCodecs,
-            JpegQualities = cl.Get("jpeg") is string j ? ParseList(j, x => int.Parse(x, CultureInfo.InvariantCulture)) : [50, 75, 90],
-        };
-        if (File.Exists(path) && !cl.Has("recollect"))
-        {
-            var cached = PlanningProfile.Load(path);
-            string? why = ProfileCache.Mismatch(cached, OnnxModel.Load(model).Sha256, count, options);
-            if (why is null) return cached;
-            Console.Error.WriteLine($"cleave plan: not reusing {path}: {why}");
-        }
-        string data = cl.Require("data");
-        string labels = cl.Get("labels") ?? Path.Combine(AssetLocator.Resolve(cl.Get("assets")), "vision", "imagenet_wnids.txt");
-        var images = ImageNetSample.Load(data, labels).Take(count).ToList();
-        if (images.Count == 0) throw new ArgumentException($"no labelled images in '{data}'");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var profile = ProfileCollector.Collect(model, images, options, step => Console.Error.WriteLine($"plan: {step} ({clock.Elapsed.TotalSeconds:F0}s)"));
-        profile.Save(path);
-        Console.Error.WriteLine($"plan: profile written to {path} in {clock.Elapsed.TotalSeconds:F0}s");
-        return profile;
-    }
-
-    private static LinkProfile ParseLink(CommandLine cl)
-    {
-        if (cl.Get("link") is string preset)
-        {
-            if (cl.Has("uplink-kbps")) throw new UsageException("give --link or --uplink-kbps, not both");
-            return LinkProfile.Preset(preset);
-        }
-        if (!cl.Has("uplink-kbps")) throw new UsageException("give a link: --link PRESET or --uplink-kbps K --rtt-ms R");
-        double up = cl.GetDouble("uplink-kbps", 0);
-        if (!(up > 0)) throw new UsageException("--uplink-kbps must be positive");
-        return new LinkProfile("custom", up, cl.GetDouble("downlink-kbps", up), cl.GetDouble("rtt-ms", 0), 0);
-    }
-
-    private static IReadOnlyList<T> ParseList<T>(string text, Func<string, T> parse)
-    {
-        try { return [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse)]; }
-        catch (FormatException) { throw new UsageException($"cannot read the list '{text}'"); }
     }
 }

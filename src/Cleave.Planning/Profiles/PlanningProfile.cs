@@ -29,7 +29,7 @@ public sealed record PlanningProfile
     /// <summary>Median latency of the whole model (full local inference, and the server's work under full offload).</summary>
     public double FullMs { get; init; }
 
-    /// <summary>Decoding an image file and preprocessing it into the input tensor (paid on the device, or by the server under offload).</summary>
+    /// <summary>Preprocessing a decoded image (crop, resize, normalise) into the input tensor, on the device.</summary>
     public double PreprocessMs { get; init; }
 
     /// <summary>Bytes the server sends back per request (top-k classes and timing, with gRPC framing).</summary>

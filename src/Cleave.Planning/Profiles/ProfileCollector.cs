@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using Cleave.Codecs;
 using Cleave.Evaluation.Classification;
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
-using Cleave.Models.Profiling;
 using Cleave.Models.Splitting;
 
 namespace Cleave.Planning.Profiles;
@@ -19,8 +17,11 @@ public sealed record ProfileOptions
     public IReadOnlyList<string> Codecs { get; init; } = DefaultCodecs;
     public IReadOnlyList<int> JpegQualities { get; init; } = [50, 75, 90];
 
-    /// <summary>Timed runs per latency median (after one warm-up).</summary>
-    public int LatencyRuns { get; init; } = 9;
+    /// <summary>Interleaved timing rounds per latency median (after one warm-up round).</summary>
+    public int LatencyRuns { get; init; } = 15;
+
+    /// <summary>ONNX Runtime intra-op threads for the timings (the device and server of a plan run with the same).</summary>
+    public int Threads { get; init; } = 1;
 
     /// <summary>
     /// From lossless-looking to hard: 8-bit and 4-bit uniform quantization with rANS, clipped 12 levels (≈ 17x at
@@ -31,9 +32,9 @@ public sealed record ProfileOptions
 }
 
 /// <summary>
-/// Measures a <see cref="PlanningProfile"/>: latency of the whole model and of each cut's halves on this machine
-/// (medians, <see cref="LatencyProfiler"/>), and accuracy / bytes / coding time of every codec setting at every cut
-/// over the calibration images (<see cref="SplitClassificationEval"/>), plus the JPEG full-offload points.
+/// Measures a <see cref="PlanningProfile"/>: latency of the whole model, of each cut's halves and of each codec on
+/// this machine (<see cref="InterleavedTimer"/>), and accuracy / bytes of every codec setting at every cut over the
+/// calibration images (<see cref="SplitClassificationEval"/>), plus the JPEG full-offload points.
 /// </summary>
 public static class ProfileCollector
 {
@@ -51,46 +52,30 @@ public static class ProfileCollector
         var report = ModelInspector.Inspect(analysis, Path.GetFileName(modelPath));
         var cuts = options.Splits.Count > 0 ? options.Splits : CandidateCuts.Select(report, options.MaxSplits);
 
-        progress?.Invoke("timing preprocessing and the whole model");
-        double preprocessMs = 0;
-        int timed = Math.Min(images.Count, 16);
-        float[] first = [];
-        for (int i = 0; i < timed; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            var x = ImagePreprocessor.Process(RgbImage.Load(images[i].Path), spec);
-            preprocessMs += Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            if (i == 0) first = x;
-        }
-        preprocessMs /= timed;
-        string inputName = model.Graph.Inputs.Contains(spec.InputName) ? spec.InputName : model.Graph.Inputs[0];
-        long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
-        var inputs = new Dictionary<string, HostTensor> { [inputName] = new HostTensor(OnnxElementType.Float, inputShape, first) };
-        double fullMs = LatencyProfiler.MeasureModel(model.ToBytes(), inputs, options.LatencyRuns);
+        progress?.Invoke("timing the whole model, every cut's halves and every codec (interleaved rounds)");
+        var photo = RgbImage.Load(images[0].Path);
+        var timing = InterleavedTimer.Measure(model, analysis, spec, photo, cuts, codecs, options.LatencyRuns, options.Threads);
 
         double fullTop1 = double.NaN;
         var splits = new List<SplitProfile>();
-        foreach (string cut in cuts)
+        for (int k = 0; k < cuts.Count; k++)
         {
-            progress?.Invoke($"timing the halves at {cut}");
-            var split = ModelSplitter.Split(analysis, [cut]);
-            var latency = LatencyProfiler.Measure(split, inputs, options.LatencyRuns);
+            string cut = cuts[k];
             var point = report.SplitPoints.FirstOrDefault(p => p.Tensors.Count == 1 && p.Tensors[0] == cut);
             var points = new List<CodecPoint>();
             long fp32 = 0;
-            IReadOnlyList<long> shape = analysis.ConcreteShape(cut) ?? [];
-            foreach (var codec in codecs)
+            for (int j = 0; j < codecs.Count; j++)
             {
-                progress?.Invoke($"calibrating {codec.Spec} at {cut}");
-                var r = SplitClassificationEval.Run(modelPath, cut, codec, images);
+                progress?.Invoke($"calibrating {codecs[j].Spec} at {cut}");
+                var r = SplitClassificationEval.Run(modelPath, cut, codecs[j], images);
                 fullTop1 = r.FullTop1;
                 fp32 = (long)r.Float32Bytes;
-                points.Add(new CodecPoint(codec.Spec, r.Top1, r.Agreement, r.BytesMean, r.BytesP95, r.EncodeMs, r.DecodeMs));
+                points.Add(new CodecPoint(codecs[j].Spec, r.Top1, r.Agreement, r.BytesMean, r.BytesP95, timing.EncodeMs[k][j], timing.DecodeMs[k][j]));
             }
             splits.Add(new SplitProfile
             {
-                Tensor = cut, Shape = shape, HeadMacShare = point?.HeadMacShare ?? double.NaN,
-                HeadMs = latency.HeadMilliseconds, TailMs = latency.TailMilliseconds, Fp32Bytes = fp32, Codecs = points,
+                Tensor = cut, Shape = analysis.ConcreteShape(cut) ?? [], HeadMacShare = point?.HeadMacShare ?? double.NaN,
+                HeadMs = timing.HeadMs[k], TailMs = timing.TailMs[k], Fp32Bytes = fp32, Codecs = points,
             });
         }
 
@@ -107,10 +92,22 @@ public static class ProfileCollector
             CreatedUtc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             Images = images.Count,
             FullTop1 = fullTop1,
-            FullMs = fullMs,
-            PreprocessMs = preprocessMs,
+            FullMs = timing.FullMs,
+            PreprocessMs = timing.PreprocessMs,
             Splits = splits,
             Offload = offload,
         };
+    }
+
+    /// <summary>
+    /// The same profile with every compute time (preprocessing, whole model, halves, codecs) measured again now on
+    /// this machine, accuracy and bytes kept: cheap (seconds), for when the load on the machine has changed since the
+    /// calibration, e.g. just before a predicted-vs-measured run on a shared machine.
+    /// </summary>
+    public static PlanningProfile Retime(PlanningProfile profile, string modelPath, LabelledImage sample, int rounds = 15, int threads = 1)
+    {
+        using var timer = InterleavedTimer.ForProfile(profile, modelPath, RgbImage.Load(sample.Path), threads);
+        while (timer.Rounds < rounds) timer.Round();
+        return timer.Apply(profile);
     }
 }

@@ -18,7 +18,7 @@ public sealed class SplitClient : IAsyncDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly SplitInference.SplitInferenceClient _stub;
-    private readonly LinkShaper _shaper;
+    private volatile LinkShaper _shaper;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly Random _jitter = new();
     private readonly Lock _jitterLock = new();
@@ -45,6 +45,13 @@ public sealed class SplitClient : IAsyncDisposable
     }
 
     public SplitClientOptions Options { get; }
+
+    /// <summary>The emulated link; setting it changes the link mid-run (a device moving from Wi-Fi to LTE), from the next message on.</summary>
+    public LinkProfile Link
+    {
+        get => _shaper.Profile;
+        set => _shaper = new LinkShaper(value, Options.LinkSeed);
+    }
 
     /// <summary>The server's answer to the latest handshake.</summary>
     public Welcome Welcome => _connection?.Welcome ?? throw new InvalidOperationException("not connected");
@@ -102,7 +109,8 @@ public sealed class SplitClient : IAsyncDisposable
             {
                 var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
                 var answer = connection.Expect(requestId);
-                var uplink = _shaper.UplinkDelay(messageBytes);
+                var shaper = _shaper;
+                var uplink = shaper.UplinkDelay(messageBytes);
                 await LinkShaper.WaitAsync(uplink, cancellationToken).ConfigureAwait(false);
                 await connection.SendAsync(message, cancellationToken).ConfigureAwait(false);
                 long sentAt = Stopwatch.GetTimestamp();
@@ -110,7 +118,7 @@ public sealed class SplitClient : IAsyncDisposable
                 try { response = await answer.WaitAsync(Options.RequestTimeout, cancellationToken).ConfigureAwait(false); }
                 catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no answer within {Options.RequestTimeout.TotalSeconds:0.###} s"); }
                 double roundTripMs = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
-                var downlink = _shaper.DownlinkDelay(response.CalculateSize());
+                var downlink = shaper.DownlinkDelay(response.CalculateSize());
                 await LinkShaper.WaitAsync(downlink, cancellationToken).ConfigureAwait(false);
                 if (response.Error is null)
                 {

@@ -8,6 +8,9 @@ public sealed class ServingState : IDisposable
 {
     private readonly Dictionary<string, (InferenceBackend Backend, DynamicBatcher Batcher)> _modes = new(StringComparer.Ordinal);
 
+    // Split backends beyond the first, by manifest hash: each has its own batcher under the key "split@<hash>".
+    private readonly Dictionary<string, string> _moreSplits = new(StringComparer.Ordinal);
+
     public ServingState(SplitServerOptions options)
     {
         options.Validate();
@@ -16,6 +19,18 @@ public sealed class ServingState : IDisposable
         try
         {
             if (options.SplitDirectory is not null) Add(SplitTailBackend.Load(options.SplitDirectory, options.Threads));
+            foreach (string directory in options.MoreSplitDirectories)
+            {
+                var backend = SplitTailBackend.Load(directory, options.Threads);
+                if (backend.ModelHash == _modes[ServingModes.Split].Backend.ModelHash || _moreSplits.ContainsKey(backend.ModelHash))
+                {
+                    backend.Dispose();
+                    throw new ArgumentException($"'{directory}' is a split already served (same manifest hash)");
+                }
+                string key = $"{ServingModes.Split}@{backend.ModelHash}";
+                _moreSplits[backend.ModelHash] = key;
+                _modes[key] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
+            }
             if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads));
         }
         catch
@@ -40,12 +55,21 @@ public sealed class ServingState : IDisposable
     private void Add(InferenceBackend backend) =>
         _modes[backend.Mode] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
 
-    /// <summary>Answers a Hello: the Welcome (with an error set when refused) and, when accepted, the mode to serve.</summary>
+    /// <summary>
+    /// Answers a Hello: the Welcome (with an error set when refused) and, when accepted, the mode to serve (for a
+    /// split other than the first, the key of its backend, "split@&lt;manifest hash&gt;").
+    /// </summary>
     public (Welcome Welcome, string? Mode) Handshake(Hello hello)
     {
         var welcome = new Welcome { ServerId = ServerId, MaxMessageBytes = (uint)Options.MaxMessageBytes };
         string mode = hello.Mode.Length > 0 ? hello.Mode : _modes.ContainsKey(ServingModes.Split) ? ServingModes.Split : ServingModes.Full;
         welcome.Mode = mode;
+        if (mode == ServingModes.Split && _moreSplits.TryGetValue(hello.ManifestHash, out string? moreKey))
+        {
+            var (accepted, _) = Handshake(new Hello(hello) { ManifestHash = _modes[ServingModes.Split].Backend.ModelHash });
+            accepted.ManifestHash = hello.ManifestHash;
+            return (accepted, accepted.Error is null ? moreKey : null);
+        }
         if (!_modes.TryGetValue(mode, out var served))
             return (Refuse(welcome, ErrorCode.InvalidRequest, $"this server does not serve mode '{mode}' (it serves: {string.Join(", ", _modes.Keys)})"), null);
         welcome.ManifestHash = served.Backend.ModelHash;

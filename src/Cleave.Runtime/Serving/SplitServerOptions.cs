@@ -9,6 +9,12 @@ public sealed record SplitServerOptions
     /// <summary>A folder written by <c>cleave split</c>: the server runs its tail (split mode).</summary>
     public string? SplitDirectory { get; init; }
 
+    /// <summary>
+    /// More split folders of the same model (other cuts), served side by side: a client's Hello picks one by its
+    /// manifest hash, so a client can switch cuts as its link changes (<c>cleave serve --plan</c>).
+    /// </summary>
+    public IReadOnlyList<string> MoreSplitDirectories { get; init; } = [];
+
     /// <summary>A whole model imported by <c>cleave import</c>: the server runs it on uploaded images (full mode).</summary>
     public string? FullModelPath { get; init; }
 
@@ -52,6 +58,7 @@ public sealed record SplitServerOptions
 
     public void Validate()
     {
+        if (SplitDirectory is null && MoreSplitDirectories.Count > 0) throw new ArgumentException("give the first split folder as the split directory, the others as more split directories");
         if (SplitDirectory is null && FullModelPath is null) throw new ArgumentException("give a split folder, a full model (--full), or both");
         if (MaxBatch < 1) throw new ArgumentException($"max batch must be at least 1, got {MaxBatch}");
         if (QueueCapacity < 1) throw new ArgumentException($"the queue must hold at least 1 request, got {QueueCapacity}");

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Cleave.Cli.Infrastructure;
+using Cleave.Planning.Planner;
+using Cleave.Planning.Profiles;
+using Cleave.Planning.Serving;
+using Cleave.Runtime.Links;
+
+namespace Cleave.Cli.Commands;
+
+public sealed class PlanCheckCommand : ICommand
+{
+    public string Name => "plan check";
+    public string Summary => "predicted vs measured latency of the planned choice over emulated links (in-process server on loopback)";
+    public string Usage => """
+        usage: cleave plan check --model M.onnx --data DIR [--links wifi,lte,ble] [--requests N] [--run-images K] [--work DIR] [--json] [plan options]
+          for each link: plan for it (same options as `cleave plan`), serve every cut the plans need from an in-process
+          server on 127.0.0.1, run the chosen configuration over the emulated link for N requests (default 30; the
+          first K images, default 16, cycled; the device emulated at --device-speed) and compare the mean latency with
+          the prediction. Split folders go to --work (default: a temporary folder). --retime measures the profile's
+          compute times again first (for a shared machine whose load has changed since calibration).
+        """;
+
+    public int Run(IReadOnlyList<string> args)
+    {
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "links", "requests", "run-images", "work"], ["json", "recollect", "retime"]);
+        var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
+        var links = (cl.Get("links") ?? "wifi,lte,ble").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LinkProfile.Preset).ToList();
+        int requests = cl.GetInt("requests", 30);
+        if (requests < 1) throw new UsageException("--requests must be positive");
+        var images = PlanOptionParsing.Images(cl, cl.GetInt("run-images", 16));
+        string work = cl.Get("work") ?? Directory.CreateTempSubdirectory("cleave-plan-check-").FullName;
+        var hardware = PlanOptionParsing.ParseHardware(cl);
+        if (cl.Has("retime"))
+        {
+            Console.Error.WriteLine("plan: timing the profile's compute again on this machine (--retime)");
+            profile = ProfileCollector.Retime(profile, cl.Require("model"), images[0]);
+        }
+        var checks = PlanBench.CheckPredictionsAsync(profile, cl.Require("model"), hardware, PlanOptionParsing.ParseBudgets(cl, links[0]), links, images,
+            requests, work, step => Console.Error.WriteLine($"plan check: {step}")).GetAwaiter().GetResult();
+
+        if (cl.Has("json"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(checks.Select(c => new
+            {
+                link = c.Link, chosen = c.Chosen, predicted_ms = c.Predicted.TotalMs, predicted = c.Predicted,
+                measured_mean_ms = c.Measured.MeanMs, measured_p50_ms = c.Measured.P50Ms, measured_p95_ms = c.Measured.P95Ms,
+                error = c.ErrorFraction, requests = c.Measured.Requests, top1 = c.Measured.Top1, full_top1 = c.Measured.FullTop1,
+                measured_device_ms = c.Measured.Results.Average(r => r.DeviceMs + r.EncodeMs),
+                measured_network_ms = c.Measured.Results.Average(r => r.NetworkMs), measured_server_ms = c.Measured.Results.Average(r => r.ServerMs),
+            }), PlanDocument.JsonOptions));
+            return 0;
+        }
+        Console.WriteLine($"device speed {hardware.DeviceSpeed:0.###} (emulated), server speed {hardware.ServerSpeed:0.###}, {requests} requests per link");
+        Console.WriteLine("| link | chosen | predicted ms (device + net + server) | measured mean ms (device + net + server) | error | measured p50 | p95 |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var c in checks)
+        {
+            var p = c.Predicted;
+            var r = c.Measured.Results;
+            Console.WriteLine($"| {c.Link} | `{c.Chosen}` | {p.TotalMs:0.0} ({p.DeviceMs + p.EncodeMs:0.0} + {p.NetworkMs:0.0} + {p.ServerDecodeMs + p.ServerMs:0.0}) | " +
+                              $"{c.Measured.MeanMs:0.0} ({r.Average(x => x.DeviceMs + x.EncodeMs):0.0} + {r.Average(x => x.NetworkMs):0.0} + {r.Average(x => x.ServerMs):0.0}) | " +
+                              $"{100 * c.ErrorFraction:+0.0;-0.0}% | {c.Measured.P50Ms:0.0} | {c.Measured.P95Ms:0.0} |");
+        }
+        return 0;
+    }
+}
