@@ -14,6 +14,7 @@ ICommand[] commands =
     new ImportCommand(),
     new InspectCommand(),
     new SplitCommand(),
+    new SweepCommand(),
     new GenerateCommand(),
     new VersionCommand(),
 ];
