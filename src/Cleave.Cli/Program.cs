@@ -9,6 +9,7 @@ ICommand[] commands =
     new CodecDecodeCommand(),
     new CodecNcolsCommand(),
     new CodecStudyCommand(),
+    new DemoCommand(),
     new DumpCommand(),
     new EvalCommand(),
     new ImportCommand(),
