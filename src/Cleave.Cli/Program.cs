@@ -9,6 +9,7 @@ ICommand[] commands =
     new CodecDecodeCommand(),
     new CodecNcolsCommand(),
     new CodecStudyCommand(),
+    new DemoCommand(),
     new DumpCommand(),
     new EvalCommand(),
     new ImportCommand(),
@@ -17,6 +18,7 @@ ICommand[] commands =
     new PlanCheckCommand(),
     new PlanAdaptCommand(),
     new SplitCommand(),
+    new SweepCommand(),
     new GenerateCommand(),
     new VersionCommand(),
 ];

@@ -40,7 +40,7 @@ public static class CommandDispatcher
             return 2;
         }
         catch (Exception e) when (e is FrameFormatException or IOException or InvalidDataException or NotSupportedException
-            or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException)
         {
             Console.Error.WriteLine($"cleave {match.command.Name}: {e.Message}");
             return 1;

@@ -47,7 +47,11 @@ public sealed class FullModelBackend : InferenceBackend
             throw new SplitInferenceException(ErrorCode.MalformedFrame, $"the payload is not a decodable image: {e.Message}", 0, e);
         }
         var values = new float[SampleElements];
-        ImagePreprocessor.Process(image, Preprocessing, values);
+        // An image already at the model's input size was cropped and resized by the device (the JPEG-offload baseline
+        // sends exactly that): cropping it again would throw away a border the device already removed.
+        var spec = image.Width == Preprocessing.Width && image.Height == Preprocessing.Height
+            ? Preprocessing with { CropFraction = 1.0 } : Preprocessing;
+        ImagePreprocessor.Process(image, spec, values);
         return values;
     }
 }

@@ -22,6 +22,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
             seeds.Add(codec.Encode(SyntheticTensors.ReluLike(60, seed: seeds.Count), new TensorShape(3, 4, 5)));
             seeds.Add(codec.Encode(SyntheticTensors.Gaussian(7, seed: seeds.Count), new TensorShape(1, 7)));
             seeds.Add(codec.Encode([], new TensorShape(0, 2)));
+            seeds.Add(codec.Encode(RepeatedRows(seed: seeds.Count), new TensorShape(12, 6)));
         }
 
         var limits = new DecodeLimits { MaxDecodedBytes = 1 << 20 };
@@ -53,6 +54,20 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         foreach (var (outcome, count) in outcomes.OrderByDescending(o => o.Value)) output.WriteLine($"{outcome,-22} {count,8}");
         Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
         Assert.True(outcomes.Count >= 6, "the mutations should reach several different checks");
+    }
+
+    /// <summary>12 rows of 6 drawn from 3 patterns with small noise, so <c>rows=ref</c> frames carry row references.</summary>
+    private static float[] RepeatedRows(int seed)
+    {
+        var patterns = SyntheticTensors.Gaussian(18, seed);
+        var random = new Random(seed);
+        var values = new float[72];
+        for (int row = 0; row < 12; row++)
+        {
+            int pattern = random.Next(3);
+            for (int c = 0; c < 6; c++) values[row * 6 + c] = patterns[pattern * 6 + c] + (random.Next(8) == 0 ? 0.01f : 0);
+        }
+        return values;
     }
 
     private static byte[] Mutate(byte[] seed, Random random)

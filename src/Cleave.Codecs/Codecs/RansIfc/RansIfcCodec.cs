@@ -9,12 +9,13 @@ using Cleave.Codecs.Quantization;
 namespace Cleave.Codecs;
 
 /// <summary>
-/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K]</c>, after "rANS-based lightweight intermediate feature
+/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K][,rows=ref]</c>, after "rANS-based lightweight intermediate feature
 /// compression" (Sung et al.; the bitstream is ours, docs/codecs.md): asymmetric uniform quantization to L levels
 /// (default 2^B; B &lt;= 12), optionally over the range clipped to mean ± K std, then either a sparse layout (CSR over
 /// the tensor reshaped to N columns, rANS over row counts, column gaps and values) or, when a cost model says the
 /// sparse streams cost more, one dense rANS block. N and the layout are chosen by the cost model unless <c>ncols=N</c>
-/// fixes the CSR layout with N columns.
+/// fixes the CSR layout with N columns. <c>rows=ref</c> adds a third layout, row references (each row along the last axis
+/// sent directly or as its difference from an earlier row), used when it is smaller than the other two.
 /// Max error is scale/2 for values inside the (clipped) range; values outside saturate to the range's ends.
 /// </summary>
 public sealed class RansIfcCodec : FeatureCodec
@@ -31,7 +32,8 @@ public sealed class RansIfcCodec : FeatureCodec
     /// <param name="levels">L, 2..2^B quantization levels; 0 means 2^B.</param>
     /// <param name="columns">N, 1..4095, or 0 to let the cost model choose.</param>
     /// <param name="clip">K &gt; 0 clips the range to mean ± K std (kept to hundredths); 0 uses the full range.</param>
-    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0)
+    /// <param name="rowReferences">Also consider the row-reference layout (<c>rows=ref</c>; an 8th parameter byte, 1).</param>
+    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0, bool rowReferences = false)
     {
         if (bits is < 1 or > MaxBits) throw new ArgumentOutOfRangeException(nameof(bits), bits, $"bits must be 1..{MaxBits}");
         if (levels == 0) levels = 1 << bits;
@@ -47,7 +49,10 @@ public sealed class RansIfcCodec : FeatureCodec
         Levels = levels;
         Columns = columns;
         ClipHundredths = clipHundredths;
-        _parameters = new byte[7];
+        RowReferences = rowReferences;
+        // Frames without row references keep the original 7 parameter bytes (and so their exact bytes).
+        _parameters = new byte[rowReferences ? 8 : 7];
+        if (rowReferences) _parameters[7] = RowReferencesFlag;
         _parameters[0] = (byte)bits;
         BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(1), (ushort)levels);
         BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(3), (ushort)columns);
@@ -65,6 +70,11 @@ public sealed class RansIfcCodec : FeatureCodec
 
     public double Clip => ClipHundredths / 100.0;
 
+    /// <summary>True with <c>rows=ref</c>: the encoder also tries the row-reference layout and keeps the smallest.</summary>
+    public bool RowReferences { get; }
+
+    private const byte RowReferencesFlag = 1;
+
     public override CodecId Id => CodecId.RansIfc;
     public override ReadOnlySpan<byte> ParameterBytes => _parameters;
     public override bool IsLossless => false;
@@ -77,6 +87,7 @@ public sealed class RansIfcCodec : FeatureCodec
             if (Levels != 1 << Bits) spec += $",levels={Levels}";
             if (Columns != 0) spec += $",ncols={Columns}";
             if (ClipHundredths != 0) spec += ",clip=" + Clip.ToString("0.##", CultureInfo.InvariantCulture);
+            if (RowReferences) spec += ",rows=ref";
             return spec;
         }
     }
@@ -97,20 +108,23 @@ public sealed class RansIfcCodec : FeatureCodec
         if (clipText is not null
             && (!double.TryParse(clipText, NumberStyles.Float, CultureInfo.InvariantCulture, out clip) || !(clip >= 0.01 && clip <= MaxClip)))
             throw new ArgumentException($"codec 'rans-ifc': clip={clipText} is not a number in 0.01..{MaxClip}");
-        return new RansIfcCodec(bits, levels, columns, clip);
+        if (columns != 0 && spec.GetString("rows") is not null)
+            throw new ArgumentException("codec 'rans-ifc': rows= needs ncols=auto (a fixed ncols forces the CSR layout)");
+        bool rows = spec.GetChoice("rows", "plain", "plain", "ref") == "ref";
+        return new RansIfcCodec(bits, levels, columns, clip, rows);
     }
 
     internal static RansIfcCodec FromParameters(ReadOnlySpan<byte> p)
     {
-        if (p.Length != 7)
-            throw new FrameFormatException(FrameError.BadParameters, $"rans-ifc parameters are 7 bytes, frame has {p.Length}");
+        if (p.Length != 7 && !(p.Length == 8 && p[7] == RowReferencesFlag))
+            throw new FrameFormatException(FrameError.BadParameters, $"rans-ifc parameters are 7 bytes (8 with rows=ref, last byte 1), frame has {Convert.ToHexString(p)}");
         int bits = p[0];
         int levels = BinaryPrimitives.ReadUInt16LittleEndian(p[1..]);
         int columns = BinaryPrimitives.ReadUInt16LittleEndian(p[3..]);
         int clip = BinaryPrimitives.ReadUInt16LittleEndian(p[5..]);
-        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns)
+        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns || (p.Length == 8 && columns != 0))
             throw new FrameFormatException(FrameError.BadParameters, $"invalid rans-ifc parameters {Convert.ToHexString(p)}");
-        return new RansIfcCodec(bits, levels, columns, clip / 100.0);
+        return new RansIfcCodec(bits, levels, columns, clip / 100.0, p.Length == 8);
     }
 
     /// <summary>The quantization grid this codec uses for these values.</summary>
@@ -157,14 +171,34 @@ public sealed class RansIfcCodec : FeatureCodec
         {
             var span = symbols.AsSpan(0, values.Length);
             RansIfcQuantization.Quantize(values, grid, Levels, span);
-            var stats = SymbolStatistics.Gather(span, Levels, SymbolStatistics.ZeroSymbol(grid, Levels));
-            var (layout, columns) = Choose(stats, shape);
-            WriteHeader(payload, layout, grid);
-            if (layout == RansIfcLayout.Csr) WriteCsr(span, stats, columns, payload);
-            else if (Levels > 256) RansCoder.Encode(span, Levels, payload);
-            else WriteDenseBytes(span, payload);
+            if (RowReferences) WriteSmallest(span, shape, grid, payload);
+            else WriteDenseOrCsr(span, shape, grid, payload);
         }
         finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    private void WriteDenseOrCsr(ReadOnlySpan<ushort> span, TensorShape shape, QuantizationParameters grid, IBufferWriter<byte> payload)
+    {
+        var stats = SymbolStatistics.Gather(span, Levels, SymbolStatistics.ZeroSymbol(grid, Levels));
+        var (layout, columns) = Choose(stats, shape);
+        WriteHeader(payload, layout, grid);
+        if (layout == RansIfcLayout.Csr) WriteCsr(span, stats, columns, payload);
+        else if (Levels > 256) RansCoder.Encode(span, Levels, payload);
+        else WriteDenseBytes(span, payload);
+    }
+
+    /// <summary>
+    /// <c>rows=ref</c>: both the cost model's choice and the row-reference layout are coded for real and the smaller is
+    /// sent (no model predicts how much rows repeat), so the option never costs more than a byte over the plain codec.
+    /// </summary>
+    private void WriteSmallest(ReadOnlySpan<ushort> span, TensorShape shape, QuantizationParameters grid, IBufferWriter<byte> payload)
+    {
+        var plain = new ArrayBufferWriter<byte>(span.Length + 64);
+        WriteDenseOrCsr(span, shape, grid, plain);
+        var rows = new ArrayBufferWriter<byte>(span.Length + 64);
+        WriteHeader(rows, RansIfcLayout.Rows, grid);
+        Cleave.Codecs.RowReferences.Encode(span, Cleave.Codecs.RowReferences.RowLength(shape), Levels, rows);
+        payload.Write(rows.WrittenCount < plain.WrittenCount ? rows.WrittenSpan : plain.WrittenSpan);
     }
 
     /// <summary>
@@ -238,6 +272,9 @@ public sealed class RansIfcCodec : FeatureCodec
             case RansIfcLayout.Csr when n > 0:
                 DecodeCsr(ref reader, RansIfcQuantization.LevelValues(grid, Levels), destination);
                 break;
+            case RansIfcLayout.Rows when n > 0 && RowReferences:
+                DecodeRows(ref reader, RansIfcQuantization.LevelValues(grid, Levels), shape, destination);
+                break;
             default:
                 throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc layout {layout} is unknown or invalid for {n} elements");
         }
@@ -276,6 +313,18 @@ public sealed class RansIfcCodec : FeatureCodec
             UniformQuantizer.Dequantize(span, grid, destination);
         }
         finally { ArrayPool<byte>.Shared.Return(symbols); }
+    }
+
+    private static void DecodeRows(ref PayloadReader reader, float[] levelValues, TensorShape shape, Span<float> destination)
+    {
+        var symbols = ArrayPool<ushort>.Shared.Rent(destination.Length);
+        try
+        {
+            var span = symbols.AsSpan(0, destination.Length);
+            reader.Take(Cleave.Codecs.RowReferences.Decode(reader.Rest, Cleave.Codecs.RowReferences.RowLength(shape), levelValues.Length, span));
+            for (int i = 0; i < span.Length; i++) destination[i] = levelValues[span[i]];
+        }
+        finally { ArrayPool<ushort>.Shared.Return(symbols); }
     }
 
     private static void DecodeCsr(ref PayloadReader reader, float[] levelValues, Span<float> destination)

@@ -10,4 +10,10 @@ public enum RansIfcLayout : byte
     /// from the background symbol, each stream in its own rANS block.
     /// </summary>
     Csr = 1,
+
+    /// <summary>
+    /// Row references (only with <c>rows=ref</c>): the symbols as rows along the last axis, each sent directly or as its
+    /// difference from an earlier row (docs/format.md).
+    /// </summary>
+    Rows = 2,
 }

@@ -9,7 +9,8 @@ namespace Cleave.Codecs;
 /// </summary>
 internal static class SlicerDecoder
 {
-    public static void Decode(ReadOnlySpan<byte> payload, Span<float> destination)
+    /// <param name="rowLength">The tensor's last dimension when the frame's parameters allow row references, else 0.</param>
+    public static void Decode(ReadOnlySpan<byte> payload, Span<float> destination, int rowLength = 0)
     {
         int n = destination.Length;
         if (n == 0)
@@ -19,8 +20,10 @@ internal static class SlicerDecoder
         }
         var reader = new PayloadReader(payload, "slicer payload");
         var layout = (PositionLayout)reader.ReadByte();
+        bool rowCoded = layout == PositionLayout.AllRows && rowLength > 0;
+        if (rowCoded) layout = PositionLayout.All;
         if (layout > PositionLayout.Gaps)
-            throw new FrameFormatException(FrameError.CorruptPayload, $"slicer position layout {(byte)layout} is unknown");
+            throw new FrameFormatException(FrameError.CorruptPayload, $"slicer position layout {(byte)layout} is unknown (or needs rows=ref)");
         int k = n;
         if (layout != PositionLayout.All)
         {
@@ -58,6 +61,12 @@ internal static class SlicerDecoder
             // The value of every symbol, so decoding a survivor is one table load.
             Span<float> table = stackalloc float[alphabet];
             SlicerEncoder.FillValueTable(blocks, table);
+
+            if (rowCoded)
+            {
+                DecodeRows(ref reader, table, rowLength, destination);
+                return;
+            }
 
             if (alphabet <= 256)
             {
@@ -98,5 +107,24 @@ internal static class SlicerDecoder
             ArrayPool<int>.Shared.Return(survivorArray);
             ArrayPool<ushort>.Shared.Return(symbolArray);
         }
+    }
+
+    /// <summary>Row-referenced value ranks (every element kept): rank r decodes to the r-th smallest table value.</summary>
+    private static void DecodeRows(ref PayloadReader reader, scoped ReadOnlySpan<float> table, int rowLength, Span<float> destination)
+    {
+        int alphabet = table.Length;
+        Span<ushort> symbolOfRank = stackalloc ushort[alphabet];
+        SlicerEncoder.OrderByValue(table, symbolOfRank);
+        Span<float> valueOfRank = stackalloc float[alphabet];
+        for (int r = 0; r < alphabet; r++) valueOfRank[r] = table[symbolOfRank[r]];
+        ushort[] rankArray = ArrayPool<ushort>.Shared.Rent(destination.Length);
+        try
+        {
+            var ranks = rankArray.AsSpan(0, destination.Length);
+            reader.Take(RowReferences.Decode(reader.Rest, rowLength, alphabet, ranks));
+            reader.ExpectEnd();
+            for (int i = 0; i < ranks.Length; i++) destination[i] = valueOfRank[ranks[i]];
+        }
+        finally { ArrayPool<ushort>.Shared.Return(rankArray); }
     }
 }

@@ -24,7 +24,10 @@ internal static class SlicerEncoder
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_positions;
 
     /// <param name="measureError">Compute the exact squared error of the result (one more pass); the target search needs it.</param>
-    public static SlicerEncodeResult Encode(ReadOnlySpan<float> values, SlicerSettings settings, IBufferWriter<byte> output, bool measureError = true)
+    /// <param name="rowLength">The tensor's last dimension: with <see cref="SlicerSettings.RowReferences"/> and every value
+    /// kept, the symbols are also coded as row references of this length and the smaller coding is sent.</param>
+    public static SlicerEncodeResult Encode(ReadOnlySpan<float> values, SlicerSettings settings, IBufferWriter<byte> output,
+        bool measureError = true, int rowLength = 0)
     {
         int n = values.Length;
         if (n == 0) return new SlicerEncodeResult(0, 0, 0, 0, 0, settings);
@@ -108,6 +111,12 @@ internal static class SlicerEncoder
             int alphabet = 0;
             foreach (var block in blocks) alphabet += 2 * block.Levels;
             double keptError = measureError ? KeptError(values, survivors, symbols, blocks, alphabet) : double.NaN;
+            ArrayBufferWriter<byte>? symbolBytes = null;
+            if (all && settings.RowReferences && rowLength > 0 && n / rowLength >= 2)
+            {
+                symbolBytes = SmallerSymbolCoding(symbols, blocks, alphabet, rowLength, out bool rowsWin);
+                if (rowsWin) layout = PositionLayout.AllRows;
+            }
 
             // Header: layout, survivor count, positions, blocks; then the symbols.
             int headerLength = 1 + (all ? 0 : 4) + positions.WrittenCount + 1 + 9 * blockCount;
@@ -126,7 +135,8 @@ internal static class SlicerEncoder
                 if (block.Levels > 1) { BinaryPrimitives.WriteSingleLittleEndian(head[at..], block.Step); at += 4; }
             }
             output.Advance(at);
-            WriteSymbols(symbols, alphabet, output);
+            if (symbolBytes is not null) output.Write(symbolBytes.WrittenSpan);
+            else WriteSymbols(symbols, alphabet, output);
 
             double droppedEnergy = Math.Max(0, energy - keptEnergy);
             return new SlicerEncodeResult(k, blockCount, capped, droppedEnergy + keptError, energy, settings);
@@ -138,6 +148,46 @@ internal static class SlicerEncoder
             ArrayPool<byte>.Shared.Return(blockArray);
             ArrayPool<ushort>.Shared.Return(symbolArray);
         }
+    }
+
+    /// <summary>
+    /// <c>rows=ref</c> with every value kept: codes the symbols as one block and as row references of their value ranks
+    /// (<see cref="OrderByValue"/>) and returns the smaller coding.
+    /// </summary>
+    private static ArrayBufferWriter<byte> SmallerSymbolCoding(ReadOnlySpan<ushort> symbols, ReadOnlySpan<MagnitudeBlock> blocks,
+        int alphabet, int rowLength, out bool rowsWin)
+    {
+        var plain = new ArrayBufferWriter<byte>(symbols.Length + 64);
+        WriteSymbols(symbols, alphabet, plain);
+        Span<float> table = stackalloc float[alphabet];
+        FillValueTable(blocks, table);
+        Span<ushort> symbolOfRank = stackalloc ushort[alphabet];
+        OrderByValue(table, symbolOfRank);
+        Span<ushort> rankOf = stackalloc ushort[alphabet];
+        for (int r = 0; r < alphabet; r++) rankOf[symbolOfRank[r]] = (ushort)r;
+        ushort[] ranks = ArrayPool<ushort>.Shared.Rent(symbols.Length);
+        try
+        {
+            for (int j = 0; j < symbols.Length; j++) ranks[j] = rankOf[symbols[j]];
+            var rows = new ArrayBufferWriter<byte>(symbols.Length + 64);
+            RowReferences.Encode(ranks.AsSpan(0, symbols.Length), rowLength, alphabet, rows);
+            rowsWin = rows.WrittenCount < plain.WrittenCount;
+            return rowsWin ? rows : plain;
+        }
+        finally { ArrayPool<ushort>.Shared.Return(ranks); }
+    }
+
+    /// <summary>
+    /// The symbols sorted by the value they decode to, ties by symbol number (so encoder and decoder agree exactly):
+    /// row references difference these ranks, so a value one level away is one rank away whatever its block or sign.
+    /// </summary>
+    internal static void OrderByValue(ReadOnlySpan<float> table, Span<ushort> symbolOfRank)
+    {
+        var values = table.ToArray();
+        var order = new ushort[table.Length];
+        for (int s = 0; s < order.Length; s++) order[s] = (ushort)s;
+        Array.Sort(order, (a, b) => values[a] != values[b] ? values[a].CompareTo(values[b]) : a.CompareTo(b));
+        order.CopyTo(symbolOfRank);
     }
 
     /// <summary>Byte symbols when the alphabet allows (the coder's faster path; the block format is the same).</summary>

@@ -15,7 +15,8 @@ public readonly record struct SlicerSettings
     /// <summary>keep=1 (no filtering), 8 blocks, delta = 1e-3 (each block's quantization noise 30 dB below the tensor's power).</summary>
     public static SlicerSettings Default { get; } = new(1f, 0, 1f, 8, 1e-3f, false);
 
-    public SlicerSettings(float keepRatio, int keepCount, float asymmetry, int blocks, float delta, bool powerOfTwoLevels)
+    public SlicerSettings(float keepRatio, int keepCount, float asymmetry, int blocks, float delta, bool powerOfTwoLevels,
+        bool rowReferences = false)
     {
         if (keepCount < 0) throw new ArgumentOutOfRangeException(nameof(keepCount), keepCount, "count must be >= 1 (or 0 to use the ratio)");
         if (keepCount == 0 && !(keepRatio > 0 && keepRatio <= 1))
@@ -30,6 +31,7 @@ public readonly record struct SlicerSettings
         Blocks = blocks;
         Delta = delta;
         PowerOfTwoLevels = powerOfTwoLevels;
+        RowReferences = rowReferences;
     }
 
     /// <summary>Fraction of the elements kept, in (0, 1]; ignored when <see cref="KeepCount"/> is set.</summary>
@@ -53,6 +55,12 @@ public readonly record struct SlicerSettings
     /// <summary>Restrict each block's level count to a power of two (the paper's bitwidth-only ABQ) instead of any count 1..256.</summary>
     public bool PowerOfTwoLevels { get; }
 
+    /// <summary>
+    /// <c>rows=ref</c>: when every value survives, the symbols may also be sent as row references (each row along the
+    /// last axis directly or as its difference from an earlier row); the smaller of the two codings is kept.
+    /// </summary>
+    public bool RowReferences { get; }
+
     /// <summary>The number of survivors K for a tensor of <paramref name="n"/> elements (at least 1 when n &gt; 0).</summary>
     public int SurvivorsFor(int n)
     {
@@ -62,5 +70,5 @@ public readonly record struct SlicerSettings
     }
 
     public SlicerSettings With(float? keepRatio = null, int? blocks = null, float? delta = null) =>
-        new(keepRatio ?? KeepRatio, keepRatio is null ? KeepCount : 0, Asymmetry, blocks ?? Blocks, delta ?? Delta, PowerOfTwoLevels);
+        new(keepRatio ?? KeepRatio, keepRatio is null ? KeepCount : 0, Asymmetry, blocks ?? Blocks, delta ?? Delta, PowerOfTwoLevels, RowReferences);
 }

@@ -23,18 +23,19 @@ public static class SlicerTargetSearch
     public readonly record struct Outcome(SlicerEncodeResult Result, byte[] Payload, int Encodes);
 
     /// <summary>Searches settings (asym and level rule taken from <paramref name="baseSettings"/>) to meet <paramref name="target"/>.</summary>
-    public static Outcome Search(ReadOnlySpan<float> values, SlicerSettings baseSettings, SlicerTarget target, int frameOverhead)
+    /// <param name="rowLength">The tensor's last dimension, for <c>rows=ref</c> (ignored without it).</param>
+    public static Outcome Search(ReadOnlySpan<float> values, SlicerSettings baseSettings, SlicerTarget target, int frameOverhead, int rowLength = 0)
     {
         var scratch = new ArrayBufferWriter<byte>(Math.Max(256, values.Length));
         return target.Kind switch
         {
-            SlicerTargetKind.Snr => SearchSnr(values, baseSettings, target.Value, scratch),
-            SlicerTargetKind.Bytes => SearchBytes(values, baseSettings, (long)target.Value - frameOverhead, scratch),
+            SlicerTargetKind.Snr => SearchSnr(values, baseSettings, target.Value, scratch, new Best(rowLength)),
+            SlicerTargetKind.Bytes => SearchBytes(values, baseSettings, (long)target.Value - frameOverhead, scratch, new Best(rowLength)),
             _ => throw new ArgumentException("no target to search for", nameof(target)),
         };
     }
 
-    private sealed class Best
+    private sealed class Best(int rowLength)
     {
         public SlicerEncodeResult Result;
         public byte[]? Payload;
@@ -44,7 +45,7 @@ public static class SlicerTargetSearch
             Func<SlicerEncodeResult, int, SlicerEncodeResult, int, bool> better)
         {
             scratch.ResetWrittenCount();
-            var result = SlicerEncoder.Encode(values, settings, scratch);
+            var result = SlicerEncoder.Encode(values, settings, scratch, rowLength: rowLength);
             Encodes++;
             if (Payload is null || better(result, scratch.WrittenCount, Result, Payload.Length))
             {
@@ -57,9 +58,8 @@ public static class SlicerTargetSearch
         public Outcome ToOutcome() => new(Result, Payload!, Encodes);
     }
 
-    private static Outcome SearchSnr(ReadOnlySpan<float> values, SlicerSettings baseSettings, double snrDb, ArrayBufferWriter<byte> scratch)
+    private static Outcome SearchSnr(ReadOnlySpan<float> values, SlicerSettings baseSettings, double snrDb, ArrayBufferWriter<byte> scratch, Best best)
     {
-        var best = new Best();
         if (values.IsEmpty)
         {
             best.Try(values, baseSettings, scratch, (_, _, _, _) => true);
@@ -162,9 +162,8 @@ public static class SlicerTargetSearch
         return Math.Max(0, energy - kept);
     }
 
-    private static Outcome SearchBytes(ReadOnlySpan<float> values, SlicerSettings baseSettings, long payloadBudget, ArrayBufferWriter<byte> scratch)
+    private static Outcome SearchBytes(ReadOnlySpan<float> values, SlicerSettings baseSettings, long payloadBudget, ArrayBufferWriter<byte> scratch, Best best)
     {
-        var best = new Best();
         // Fits the budget and has a better SNR (fewer bytes on ties), or nothing fits yet and this is smaller.
         bool Better(SlicerEncodeResult r, int bytes, SlicerEncodeResult old, int oldBytes)
         {

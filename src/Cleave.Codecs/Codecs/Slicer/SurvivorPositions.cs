@@ -13,6 +13,8 @@ internal enum PositionLayout : byte
     Bitmap = 1,
     /// <summary>CSR-like gaps between survivors: rANS-coded gap classes plus raw extra bits.</summary>
     Gaps = 2,
+    /// <summary>Every element survived and the symbols are sent as row references (only with <c>rows=ref</c>).</summary>
+    AllRows = 3,
 }
 
 /// <summary>

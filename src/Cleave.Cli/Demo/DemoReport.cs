@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Cleave.Cli.Infrastructure;
+
+namespace Cleave.Cli.Demo;
+
+/// <summary>The demo's closing table (text), its JSON and its self-contained HTML report.</summary>
+public static class DemoReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Table(DemoSummary s)
+    {
+        var b = new StringBuilder();
+        b.AppendLine(Inv, $"MobileNetV2 cut at {s.Cut}, {s.Images} ImageNet sample images, {s.Clients} clients over {s.Link}");
+        b.AppendLine();
+        b.AppendLine("path                               top-1   agreement   bytes/image   vs float32   vs JPEG");
+        b.AppendLine(Inv, $"{"unsplit (whole model on device)",-34} {s.UnsplitTop1 * 100,5:F1}%   {"",9}   {0,11:N0}");
+        b.AppendLine(Inv, $"{"split float32 (raw)",-34} {"",6}   {"",9}   {s.Float32FrameBytes,11:N0}   {1,9:F1}x");
+        Row(b, s.Split, s.SplitVsFloat32, s.SplitVsJpeg);
+        Row(b, s.Jpeg, s.Float32FrameBytes / s.Jpeg.BytesMean, 1);
+        b.AppendLine();
+        b.AppendLine("latency, mean ms   device  encode  uplink   queue  decode    tail downlink   total   p50   p95");
+        Latency(b, "split", s.Split.Latency);
+        Latency(b, "jpeg offload", s.Jpeg.Latency);
+        b.AppendLine();
+        b.Append(Verdict(s));
+        return b.ToString();
+    }
+
+    /// <summary>One sentence saying whether splitting won here, computed from the numbers (never assumed).</summary>
+    public static string Verdict(DemoSummary s)
+    {
+        double drop = (s.UnsplitTop1 - s.Split.Top1) * 100;
+        string bytes = s.SplitVsJpeg >= 1
+            ? string.Create(Inv, $"{s.SplitVsJpeg:F1}x fewer bytes than JPEG offload")
+            : string.Create(Inv, $"{1 / s.SplitVsJpeg:F1}x MORE bytes than JPEG offload");
+        string accuracy = s.Split.Top1 >= s.Jpeg.Top1 ? "at equal or better top-1 than JPEG" : "at LOWER top-1 than JPEG";
+        string latency = s.Split.Latency.Total <= s.Jpeg.Latency.Total ? "faster" : "slower";
+        return string.Create(Inv,
+            $"verdict: the split sends {s.SplitVsFloat32:F1}x fewer bytes than float32 and {bytes} {accuracy}, top-1 {drop:+0.0;-0.0;0.0} points vs unsplit; end to end it is {latency} than JPEG offload ({s.Split.Latency.Total:F0} vs {s.Jpeg.Latency.Total:F0} ms mean).{Environment.NewLine}");
+    }
+
+    private static void Row(StringBuilder b, PathSummary p, double vsFloat, double vsJpeg) =>
+        b.AppendLine(Inv, $"{p.Name,-34} {p.Top1 * 100,5:F1}%   {p.Agreement * 100,8:F1}%   {p.BytesMean,11:N0}   {vsFloat,9:F1}x   {vsJpeg,6:F2}x");
+
+    private static void Latency(StringBuilder b, string name, LatencyBreakdown l) =>
+        b.AppendLine(Inv, $"{name,-16} {l.Device,8:F1}{l.Encode,8:F1}{l.Uplink,8:F1}{l.Queue,8:F1}{l.Decode,8:F1}{l.Tail,8:F1}{l.Downlink,9:F1}{l.Total,8:F1}{l.TotalP50,6:F0}{l.TotalP95,6:F0}");
+
+    public static void WriteJson(DemoSummary s, string reportPath) => Json.Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteNumber("images", s.Images);
+        w.WriteString("cut", s.Cut);
+        w.WriteString("codec", s.Codec);
+        w.WriteString("link", s.Link);
+        w.WriteNumber("clients", s.Clients);
+        w.WriteNumber("unsplit_top1", s.UnsplitTop1);
+        w.WriteNumber("float32_frame_bytes", s.Float32FrameBytes);
+        w.WriteNumber("split_vs_float32", s.SplitVsFloat32);
+        w.WriteNumber("split_vs_jpeg", s.SplitVsJpeg);
+        PathJson(w, "split", s.Split);
+        PathJson(w, "jpeg", s.Jpeg);
+        w.WriteString("verdict", Verdict(s).Trim());
+        w.WriteString("report", reportPath);
+        w.WriteNumber("elapsed_s", s.Elapsed.TotalSeconds);
+        w.WriteEndObject();
+    });
+
+    private static void PathJson(Utf8JsonWriter w, string name, PathSummary p)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("name", p.Name);
+        w.WriteNumber("top1", p.Top1);
+        w.WriteNumber("agreement", p.Agreement);
+        w.WriteNumber("bytes_mean", p.BytesMean);
+        var l = p.Latency;
+        w.WriteStartObject("latency_ms");
+        w.WriteNumber("device", l.Device);
+        w.WriteNumber("encode", l.Encode);
+        w.WriteNumber("uplink", l.Uplink);
+        w.WriteNumber("queue", l.Queue);
+        w.WriteNumber("decode", l.Decode);
+        w.WriteNumber("tail", l.Tail);
+        w.WriteNumber("downlink", l.Downlink);
+        w.WriteNumber("total_mean", l.Total);
+        w.WriteNumber("total_p50", l.TotalP50);
+        w.WriteNumber("total_p95", l.TotalP95);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>A self-contained page (no scripts, no external files) with the table and the verdict.</summary>
+    public static void WriteHtml(DemoSummary s, string path)
+    {
+        string text = WebUtility.HtmlEncode(Table(s));
+        string html = $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>Cleave demo</title>
+            <style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}pre{background:#f6f6f6;padding:1rem;overflow-x:auto}</style>
+            </head><body>
+            <h1>Cleave demo: split MobileNetV2 over an emulated link</h1>
+            <p>{{WebUtility.HtmlEncode(Verdict(s))}}</p>
+            <pre>{{text}}</pre>
+            <p>Split: the device runs the head up to <code>{{WebUtility.HtmlEncode(s.Cut)}}</code>, encodes the tensor with
+            <code>{{WebUtility.HtmlEncode(s.Codec)}}</code> and a real server on a loopback port runs the tail. JPEG offload: the
+            device sends the input, cropped and resized to 224x224, as a JPEG and the same server runs the whole model.
+            Uplink and downlink times are emulated ({{WebUtility.HtmlEncode(s.Link)}}); device, encode, queue, decode and tail
+            times are measured on this machine. Accuracy is over the ImageNet sample (one image per class), which is easier
+            than the ImageNet validation set: compare the paths, do not quote it as ImageNet accuracy.
+            Wider sweeps over splits, codecs and baselines: <code>cleave sweep</code> (docs/evaluation.md).</p>
+            <p>Generated {{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", Inv)}} UTC in {{s.Elapsed.TotalSeconds.ToString("F0", Inv)}} s.</p>
+            </body></html>
+            """;
+        File.WriteAllText(path, html);
+    }
+}

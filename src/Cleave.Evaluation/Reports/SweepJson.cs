@@ -1,0 +1,73 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Cleave.Evaluation.Classification;
+
+namespace Cleave.Evaluation.Reports;
+
+/// <summary>The machine-readable form of sweep results (snake_case keys; accuracies are fractions).</summary>
+public static class SweepJson
+{
+    public static readonly JsonWriterOptions Options = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void WritePoint(Utf8JsonWriter w, OperatingPoint p, bool pareto = false, bool pareto3 = false, Action<Utf8JsonWriter>? extra = null)
+    {
+        w.WriteStartObject();
+        w.WriteString("kind", p.Kind);
+        if (p.Split is null) w.WriteNull("split"); else w.WriteString("split", p.Split);
+        w.WriteString("codec", p.Codec);
+        w.WriteString("family", p.Family);
+        w.WriteNumber("images", p.Images);
+        w.WriteNumber("top1", p.Top1);
+        w.WriteNumber("top5", p.Top5);
+        w.WriteNumber("agreement", p.Agreement);
+        w.WriteNumber("mean_kl", p.MeanKl);
+        w.WriteNumber("bytes_mean", p.BytesMean);
+        w.WriteNumber("bytes_p95", p.BytesP95);
+        w.WriteNumber("fp32_bytes", p.Float32Bytes);
+        w.WriteNumber("x_fp32", p.CompressionVsFloat32);
+        w.WriteNumber("head_params", p.HeadParams);
+        w.WriteNumber("head_macs", p.HeadMacs);
+        w.WriteNumber("head_ms", p.HeadMs);
+        w.WriteNumber("encode_ms", p.EncodeMs);
+        w.WriteNumber("decode_ms", p.DecodeMs);
+        w.WriteNumber("tail_ms", p.TailMs);
+        w.WriteBoolean("pareto", pareto);
+        w.WriteBoolean("pareto3", pareto3);
+        extra?.Invoke(w);
+        w.WriteEndObject();
+    }
+
+    public static void Write(Utf8JsonWriter w, SweepResult result, SweepVerdict verdict, string? command = null)
+    {
+        var front = new HashSet<OperatingPoint>(ParetoFront.AccuracyVsBytes(result.Points), ReferenceEqualityComparer.Instance);
+        var front3 = new HashSet<OperatingPoint>(ParetoFront.ComputeBytesAccuracy(result.Points), ReferenceEqualityComparer.Instance);
+        w.WriteStartObject();
+        w.WriteString("model", result.Model);
+        if (command is not null) w.WriteString("command", command);
+        w.WriteString("started_utc", result.StartedUtc.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteNumber("elapsed_s", Math.Round(result.ElapsedSeconds, 1));
+        w.WriteNumber("images", result.Images);
+        w.WriteNumber("full_top1", result.FullTop1);
+        w.WriteNumber("full_top5", result.FullTop5);
+        w.WriteNumber("total_macs", result.TotalMacs);
+        w.WriteNumber("total_params", result.TotalParams);
+        w.WriteStartArray("points");
+        foreach (var p in result.Points) WritePoint(w, p, front.Contains(p), front3.Contains(p));
+        w.WriteEndArray();
+        w.WriteStartObject("verdict");
+        if (verdict.BestSplit is null) w.WriteNull("best_split"); else { w.WritePropertyName("best_split"); WritePoint(w, verdict.BestSplit); }
+        w.WriteBoolean("within_1_point", verdict.WithinTolerance);
+        w.WriteBoolean("meets_20x_vs_float32", verdict.MeetsCompression);
+        w.WriteStartObject("beats_offload");
+        foreach (var (kind, win) in verdict.BeatsOffload) w.WriteBoolean(kind, win);
+        w.WriteEndObject();
+        w.WriteStartObject("offload_at_equal_top1");
+        foreach (var (kind, p) in verdict.OffloadAtEqualTop1) if (p is null) w.WriteNull(kind); else w.WriteString(kind, p.Codec);
+        w.WriteEndObject();
+        w.WriteStartArray("sentences");
+        foreach (string s in verdict.Sentences) w.WriteStringValue(s);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

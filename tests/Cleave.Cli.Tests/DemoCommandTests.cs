@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace Cleave.Cli.Tests;
+
+public sealed class DemoCommandTests
+{
+    [Fact]
+    public void Demo_runs_a_real_server_and_reports_both_paths()
+    {
+        if (CliAssets.Find("vision/mobilenet_v2_1.0_224_quant.tflite") is null || CliAssets.Find("imagenet-sample") is null)
+            return; // the Models tests report the missing assets with a visible skip
+        using var temp = new TempFolder();
+
+        var (code, stdout, stderr) = CliRunner.Run("demo", "--out", temp.Path, "--images", "8", "--clients", "2", "--link", "wifi", "--json");
+
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(8, root.GetProperty("images").GetInt32());
+        var split = root.GetProperty("split");
+        var jpeg = root.GetProperty("jpeg");
+        // 4-bit frames of a 32x28x28 tensor are far below float32 (100,386 B) and the JPEG of a 224x224 image.
+        Assert.InRange(split.GetProperty("bytes_mean").GetDouble(), 1_000, 20_000);
+        Assert.InRange(root.GetProperty("split_vs_float32").GetDouble(), 5, 100);
+        Assert.InRange(jpeg.GetProperty("bytes_mean").GetDouble(), 2_000, 60_000);
+        Assert.True(split.GetProperty("agreement").GetDouble() >= 0.75, "split answers should mostly agree with the unsplit model");
+        Assert.True(split.GetProperty("latency_ms").GetProperty("uplink").GetDouble() > 0, "the link emulator adds uplink time");
+        Assert.True(File.Exists(root.GetProperty("report").GetString()));
+        Assert.Contains("verdict", File.ReadAllText(root.GetProperty("report").GetString()!));
+    }
+
+    [Fact]
+    public void Demo_without_assets_says_where_it_looked_and_how_to_point_elsewhere()
+    {
+        using var temp = new TempFolder();
+
+        var (code, _, stderr) = CliRunner.Run("demo", "--assets", temp.File("nowhere"), "--out", temp.Path);
+
+        Assert.Equal(1, code);
+        Assert.Contains("nowhere", stderr);
+        Assert.Contains("CLEAVE_ASSETS", stderr);
+    }
+}
