@@ -26,14 +26,21 @@ public sealed class PlanCommand : ICommand
           --images N           calibration images (default 64, the first N in name order)   --labels FILE  wnid list
           --splits T1,T2       cut tensors (default: 5 picked from `cleave inspect`)      --max-splits N
           --codecs "S1;S2"     codec settings (default: quant 8-bit rANS, rans-ifc 4/3/2 bits, clipped 12 levels)
-          --jpeg Q1,Q2         JPEG qualities for full offload (default 50,75,90)
+          --jpeg Q1,Q2         JPEG qualities for full offload (default 50,75,90,95)
           --profile-only       collect (or refresh with --recollect) the profile and stop
+          --retime             measure the profile's compute times again (accuracy and bytes kept) and save it
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "output", "device-speeds"], ["json", "sweep-links", "profile-only", "recollect"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "output", "device-speeds"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
         var profile = PlanOptionParsing.LoadOrCollect(cl, out string profilePath);
+        if (cl.Has("retime"))
+        {
+            profile = ProfileCollector.Retime(profile, cl.Require("model"), PlanOptionParsing.Images(cl, 1)[0]);
+            profile.Save(profilePath);
+            Console.Error.WriteLine($"plan: compute times measured again and saved in {profilePath}");
+        }
         if (cl.Has("profile-only"))
         {
             Console.WriteLine($"profile: {profilePath} ({profile.Splits.Count} cuts x {profile.Splits.FirstOrDefault()?.Codecs.Count ?? 0} codecs, {profile.Offload.Count} JPEG qualities, {profile.Images} images)");

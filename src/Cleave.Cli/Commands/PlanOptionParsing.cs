@@ -44,7 +44,7 @@ internal static class PlanOptionParsing
             Splits = cl.Get("splits") is string s ? ParseList(s, x => x) : [],
             MaxSplits = cl.GetInt("max-splits", 5),
             Codecs = cl.Get("codecs") is string c ? [.. c.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : ProfileOptions.DefaultCodecs,
-            JpegQualities = cl.Get("jpeg") is string j ? ParseList(j, x => int.Parse(x, CultureInfo.InvariantCulture)) : [50, 75, 90],
+            JpegQualities = cl.Get("jpeg") is string j ? ParseList(j, x => int.Parse(x, CultureInfo.InvariantCulture)) : [50, 75, 90, 95],
         };
         if (File.Exists(path) && !cl.Has("recollect"))
         {

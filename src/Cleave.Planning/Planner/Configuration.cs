@@ -48,6 +48,9 @@ public sealed record Configuration
     public double ServerTotalMs => ServerDecodeMs + ServerMs;
 
     public static string SplitId(string tensor, string codec) => $"split:{tensor}|{codec}";
-    public static string OffloadId(int quality) => $"offload:jpeg:q={quality}";
+    public static string OffloadId(int quality) => $"offload:{OffloadCodec(quality)}";
+
+    /// <summary>The image baseline spec the device encodes with (Cleave.Evaluation's <c>ImageBaseline</c>).</summary>
+    public static string OffloadCodec(int quality) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"jpeg:q={quality}");
     public const string LocalId = "local";
 }

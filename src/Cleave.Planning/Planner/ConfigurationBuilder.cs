@@ -28,7 +28,7 @@ public static class ConfigurationBuilder
             var onDevice = device?.Offload.FirstOrDefault(d => d.Quality == o.Quality);
             list.Add(new Configuration
             {
-                Id = Configuration.OffloadId(o.Quality), Kind = ConfigurationKind.Offload, Codec = $"jpeg:q={o.Quality}",
+                Id = Configuration.OffloadId(o.Quality), Kind = ConfigurationKind.Offload, Codec = Configuration.OffloadCodec(o.Quality),
                 // The device decodes the photo and resizes it (the preprocessing cost) before encoding the JPEG.
                 DeviceMs = preprocess, EncodeMs = onDevice?.EncodeMs ?? hardware.Device(o.EncodeMs),
                 BytesMean = o.BytesMean, BytesP95 = o.BytesP95,

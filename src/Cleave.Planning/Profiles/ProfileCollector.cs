@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cleave.Codecs;
 using Cleave.Evaluation.Classification;
+using Cleave.Evaluation.Studies;
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Splitting;
@@ -15,7 +16,7 @@ public sealed record ProfileOptions
     public int MaxSplits { get; init; } = 5;
 
     public IReadOnlyList<string> Codecs { get; init; } = DefaultCodecs;
-    public IReadOnlyList<int> JpegQualities { get; init; } = [50, 75, 90];
+    public IReadOnlyList<int> JpegQualities { get; init; } = [50, 75, 90, 95];
 
     /// <summary>Interleaved timing rounds per latency median (after one warm-up round).</summary>
     public int LatencyRuns { get; init; } = 15;
@@ -33,8 +34,8 @@ public sealed record ProfileOptions
 
 /// <summary>
 /// Measures a <see cref="PlanningProfile"/>: latency of the whole model, of each cut's halves and of each codec on
-/// this machine (<see cref="InterleavedTimer"/>), and accuracy / bytes of every codec setting at every cut over the
-/// calibration images (<see cref="SplitClassificationEval"/>), plus the JPEG full-offload points.
+/// this machine (<see cref="InterleavedTimer"/>), and accuracy / bytes of every codec setting at every cut and of
+/// JPEG full offload over the calibration images (<see cref="ClassificationSweep"/>, the evaluation engine).
 /// </summary>
 public static class ProfileCollector
 {
@@ -56,33 +57,34 @@ public static class ProfileCollector
         var photo = RgbImage.Load(images[0].Path);
         var timing = InterleavedTimer.Measure(model, analysis, spec, photo, cuts, codecs, options.LatencyRuns, options.Threads);
 
-        double fullTop1 = double.NaN;
+        progress?.Invoke($"calibrating {cuts.Count} cuts x {codecs.Count} codecs and {options.JpegQualities.Count} JPEG qualities on {images.Count} images");
+        var grid = new SweepGrid(cuts, [new CodecFamily("plan", [.. codecs.Select(c => c.Spec)])],
+            [.. options.JpegQualities.Select(q => ImageBaseline.Parse($"jpeg:q={q.ToString(CultureInfo.InvariantCulture)}"))]);
+        var sweep = ClassificationSweep.Run(modelPath, grid, images, spec);
+
         var splits = new List<SplitProfile>();
         for (int k = 0; k < cuts.Count; k++)
         {
             string cut = cuts[k];
             var point = report.SplitPoints.FirstOrDefault(p => p.Tensors.Count == 1 && p.Tensors[0] == cut);
             var points = new List<CodecPoint>();
-            long fp32 = 0;
             for (int j = 0; j < codecs.Count; j++)
             {
-                progress?.Invoke($"calibrating {codecs[j].Spec} at {cut}");
-                var r = SplitClassificationEval.Run(modelPath, cut, codecs[j], images);
-                fullTop1 = r.FullTop1;
-                fp32 = (long)r.Float32Bytes;
+                var r = sweep.Points.First(p => p.IsSplit && p.Split == cut && p.Codec == codecs[j].Spec);
                 points.Add(new CodecPoint(codecs[j].Spec, r.Top1, r.Agreement, r.BytesMean, r.BytesP95, timing.EncodeMs[k][j], timing.DecodeMs[k][j]));
             }
             splits.Add(new SplitProfile
             {
                 Tensor = cut, Shape = analysis.ConcreteShape(cut) ?? [], HeadMacShare = point?.HeadMacShare ?? double.NaN,
-                HeadMs = timing.HeadMs[k], TailMs = timing.TailMs[k], Fp32Bytes = fp32, Codecs = points,
+                HeadMs = timing.HeadMs[k], TailMs = timing.TailMs[k], Fp32Bytes = (long)(analysis.BytesFp32([cut]) ?? 0), Codecs = points,
             });
         }
-
-        progress?.Invoke("calibrating JPEG full offload");
-        var offload = JpegOffloadEval.Run(modelPath, images, options.JpegQualities);
-        if (double.IsNaN(fullTop1))
-            fullTop1 = SplitClassificationEval.Run(modelPath, null, FeatureCodecs.Create("raw"), images).FullTop1;
+        var offload = new List<OffloadPoint>();
+        foreach (int q in options.JpegQualities)
+        {
+            var r = sweep.Points.First(p => p.IsImageOffload && p.Codec == ImageBaseline.Parse($"jpeg:q={q.ToString(CultureInfo.InvariantCulture)}").Spec);
+            offload.Add(new OffloadPoint(q, r.Top1, r.Agreement, r.BytesMean, r.BytesP95, r.EncodeMs, r.DecodeMs));
+        }
 
         return new PlanningProfile
         {
@@ -91,7 +93,7 @@ public static class ProfileCollector
             Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
             CreatedUtc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             Images = images.Count,
-            FullTop1 = fullTop1,
+            FullTop1 = sweep.FullTop1,
             FullMs = timing.FullMs,
             PreprocessMs = timing.PreprocessMs,
             Splits = splits,

@@ -7,7 +7,6 @@ using Cleave.Models.Profiling;
 using Cleave.Planning.Adaptation;
 using Cleave.Planning.Latency;
 using Cleave.Planning.Planner;
-using Cleave.Planning.Profiles;
 using Cleave.Runtime;
 using Cleave.Runtime.Client;
 using Cleave.Runtime.Links;
@@ -145,14 +144,14 @@ public sealed class PlanClient : IAsyncDisposable
             }
             case ConfigurationKind.Offload:
             {
-                int quality = int.Parse(c.Codec!.AsSpan(c.Codec!.IndexOf('=') + 1), System.Globalization.CultureInfo.InvariantCulture);
-                var (rgb, width, height) = JpegOffloadEval.ResizeForOffload(image, _spec);
+                var baseline = ImageBaseline.Parse(c.Codec!);
+                var resized = ImageBaseline.ResizeForModel(image, _spec);
                 double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
                 long t = Stopwatch.GetTimestamp();
-                byte[] jpeg = JpegOffloadEval.EncodeJpeg(rgb, width, height, quality);
+                byte[] file = baseline.Encode(resized);
                 double encodeMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(t).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
                 var client = await ConnectionAsync("full", c, cancellationToken).ConfigureAwait(false);
-                var answer = await client.InferAsync(jpeg, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var answer = await client.InferAsync(file, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return Finish(index, c, start, deviceMs, encodeMs, answer);
             }
             default:

@@ -1,0 +1,82 @@
+using Cleave.Models.Importers.TfLite;
+using Cleave.Models.Preprocessing;
+using Cleave.Models.Tests;
+using Cleave.Planning.Planner;
+using Cleave.Planning.Profiles;
+using Cleave.Planning.Serving;
+using Cleave.Runtime.Links;
+
+namespace Cleave.Planning.Tests;
+
+/// <summary>A real server hosting two cuts on a loopback port, real clients over the emulated link: nothing is mocked.</summary>
+public sealed class PlanClientTests
+{
+    private const string Model = "vision/mobilenet_v2_1.0_224_quant.tflite";
+    private const string Shallow = "MobilenetV2/expanded_conv_6/project/add_fold";
+    private const string Deep = "MobilenetV2/expanded_conv_13/project/add_fold";
+
+    /// <summary>
+    /// Round costs chosen so the plan is clear (real frame sizes of these codecs at these cuts): on Wi-Fi the shallow
+    /// cut (1 ms head, 10.7 KB) wins, on BLE the deep 3-bit cut (1.5 KB), and local (80 ms) only on LoRa.
+    /// </summary>
+    private static PlanningProfile Profile(string sha256) => new()
+    {
+        Model = "mnv2.onnx", ModelSha256 = sha256, Images = 64, FullTop1 = 0.86, FullMs = 80, PreprocessMs = 0,
+        Splits =
+        [
+            new SplitProfile { Tensor = Shallow, HeadMs = 1, TailMs = 4, Codecs = [new CodecPoint("quant:bits=8,entropy=rans", 0.86, 1, 10_715, 11_000, 0.2, 0.2)] },
+            new SplitProfile { Tensor = Deep, HeadMs = 10, TailMs = 1, Codecs = [new CodecPoint("rans-ifc:bits=3", 0.86, 1, 1_539, 1_700, 0.2, 0.1)] },
+        ],
+    };
+
+    [AssetFact(Model, "imagenet-sample", "vision/imagenet_wnids.txt")]
+    public async Task AdaptiveClientMovesToTheDeepCutWhenTheLinkDropsAndBeatsTheFixedShallowCut()
+    {
+        string folder = Directory.CreateTempSubdirectory("cleave-plan-client-").FullName;
+        try
+        {
+            string model = Path.Combine(folder, "mnv2.onnx");
+            TfLiteImporter.Import(TestAssets.Path(Model), model);
+            var profile = Profile(Models.Onnx.OnnxModel.Load(model).Sha256);
+            var configurations = ConfigurationBuilder.Build(profile, new Hardware());
+            var decision = SplitPlanner.Decide(configurations, new PlanRequest(LinkProfile.Preset("wifi"), 1));
+            var plan = PlanDocument.From(decision, SplitPlanner.AdaptiveSet(configurations, decision), profile, new Hardware());
+            Assert.Equal(Configuration.SplitId(Shallow, "quant:bits=8,entropy=rans"), plan.Chosen);
+            Assert.Equal([Shallow, Deep], plan.HostedSplits);
+
+            string splits = Path.Combine(folder, "splits");
+            var written = PlanSplitFolders.Write(model, plan, splits);
+            var (images, full) = PlanBench.Load(model, ImageNetSample.FromAssets(TestAssets.Root!).Take(4).ToList());
+            await using var server = await PlanBench.StartServerAsync(model, written);
+            var options = new PlanClientOptions
+            {
+                Server = server.Url, Plan = plan, SplitsDirectory = splits, ModelPath = model, LinkSeed = 1, ProbeEvery = 3,
+                MinRequestsBetweenSwitches = 2,
+            };
+            LinkPhase[] schedule = [new(LinkProfile.Preset("wifi"), 4), new(LinkProfile.Preset("ble"), 8)];
+            var runs = await PlanBench.RunLockstepAsync(
+                [new PlanBench.LockstepRun("adaptive", options, schedule), new PlanBench.LockstepRun("shallow", options with { Adaptive = false }, schedule)],
+                images, full);
+            var adaptive = runs[0];
+            var fixedShallow = runs[1];
+
+            // The server hosts both cuts: the adaptive client used each, and every answer matches the unsplit model's class.
+            Assert.Contains(adaptive.Results, r => r.Configuration == Configuration.SplitId(Shallow, "quant:bits=8,entropy=rans"));
+            Assert.Contains(adaptive.Results, r => r.Configuration == Configuration.SplitId(Deep, "rans-ifc:bits=3"));
+            for (int i = 0; i < adaptive.Requests; i++) Assert.Equal(full[i % images.Count], adaptive.Results[i].Top1);
+            var toDeep = Assert.Single(adaptive.Switches);
+            Assert.InRange(toDeep.Request, 5, 9); // within a few requests of the change at request 5
+            Assert.Empty(fixedShallow.Switches);
+
+            // On BLE the deep cut sends 1.5 KB instead of 10.7 KB: the adaptive run's BLE stretch is faster.
+            var adaptiveBle = adaptive.PhaseMeans(schedule)[1];
+            var shallowBle = fixedShallow.PhaseMeans(schedule)[1];
+            Assert.True(adaptiveBle < shallowBle, $"adaptive {adaptiveBle:0.0} ms vs fixed shallow {shallowBle:0.0} ms on BLE");
+            Assert.True(adaptive.Probes > 0);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
