@@ -16,12 +16,12 @@ public sealed class PlanAdaptCommand : ICommand
         usage: cleave plan adapt --model M.onnx --data DIR [--schedule wifi:40,lte:40,ble:40] [--run-images K] [--work DIR] [--json] [plan options]
           plans for the schedule's first link, then runs the same images over the whole schedule (the emulated link
           changes after each stretch; the client is not told) once adaptively and once with each of the plan's
-          adaptive configurations fixed, all against one in-process server on 127.0.0.1. --retime: as in `plan check`.
+          adaptive configurations fixed, all against one in-process server on 127.0.0.1. --retime, --planned-device: as in `plan check`.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "schedule", "run-images", "work"], ["json", "recollect", "retime"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "schedule", "run-images", "work"], ["json", "recollect", "retime", "planned-device"]);
         var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
         var schedule = ParseSchedule(cl.Get("schedule") ?? "wifi:40,lte:40,ble:40");
         var images = PlanOptionParsing.Images(cl, cl.GetInt("run-images", 16));
@@ -33,7 +33,7 @@ public sealed class PlanAdaptCommand : ICommand
             profile = ProfileCollector.Retime(profile, cl.Require("model"), images[0]);
         }
         var (plan, runs) = PlanBench.CompareAdaptiveAsync(profile, cl.Require("model"), hardware, PlanOptionParsing.ParseBudgets(cl, schedule[0].Link),
-            schedule, images, work, step => Console.Error.WriteLine($"plan adapt: {step}")).GetAwaiter().GetResult();
+            schedule, images, work, cl.Has("planned-device"), step => Console.Error.WriteLine($"plan adapt: {step}")).GetAwaiter().GetResult();
 
         if (cl.Has("json"))
         {

@@ -16,13 +16,14 @@ public sealed class PlanCheckCommand : ICommand
           for each link: plan for it (same options as `cleave plan`), serve every cut the plans need from an in-process
           server on 127.0.0.1, run the chosen configuration over the emulated link for N requests (default 30; the
           first K images, default 16, cycled; the device emulated at --device-speed) and compare the mean latency with
-          the prediction. Split folders go to --work (default: a temporary folder). --retime measures the profile's
+          the prediction. Split folders go to --work (default: a temporary folder). --planned-device makes every emulated device step last exactly its planned time (a steady dedicated device)
+          instead of the measured time / device speed. --retime measures the profile's
           compute times again first (for a shared machine whose load has changed since calibration).
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "links", "requests", "run-images", "work"], ["json", "recollect", "retime"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "links", "requests", "run-images", "work"], ["json", "recollect", "retime", "planned-device"]);
         var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
         var links = (cl.Get("links") ?? "wifi,lte,ble").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LinkProfile.Preset).ToList();
         int requests = cl.GetInt("requests", 30);
@@ -36,7 +37,7 @@ public sealed class PlanCheckCommand : ICommand
             profile = ProfileCollector.Retime(profile, cl.Require("model"), images[0]);
         }
         var checks = PlanBench.CheckPredictionsAsync(profile, cl.Require("model"), hardware, PlanOptionParsing.ParseBudgets(cl, links[0]), links, images,
-            requests, work, step => Console.Error.WriteLine($"plan check: {step}")).GetAwaiter().GetResult();
+            requests, work, cl.Has("planned-device"), step => Console.Error.WriteLine($"plan check: {step}")).GetAwaiter().GetResult();
 
         if (cl.Has("json"))
         {

@@ -2,48 +2,71 @@ namespace Cleave.Planning.Adaptation;
 
 /// <summary>
 /// Tracks the uplink rate and round-trip time a client sees, from its own requests. Each request gives the network
-/// share of its latency (client total minus device and server compute, which the client knows); subtracting the
-/// current RTT estimate leaves the uplink serialization time of the request's bytes. RTT samples come from requests
-/// whose payload is too small to take measurable uplink time (probes). Both are exponentially weighted so that a
-/// link change shows within a few requests while one slow request does not.
+/// share of its latency (client total minus the server's reported compute); subtracting the RTT estimate leaves the
+/// uplink serialization time of its bytes. The rate is the ratio of sums over the last <see cref="Window"/> requests
+/// (bytes sent / serialization time), so big requests, whose timing says most about the rate, weigh most, and a
+/// small request delayed by a busy moment cannot make the link look ten times slower. The serialization times are
+/// recomputed from the raw samples whenever the RTT estimate moves, so a link change seen first by an RTT probe
+/// corrects the whole window at once. RTT samples come from probes (requests with a negligible payload) and are
+/// exponentially weighted.
 /// </summary>
 public sealed class LinkEstimator
 {
-    private readonly double _weight;
+    private readonly double _rttWeight;
+    private readonly double _initialUplinkKbps;
+    private readonly Queue<(long Bytes, double NetworkMs)> _samples = new();
 
-    /// <param name="initialUplinkKbps">Starting uplink estimate (the planned link).</param>
-    /// <param name="initialRttMs">Starting RTT estimate.</param>
-    /// <param name="weight">Weight of a new sample (0..1]; 0.5 follows a change within about three requests.</param>
-    public LinkEstimator(double initialUplinkKbps, double initialRttMs, double weight = 0.5)
+    /// <param name="initialUplinkKbps">Uplink estimate until the first request (the planned link).</param>
+    /// <param name="initialRttMs">RTT estimate until the first probe.</param>
+    /// <param name="window">Requests the rate is estimated over.</param>
+    /// <param name="rttWeight">Weight of a new RTT sample (0..1].</param>
+    public LinkEstimator(double initialUplinkKbps, double initialRttMs, int window = 4, double rttWeight = 0.5)
     {
-        if (!(weight > 0 && weight <= 1)) throw new ArgumentOutOfRangeException(nameof(weight), weight, "the sample weight must be in (0, 1]");
+        if (!(rttWeight > 0 && rttWeight <= 1)) throw new ArgumentOutOfRangeException(nameof(rttWeight), rttWeight, "the RTT sample weight must be in (0, 1]");
         if (!(initialUplinkKbps > 0)) throw new ArgumentOutOfRangeException(nameof(initialUplinkKbps), initialUplinkKbps, "the initial uplink rate must be positive");
-        _weight = weight;
-        UplinkKbps = initialUplinkKbps;
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        _rttWeight = rttWeight;
+        _initialUplinkKbps = initialUplinkKbps;
+        Window = window;
         RttMs = Math.Max(0, initialRttMs);
     }
 
-    public double UplinkKbps { get; private set; }
+    public int Window { get; }
     public double RttMs { get; private set; }
+
+    /// <summary>Requests observed so far (all of them, not only those in the window).</summary>
     public int Samples { get; private set; }
+
+    /// <summary>Current uplink estimate in kbit/s.</summary>
+    public double UplinkKbps
+    {
+        get
+        {
+            if (_samples.Count == 0) return _initialUplinkKbps;
+            double bits = 0, ms = 0;
+            foreach (var (bytes, networkMs) in _samples)
+            {
+                bits += bytes * 8.0;
+                // Floor the serialization time: a request faster than the RTT estimate says the RTT fell, not that the link is infinitely fast.
+                ms += Math.Max(networkMs - RttMs, 0.05 * networkMs + 0.01);
+            }
+            return bits / ms; // bits per ms = kbit/s
+        }
+    }
 
     /// <summary>A round-trip sample (a request with a negligible payload, or a probe).</summary>
     public void ObserveRtt(double rttMs)
     {
         if (!(rttMs >= 0) || double.IsInfinity(rttMs)) return;
-        RttMs += _weight * (rttMs - RttMs);
+        RttMs += _rttWeight * (rttMs - RttMs);
     }
 
     /// <summary>A request that sent <paramref name="bytes"/> and spent <paramref name="networkMs"/> on the network in all.</summary>
     public void ObserveTransfer(long bytes, double networkMs)
     {
         if (bytes <= 0 || !(networkMs >= 0) || double.IsInfinity(networkMs)) return;
-        // Floor the serialization time: a request faster than the RTT estimate says the RTT fell, not that the link is infinitely fast.
-        double serializationMs = Math.Max(networkMs - RttMs, 0.05 * networkMs + 0.01);
-        double kbps = bytes * 8 / serializationMs; // bits per ms = kbit/s
-        // Average in the time domain (ms per kbit), so a few fast samples cannot swamp a slow link.
-        double msPerKbit = 1 / UplinkKbps + _weight * (1 / kbps - 1 / UplinkKbps);
-        UplinkKbps = 1 / msPerKbit;
+        _samples.Enqueue((bytes, networkMs));
+        while (_samples.Count > Window) _samples.Dequeue();
         Samples++;
     }
 }

@@ -157,22 +157,23 @@ public static class PlanBench
     /// </summary>
     public static async Task<IReadOnlyList<PredictionCheck>> CheckPredictionsAsync(PlanningProfile profile, string modelPath, Hardware hardware,
         PlanRequest budgets, IReadOnlyList<LinkProfile> links, IReadOnlyList<LabelledImage> images, int requests, string workDirectory,
-        Action<string>? progress = null)
+        bool plannedDevice = false, Action<string>? progress = null)
     {
         var configurations = ConfigurationBuilder.Build(profile, hardware);
         var plans = links.Select(l => PlanFor(profile, configurations, budgets with { Link = l }, hardware)).ToList();
         var folders = WriteSplits(modelPath, plans, workDirectory);
         var (decoded, full) = Load(modelPath, images);
         await using var server = await StartServerAsync(modelPath, folders).ConfigureAwait(false);
-        using var timer = InterleavedTimer.ForProfile(profile, modelPath, decoded[0].Image);
+        using var timer = plannedDevice ? null : InterleavedTimer.ForProfile(profile, modelPath, decoded[0].Image);
         progress?.Invoke($"running {string.Join(", ", plans.Select(p => $"{p.Link.Name}: {p.Chosen}"))} in lockstep, {requests} requests each");
         var runs = plans.Select(p => new LockstepRun(p.Link.Name, new PlanClientOptions
         {
             Server = server.Url, Plan = p, SplitsDirectory = workDirectory, ModelPath = modelPath,
-            EmulatedDeviceSpeed = hardware.DeviceSpeed, Adaptive = false, LinkSeed = 1,
+            EmulatedDeviceSpeed = hardware.DeviceSpeed, PlannedDeviceTimes = plannedDevice, Adaptive = false, LinkSeed = 1,
         }, [new LinkPhase(p.Link.ToProfile(), requests)])).ToList();
         var summaries = await RunLockstepAsync(runs, decoded, full, timer).ConfigureAwait(false);
-        var inWindow = ConfigurationBuilder.Build(timer.Apply(profile, mean: true), hardware);
+        // With planned device times the device runs exactly as planned: the plan's own prediction is what is checked.
+        var inWindow = plannedDevice ? configurations : ConfigurationBuilder.Build(timer!.Apply(profile, mean: true), hardware);
         return [.. plans.Select((p, k) => new PredictionCheck(p.Link.Name, p.Chosen,
             LatencyModel.Predict(inWindow.First(c => c.Id == p.Chosen), p.Link.ToProfile()), summaries[k]))];
     }
@@ -182,7 +183,8 @@ public static class PlanBench
     /// of the plan's adaptive configurations fixed, all in lockstep; the adaptive run comes first in the result.
     /// </summary>
     public static async Task<(PlanDocument Plan, IReadOnlyList<RunSummary> Runs)> CompareAdaptiveAsync(PlanningProfile profile, string modelPath, Hardware hardware,
-        PlanRequest budgets, IReadOnlyList<LinkPhase> schedule, IReadOnlyList<LabelledImage> images, string workDirectory, Action<string>? progress = null)
+        PlanRequest budgets, IReadOnlyList<LinkPhase> schedule, IReadOnlyList<LabelledImage> images, string workDirectory, bool plannedDevice = false,
+        Action<string>? progress = null)
     {
         var configurations = ConfigurationBuilder.Build(profile, hardware);
         var plan = PlanFor(profile, configurations, budgets with { Link = schedule[0].Link }, hardware);
@@ -191,7 +193,7 @@ public static class PlanBench
         await using var server = await StartServerAsync(modelPath, folders).ConfigureAwait(false);
         var options = new PlanClientOptions
         {
-            Server = server.Url, Plan = plan, SplitsDirectory = workDirectory, ModelPath = modelPath, EmulatedDeviceSpeed = hardware.DeviceSpeed, LinkSeed = 1,
+            Server = server.Url, Plan = plan, SplitsDirectory = workDirectory, ModelPath = modelPath, EmulatedDeviceSpeed = hardware.DeviceSpeed, PlannedDeviceTimes = plannedDevice, LinkSeed = 1,
         };
         var runs = new List<LockstepRun> { new("adaptive", options, schedule) };
         runs.AddRange(plan.Adaptive.Select(id => new LockstepRun(id, options with { Adaptive = false, Fixed = id }, schedule)));

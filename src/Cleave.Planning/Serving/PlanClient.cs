@@ -139,17 +139,17 @@ public sealed class PlanClient : IAsyncDisposable
                 var x = ImagePreprocessor.Process(image, _spec);
                 long[] shape = _spec.Layout == "NCHW" ? [1, _spec.Channels, _spec.Height, _spec.Width] : [1, _spec.Height, _spec.Width, _spec.Channels];
                 var scores = (float[])_full!.Run(new Dictionary<string, HostTensor> { [_fullInput] = new(OnnxElementType.Float, shape, x) }, [_full.OutputNames[0]])[_full.OutputNames[0]].Data;
-                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, c.DeviceMs, cancellationToken).ConfigureAwait(false);
                 return new PlanRequestResult(index, c.Id, ImageNetSample.TopK(scores, 1)[0], Stopwatch.GetElapsedTime(start).TotalMilliseconds, deviceMs, 0, 0, 0, 0, false);
             }
             case ConfigurationKind.Offload:
             {
                 var baseline = ImageBaseline.Parse(c.Codec!);
                 var resized = ImageBaseline.ResizeForModel(image, _spec);
-                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, c.DeviceMs, cancellationToken).ConfigureAwait(false);
                 long t = Stopwatch.GetTimestamp();
                 byte[] file = baseline.Encode(resized);
-                double encodeMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(t).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+                double encodeMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(t).TotalMilliseconds, c.EncodeMs, cancellationToken).ConfigureAwait(false);
                 var client = await ConnectionAsync("full", c, cancellationToken).ConfigureAwait(false);
                 var answer = await client.InferAsync(file, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return Finish(index, c, start, deviceMs, encodeMs, answer);
@@ -159,10 +159,10 @@ public sealed class PlanClient : IAsyncDisposable
                 var head = Head(c.Split!);
                 var codec = Codec(c.Codec!);
                 var (values, shape) = head.Run(image);
-                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, c.DeviceMs, cancellationToken).ConfigureAwait(false);
                 long t = Stopwatch.GetTimestamp();
                 byte[] frame = codec.Encode(values, shape);
-                double encodeMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(t).TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+                double encodeMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(t).TotalMilliseconds, c.EncodeMs, cancellationToken).ConfigureAwait(false);
                 var client = await ConnectionAsync(c.Split!, c, cancellationToken).ConfigureAwait(false);
                 var answer = await client.InferAsync(frame, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return Finish(index, c, start, deviceMs, encodeMs, answer);
@@ -177,17 +177,22 @@ public sealed class PlanClient : IAsyncDisposable
             Math.Max(0, answer.TotalMs - serverMs), serverMs, answer.PayloadBytes, false);
     }
 
-    /// <summary>Pads device work to what the emulated device would take; returns the emulated duration.</summary>
-    private async Task<double> EmulateDeviceAsync(double measuredMs, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pads a device step to what the emulated device takes: the measured time / <see cref="PlanClientOptions.EmulatedDeviceSpeed"/>,
+    /// or with <see cref="PlanClientOptions.PlannedDeviceTimes"/> the plan's time for the step (a dedicated device
+    /// runs at a steady speed, which a shared development machine does not). Never shorter than the work itself took.
+    /// Returns the emulated duration.
+    /// </summary>
+    private async Task<double> EmulateDeviceAsync(double measuredMs, double plannedMs, CancellationToken cancellationToken)
     {
-        double speed = _options.EmulatedDeviceSpeed;
-        if (speed >= 1) return measuredMs / speed;
-        double extra = measuredMs / speed - measuredMs;
+        double target = _options.PlannedDeviceTimes ? Math.Max(measuredMs, plannedMs) : measuredMs / Math.Min(1, _options.EmulatedDeviceSpeed);
+        double extra = target - measuredMs;
+        if (extra <= 0) return measuredMs;
         long until = Stopwatch.GetTimestamp() + (long)(extra * Stopwatch.Frequency / 1000);
-        // Sleep most of it, then yield-spin the last millisecond: timer sleeps overshoot by about a millisecond.
+        // Sleep most of it, then yield-spin the last stretch: timer sleeps overshoot by about a millisecond.
         if (extra > 2) await Task.Delay(TimeSpan.FromMilliseconds(extra - 1.5), cancellationToken).ConfigureAwait(false);
         while (Stopwatch.GetTimestamp() < until) Thread.Yield();
-        return measuredMs / speed;
+        return target;
     }
 
     /// <summary>One round trip of an empty request (the server answers it with a typed error at once): an RTT sample.</summary>

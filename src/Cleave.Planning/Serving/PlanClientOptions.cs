@@ -24,6 +24,14 @@ public sealed record PlanClientOptions
     /// </summary>
     public double EmulatedDeviceSpeed { get; init; } = 1;
 
+    /// <summary>
+    /// Emulate the device at the plan's own device times instead: every device step lasts what the plan says it
+    /// does (its profiled time / the planned device speed), or longer if the work here took longer. On a shared
+    /// machine this keeps the emulated device steady, so measured latency differences come from the link and the
+    /// server, as they would with a real dedicated device.
+    /// </summary>
+    public bool PlannedDeviceTimes { get; init; }
+
     /// <summary>Switch among the plan's adaptive configurations as the link changes (false: always <see cref="Fixed"/> or the chosen one).</summary>
     public bool Adaptive { get; init; } = true;
 
