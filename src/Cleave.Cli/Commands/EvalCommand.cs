@@ -20,10 +20,12 @@ public sealed class EvalCommand : ICommand
           --limit N  only the first N images (in name order)
         Reports top-1, top-5, agreement with the unsplit model's top-1, mean KL divergence to the unsplit output,
         bytes per sample (mean, p95; frame headers included) and head / encode / decode / tail milliseconds.
-        """;
+        """ + "\n" + EvalTasks.Usage;
 
     public int Run(IReadOnlyList<string> args)
     {
+        (string task, args) = EvalTasks.Take(args);
+        if (task != "classification") return EvalTasks.Run(task, args);
         var cl = new CommandLine(args, ["model", "data", "labels", "split", "codec", "limit", "assets"], ["json"]);
         string model = cl.Require("model");
         string data = cl.Require("data");
