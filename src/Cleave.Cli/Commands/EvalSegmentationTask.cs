@@ -32,28 +32,21 @@ internal static class EvalSegmentationTask
         }
 
         if (cl.Has("json"))
-            Json.Write(w =>
+            Json.WriteObjects(results, (w, r) =>
             {
-                w.WriteStartArray();
-                foreach (var r in results)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("codec", r.Codec);
-                    w.WriteString("split", r.Split);
-                    w.WriteNumber("images", r.Images);
-                    w.WriteNumber("miou", r.MeanIoU);
-                    w.WriteNumber("full_miou", r.FullMeanIoU);
-                    w.WriteNumber("pixel_accuracy", r.PixelAccuracy);
-                    w.WriteNumber("pixel_agreement", r.PixelAgreement);
-                    w.WriteNumber("bytes_mean", r.BytesMean);
-                    w.WriteNumber("fp32_bytes", r.Float32Bytes);
-                    w.WriteNumber("head_ms", r.HeadMs);
-                    w.WriteNumber("encode_ms", r.EncodeMs);
-                    w.WriteNumber("decode_ms", r.DecodeMs);
-                    w.WriteNumber("tail_ms", r.TailMs);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                w.WriteString("codec", r.Codec);
+                w.WriteString("split", r.Split);
+                w.WriteNumber("images", r.Images);
+                w.WriteNumber("miou", r.MeanIoU);
+                w.WriteNumber("full_miou", r.FullMeanIoU);
+                w.WriteNumber("pixel_accuracy", r.PixelAccuracy);
+                w.WriteNumber("pixel_agreement", r.PixelAgreement);
+                w.WriteNumber("bytes_mean", r.BytesMean);
+                w.WriteNumber("fp32_bytes", r.Float32Bytes);
+                w.WriteNumber("head_ms", r.HeadMs);
+                w.WriteNumber("encode_ms", r.EncodeMs);
+                w.WriteNumber("decode_ms", r.DecodeMs);
+                w.WriteNumber("tail_ms", r.TailMs);
             });
         else
         {

@@ -33,29 +33,22 @@ internal static class EvalStsTask
                     results.Add(eval.Run(codec, i => progress.Report(i, "sentence")));
 
         if (cl.Has("json"))
-            Json.Write(w =>
+            Json.WriteObjects(results, (w, r) =>
             {
-                w.WriteStartArray();
-                foreach (var r in results)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("codec", r.Codec);
-                    w.WriteString("split", r.Split);
-                    w.WriteNumber("pairs", r.Pairs);
-                    w.WriteNumber("tokens", r.Tokens);
-                    w.WriteNumber("spearman", r.Spearman);
-                    w.WriteNumber("full_spearman", r.FullSpearman);
-                    w.WriteNumber("mean_cosine_to_unsplit", r.MeanCosineToUnsplit);
-                    w.WriteNumber("min_cosine_to_unsplit", r.MinCosineToUnsplit);
-                    w.WriteNumber("bytes_per_token", r.BytesPerToken);
-                    w.WriteNumber("bytes_mean", r.BytesMean);
-                    w.WriteNumber("fp32_bytes_per_token", r.Float32BytesPerToken);
-                    w.WriteNumber("encode_ms", r.EncodeMs);
-                    w.WriteNumber("decode_ms", r.DecodeMs);
-                    w.WriteNumber("tail_ms", r.TailMs);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
+                w.WriteString("codec", r.Codec);
+                w.WriteString("split", r.Split);
+                w.WriteNumber("pairs", r.Pairs);
+                w.WriteNumber("tokens", r.Tokens);
+                w.WriteNumber("spearman", r.Spearman);
+                w.WriteNumber("full_spearman", r.FullSpearman);
+                w.WriteNumber("mean_cosine_to_unsplit", r.MeanCosineToUnsplit);
+                w.WriteNumber("min_cosine_to_unsplit", r.MinCosineToUnsplit);
+                w.WriteNumber("bytes_per_token", r.BytesPerToken);
+                w.WriteNumber("bytes_mean", r.BytesMean);
+                w.WriteNumber("fp32_bytes_per_token", r.Float32BytesPerToken);
+                w.WriteNumber("encode_ms", r.EncodeMs);
+                w.WriteNumber("decode_ms", r.DecodeMs);
+                w.WriteNumber("tail_ms", r.TailMs);
             });
         else
         {
