@@ -37,6 +37,13 @@ public static class SweepJson
         w.WriteEndObject();
     }
 
+    private static void WriteOptionalPoint(Utf8JsonWriter w, string name, OperatingPoint? p)
+    {
+        if (p is null) { w.WriteNull(name); return; }
+        w.WritePropertyName(name);
+        WritePoint(w, p);
+    }
+
     public static void Write(Utf8JsonWriter w, SweepResult result, SweepVerdict verdict, string? command = null)
     {
         var front = new HashSet<OperatingPoint>(ParetoFront.AccuracyVsBytes(result.Points), ReferenceEqualityComparer.Instance);
@@ -55,14 +62,16 @@ public static class SweepJson
         foreach (var p in result.Points) WritePoint(w, p, front.Contains(p), front3.Contains(p));
         w.WriteEndArray();
         w.WriteStartObject("verdict");
-        if (verdict.BestSplit is null) w.WriteNull("best_split"); else { w.WritePropertyName("best_split"); WritePoint(w, verdict.BestSplit); }
+        WriteOptionalPoint(w, "best_split", verdict.BestSplit);
+        WriteOptionalPoint(w, "best_light_device", verdict.BestLightDevice);
+        w.WriteNumber("light_device_share", SweepVerdict.DeviceShareBudget);
         w.WriteBoolean("within_1_point", verdict.WithinTolerance);
         w.WriteBoolean("meets_20x_vs_float32", verdict.MeetsCompression);
         w.WriteStartObject("beats_offload");
         foreach (var (kind, win) in verdict.BeatsOffload) w.WriteBoolean(kind, win);
         w.WriteEndObject();
-        w.WriteStartObject("offload_at_equal_top1");
-        foreach (var (kind, p) in verdict.OffloadAtEqualTop1) if (p is null) w.WriteNull(kind); else w.WriteString(kind, p.Codec);
+        w.WriteStartObject("offload_within_1_point");
+        foreach (var (kind, p) in verdict.OffloadWithinTolerance) if (p is null) w.WriteNull(kind); else w.WriteString(kind, p.Codec);
         w.WriteEndObject();
         w.WriteStartArray("sentences");
         foreach (string s in verdict.Sentences) w.WriteStringValue(s);
