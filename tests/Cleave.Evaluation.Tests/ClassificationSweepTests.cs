@@ -49,6 +49,10 @@ public sealed class ClassificationSweepTests
             Assert.Equal(result.FullTop1, json.RootElement.GetProperty("full_top1").GetDouble());
             Assert.NotEmpty(json.RootElement.GetProperty("verdict").GetProperty("sentences").EnumerateArray());
             Assert.Equal(7, File.ReadAllLines(Path.Combine(report, "results.csv")).Length);
+            var reread = SweepJson.Read(Path.Combine(report, "results.json"), out string? command);
+            Assert.Equal("cleave sweep (test)", command);
+            Assert.Equal(result.Points, reread.Points);
+            Assert.Equal((result.FullTop1, result.TotalMacs, result.Images), (reread.FullTop1, reread.TotalMacs, reread.Images));
             foreach (string png in new[] { SweepReport.AccuracyChart, SweepReport.ParetoChart, SweepReport.ComputeChart })
                 Assert.True(new FileInfo(Path.Combine(report, png)).Length > 1000);
         }

@@ -74,6 +74,16 @@ public sealed record SweepVerdict
                 : $"Cheapest {kind.ToUpperInvariant()} offload within {Tolerance * 100:0.#} point of the unsplit model: {Describe(p)}.");
         }
 
+        var meeting = result.Points
+            .Where(p => p.IsSplit && p.Codec != "raw" && Within(p) && p.CompressionVsFloat32 >= TargetCompression)
+            .GroupBy(p => p.Split!).Select(g => g.OrderBy(p => p.BytesMean).First()).ToList();
+        int splitCount = result.Points.Where(p => p.IsSplit).Select(p => p.Split).Distinct().Count();
+        sentences.Add(meeting.Count == 0
+            ? $"At no measured split does a codec keep top-1 within {Tolerance * 100:0.#} point while sending {TargetCompression:0}x fewer bytes than float32."
+            : $"{TargetCompression:0}x fewer bytes than float32 within {Tolerance * 100:0.#} point is reached at {meeting.Count} of {splitCount} splits: " +
+              string.Join("; ", meeting.Select(p => $"{OperatingPoint.ShortSplitName(p.Split!)} ({Share(p) * 100:0.#}% of MACs on the device) with {p.Codec}, " +
+                  $"{Bytes(p.BytesMean)}, {p.CompressionVsFloat32:0.#}x, top-1 {Pct(p.Top1)}")) + ".");
+
         var perSplit = new List<(string, OperatingPoint?)>();
         foreach (var group in result.Points.Where(p => p.IsSplit).GroupBy(p => p.Split!))
         {
