@@ -68,7 +68,7 @@ public static class SweepReport
     {
         var chart = new LineChart { Title = $"{result.Model}: top-1 vs bytes per image ({result.Images} images)", XLabel = "bytes per image (mean, log)", YLabel = "top-1 %", LogX = true };
         foreach (var group in result.Points.Where(p => p.IsSplit).GroupBy(p => p.Split!))
-            chart.Series.Add(new ChartSeries("split " + OperatingPoint.ShortSplitName(group.Key), [.. group.Select(Xy)], Connect: false));
+            chart.Series.Add(new ChartSeries(OperatingPoint.ShortSplitName(group.Key), [.. group.Select(Xy)], Connect: false));
         foreach (var group in result.Points.Where(p => p.IsImageOffload).GroupBy(p => p.Kind))
             chart.Series.Add(new ChartSeries(group.Key.ToUpperInvariant() + " offload", [.. group.Select(Xy)]));
         AddUnsplitLevel(chart, result);
@@ -93,7 +93,7 @@ public static class SweepReport
     private static byte[] ComputeVsBytes(SweepResult result)
     {
         var chart = new LineChart { Title = $"{result.Model}: device compute vs bytes", XLabel = "device MACs per image (millions)", YLabel = "bytes per image (mean, log)", LogY = true };
-        foreach (var group in result.Points.Where(p => p.BytesMean > 0).GroupBy(p => p.IsSplit ? "split " + OperatingPoint.ShortSplitName(p.Split!) : p.Kind.ToUpperInvariant() + " offload"))
+        foreach (var group in result.Points.Where(p => p.BytesMean > 0).GroupBy(p => p.IsSplit ? OperatingPoint.ShortSplitName(p.Split!) : p.Kind.ToUpperInvariant() + " offload"))
             chart.Series.Add(new ChartSeries(group.Key, [.. group.Select(p => (p.HeadMacs / 1e6, p.BytesMean))], Connect: false));
         return chart.RenderPng();
     }
