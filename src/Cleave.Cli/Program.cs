@@ -15,6 +15,8 @@ ICommand[] commands =
     new InspectCommand(),
     new SplitCommand(),
     new GenerateCommand(),
+    new ServeLmCommand(),
+    new EvalLmCommand(),
     new VersionCommand(),
 ];
 
