@@ -62,10 +62,17 @@ public sealed class EvalLmCommand : ICommand
                 Title = $"{model.Config.Source}: uplink bits per token vs perplexity ({documents.Count} documents)",
                 XLabel = "uplink bits per token (payload + session state)", YLabel = "perplexity", LogX = true,
             };
+            // The per-session token codec's settings form one curve per split layer; frame codecs are separate points.
             foreach (int k in layers)
-                chart.Series.Add(new ChartSeries($"split layer {k}",
-                    [.. results.Where(r => r.SplitLayer == k).OrderBy(r => r.BitsPerToken).Select(r => (r.BitsPerToken, r.Score.Perplexity))]));
-            chart.Series.Add(new ChartSeries("unsplit", [(results.Min(r => r.BitsPerToken), reference.Perplexity), (results.Max(r => r.BitsPerToken), reference.Perplexity)]));
+                foreach (bool token in new[] { true, false })
+                {
+                    var points = results.Where(r => r.SplitLayer == k && r.Codec.StartsWith("tq:", StringComparison.Ordinal) == token)
+                        .OrderBy(r => r.BitsPerToken).Select(r => (r.BitsPerToken, r.Score.Perplexity)).ToList();
+                    if (points.Count > 0) chart.Series.Add(new ChartSeries($"k={k} {(token ? "tq (session state)" : "frame codecs")}", points, Connect: token));
+                }
+            double left = results.Min(r => r.BitsPerToken), right = results.Max(r => r.BitsPerToken);
+            chart.Series.Add(new ChartSeries("unsplit", [(left, reference.Perplexity), (right, reference.Perplexity)]));
+            chart.Series.Add(new ChartSeries("unsplit +2%", [(left, reference.Perplexity * 1.02), (right, reference.Perplexity * 1.02)]));
             File.WriteAllBytes(plot, chart.RenderPng());
         }
 
@@ -106,7 +113,14 @@ public sealed class EvalLmCommand : ICommand
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.SplitLayer} | `{r.Codec}` | {r.BitsPerToken:F1} | {r.FractionOfFloat32:P1} | {(r.Documents == 0 ? 0 : r.StateBytes / r.Documents)} | {r.Score.Perplexity:F4} | {r.Score.Perplexity / reference.Perplexity - 1:+0.00%;-0.00%} | {r.Score.Top1:P1} |"));
+                $"| {r.SplitLayer} | `{r.Codec}` | {r.BitsPerToken:F1} | {r.FractionOfFloat32:P1} | {(r.Documents == 0 ? 0 : r.StateBytes / r.Documents)} | {r.Score.Perplexity:F4} | {Change(r.Score.Perplexity / reference.Perplexity - 1)} | {r.Score.Top1:P1} |"));
         return 0;
+    }
+
+    /// <summary>A signed percentage; changes that round to zero print as +0.00% (no "-0.00%").</summary>
+    private static string Change(double fraction)
+    {
+        double rounded = Math.Round(fraction, 4);
+        return (rounded == 0 ? 0 : rounded).ToString("+0.00%;-0.00%", CultureInfo.InvariantCulture);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
 using Cleave.Runtime.Generation;
 
@@ -19,7 +20,7 @@ public sealed class ServeLmCommand : ICommand
           --session-kv-cap-mb  one session's KV cache (default: the model's seq_len)
           --idle-s S           idle sessions expire after S seconds (default 300)
           --workers N          steps running at once (default: one per core)
-        Runs until Ctrl+C.
+        Runs until Ctrl+C or SIGTERM.
         """;
 
     public int Run(IReadOnlyList<string> args)
@@ -42,7 +43,9 @@ public sealed class ServeLmCommand : ICommand
             $"cleave serve-lm: {server.Engine.Config.Source} layers {options.SplitLayer}..{server.Engine.Config.Layers - 1} on {server.Address} " +
             $"({server.Engine.CacheBytesPerToken} KV bytes per token, cap {options.KvCapBytes >> 20} MiB, {options.MaxSessions} sessions)"));
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        // SIGTERM as well as Ctrl+C: a server started in the background by a script has SIGINT ignored.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
             Task.Delay(Timeout.Infinite, stop.Token).GetAwaiter().GetResult();
