@@ -134,7 +134,8 @@ public sealed class SessionLifecycleTests
         Assert.Equal(GenerationErrorCode.BadRequest, (await client.StepAsync(StoriesModel.Step(open.SessionId, 5, chunk))).Error?.Code);
         var garbage = new StepRequest { SessionId = open.SessionId, Tokens = chunk.Tokens, Payload = ByteString.CopyFrom(1, 2, 3) };
         Assert.Equal(GenerationErrorCode.BadPayload, (await client.StepAsync(garbage)).Error?.Code);
-        var tooLong = StoriesModel.RawChunk(new KvCacheSession(headModel), Tokens("Once upon a time there was a big dog"));
+        using var other = new KvCacheSession(headModel);
+        var tooLong = StoriesModel.RawChunk(other, Tokens("Once upon a time there was a big dog"));
         Assert.Equal(GenerationErrorCode.SessionLimit, (await client.StepAsync(StoriesModel.Step(open.SessionId, 0, tooLong))).Error?.Code);
         Assert.Null((await client.StepAsync(StoriesModel.Step(open.SessionId, 0, chunk))).Error); // the session survived its bad steps
 
@@ -142,5 +143,26 @@ public sealed class SessionLifecycleTests
         Assert.Equal(GenerationErrorCode.SessionNotFound, (await client.StepAsync(StoriesModel.Step(open.SessionId, 2, chunk))).Error?.Code);
         Assert.False((await client.CloseAsync(new CloseSessionRequest { SessionId = open.SessionId })).Closed);
         Assert.Equal(0, server.Engine.ReservedCacheBytes);
+    }
+
+    [StoriesFact]
+    public async Task Opening_past_the_session_limit_evicts_the_least_recently_used_idle_session()
+    {
+        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(K) with { MaxSessions = 2 });
+        using var client = new GenerationClient(server.Address);
+        using var headModel = StoriesModel.Head(K);
+        using var headA = new KvCacheSession(headModel);
+        var chunk = StoriesModel.RawChunk(headA, Tokens("Tim"));
+        var a = await client.OpenAsync(StoriesModel.Open(K));
+        var b = await client.OpenAsync(StoriesModel.Open(K));
+        Assert.Null((await client.StepAsync(StoriesModel.Step(a.SessionId, 0, chunk))).Error); // b is now the least recently used
+
+        var c = await client.OpenAsync(StoriesModel.Open(K));
+
+        Assert.Null(c.Error);
+        Assert.Equal(2, server.Engine.OpenSessions);
+        Assert.Equal(GenerationErrorCode.SessionEvicted, (await client.StepAsync(StoriesModel.Step(b.SessionId, 0, chunk))).Error?.Code);
+        var next = StoriesModel.RawChunk(headA, [Llama2cTokenizer.Eos]);
+        Assert.Null((await client.StepAsync(StoriesModel.Step(a.SessionId, chunk.Tokens, next))).Error);
     }
 }
