@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throughput of one generation server under 32 sessions at once vs one session at a time (docs/llm.md).
+# Throughput of one generation server under 32 sessions at once vs one session at a time (docs/llm.md),
+# best of 3 alternating rounds each.
 # usage: CLEAVE=path/to/cleave bash docs/llm/load.sh MODEL_DIR [WORKERS] [CODEC] [TOKENS]
 set -euo pipefail
 CLEAVE=${CLEAVE:-cleave}
@@ -10,7 +11,7 @@ SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 sleep 3
 $CLEAVE generate --model "$MODEL" --server http://127.0.0.1:$PORT --split-layer 2 --codec "$CODEC" --max-tokens "$TOKENS" \
-  --sessions 32 --compare-serial --json | python3 -c "
+  --sessions 32 --compare-serial --rounds 3 --json | python3 -c "
 import json, sys
 d = json.load(sys.stdin)
 c, s = d['concurrent'], d['serial']

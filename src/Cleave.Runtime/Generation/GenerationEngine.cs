@@ -79,7 +79,7 @@ public sealed class GenerationEngine : IDisposable
             }
 
             bool resume = request.ResumeSessionId.Length > 0;
-            string id = resume ? request.ResumeSessionId : Guid.NewGuid().ToString("N");
+            string id = resume ? request.ResumeSessionId : NewSessionId();
             int historyTokens = 0;
             foreach (var chunk in request.History)
             {
@@ -156,8 +156,8 @@ public sealed class GenerationEngine : IDisposable
                         response.TopLogits.Add(new TokenLogit { Token = token, Logit = logit });
                 else
                     response.Token = TokenSampler.Sample(last, session.Sampling, session.Cache.PastLength);
-                response.ServerMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                response.QueueMs = Stopwatch.GetElapsedTime(queued, start).TotalMilliseconds;
+                response.ServerMs = (float)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                response.QueueMs = (float)Stopwatch.GetElapsedTime(queued, start).TotalMilliseconds;
                 return response;
             }).ConfigureAwait(false);
         }
@@ -179,6 +179,10 @@ public sealed class GenerationEngine : IDisposable
 
     /// <summary>Expires idle sessions now (the timer also does it periodically); returns how many.</summary>
     public int ExpireIdleSessions() => _store.ExpireIdle();
+
+    /// <summary>72 random bits as 12 base64url characters: every step carries the id, so it is kept short (14 bytes on the wire, not 34 for a GUID).</summary>
+    private static string NewSessionId() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9)).Replace('+', '-').Replace('/', '_');
 
     private float[] DecodePayload(GenerationSession session, ReadOnlySpan<byte> payload, int tokens)
     {

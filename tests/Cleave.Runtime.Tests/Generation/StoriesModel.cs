@@ -35,7 +35,12 @@ public static class StoriesModel
 
     public static GenerationOptions Options(int splitLayer) => new() { ModelDirectory = Model.Directory, SplitLayer = splitLayer };
 
-    public static KvCacheModel Head(int splitLayer) => new(Path.Combine(Model.Directory, Llama2cExport.HeadFile(splitLayer)));
+    /// <summary>The client half, one intra-op thread (many concurrent sessions share it; spinning pool threads would starve the server).</summary>
+    public static KvCacheModel Head(int splitLayer)
+    {
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        return new KvCacheModel(Path.Combine(Model.Directory, Llama2cExport.HeadFile(splitLayer)), options);
+    }
 
     /// <summary>The whole model's greedy continuation (the reference every split run must equal).</summary>
     public static int[] LocalGreedy(int[] prompt, int maxNewTokens)
