@@ -17,6 +17,8 @@ ICommand[] commands =
     new SplitCommand(),
     new SweepCommand(),
     new GenerateCommand(),
+    new ServeLmCommand(),
+    new EvalLmCommand(),
     new VersionCommand(),
 ];
 
