@@ -15,6 +15,9 @@ ICommand[] commands =
     new InspectCommand(),
     new SplitCommand(),
     new GenerateCommand(),
+    new ServeCommand(),
+    new ClientCommand(),
+    new LoadtestCommand(),
     new VersionCommand(),
 ];
 
