@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
 using Cleave.Runtime.Serving;
 
@@ -45,8 +46,9 @@ public sealed class ServeCommand : ICommand
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        // Ctrl+C and SIGTERM end the verb, which disposes the server (the server itself takes no process signals).
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         return Serve(options, stop.Token).GetAwaiter().GetResult();
     }
 

@@ -123,6 +123,7 @@ public static class LoadGenerator
             ServerExecuted = executed,
             ServerCpuSecondsPerRequest = Delta("process_cpu_seconds_total") * perRequest,
             ServerDecodeSecondsPerRequest = Delta($"cleave_decode_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_seconds_count{mode}")),
+            ServerDecodeCpuSecondsPerRequest = Delta($"cleave_decode_cpu_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_cpu_seconds_count{mode}")),
             ServerTailSecondsPerRequest = Delta($"cleave_tail_seconds_sum{mode}") * perRequest,
             MeanBatchSize = batches > 0 ? Delta($"cleave_batch_size_sum{mode}") / batches : 0,
             BatchSizes = sizes,

@@ -29,7 +29,11 @@ public sealed record LoadReport
     public required long ServerExecuted { get; init; }
 
     public required double ServerCpuSecondsPerRequest { get; init; }
+    /// <summary>Wall seconds decoding one payload (includes preemption on a busy machine).</summary>
     public required double ServerDecodeSecondsPerRequest { get; init; }
+
+    /// <summary>CPU seconds decoding one payload: compare with <see cref="ServerCpuSecondsPerRequest"/>.</summary>
+    public required double ServerDecodeCpuSecondsPerRequest { get; init; }
 
     /// <summary>Model-run seconds per request (each batch's time divided over its requests).</summary>
     public required double ServerTailSecondsPerRequest { get; init; }
