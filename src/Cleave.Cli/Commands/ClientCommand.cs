@@ -33,8 +33,8 @@ public sealed class ClientCommand : ICommand
         var server = new Uri(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
-        var images = NetworkOptionParsing.Images(cl.Require("images"), cl.GetInt("limit", int.MaxValue));
         var link = NetworkOptionParsing.ParseLink(cl);
+        var images = NetworkOptionParsing.Images(cl.Require("images"), cl.GetInt("limit", int.MaxValue));
         int inFlight = cl.GetInt("in-flight", 4);
         if (inFlight < 1) throw new UsageException("--in-flight must be at least 1");
         var codec = FeatureCodecs.Create(cl.Get("codec") ?? "quant:bits=8,entropy=rans");
