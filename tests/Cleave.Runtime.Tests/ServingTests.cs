@@ -89,6 +89,23 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public async Task The_whole_output_tensor_comes_back_when_asked_for()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        await using var client = await SplitClient.ConnectAsync(new SplitClientOptions
+        {
+            Server = server.Url, ManifestHash = split.ManifestHash, ReturnTensor = true, TopK = 3,
+        });
+        var answer = await client.InferAsync(TinySplit.Frames(1, seed: 13)[0]);
+        var output = Cleave.Codecs.FeatureFrame.Decode(answer.OutputFrame!, out var shape);
+        Assert.Equal([1, 10], shape.Dimensions.ToArray());
+        Assert.Equal(3, answer.Top.Count);
+        Assert.Equal(Cleave.Models.Preprocessing.ImageNetSample.TopK(output, 3), answer.Top.Select(t => t.ClassIndex));
+        Assert.Equal(output[answer.Top1], answer.Top[0].Score);
+    }
+
+    [Fact]
     public async Task Healthz_and_metrics_answer_on_the_grpc_port()
     {
         await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
