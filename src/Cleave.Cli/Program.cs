@@ -19,6 +19,9 @@ ICommand[] commands =
     new GenerateCommand(),
     new ServeLmCommand(),
     new EvalLmCommand(),
+    new ServeCommand(),
+    new ClientCommand(),
+    new LoadtestCommand(),
     new VersionCommand(),
 ];
 
