@@ -20,6 +20,11 @@ ICommand[] commands =
     new SplitCommand(),
     new SweepCommand(),
     new GenerateCommand(),
+    new ServeLmCommand(),
+    new EvalLmCommand(),
+    new ServeCommand(),
+    new ClientCommand(),
+    new LoadtestCommand(),
     new VersionCommand(),
 ];
 

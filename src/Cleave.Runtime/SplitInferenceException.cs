@@ -18,6 +18,9 @@ public sealed class SplitInferenceException : Exception
 
     public ErrorCode Code { get; }
 
+    /// <summary>True when the server sent this error in an answer; false for client-side failures (timeouts, lost streams).</summary>
+    public bool FromServer { get; init; }
+
     /// <summary>The server's hint for <see cref="ErrorCode.ResourceExhausted"/>: wait this long before retrying.</summary>
     public uint RetryAfterMs { get; }
 
@@ -28,5 +31,5 @@ public sealed class SplitInferenceException : Exception
 
     public Error ToError() => new() { Code = Code, Message = Message, RetryAfterMs = RetryAfterMs };
 
-    public static SplitInferenceException FromError(Error error) => new(error.Code, error.Message, error.RetryAfterMs);
+    public static SplitInferenceException FromError(Error error) => new(error.Code, error.Message, error.RetryAfterMs) { FromServer = true };
 }

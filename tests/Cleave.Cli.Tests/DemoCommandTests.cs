@@ -19,7 +19,7 @@ public sealed class DemoCommandTests
         Assert.Equal(8, root.GetProperty("images").GetInt32());
         var split = root.GetProperty("split");
         var jpeg = root.GetProperty("jpeg");
-        // 4-bit frames of a 32x28x28 tensor are far below float32 (100,386 B) and the JPEG of a 224x224 image.
+        // 3-bit rans-ifc frames of a 32x28x28 tensor are far below float32 (100,386 B) and the JPEG of a 224x224 image.
         Assert.InRange(split.GetProperty("bytes_mean").GetDouble(), 1_000, 20_000);
         Assert.InRange(root.GetProperty("split_vs_float32").GetDouble(), 5, 100);
         Assert.InRange(jpeg.GetProperty("bytes_mean").GetDouble(), 2_000, 60_000);

@@ -16,10 +16,13 @@ public sealed class EvalCommand : ICommand
         "                      the model input, encoded at quality Q, whole model on the server); ';'-separated, {a,b} expands.\n" +
         "                      Without --split and --baseline: local.\n" +
         "Reports top-1, top-5, agreement with the unsplit model's top-1, mean KL divergence to the unsplit output, bytes per\n" +
-        "sample (mean, p95; frame headers included), head parameters and MACs (device side) and head / encode / decode / tail ms.";
+        "sample (mean, p95; frame headers included), head parameters and MACs (device side) and head / encode / decode / tail ms.\n" +
+        EvalTasks.Usage;
 
     public int Run(IReadOnlyList<string> args)
     {
+        (string task, args) = EvalTasks.Take(args);
+        if (task != "classification") return EvalTasks.Run(task, args);
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "codec", "baseline"], ["json"]);
         string? split = cl.Get("split");
         if (split is null && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split too");

@@ -1,31 +1,53 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Cleave.Cli.Infrastructure;
+using Cleave.Codecs;
+using Cleave.Models.Importers.Llama2c;
 using Cleave.Models.Text;
+using Cleave.Runtime.Generation;
 
 namespace Cleave.Cli.Commands;
 
 public sealed class GenerateCommand : ICommand
 {
     public string Name => "generate";
-    public string Summary => "generate text greedily with an imported language model (cleave import <checkpoint.bin>)";
+    public string Summary => "generate text with an imported language model: whole, or split with a codec at the cut (in-process or against `cleave serve-lm`)";
     public string Usage => """
-        usage: cleave generate --model DIR --local [--prompt TEXT] [--max-tokens N] [--json]
-          --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR`
-          --local                run the whole model in this process (split generation over the network comes later)
+        usage: cleave generate --model DIR (--local | --server URL) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
+                               [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--json]
+          --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
+          --local                run in this process: the whole model, or with --split-layer the split with an in-process server
+          --server URL           split generation against `cleave serve-lm` (e.g. http://127.0.0.1:50061); needs --split-layer
+          --split-layer K        the client runs the embedding and layers < K
+          --codec SPEC           how each step's hidden states cross: a frame codec (raw, fp16, quant:bits=8,...) or the
+                                 per-session token codec tq:levels=L,clip=K (default raw)
           --prompt TEXT          text to continue (default: empty, i.e. start from BOS)
           --max-tokens N         new tokens at most (default 256; stops earlier at BOS or the model's seq_len)
+          --temperature T        0 = greedy (default); --top-k K keeps the K largest logits; --seed S makes sampling repeatable
+          --client-samples       the server returns its top logits and the client draws the token
+          --sessions N           N sessions at once against the server (reports tokens/s); --compare-serial also runs them one at a time;
+                                 --rounds R alternates both R times and keeps the best of each
           --json                 print the result as JSON
+        Split generation streams the text and ends with uplink/downlink bits per token and client/server ms per token.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "prompt", "max-tokens"], ["local", "json"]);
+        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds"],
+            ["local", "json", "client-samples", "compare-serial"]);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         string directory = cl.Require("model");
-        if (!cl.Has("local")) throw new UsageException("only --local generation is available so far");
+        bool local = cl.Has("local");
+        string? server = cl.Get("server");
+        if (local == (server is not null)) throw new UsageException("give either --local or --server URL");
         int maxTokens = cl.GetInt("max-tokens", 256);
         if (maxTokens < 0) throw new UsageException("--max-tokens must be 0 or more");
         string prompt = cl.Get("prompt") ?? "";
+        int splitLayer = cl.GetInt("split-layer", 0);
+        if (server is not null && splitLayer <= 0) throw new UsageException("--server needs --split-layer K");
+        if (splitLayer <= 0 && (cl.Has("codec") || cl.Has("sessions") || cl.Has("client-samples")))
+            throw new UsageException("--codec, --sessions and --client-samples apply to split generation: give --split-layer K");
 
         LlamaModelFolder model;
         try
@@ -37,10 +59,153 @@ public sealed class GenerateCommand : ICommand
             Console.Error.WriteLine($"cleave generate: {e.Message}");
             return 1;
         }
+        if (splitLayer <= 0) return RunWhole(model, prompt, maxTokens, cl.Has("json"));
+
+        if (splitLayer >= model.Config.Layers) throw new UsageException($"--split-layer must be 1..{model.Config.Layers - 1}");
+        var sampling = new SamplingSettings((float)cl.GetDouble("temperature", 0), cl.GetInt("top-k", 0), (ulong)cl.GetInt("seed", 0));
+        if (sampling.Temperature < 0 || sampling.TopK < 0) throw new UsageException("--temperature and --top-k must be 0 or more");
+        string codecSpec = cl.Get("codec") ?? "raw";
+        var codec = TokenStreamCodec.ForSender(codecSpec, model.Config.Dim, () => TokenCodecCalibration.SelfGenerated(model, splitLayer));
+        int sessions = cl.GetInt("sessions", 1);
+        if (sessions < 1) throw new UsageException("--sessions must be positive");
+
+        GenerationEngine? engine = null;
+        IGenerationTransport transport;
+        if (local)
+        {
+            engine = new GenerationEngine(new GenerationOptions { ModelDirectory = model.Directory, SplitLayer = splitLayer });
+            transport = new InProcessGenerationTransport(engine);
+        }
+        else
+        {
+            transport = new GenerationClient(new Uri(server!));
+        }
+        try
+        {
+            // One intra-op thread: a d = 64 head gains nothing from more, and spinning pool threads of many concurrent
+            // sessions would starve the server on a small machine.
+            using var headOptions = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+            using var head = new KvCacheModel(Path.Combine(model.Directory, Llama2cExport.HeadFile(splitLayer)), headOptions);
+            int[] promptTokens = model.Tokenizer.Encode(prompt, bos: true);
+            bool json = cl.Has("json");
+            if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
+
+            var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out);
+            if (!json) Console.Write(prompt);
+            var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add };
+            var result = generator.GenerateAsync(promptTokens, maxTokens, sampling, cl.Has("client-samples")).GetAwaiter().GetResult();
+            string full = model.Tokenizer.Decode([.. result.PromptTokens[1..], .. result.GeneratedTokens], afterBos: true);
+            if (json)
+            {
+                Json.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("model", model.Directory);
+                    w.WriteString("mode", local ? "local-split" : "server");
+                    w.WriteNumber("split_layer", splitLayer);
+                    w.WriteString("prompt", prompt);
+                    w.WriteString("text", full);
+                    WriteResult(w, codec, result);
+                    w.WriteEndObject();
+                });
+                return 0;
+            }
+            Console.WriteLine();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"({result.PromptTokens.Length} prompt + {result.GeneratedTokens.Length} generated tokens, {result.TokensPerSecond:F0} tokens/s; codec {codec.Spec}: " +
+                $"uplink {result.UplinkBitsPerToken:F1} bits/token ({result.SessionStateBytes} B session state), downlink {result.DownlinkBitsPerToken:F1} bits/token; " +
+                $"client {result.ClientMsPerToken:F3} ms/token, server {result.ServerMsPerToken:F3} ms/token{(result.Resumes > 0 ? $", {result.Resumes} resumes" : "")})"));
+            return 0;
+        }
+        finally
+        {
+            engine?.Dispose();
+            (transport as IDisposable)?.Dispose();
+        }
+    }
+
+    private static int RunMany(LlamaModelFolder model, KvCacheModel head, int splitLayer, TokenStreamCodec codec, IGenerationTransport transport,
+        int[] prompt, int maxTokens, SamplingSettings sampling, bool clientSamples, int sessions, bool compareSerial, int rounds, bool json)
+    {
+        Task<SplitGenerationResult> One(int i) =>
+            new SplitGenerator(head, model.Config, splitLayer, codec, transport).GenerateAsync(prompt, maxTokens, sampling with { Seed = sampling.Seed + (ulong)i }, clientSamples);
+        // Rounds alternate (at once, one at a time, ...) and the best of each is kept, so a burst of load from other
+        // processes on a shared machine does not decide the comparison.
+        GenerationLoad.Outcome? concurrent = null, serial = null;
+        for (int round = 0; round < rounds; round++)
+        {
+            var c = GenerationLoad.RunAsync(sessions, One, concurrent: true).GetAwaiter().GetResult();
+            if (concurrent is null || c.TokensPerSecond > concurrent.TokensPerSecond) concurrent = c;
+            if (!compareSerial) continue;
+            var s = GenerationLoad.RunAsync(sessions, One, concurrent: false).GetAwaiter().GetResult();
+            if (serial is null || s.TokensPerSecond > serial.TokensPerSecond) serial = s;
+        }
+        var atOnce = concurrent ?? throw new UsageException("--rounds must be positive");
+        if (json)
+        {
+            Json.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("sessions", sessions);
+                w.WriteNumber("split_layer", splitLayer);
+                w.WriteString("codec", codec.Spec);
+                w.WriteNumber("rounds", rounds);
+                WriteLoad(w, "concurrent", atOnce);
+                if (serial is not null)
+                {
+                    WriteLoad(w, "serial", serial);
+                    w.WriteNumber("speedup", atOnce.TokensPerSecond / serial.TokensPerSecond);
+                }
+                w.WriteStartArray("texts");
+                foreach (var s in atOnce.Sessions) w.WriteStringValue(model.Tokenizer.Decode([.. s.PromptTokens[1..], .. s.GeneratedTokens]));
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+            return 0;
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{sessions} sessions at once: {atOnce.GeneratedTokens} tokens in {atOnce.Elapsed.TotalSeconds:F2} s, {atOnce.TokensPerSecond:F0} steps/s"));
+        if (serial is not null)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"one at a time:        {serial.GeneratedTokens} tokens in {serial.Elapsed.TotalSeconds:F2} s, {serial.TokensPerSecond:F0} steps/s; speedup {atOnce.TokensPerSecond / serial.TokensPerSecond:F2}x"));
+        return 0;
+    }
+
+    private static void WriteLoad(Utf8JsonWriter w, string name, GenerationLoad.Outcome outcome)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("generated_tokens", outcome.GeneratedTokens);
+        w.WriteNumber("steps", outcome.Sessions.Sum(s => s.Steps));
+        w.WriteNumber("seconds", outcome.Elapsed.TotalSeconds);
+        w.WriteNumber("steps_per_second", outcome.TokensPerSecond);
+        w.WriteNumber("server_ms_per_token", outcome.Sessions.Sum(s => s.ServerMs) / Math.Max(1, outcome.Sessions.Sum(s => s.Steps)));
+        w.WriteEndObject();
+    }
+
+    private static void WriteResult(Utf8JsonWriter w, TokenStreamCodec codec, SplitGenerationResult r)
+    {
+        w.WriteString("codec", codec.Spec);
+        w.WriteNumber("prompt_tokens", r.PromptTokens.Length);
+        w.WriteNumber("generated_tokens", r.GeneratedTokens.Length);
+        w.WriteStartArray("tokens");
+        foreach (int t in r.GeneratedTokens) w.WriteNumberValue(t);
+        w.WriteEndArray();
+        w.WriteNumber("session_state_bytes", r.SessionStateBytes);
+        w.WriteNumber("uplink_bits_per_token", r.UplinkBitsPerToken);
+        w.WriteNumber("uplink_message_bits_per_token", r.UplinkMessageBitsPerToken);
+        w.WriteNumber("downlink_bits_per_token", r.DownlinkBitsPerToken);
+        w.WriteNumber("client_ms_per_token", r.ClientMsPerToken);
+        w.WriteNumber("server_ms_per_token", r.ServerMsPerToken);
+        w.WriteNumber("resumes", r.Resumes);
+        w.WriteNumber("seconds", r.Elapsed.TotalSeconds);
+        w.WriteNumber("tokens_per_second", r.TokensPerSecond);
+    }
+
+    private static int RunWhole(LlamaModelFolder model, string prompt, int maxTokens, bool json)
+    {
         using var session = model.CreateSession();
         var result = model.Generate(session, prompt, maxTokens);
-
-        if (cl.Has("json"))
+        if (json)
         {
             Json.Write(w =>
             {
@@ -60,10 +225,29 @@ public sealed class GenerateCommand : ICommand
             });
             return 0;
         }
-
         Console.WriteLine(result.Text);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"({result.PromptTokens.Length} prompt + {result.GeneratedTokens.Length} generated tokens, {result.TokensPerSecond:F0} tokens/s)"));
         return 0;
+    }
+
+    /// <summary>Writes each token's text as it arrives (whole UTF-8 sequences only).</summary>
+    private sealed class StreamingText(Llama2cTokenizer tokenizer, int previous, TextWriter? output)
+    {
+        private readonly List<byte> _pending = [];
+        private int _previous = previous;
+
+        public void Add(int token)
+        {
+            if (output is null) return;
+            _pending.AddRange(tokenizer.DecodePiece(_previous, token));
+            _previous = token;
+            var decoder = Encoding.UTF8;
+            string text = decoder.GetString([.. _pending]);
+            if (text.Contains('\uFFFD') && _pending.Count < 4) return; // wait for the rest of a multi-byte character
+            _pending.Clear();
+            output.Write(text);
+            output.Flush();
+        }
     }
 }

@@ -14,11 +14,18 @@ public sealed class SweepCommand : ICommand
         "  --codecs SPECS      codec families, e.g. \"quant+rANS=quant:bits={3,4,5},entropy=rans;rans-ifc:bits={3,4}\"\n" +
         "  --baselines B       e.g. \"jpeg:q={50,75,90};webp:q={50,75,90};local\"\n" +
         "  --report DIR        write DIR/report.html (self-contained), results.json, results.csv and the PNG plots\n" +
+        "  --from FILE         re-render a report (and the verdict) from an earlier results.json instead of measuring\n" +
         "Each image runs the unsplit model once and each head once; every codec at a split codes the same feature tensor.";
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "splits", "codecs", "baselines", "report"], ["json"]);
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "splits", "codecs", "baselines", "report", "from"], ["json"]);
+        string? from = cl.Get("from");
+        if (from is not null)
+        {
+            var earlier = SweepJson.Read(from, out string? recorded);
+            return Present(cl, earlier, recorded ?? $"(results read from {from})");
+        }
         SweepGrid grid;
         try { grid = SweepGrid.Parse(cl.Get("splits"), cl.Get("codecs"), cl.Get("baselines")); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
@@ -27,7 +34,11 @@ public sealed class SweepCommand : ICommand
         SweepResult result;
         using (var progress = new Progress("sweep", images.Count))
             result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report);
-        string command = "cleave sweep " + string.Join(' ', args.Select(Quote));
+        return Present(cl, result, "cleave sweep " + string.Join(' ', args.Select(Quote)));
+    }
+
+    private static int Present(CommandLine cl, SweepResult result, string command)
+    {
         string? report = cl.Get("report");
         if (report is not null)
         {

@@ -24,4 +24,17 @@ public static class Json
         if (double.IsFinite(value)) writer.WriteNumber(name, value);
         else writer.WriteNull(name);
     }
+
+    /// <summary>Writes one JSON array with an object per item (the result rows of a verb).</summary>
+    public static void WriteObjects<T>(IEnumerable<T> items, Action<Utf8JsonWriter, T> writeFields) => Write(w =>
+    {
+        w.WriteStartArray();
+        foreach (var item in items)
+        {
+            w.WriteStartObject();
+            writeFields(w, item);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    });
 }

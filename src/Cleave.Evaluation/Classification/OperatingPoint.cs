@@ -44,10 +44,10 @@ public sealed record OperatingPoint
     /// <summary>Readable name: "expanded_conv_5/add quant:bits=4,..." or "jpeg:q=75".</summary>
     public string Label => Split is null ? Codec : $"{ShortSplitName(Split)} {Codec}";
 
-    /// <summary>The last two path segments of a tensor name (MobilenetV2/expanded_conv_5/add -> expanded_conv_5/add).</summary>
+    /// <summary>A tensor name without its model-name scope (MobilenetV2/expanded_conv_5/add -> expanded_conv_5/add).</summary>
     public static string ShortSplitName(string split)
     {
-        var parts = split.Split('/');
-        return parts.Length <= 2 ? split : string.Join('/', parts[^2..]);
+        int slash = split.IndexOf('/');
+        return slash > 0 && split.IndexOf('/', slash + 1) > 0 ? split[(slash + 1)..] : split;
     }
 }

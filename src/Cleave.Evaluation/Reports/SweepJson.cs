@@ -37,6 +37,13 @@ public static class SweepJson
         w.WriteEndObject();
     }
 
+    private static void WriteOptionalPoint(Utf8JsonWriter w, string name, OperatingPoint? p)
+    {
+        if (p is null) { w.WriteNull(name); return; }
+        w.WritePropertyName(name);
+        WritePoint(w, p);
+    }
+
     public static void Write(Utf8JsonWriter w, SweepResult result, SweepVerdict verdict, string? command = null)
     {
         var front = new HashSet<OperatingPoint>(ParetoFront.AccuracyVsBytes(result.Points), ReferenceEqualityComparer.Instance);
@@ -55,19 +62,57 @@ public static class SweepJson
         foreach (var p in result.Points) WritePoint(w, p, front.Contains(p), front3.Contains(p));
         w.WriteEndArray();
         w.WriteStartObject("verdict");
-        if (verdict.BestSplit is null) w.WriteNull("best_split"); else { w.WritePropertyName("best_split"); WritePoint(w, verdict.BestSplit); }
+        WriteOptionalPoint(w, "best_split", verdict.BestSplit);
+        WriteOptionalPoint(w, "best_light_device", verdict.BestLightDevice);
+        w.WriteNumber("light_device_share", SweepVerdict.DeviceShareBudget);
         w.WriteBoolean("within_1_point", verdict.WithinTolerance);
         w.WriteBoolean("meets_20x_vs_float32", verdict.MeetsCompression);
         w.WriteStartObject("beats_offload");
         foreach (var (kind, win) in verdict.BeatsOffload) w.WriteBoolean(kind, win);
         w.WriteEndObject();
-        w.WriteStartObject("offload_at_equal_top1");
-        foreach (var (kind, p) in verdict.OffloadAtEqualTop1) if (p is null) w.WriteNull(kind); else w.WriteString(kind, p.Codec);
+        w.WriteStartObject("offload_within_1_point");
+        foreach (var (kind, p) in verdict.OffloadWithinTolerance) if (p is null) w.WriteNull(kind); else w.WriteString(kind, p.Codec);
         w.WriteEndObject();
         w.WriteStartArray("sentences");
         foreach (string s in verdict.Sentences) w.WriteStringValue(s);
         w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Reads results.json back (to re-render a report without re-running the sweep); returns the command recorded
+    /// in it, if any. Throws <see cref="FormatException"/> naming the first missing or mistyped key.
+    /// </summary>
+    public static SweepResult Read(string path, out string? command)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = doc.RootElement;
+        command = root.TryGetProperty("command", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+        var points = new List<OperatingPoint>();
+        foreach (var p in Get(root, "points").EnumerateArray())
+            points.Add(new OperatingPoint
+            {
+                Kind = Str(p, "kind"), Split = Get(p, "split").ValueKind == JsonValueKind.Null ? null : Str(p, "split"), Codec = Str(p, "codec"),
+                Family = Str(p, "family"), Images = Get(p, "images").GetInt32(), Top1 = Num(p, "top1"), Top5 = Num(p, "top5"),
+                Agreement = Num(p, "agreement"), MeanKl = Num(p, "mean_kl"), BytesMean = Num(p, "bytes_mean"), BytesP95 = Num(p, "bytes_p95"),
+                Float32Bytes = Num(p, "fp32_bytes"), HeadParams = Get(p, "head_params").GetInt64(), HeadMacs = Get(p, "head_macs").GetInt64(),
+                HeadMs = Num(p, "head_ms"), EncodeMs = Num(p, "encode_ms"), DecodeMs = Num(p, "decode_ms"), TailMs = Num(p, "tail_ms"),
+            });
+        return new SweepResult
+        {
+            Model = Str(root, "model"), Images = Get(root, "images").GetInt32(), FullTop1 = Num(root, "full_top1"), FullTop5 = Num(root, "full_top5"),
+            TotalMacs = Get(root, "total_macs").GetInt64(), TotalParams = Get(root, "total_params").GetInt64(), ElapsedSeconds = Num(root, "elapsed_s"),
+            StartedUtc = DateTime.ParseExact(Str(root, "started_utc"), "yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal),
+            Points = points,
+        };
+
+        static JsonElement Get(JsonElement e, string key) =>
+            e.TryGetProperty(key, out var v) ? v : throw new FormatException($"sweep results lack '{key}'");
+        static string Str(JsonElement e, string key) =>
+            Get(e, key) is { ValueKind: JsonValueKind.String } v ? v.GetString()! : throw new FormatException($"sweep results key '{key}' is not a string");
+        static double Num(JsonElement e, string key) =>
+            Get(e, key) is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : throw new FormatException($"sweep results key '{key}' is not a number");
     }
 }

@@ -40,7 +40,7 @@ public static class SweepReport
         var charts = new (string Name, string Caption, byte[] Png)[]
         {
             (AccuracyChart, "Top-1 accuracy against bytes sent per image (log scale): every codec at every split, the float32 tensor (raw) and the image-offload baselines. The dashed level is the unsplit model.", AccuracyVsBytes(result)),
-            (ParetoChart, "The accuracy-vs-bytes Pareto front over all points that send something (no other point has both fewer bytes and higher top-1).", Pareto(result)),
+            (ParetoChart, "The accuracy-vs-bytes Pareto front over all points that send something (no other point has both fewer bytes and higher top-1), and the same front restricted to points whose device runs at most half of the model's MACs (image offload included).", Pareto(result)),
             (ComputeChart, "Device compute (head MACs; 0 for image offload) against bytes sent: SC2's other axis. The local baseline (whole model on the device, nothing sent) cannot be drawn on a log axis; its MACs are in the table.", ComputeVsBytes(result)),
         };
         foreach (var c in charts) Save(c.Name, c.Png);
@@ -68,7 +68,7 @@ public static class SweepReport
     {
         var chart = new LineChart { Title = $"{result.Model}: top-1 vs bytes per image ({result.Images} images)", XLabel = "bytes per image (mean, log)", YLabel = "top-1 %", LogX = true };
         foreach (var group in result.Points.Where(p => p.IsSplit).GroupBy(p => p.Split!))
-            chart.Series.Add(new ChartSeries("split " + OperatingPoint.ShortSplitName(group.Key), [.. group.Select(Xy)], Connect: false));
+            chart.Series.Add(new ChartSeries(OperatingPoint.ShortSplitName(group.Key), [.. group.Select(Xy)], Connect: false));
         foreach (var group in result.Points.Where(p => p.IsImageOffload).GroupBy(p => p.Kind))
             chart.Series.Add(new ChartSeries(group.Key.ToUpperInvariant() + " offload", [.. group.Select(Xy)]));
         AddUnsplitLevel(chart, result);
@@ -81,8 +81,11 @@ public static class SweepReport
         var chart = new LineChart { Title = $"{result.Model}: Pareto front (top-1 vs bytes)", XLabel = "bytes per image (mean, log)", YLabel = "top-1 %", LogX = true };
         chart.Series.Add(new ChartSeries("all points", [.. result.Points.Where(p => p.BytesMean > 0).Select(Xy)], Connect: false));
         chart.Series.Add(new ChartSeries("Pareto front", [.. front.Select(Xy)]));
-        foreach (var group in front.Where(p => p.IsImageOffload).GroupBy(p => p.Kind))
-            chart.Series.Add(new ChartSeries($"front: {group.Key.ToUpperInvariant()}", [.. group.Select(Xy)], Connect: false));
+        // SC2: the bytes-only front favours cuts that run nearly the whole model on the device; show the front of
+        // the points that leave most of the compute to the server beside it.
+        var light = ParetoFront.AccuracyVsBytes([.. result.Points.Where(p => p.HeadMacs <= SweepVerdict.DeviceShareBudget * result.TotalMacs)]);
+        if (light.Count > 0)
+            chart.Series.Add(new ChartSeries($"front, device <= {SweepVerdict.DeviceShareBudget * 100:0}% of MACs", [.. light.Select(Xy)]));
         AddUnsplitLevel(chart, result);
         return chart.RenderPng();
     }
@@ -90,7 +93,7 @@ public static class SweepReport
     private static byte[] ComputeVsBytes(SweepResult result)
     {
         var chart = new LineChart { Title = $"{result.Model}: device compute vs bytes", XLabel = "device MACs per image (millions)", YLabel = "bytes per image (mean, log)", LogY = true };
-        foreach (var group in result.Points.Where(p => p.BytesMean > 0).GroupBy(p => p.IsSplit ? "split " + OperatingPoint.ShortSplitName(p.Split!) : p.Kind.ToUpperInvariant() + " offload"))
+        foreach (var group in result.Points.Where(p => p.BytesMean > 0).GroupBy(p => p.IsSplit ? OperatingPoint.ShortSplitName(p.Split!) : p.Kind.ToUpperInvariant() + " offload"))
             chart.Series.Add(new ChartSeries(group.Key, [.. group.Select(p => (p.HeadMacs / 1e6, p.BytesMean))], Connect: false));
         return chart.RenderPng();
     }

@@ -6,9 +6,6 @@ using Cleave.Models.Profiling;
 
 namespace Cleave.Runtime.Client;
 
-/// <summary>A frame ready to send, with what making it cost on the device.</summary>
-public sealed record EncodedFrame(byte[] Frame, TensorShape Shape, double HeadMs, double EncodeMs);
-
 /// <summary>
 /// The device side of a split image classifier: decode and preprocess an image as the model records
 /// (<c>cleave.preprocess.*</c> metadata kept in head.onnx), run the head, encode the cut tensor into a frame.

@@ -2,9 +2,6 @@ using System.Diagnostics;
 
 namespace Cleave.Runtime.Serving;
 
-/// <summary>What one request's model run produced, with the server-side times of its batch.</summary>
-public sealed record BatchResult(float[] Output, double QueueMs, double TailMs, int BatchSize);
-
 /// <summary>One prepared request waiting in a <see cref="DynamicBatcher"/>'s queue.</summary>
 public sealed class BatchItem
 {

@@ -1,5 +1,5 @@
-using Cleave.Models.Onnx;
-using Cleave.Models.Profiling;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Cleave.Runtime.Serving;
 
@@ -10,16 +10,23 @@ namespace Cleave.Runtime.Serving;
 /// </summary>
 public abstract class InferenceBackend : IDisposable
 {
-    private readonly OrtModelRunner _runner;
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
     private readonly string _inputName;
     private readonly string _outputName;
     private readonly long[] _sampleShape;
 
     protected InferenceBackend(byte[] model, string inputName, long[] sampleShape, bool batchable, int threads)
     {
-        _runner = new OrtModelRunner(model, threads);
+        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        if (threads > 0) options.IntraOpNumThreads = threads;
+        // Idle intra-op threads sleep instead of spinning: on a server the CPU they would burn belongs to the
+        // request threads (decoding, gRPC), and CPU seconds per request stay honest.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        try { _session = new InferenceSession(model, options); }
+        catch (OnnxRuntimeException e) { throw new InvalidOperationException($"ONNX Runtime cannot load the model: {e.Message}", e); }
         _inputName = inputName;
-        _outputName = _runner.OutputNames[0];
+        _outputName = _session.OutputMetadata.Keys.First();
         _sampleShape = sampleShape;
         SampleElements = 1;
         foreach (long d in sampleShape) SampleElements *= checked((int)d);
@@ -63,11 +70,15 @@ public abstract class InferenceBackend : IDisposable
         for (int i = 0; i < samples.Count; i++) samples[i].CopyTo(input, i * SampleElements);
         var shape = (long[])_sampleShape.Clone();
         shape[0] = samples.Count;
-        var output = _runner.Run(new Dictionary<string, HostTensor> { [_inputName] = new(OnnxElementType.Float, shape, input) }, [_outputName])[_outputName];
-        var values = output.Data as float[] ?? throw new NotSupportedException($"the model's output is {output}, only float outputs are served");
+        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        using var outputs = _session.Run(_runOptions, [_inputName], [value], [_outputName]);
+        var output = outputs[0];
+        if (output.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
+            throw new NotSupportedException($"the model's output is {output.GetTensorTypeAndShape().ElementDataType}; only float outputs are served");
+        var values = output.GetTensorDataAsSpan<float>();
         int per = values.Length / samples.Count;
         var results = new float[samples.Count][];
-        for (int i = 0; i < samples.Count; i++) results[i] = values.AsSpan(i * per, per).ToArray();
+        for (int i = 0; i < samples.Count; i++) results[i] = values.Slice(i * per, per).ToArray();
         return results;
     }
 
@@ -75,7 +86,8 @@ public abstract class InferenceBackend : IDisposable
 
     public void Dispose()
     {
-        _runner.Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -34,10 +34,11 @@ public sealed class ServerMetrics
     public void Error(ErrorCode code) => _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
     public void Abandoned(string mode) => Interlocked.Increment(ref For(mode).Abandoned);
 
-    public void Decoded(string mode, double seconds)
+    /// <summary>One payload decoded: wall seconds and the decoding thread's CPU seconds.</summary>
+    public void Decoded(string mode, double seconds, double cpuSeconds)
     {
         var c = For(mode);
-        lock (c) { c.DecodeSeconds += seconds; c.Decodes++; }
+        lock (c) { c.DecodeSeconds += seconds; c.DecodeCpuSeconds += cpuSeconds; c.Decodes++; }
     }
 
     public void RecordBatch(string mode, int size, double seconds)
@@ -104,6 +105,9 @@ public sealed class ServerMetrics
         Header(s, "cleave_decode_seconds", "summary", "payload decoding (frame decode, or image decode + preprocessing)");
         foreach (var (mode, c) in Sorted())
             lock (c) { Line(s, "cleave_decode_seconds_sum", c.DecodeSeconds, "mode", mode); Line(s, "cleave_decode_seconds_count", c.Decodes, "mode", mode); }
+        Header(s, "cleave_decode_cpu_seconds", "summary", "CPU time of the threads decoding payloads (wall time minus preemption)");
+        foreach (var (mode, c) in Sorted())
+            lock (c) { Line(s, "cleave_decode_cpu_seconds_sum", c.DecodeCpuSeconds, "mode", mode); Line(s, "cleave_decode_cpu_seconds_count", c.Decodes, "mode", mode); }
         Header(s, "cleave_tail_seconds", "summary", "model runs (tail, or whole model in full mode), per batch");
         foreach (var (mode, c) in Sorted())
             lock (c) { Line(s, "cleave_tail_seconds_sum", c.TailSeconds, "mode", mode); Line(s, "cleave_tail_seconds_count", c.Batches, "mode", mode); }
@@ -127,7 +131,7 @@ public sealed class ServerMetrics
     private sealed class ModeCounters
     {
         public long Requests, Abandoned, Executed, Batches, Decodes;
-        public double DecodeSeconds, TailSeconds, BatchSizeSum;
+        public double DecodeSeconds, DecodeCpuSeconds, TailSeconds, BatchSizeSum;
         public readonly long[] BatchBuckets = new long[ServerMetrics.BatchBuckets.Count + 1];
     }
 }

@@ -149,17 +149,19 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
     {
         var backend = state.Backend(mode);
         var batcher = state.Batcher(mode);
+        // Refuse before decoding when the queue is already full: an overloaded server should not spend CPU on
+        // work it will turn away (TryEnqueue below still decides for requests that race past this check).
+        if (batcher.Depth >= batcher.QueueCapacity) return QueueFull(request.RequestId, mode, batcher);
         long start = Stopwatch.GetTimestamp();
+        double cpuStart = ThreadCpuClock.NowSeconds();
         float[] input;
         try { input = backend.Prepare(request.Payload.Memory); }
         catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
         double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        state.Metrics.Decoded(mode, decodeMs / 1000);
+        state.Metrics.Decoded(mode, decodeMs / 1000, ThreadCpuClock.NowSeconds() - cpuStart);
 
         var item = new BatchItem(input, gone);
-        if (!batcher.TryEnqueue(item))
-            return ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.ResourceExhausted,
-                $"the {mode} queue is full ({batcher.QueueCapacity} waiting); retry later", batcher.RetryAfterMs()));
+        if (!batcher.TryEnqueue(item)) return QueueFull(request.RequestId, mode, batcher);
         BatchResult result;
         try { result = await item.Completion.ConfigureAwait(false); }
         catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
@@ -176,6 +178,10 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             response.OutputFrame = UnsafeByteOperations.UnsafeWrap(RawCodec.Instance.Encode(result.Output, new TensorShape(1, result.Output.Length)));
         return response;
     }
+
+    private static InferResponse QueueFull(string requestId, string mode, DynamicBatcher batcher) =>
+        ErrorResponse(requestId, new SplitInferenceException(ErrorCode.ResourceExhausted,
+            $"the {mode} queue is full ({batcher.QueueCapacity} waiting); retry later", batcher.RetryAfterMs()));
 
     private static InferResponse ErrorResponse(string requestId, SplitInferenceException e) =>
         new() { RequestId = requestId, Error = e.ToError() };

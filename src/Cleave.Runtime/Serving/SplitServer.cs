@@ -61,6 +61,7 @@ public sealed class SplitServer : IAsyncDisposable
                     }
                 });
             });
+            builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
             builder.Services.AddSingleton(state);
             builder.Services.AddGrpc(grpc =>
             {

@@ -39,20 +39,19 @@ public sealed class SplitTailBackend : InferenceBackend
 
     public override float[] Prepare(ReadOnlyMemory<byte> payload)
     {
-        var frame = payload.Span;
-        FrameHeader header;
-        try { header = FeatureFrame.ReadHeader(frame, _limits); }
+        // One pass over the frame: Decode checks the header and checksum, and the limits (the cut tensor's size)
+        // refuse a frame claiming a bigger tensor before anything of its claimed size is allocated.
+        float[] values;
+        TensorShape shape;
+        try { values = FeatureFrame.Decode(payload.Span, out shape, _limits); }
         catch (FrameFormatException e) when (e.Error == FrameError.LimitExceeded)
         {
             throw new SplitInferenceException(ErrorCode.WrongShape, $"the frame's tensor is larger than the cut tensor [{string.Join(",", SampleShape)}]: {e.Message}", 0, e);
         }
         catch (FrameFormatException e) { throw Malformed(e); }
-        if (!MatchesSample(header.Shape))
+        if (!MatchesSample(shape))
             throw new SplitInferenceException(ErrorCode.WrongShape,
-                $"the frame holds a tensor of shape {header.Shape}, the tail takes [{string.Join(",", SampleShape)}] ('{Split.Manifest.Cut[0].Name}')");
-        var values = new float[SampleElements];
-        try { FeatureFrame.Decode(frame, values, _limits); }
-        catch (FrameFormatException e) { throw Malformed(e); }
+                $"the frame holds a tensor of shape {shape}, the tail takes [{string.Join(",", SampleShape)}] ('{Split.Manifest.Cut[0].Name}')");
         return values;
     }
 

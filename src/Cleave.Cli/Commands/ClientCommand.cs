@@ -1,0 +1,129 @@
+using Cleave.Cli.Infrastructure;
+using Cleave.Codecs;
+using Cleave.Models.Preprocessing;
+using Cleave.Runtime;
+using Cleave.Runtime.Client;
+using Cleave.Runtime.Serving;
+
+namespace Cleave.Cli.Commands;
+
+public sealed class ClientCommand : ICommand
+{
+    public string Name => "client";
+    public string Summary => "classify images through a `cleave serve` server: head and codec here, tail there";
+    public string Usage => $"""
+        usage: cleave client --server URL --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
+                             [--in-flight N] [--retries N] [--timeout-ms T] [--check] [--insecure] [--json]
+                             [--link PRESET | --uplink-kbps K --rtt-ms R --loss P]
+          --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
+          --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
+          --mode full      upload the image files instead; the server runs the whole model (--split not needed)
+          --in-flight N    requests waiting for answers at once (default 4)
+          --retries N      retries of transient failures, same idempotency id (default 4)
+          --check          also run the tail here on each frame and count agreement with the server's top-1
+          --insecure       accept any TLS certificate (self-signed development servers)
+        {NetworkOptionParsing.LinkHelp}
+        Prints one line per image and a summary: bytes sent per request and the latency breakdown
+        (head, encode, uplink, queue, decode, tail, downlink; downlink includes the measured transport overhead).
+        """;
+
+    public int Run(IReadOnlyList<string> args)
+    {
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions], ["json", "check", "insecure"]);
+        var server = new Uri(cl.Require("server"));
+        string mode = cl.Get("mode") ?? ServingModes.Split;
+        if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
+        var link = NetworkOptionParsing.ParseLink(cl);
+        var images = NetworkOptionParsing.Images(cl.Require("images"), cl.GetInt("limit", int.MaxValue));
+        int inFlight = cl.GetInt("in-flight", 4);
+        if (inFlight < 1) throw new UsageException("--in-flight must be at least 1");
+        var codec = FeatureCodecs.Create(cl.Get("codec") ?? "quant:bits=8,entropy=rans");
+        SplitDirectory? split = mode == ServingModes.Split || cl.Has("split") ? SplitDirectory.Load(cl.Require("split")) : null;
+        if (cl.Has("check") && (split is null || mode != ServingModes.Split)) throw new UsageException("--check compares split answers: needs --split in split mode");
+
+        using var head = mode == ServingModes.Split ? SplitHead.Load(split!) : null;
+        using var localTail = cl.Has("check") ? SplitTailBackend.Load(split!.Path) : null;
+        var options = new SplitClientOptions
+        {
+            Server = server, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
+            Link = link, Retry = RetryPolicy.Default with { MaxAttempts = 1 + Math.Max(0, cl.GetInt("retries", 4)) },
+            RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
+        };
+        bool json = cl.Has("json");
+        return RunAsync(options, images, head, codec, localTail, inFlight, json).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, FeatureCodec codec,
+        SplitTailBackend? localTail, int inFlight, bool json)
+    {
+        await using var client = await SplitClient.ConnectAsync(options);
+        Console.Error.WriteLine($"connected to {options.Server} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}");
+        var print = new Lock();
+        if (!json)
+            Console.WriteLine($"{"image",-36} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
+        var results = await ImageClassificationRun.RunAsync(client, images,
+            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : head.Encode(path, codec),
+            inFlight,
+            localTail is null ? null : frame => ImageNetSample.TopK(localTail.RunBatch([localTail.Prepare(frame)])[0], 1)[0],
+            json ? null : r => { lock (print) PrintLine(r); });
+
+        var summary = ClientSummary.From(results);
+        if (json)
+            Json.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("server", options.Server.ToString());
+                w.WriteString("mode", options.Mode);
+                w.WriteString("codec", head is null ? null : codec.Spec);
+                w.WriteString("link", options.Link.ToString());
+                w.WriteStartArray("requests");
+                foreach (var r in results)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("image", Path.GetFileName(r.Image));
+                    w.WriteNumber("bytes", r.PayloadBytes);
+                    w.WriteNumber("head_ms", r.HeadMs);
+                    w.WriteNumber("encode_ms", r.EncodeMs);
+                    if (r.Result is { } a)
+                    {
+                        w.WriteString("request_id", a.RequestId);
+                        w.WriteNumber("top1", a.Top1);
+                        w.WriteNumber("score", a.Top.Count > 0 ? a.Top[0].Score : 0);
+                        w.WriteNumber("uplink_ms", a.UplinkMs);
+                        w.WriteNumber("queue_ms", a.Timing.QueueMs);
+                        w.WriteNumber("decode_ms", a.Timing.DecodeMs);
+                        w.WriteNumber("tail_ms", a.Timing.TailMs);
+                        w.WriteNumber("downlink_ms", a.DownlinkMs);
+                        w.WriteNumber("total_ms", a.TotalMs);
+                        w.WriteNumber("batch_size", a.Timing.BatchSize);
+                        w.WriteNumber("attempts", a.Attempts);
+                    }
+                    else w.WriteString("error", r.Error);
+                    if (r.LocalTop1 is int local) w.WriteNumber("local_top1", local);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WritePropertyName("summary");
+                System.Text.Json.JsonSerializer.Serialize(w, summary, JsonNames.SnakeCase);
+                w.WriteEndObject();
+            });
+        else
+        {
+            Console.WriteLine($"{summary.Answered}/{summary.Requests} answered, {summary.Failed} failed; bytes per request {summary.BytesMean:F0}");
+            Console.WriteLine($"mean ms: head {summary.HeadMs:F2}, encode {summary.EncodeMs:F2}, uplink {summary.UplinkMs:F2}, queue {summary.QueueMs:F2}, " +
+                $"decode {summary.DecodeMs:F2}, tail {summary.TailMs:F2}, downlink {summary.DownlinkMs:F2}; end to end {summary.TotalMs:F2} (p50 {summary.TotalP50Ms:F2}, p95 {summary.TotalP95Ms:F2}); mean batch {summary.MeanBatchSize:F1}");
+            if (summary.Checked > 0) Console.WriteLine($"top-1 equal to the in-process split: {summary.CheckAgreed}/{summary.Checked}");
+        }
+        return summary.Failed == 0 && summary.CheckAgreed == summary.Checked ? 0 : 1;
+    }
+
+    private static void PrintLine(ImageRequestResult r)
+    {
+        string name = Path.GetFileName(r.Image);
+        if (name.Length > 36) name = name[..36];
+        if (r.Result is not { } a) { Console.WriteLine($"{name,-36} error: {r.Error}"); return; }
+        Console.WriteLine($"{name,-36} {a.Top1,5} {(a.Top.Count > 0 ? a.Top[0].Score : 0),6:F3} {r.PayloadBytes,8} {r.HeadMs,6:F1} {r.EncodeMs,6:F2} {a.UplinkMs,7:F1} " +
+            $"{a.Timing.QueueMs,6:F1} {a.Timing.DecodeMs,6:F2} {a.Timing.TailMs,6:F1} {a.DownlinkMs,7:F1} {a.TotalMs,7:F1} {a.Timing.BatchSize,5} {a.Attempts,3}" +
+            (r.LocalTop1 is int local && local != a.Top1 ? $"  (in-process top-1 {local})" : ""));
+    }
+}

@@ -1,0 +1,69 @@
+using Cleave.Cli.Infrastructure;
+using Cleave.Codecs;
+using Cleave.Runtime;
+using Cleave.Runtime.Client;
+using Cleave.Runtime.Load;
+using Cleave.Runtime.Serving;
+
+namespace Cleave.Cli.Commands;
+
+public sealed class LoadtestCommand : ICommand
+{
+    public string Name => "loadtest";
+    public string Summary => "many simulated clients against one `cleave serve`: throughput, latency percentiles, errors, server CPU per request";
+    public string Usage => $"""
+        usage: cleave loadtest --server URL --split DIR --images DIR --clients N --duration S [--codec SPEC]
+                               [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--timeout-ms T] [--insecure] [--json]
+                               [--link PRESET | --uplink-kbps K --rtt-ms R --loss P]
+          --clients N      concurrent simulated clients, each with its own stream (closed loop)
+          --duration S     seconds of sending; every request in flight at the end is still awaited and counted
+          --mode full      send the image files; the server runs the whole model (compare server CPU per request)
+          --limit N        images prepared (default 32); frames are made once here before the test starts, so the
+                           load generator spends no CPU on heads and codecs while it measures the server
+          --in-flight N    requests each client keeps waiting (default 1)
+          --retries N      retries of transient failures (default 0: refusals are counted, not hidden)
+        {NetworkOptionParsing.LinkHelp}
+        Server figures (CPU seconds, executions, batch sizes, decode and tail seconds) are differences of the
+        server's /metrics read before and after the test.
+        """;
+
+    public int Run(IReadOnlyList<string> args)
+    {
+        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions], ["json", "insecure"]);
+        string mode = cl.Get("mode") ?? ServingModes.Split;
+        if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
+        int clients = cl.GetInt("clients", 8);
+        double duration = cl.GetDouble("duration", 10);
+        if (clients < 1 || !(duration > 0)) throw new UsageException("--clients and --duration must be positive");
+        var images = NetworkOptionParsing.Images(cl.Require("images"), cl.GetInt("limit", 32));
+        var codec = FeatureCodecs.Create(cl.Get("codec") ?? "quant:bits=8,entropy=rans");
+        SplitDirectory? split = mode == ServingModes.Split ? SplitDirectory.Load(cl.Require("split")) : null;
+
+        Console.Error.WriteLine($"preparing {images.Count} {(split is null ? "image files" : $"frames ({codec.Spec})")}");
+        var payloads = split is null ? LoadPayloads.ImageFiles(images) : LoadPayloads.SplitFrames(split, images, codec);
+        var options = new LoadOptions
+        {
+            Server = new Uri(cl.Require("server")), Payloads = payloads, Mode = mode, ManifestHash = split?.ManifestHash ?? "",
+            Codecs = split is null ? [] : [codec.Spec], Clients = clients, Duration = TimeSpan.FromSeconds(duration),
+            InFlightPerClient = Math.Max(1, cl.GetInt("in-flight", 1)),
+            Retry = RetryPolicy.Default with { MaxAttempts = 1 + Math.Max(0, cl.GetInt("retries", 0)) },
+            RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)),
+            Link = NetworkOptionParsing.ParseLink(cl), AcceptAnyServerCertificate = cl.Has("insecure"),
+        };
+        Console.Error.WriteLine($"{clients} clients x {options.InFlightPerClient} in flight for {duration} s against {options.Server} ({mode})");
+        var report = LoadGenerator.RunAsync(options).GetAwaiter().GetResult();
+
+        if (cl.Has("json"))
+            Json.Write(w => System.Text.Json.JsonSerializer.Serialize(w, report, JsonNames.SnakeCase));
+        else
+        {
+            Console.WriteLine($"{report.Mode}: {report.Clients} clients, {report.Seconds:F1} s, {report.Sent} sent, {report.Answered} answered, " +
+                $"{report.Refused} refused, {report.Lost} lost, {report.Duplicates} duplicates");
+            Console.WriteLine($"throughput {report.ThroughputPerSecond:F1} req/s; latency p50 {report.LatencyP50Ms:F1} ms, p95 {report.LatencyP95Ms:F1} ms, p99 {report.LatencyP99Ms:F1} ms; payload {report.PayloadBytesMean:F0} B");
+            Console.WriteLine($"server: {report.ServerExecuted} executed, CPU {1000 * report.ServerCpuSecondsPerRequest:F2} ms/request, decode {1000 * report.ServerDecodeCpuSecondsPerRequest:F3} ms CPU ({1000 * report.ServerDecodeSecondsPerRequest:F3} wall)/request, " +
+                $"model {1000 * report.ServerTailSecondsPerRequest:F2} ms/request, mean batch {report.MeanBatchSize:F2} ({string.Join(", ", report.BatchSizes.Select(b => $"<={b.Key}: {b.Value}"))})");
+            if (report.ErrorsByKind.Count > 0) Console.WriteLine($"errors: {string.Join(", ", report.ErrorsByKind.Select(e => $"{e.Key} {e.Value}"))}");
+        }
+        return report.Lost == 0 && report.Duplicates == 0 ? 0 : 1;
+    }
+}

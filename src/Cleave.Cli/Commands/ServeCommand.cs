@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using Cleave.Cli.Infrastructure;
+using Cleave.Runtime.Serving;
+
+namespace Cleave.Cli.Commands;
+
+public sealed class ServeCommand : ICommand
+{
+    public string Name => "serve";
+    public string Summary => "serve a split's tail (and/or a whole model) over gRPC to many clients, with dynamic batching";
+    public string Usage => """
+        usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
+                            [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
+                            [--cert file.pfx [--cert-password P]]
+          SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
+          --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
+          --max-batch N    most requests per model run (default 8; 1 disables batching)
+          --max-delay-ms D longest a batch waits for more requests after its first (default 2)
+          --queue N        requests that may wait per mode; beyond that RESOURCE_EXHAUSTED with a retry hint (default 256)
+          --threads N      ONNX Runtime intra-op threads (default: one per core)
+          --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
+        gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
+        (Prometheus) on the same port. Runs until Ctrl+C.
+        """;
+
+    public int Run(IReadOnlyList<string> args)
+    {
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password"], []);
+        if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
+        var options = new SplitServerOptions
+        {
+            SplitDirectory = cl.Positional.Count == 1 ? cl.Positional[0] : null,
+            FullModelPath = cl.Get("full"),
+            Port = cl.GetInt("port", 7070),
+            Host = cl.Get("host") ?? "127.0.0.1",
+            MaxBatch = cl.GetInt("max-batch", 8),
+            MaxDelay = TimeSpan.FromMilliseconds(cl.GetDouble("max-delay-ms", 2)),
+            QueueCapacity = cl.GetInt("queue", 256),
+            Threads = cl.GetInt("threads", 0),
+            MaxMessageBytes = cl.GetInt("max-message-bytes", 16 << 20),
+            CertificatePath = cl.Get("cert"),
+            CertificatePassword = cl.Get("cert-password"),
+        };
+        if (options.SplitDirectory is null && options.FullModelPath is null) throw new UsageException("give a split folder, --full model.onnx, or both");
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+
+        using var stop = new CancellationTokenSource();
+        // Ctrl+C and SIGTERM end the verb, which disposes the server (the server itself takes no process signals).
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        return Serve(options, stop.Token).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> Serve(SplitServerOptions options, CancellationToken stop)
+    {
+        await using var server = await SplitServer.StartAsync(options, stop);
+        foreach (string mode in server.State.Modes)
+        {
+            var backend = server.State.Backend(mode);
+            Console.Error.WriteLine($"{mode}: {(mode == ServingModes.Split ? $"manifest {backend.ModelHash}" : $"model sha256 {backend.ModelHash}")}, " +
+                $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
+        }
+        Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");
+        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.Url, "/metrics")}); Ctrl+C stops");
+        try { await Task.Delay(Timeout.Infinite, stop); }
+        catch (OperationCanceledException) { }
+        Console.Error.WriteLine("stopping");
+        return 0;
+    }
+}

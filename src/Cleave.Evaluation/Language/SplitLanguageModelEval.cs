@@ -1,0 +1,88 @@
+using Cleave.Codecs;
+using Cleave.Models.Importers.Llama2c;
+using Cleave.Models.Text;
+
+namespace Cleave.Evaluation.Language;
+
+/// <summary>One (split layer, codec) point: teacher-forced quality with the cut's hidden states through the codec, and its bits.</summary>
+public sealed record LanguageCodecResult
+{
+    public required int SplitLayer { get; init; }
+    public required string Codec { get; init; }
+    public required int Documents { get; init; }
+    /// <summary>Tokens whose hidden state crossed the cut (every token of every document).</summary>
+    public required int Tokens { get; init; }
+    public required TextScore Score { get; init; }
+    public required long PayloadBytes { get; init; }
+    /// <summary>Per-session codec state, paid once per document (one session each).</summary>
+    public required long StateBytes { get; init; }
+    public required int Dim { get; init; }
+
+    public double PayloadBitsPerToken => PayloadBytes * 8.0 / Tokens;
+    public double StateBitsPerToken => StateBytes * 8.0 / Tokens;
+    public double BitsPerToken => PayloadBitsPerToken + StateBitsPerToken;
+    /// <summary>Bits per token over float32's (32 d): 0.125 is the 8x target.</summary>
+    public double FractionOfFloat32 => BitsPerToken / (32.0 * Dim);
+}
+
+/// <summary>
+/// Teacher-forced perplexity and next-token top-1 of a split language model with the hidden state at the cut passed
+/// through a codec, token by token as generation would send it (one payload per token, so frame headers count), with
+/// the decoded states run through the tail. Each document is one session: per-session codec state is paid once per
+/// document.
+/// </summary>
+public static class SplitLanguageModelEval
+{
+    /// <summary>The whole model, no cut: the reference the codecs are compared with.</summary>
+    public static TextScore Reference(LlamaModelFolder model, IReadOnlyList<string> documents)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var session = model.CreateSession();
+        return model.Score(session, documents);
+    }
+
+    public static LanguageCodecResult Evaluate(LlamaModelFolder model, int splitLayer, string codecSpec, IReadOnlyList<string> documents,
+        Func<float[]> calibrationSamples)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(documents);
+        if (splitLayer < 1 || splitLayer >= model.Config.Layers)
+            throw new ArgumentOutOfRangeException(nameof(splitLayer), splitLayer, $"split layer must be 1..{model.Config.Layers - 1}");
+        using var head = new KvCacheSession(Path.Combine(model.Directory, Llama2cExport.HeadFile(splitLayer)));
+        using var tail = new KvCacheSession(Path.Combine(model.Directory, Llama2cExport.TailFile(splitLayer)));
+        int dim = head.OutputWidth;
+        var sender = TokenStreamCodec.ForSender(codecSpec, dim, calibrationSamples);
+        var receiver = TokenStreamCodec.ForReceiver(sender.Spec, sender.SessionState, dim);
+
+        var score = new TextScore();
+        long payloadBytes = 0, stateBytes = 0;
+        int tokensSent = 0, documentCount = 0;
+        int vocab = model.Config.VocabSize;
+        foreach (string document in documents)
+        {
+            int[] tokens = model.Tokenizer.Encode(document, bos: true);
+            if (tokens.Length > model.Config.SeqLen) tokens = tokens[..model.Config.SeqLen];
+            if (tokens.Length < 2) continue;
+            head.Reset();
+            tail.Reset();
+            float[] hidden = head.Run(tokens);
+            var decoded = new float[hidden.Length];
+            for (int t = 0; t < tokens.Length; t++)
+            {
+                byte[] payload = sender.Encode(hidden.AsSpan(t * dim, dim));
+                payloadBytes += payload.Length;
+                receiver.Decode(payload, decoded.AsSpan(t * dim, dim));
+            }
+            float[] logits = tail.Run(decoded);
+            for (int i = 0; i + 1 < tokens.Length; i++) score += TextScore.Of(logits.AsSpan(i * vocab, vocab), tokens[i + 1]);
+            tokensSent += tokens.Length;
+            stateBytes += sender.SessionState.Length;
+            documentCount++;
+        }
+        return new LanguageCodecResult
+        {
+            SplitLayer = splitLayer, Codec = sender.Spec, Documents = documentCount, Tokens = tokensSent, Score = score,
+            PayloadBytes = payloadBytes, StateBytes = stateBytes, Dim = dim,
+        };
+    }
+}

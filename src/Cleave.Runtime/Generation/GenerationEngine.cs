@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using Cleave.Codecs;
+using Cleave.Models.Importers.Llama2c;
+using Cleave.Models.Text;
+using Cleave.Runtime.Protocol;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Cleave.Runtime.Generation;
+
+/// <summary>
+/// The server side of split generation, independent of the transport: it loads tail_k once, keeps one KV cache per
+/// session (<see cref="SessionStore"/>), runs the steps of all sessions on a <see cref="DecodeBatcher"/>, and samples
+/// the next token or returns the top logits. The gRPC <see cref="GenerationService"/> and the in-process transport
+/// both call it.
+/// </summary>
+public sealed class GenerationEngine : IDisposable
+{
+    public const int DefaultTopLogits = 40;
+
+    private readonly KvCacheModel _tail;
+    private readonly SessionStore _store;
+    private readonly DecodeBatcher _batcher;
+    private readonly Timer _expiry;
+    private readonly int _maxPositions;
+
+    public GenerationEngine(GenerationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Config = LlamaModelConfig.Load(options.ModelDirectory);
+        if (options.SplitLayer < 1 || options.SplitLayer >= Config.Layers)
+            throw new ArgumentOutOfRangeException(nameof(options), options.SplitLayer, $"split layer must be 1..{Config.Layers - 1}");
+        string tailPath = Path.Combine(options.ModelDirectory, Llama2cExport.TailFile(options.SplitLayer));
+        if (!File.Exists(tailPath)) throw new FileNotFoundException($"{tailPath} is missing: import the checkpoint with --splits", tailPath);
+        using var sessionOptions = new SessionOptions { IntraOpNumThreads = Math.Max(1, options.IntraOpThreads), InterOpNumThreads = 1 };
+        _tail = new KvCacheModel(tailPath, sessionOptions);
+        long sessionCap = options.SessionKvCapBytes > 0 ? options.SessionKvCapBytes : long.MaxValue;
+        _maxPositions = (int)Math.Min(Config.SeqLen, sessionCap / _tail.CacheBytesPerToken);
+        _store = new SessionStore(options.MaxSessions, options.KvCapBytes, _tail.CacheBytesPerToken, options.IdleTimeout, TimeProvider.System);
+        _batcher = new DecodeBatcher(options.EffectiveWorkers);
+        var sweep = TimeSpan.FromTicks(Math.Clamp(options.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10));
+        _expiry = new Timer(_ => _store.ExpireIdle(), null, sweep, sweep);
+    }
+
+    public GenerationOptions Options { get; }
+    public LlamaModelConfig Config { get; }
+    public int SplitLayer => Options.SplitLayer;
+    public int HiddenWidth => _tail.InputWidth;
+    public long CacheBytesPerToken => _tail.CacheBytesPerToken;
+    public int OpenSessions => _store.Count;
+    public long ReservedCacheBytes => _store.ReservedBytes;
+    public long Evictions => _store.Evictions;
+    public long Expirations => _store.Expirations;
+    public int PeakRunningSteps => _batcher.PeakRunning;
+    public long StepsRun => _batcher.Completed;
+
+    public async Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            if (request.ModelSha256.Length > 0 && !string.Equals(request.ModelSha256, Config.SourceSha256, StringComparison.OrdinalIgnoreCase))
+                throw new GenerationException(GenerationErrorCode.ModelMismatch, $"the server hosts model {Config.SourceSha256[..Math.Min(12, Config.SourceSha256.Length)]}..., the client runs {request.ModelSha256}");
+            if (request.SplitLayer != SplitLayer)
+                throw new GenerationException(GenerationErrorCode.ModelMismatch, $"the server runs layers from split layer {SplitLayer}, the client cut at {request.SplitLayer}");
+            var sampling = SamplingSettings.FromProto(request.Sampling);
+            TokenStreamCodec codec;
+            try
+            {
+                codec = TokenStreamCodec.ForReceiver(request.Codec, request.CodecState.Span, HiddenWidth);
+            }
+            catch (ArgumentException e)
+            {
+                throw new GenerationException(GenerationErrorCode.BadRequest, $"codec '{request.Codec}': {e.Message}");
+            }
+            catch (FrameFormatException e)
+            {
+                throw new GenerationException(GenerationErrorCode.BadPayload, $"codec state: {e.Message}");
+            }
+
+            bool resume = request.ResumeSessionId.Length > 0;
+            string id = resume ? request.ResumeSessionId : NewSessionId();
+            int historyTokens = 0;
+            foreach (var chunk in request.History)
+            {
+                if (chunk.Tokens == 0) throw new GenerationException(GenerationErrorCode.BadRequest, "a history chunk holds no tokens");
+                historyTokens += (int)chunk.Tokens;
+            }
+            if (historyTokens > _maxPositions)
+                throw new GenerationException(GenerationErrorCode.SessionLimit, $"the history holds {historyTokens} tokens, a session at most {_maxPositions}");
+            int topLogits = request.Sampling is { ReturnTopLogits: > 0 } s ? (int)Math.Min(s.ReturnTopLogits, (uint)Config.VocabSize) : DefaultTopLogits;
+            var session = new GenerationSession(id, new KvCacheSession(_tail), codec, sampling,
+                request.Sampling?.ClientSamples ?? false, topLogits, _maxPositions);
+            try
+            {
+                _store.Add(session, historyTokens);
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+            try
+            {
+                // The cache is rebuilt chunk by chunk, exactly as the steps ran the first time, so it is bit-identical.
+                if (historyTokens > 0)
+                    await _batcher.RunAsync(_ =>
+                    {
+                        foreach (var chunk in request.History) session.Cache.Run(DecodePayload(session, chunk.Payload.Span, (int)chunk.Tokens));
+                        return 0;
+                    }).ConfigureAwait(false);
+            }
+            catch
+            {
+                _store.Release(session);
+                _store.Remove(id);
+                throw;
+            }
+            _store.Release(session);
+            return new OpenSessionResponse { SessionId = id, Position = (uint)historyTokens, MaxPositions = (uint)_maxPositions };
+        }
+        catch (GenerationException e)
+        {
+            return new OpenSessionResponse { Error = e.ToError() };
+        }
+    }
+
+    public async Task<StepResponse> StepAsync(StepRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        long queued = Stopwatch.GetTimestamp();
+        GenerationSession session;
+        try
+        {
+            if (request.Tokens == 0) throw new GenerationException(GenerationErrorCode.BadRequest, "a step needs at least one token");
+            if (request.Tokens > Config.SeqLen) throw new GenerationException(GenerationErrorCode.SessionLimit, $"a step of {request.Tokens} tokens exceeds the model's {Config.SeqLen} positions");
+            session = _store.Acquire(request.SessionId, (int)request.Tokens);
+        }
+        catch (GenerationException e)
+        {
+            return new StepResponse { Token = -1, Error = e.ToError() };
+        }
+        try
+        {
+            if (request.Position != session.Cache.PastLength)
+                throw new GenerationException(GenerationErrorCode.BadRequest, $"session {session.Id} holds {session.Cache.PastLength} tokens, the step assumed {request.Position}");
+            return await _batcher.RunAsync(running =>
+            {
+                long start = Stopwatch.GetTimestamp();
+                float[] hidden = DecodePayload(session, request.Payload.Span, (int)request.Tokens);
+                float[] logits = session.Cache.Run(hidden);
+                var last = logits.AsSpan(logits.Length - Config.VocabSize);
+                var response = new StepResponse { Token = -1, Running = (uint)running };
+                if (session.ClientSamples)
+                    foreach (var (token, logit) in TokenSampler.TopLogits(last, session.ReturnTopLogits))
+                        response.TopLogits.Add(new TokenLogit { Token = token, Logit = logit });
+                else
+                    response.Token = TokenSampler.Sample(last, session.Sampling, session.Cache.PastLength);
+                response.ServerMs = (float)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                response.QueueMs = (float)Stopwatch.GetElapsedTime(queued, start).TotalMilliseconds;
+                return response;
+            }).ConfigureAwait(false);
+        }
+        catch (GenerationException e)
+        {
+            return new StepResponse { Token = -1, Error = e.ToError() };
+        }
+        finally
+        {
+            _store.Release(session);
+        }
+    }
+
+    public CloseSessionResponse Close(CloseSessionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new CloseSessionResponse { Closed = _store.Remove(request.SessionId) };
+    }
+
+    /// <summary>Expires idle sessions now (the timer also does it periodically); returns how many.</summary>
+    public int ExpireIdleSessions() => _store.ExpireIdle();
+
+    /// <summary>72 random bits as 12 base64url characters: every step carries the id, so it is kept short (14 bytes on the wire, not 34 for a GUID).</summary>
+    private static string NewSessionId() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9)).Replace('+', '-').Replace('/', '_');
+
+    private float[] DecodePayload(GenerationSession session, ReadOnlySpan<byte> payload, int tokens)
+    {
+        try
+        {
+            return session.Codec.Decode(payload, tokens);
+        }
+        catch (FrameFormatException e)
+        {
+            throw new GenerationException(GenerationErrorCode.BadPayload, $"step payload ({session.Codec.Spec}, {tokens} tokens): {e.Message}");
+        }
+    }
+
+    public void Dispose()
+    {
+        _expiry.Dispose();
+        _batcher.Dispose();
+        _store.Dispose();
+        _tail.Dispose();
+    }
+}

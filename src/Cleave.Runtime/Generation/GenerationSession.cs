@@ -1,0 +1,29 @@
+using Cleave.Codecs;
+using Cleave.Models.Text;
+
+namespace Cleave.Runtime.Generation;
+
+/// <summary>One client's state on the server: the tail's KV cache, the codec that decodes its steps, its sampling.</summary>
+internal sealed class GenerationSession(string id, KvCacheSession cache, TokenStreamCodec codec, SamplingSettings sampling,
+    bool clientSamples, int returnTopLogits, int maxPositions) : IDisposable
+{
+    public string Id { get; } = id;
+    public KvCacheSession Cache { get; } = cache;
+    public TokenStreamCodec Codec { get; } = codec;
+    public SamplingSettings Sampling { get; } = sampling;
+    public bool ClientSamples { get; } = clientSamples;
+    public int ReturnTopLogits { get; } = returnTopLogits;
+    public int MaxPositions { get; } = maxPositions;
+
+    // Guarded by the store's lock.
+    public long LastUsed { get; set; }
+    public bool Busy { get; set; }
+    public int ReservedTokens { get; set; }
+    public bool Disposed { get; private set; }
+
+    public void Dispose()
+    {
+        Disposed = true;
+        Cache.Dispose();
+    }
+}

@@ -1,0 +1,45 @@
+namespace Cleave.Runtime.Load;
+
+/// <summary>
+/// What a load test saw. Every request sent ends in exactly one of: answered, refused or failed with a typed server
+/// error (<see cref="ErrorsByKind"/>), or lost (no answer: timeout or broken stream, also in <see cref="ErrorsByKind"/>
+/// under "lost:..."). Server figures are differences of <c>/metrics</c> read before and after.
+/// </summary>
+public sealed record LoadReport
+{
+    public required string Mode { get; init; }
+    public required int Clients { get; init; }
+    public required double Seconds { get; init; }
+    public required long Sent { get; init; }
+    public required long Answered { get; init; }
+    public required long Refused { get; init; }
+    public required long Lost { get; init; }
+    public required IReadOnlyDictionary<string, long> ErrorsByKind { get; init; }
+
+    /// <summary>Answers received for a request already answered, plus answers the server marked as replays.</summary>
+    public required long Duplicates { get; init; }
+
+    public required double ThroughputPerSecond { get; init; }
+    public required double LatencyP50Ms { get; init; }
+    public required double LatencyP95Ms { get; init; }
+    public required double LatencyP99Ms { get; init; }
+    public required double PayloadBytesMean { get; init; }
+
+    /// <summary>Requests the server's model ran during the test (equal to <see cref="Answered"/> when nothing ran twice).</summary>
+    public required long ServerExecuted { get; init; }
+
+    public required double ServerCpuSecondsPerRequest { get; init; }
+    /// <summary>Wall seconds decoding one payload (includes preemption on a busy machine).</summary>
+    public required double ServerDecodeSecondsPerRequest { get; init; }
+
+    /// <summary>CPU seconds decoding one payload: compare with <see cref="ServerCpuSecondsPerRequest"/>.</summary>
+    public required double ServerDecodeCpuSecondsPerRequest { get; init; }
+
+    /// <summary>Model-run seconds per request (each batch's time divided over its requests).</summary>
+    public required double ServerTailSecondsPerRequest { get; init; }
+
+    public required double MeanBatchSize { get; init; }
+
+    /// <summary>Batches by size bucket (upper bound, "+Inf" last), during the test only.</summary>
+    public required IReadOnlyDictionary<string, long> BatchSizes { get; init; }
+}

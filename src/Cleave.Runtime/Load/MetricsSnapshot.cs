@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Net;
+
+namespace Cleave.Runtime.Load;
+
+/// <summary>
+/// One reading of a server's Prometheus <c>/metrics</c>: every sample by its series (name plus labels, exactly as
+/// written, e.g. <c>cleave_requests_executed_total{mode="split"}</c>). Two readings bracket a load test.
+/// </summary>
+public sealed class MetricsSnapshot
+{
+    private readonly Dictionary<string, double> _samples;
+
+    private MetricsSnapshot(Dictionary<string, double> samples) => _samples = samples;
+
+    public IReadOnlyDictionary<string, double> Samples => _samples;
+
+    /// <summary>The sample's value, or 0 when the series is absent.</summary>
+    public double this[string series] => _samples.TryGetValue(series, out double v) ? v : 0;
+
+    public static MetricsSnapshot Parse(string text)
+    {
+        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (string raw in text.Split('\n'))
+        {
+            string line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            int space = line.LastIndexOf(' ');
+            if (space <= 0) continue;
+            if (double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+                samples[line[..space]] = value;
+        }
+        return new MetricsSnapshot(samples);
+    }
+
+    /// <summary>Reads <c>/metrics</c> from the server (HTTP/2 with prior knowledge on cleartext, as the gRPC port speaks only HTTP/2).</summary>
+    public static async Task<MetricsSnapshot> FetchAsync(Uri server, bool acceptAnyCertificate = false, CancellationToken cancellationToken = default)
+    {
+        using var handler = new SocketsHttpHandler();
+        if (acceptAnyCertificate) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, "/metrics"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = server.Scheme == Uri.UriSchemeHttps ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
+        };
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+    }
+}

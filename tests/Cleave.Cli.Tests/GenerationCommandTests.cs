@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Cleave.Runtime.Generation;
+
+namespace Cleave.Cli.Tests;
+
+public sealed class GenerationCommandTests
+{
+    private static string? ImportStories(TempFolder dir)
+    {
+        string? checkpoint = CliAssets.Find("llm/stories260K.bin"), tokenizer = CliAssets.Find("llm/tok512.bin");
+        if (checkpoint is null || tokenizer is null) return null; // assets absent: the Models tests report the skip
+        string model = dir.File("stories");
+        var (code, _, stderr) = CliRunner.Run("import", checkpoint, "--tokenizer", tokenizer, "-o", model, "--splits");
+        Assert.True(code == 0, stderr);
+        return model;
+    }
+
+    private static int[] Tokens(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())];
+    }
+
+    [Fact]
+    public async Task Generate_split_locally_and_against_a_server_equals_whole_model_generation()
+    {
+        using var dir = new TempFolder();
+        string? model = ImportStories(dir);
+        if (model is null) return;
+
+        var (code, stdout, stderr) = CliRunner.Run("generate", "--model", model, "--local", "--max-tokens", "30", "--prompt", "Tim and his dog", "--json");
+        Assert.True(code == 0, stderr);
+        int[] whole = Tokens(stdout);
+
+        (code, stdout, stderr) = CliRunner.Run("generate", "--model", model, "--local", "--split-layer", "3", "--max-tokens", "30", "--prompt", "Tim and his dog", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(whole, Tokens(stdout));
+
+        await using var server = await GenerationServer.StartAsync(new GenerationOptions { ModelDirectory = model, SplitLayer = 3 });
+        (code, stdout, stderr) = CliRunner.Run("generate", "--model", model, "--server", server.Address.ToString(), "--split-layer", "3",
+            "--max-tokens", "30", "--prompt", "Tim and his dog");
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith("Tim and his dog", stdout, StringComparison.Ordinal);
+        Assert.Contains("bits/token", stderr);
+        Assert.Contains("server", stderr);
+
+        (code, _, stderr) = CliRunner.Run("generate", "--model", model, "--server", server.Address.ToString(), "--max-tokens", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("--split-layer", stderr);
+    }
+
+    [Fact]
+    public void Eval_lm_reports_perplexity_and_bits_per_token_for_each_codec()
+    {
+        using var dir = new TempFolder();
+        string? model = ImportStories(dir);
+        string? text = CliAssets.Find("llm/tinystories_sample.txt");
+        if (model is null || text is null) return;
+
+        var (code, stdout, stderr) = CliRunner.Run("eval-lm", "--model", model, "--text", text, "--limit", "1", "--split-layer", "2",
+            "--codecs", "raw;tq:levels=24,clip=5", "--calibration-tokens", "256", "--plot", dir.File("curve.png"), "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var results = doc.RootElement.GetProperty("results");
+        Assert.Equal(2, results.GetArrayLength());
+        var raw = results[0];
+        var tq = results[1];
+        Assert.Equal(0, raw.GetProperty("perplexity_change").GetDouble(), 6);
+        Assert.True(raw.GetProperty("bits_per_token").GetDouble() > 64 * 32);
+        Assert.True(tq.GetProperty("bits_per_token").GetDouble() < 64 * 32 / 8.0);
+        Assert.InRange(tq.GetProperty("perplexity_change").GetDouble(), -0.05, 0.05);
+        Assert.True(tq.GetProperty("state_bytes_per_session").GetInt32() > 0);
+        Assert.True(new FileInfo(dir.File("curve.png")).Length > 1000);
+
+        (code, _, stderr) = CliRunner.Run("eval-lm", "--model", model, "--text", text, "--split-layer", "9");
+        Assert.Equal(2, code);
+        Assert.Contains("1..4", stderr);
+    }
+}

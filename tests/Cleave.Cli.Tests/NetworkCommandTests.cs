@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Cleave.Runtime.Serving;
+
+namespace Cleave.Cli.Tests;
+
+/// <summary>`client` and `loadtest` against a real server on a loopback port (started in-process), `serve` usage.</summary>
+public sealed class NetworkCommandTests
+{
+    private const string Cut = "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6";
+
+    [Fact]
+    public async Task Client_and_loadtest_verbs_talk_to_a_real_server()
+    {
+        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
+        string? images = CliAssets.Find("imagenet-sample");
+        if (tflite is null || images is null) return; // the Models tests report the skip
+
+        using var dir = new TempFolder();
+        var (code, _, stderr) = CliRunner.Run("import", tflite, "-o", dir.File("m.onnx"));
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = CliRunner.Run("split", dir.File("m.onnx"), "--at", Cut, "-o", dir.File("split"));
+        Assert.True(code == 0, stderr);
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions
+        {
+            SplitDirectory = dir.File("split"), FullModelPath = dir.File("m.onnx"), Port = 0, Threads = 1,
+        });
+        string url = server.Url.ToString();
+
+        (code, var stdout, stderr) = CliRunner.Run("client", "--server", url, "--split", dir.File("split"), "--images", images,
+            "--limit", "3", "--check", "--link", "wifi", "--json");
+        Assert.True(code == 0, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(3, doc.RootElement.GetProperty("requests").GetArrayLength());
+            var summary = doc.RootElement.GetProperty("summary");
+            Assert.Equal(3, summary.GetProperty("answered").GetInt32());
+            Assert.Equal(3, summary.GetProperty("check_agreed").GetInt32());
+            Assert.True(summary.GetProperty("uplink_ms").GetDouble() >= 2.5, "the wifi preset adds half its 5 ms RTT");
+        }
+
+        (code, stdout, stderr) = CliRunner.Run("client", "--server", url, "--mode", "full", "--images", images, "--limit", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("2/2 answered", stdout);
+
+        (code, stdout, stderr) = CliRunner.Run("loadtest", "--server", url, "--split", dir.File("split"), "--images", images,
+            "--limit", "2", "--clients", "3", "--duration", "1", "--json");
+        Assert.True(code == 0, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var report = doc.RootElement;
+            Assert.True(report.GetProperty("answered").GetInt64() > 0);
+            Assert.Equal(report.GetProperty("sent").GetInt64(), report.GetProperty("answered").GetInt64());
+            Assert.Equal(0, report.GetProperty("lost").GetInt64());
+            Assert.Equal(report.GetProperty("answered").GetInt64(), report.GetProperty("server_executed").GetInt64());
+            Assert.True(report.GetProperty("server_cpu_seconds_per_request").GetDouble() > 0);
+        }
+    }
+
+    [Fact]
+    public void Serve_without_a_model_and_unknown_links_are_usage_errors()
+    {
+        var (code, _, stderr) = CliRunner.Run("serve", "--port", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--full", stderr);
+        (code, _, stderr) = CliRunner.Run("client", "--server", "http://127.0.0.1:1", "--mode", "full", "--images", ".", "--link", "mars");
+        Assert.NotEqual(0, code);
+        Assert.Contains("lora", stderr); // the error lists the known presets
+    }
+}

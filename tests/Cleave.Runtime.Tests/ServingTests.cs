@@ -1,0 +1,130 @@
+using Cleave.Runtime.Client;
+using Cleave.Runtime.Load;
+using Cleave.Runtime.Protocol;
+using Cleave.Runtime.Serving;
+
+namespace Cleave.Runtime.Tests;
+
+/// <summary>Batching, refusals, idempotency and metrics on a real loopback server with real clients.</summary>
+public sealed class ServingTests
+{
+    [Fact]
+    public async Task A_full_queue_refuses_explicitly_and_every_request_is_accounted_for()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions
+        {
+            SplitDirectory = TinySplit.SplitPath, Port = 0, MaxBatch = 1, QueueCapacity = 1, MaxDelay = TimeSpan.Zero, Threads = 1,
+        });
+        var report = await LoadGenerator.RunAsync(new LoadOptions
+        {
+            Server = server.Url, Payloads = TinySplit.Frames(8, seed: 3), ManifestHash = split.ManifestHash,
+            Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5),
+        });
+
+        Assert.True(report.Refused > 0, $"expected the one-slot queue to overflow; {report.Answered} answered, none refused");
+        Assert.True(report.Answered > 0);
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(0, report.Duplicates);
+        Assert.Equal(report.Sent, report.Answered + report.Refused);
+        Assert.Equal(report.Answered, report.ServerExecuted);
+        Assert.Equal(report.Refused, server.Metrics.ErrorCount(ErrorCode.ResourceExhausted));
+        Assert.Equal(1.0, report.MeanBatchSize);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_from_different_clients_share_batches()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions
+        {
+            SplitDirectory = TinySplit.SplitPath, Port = 0, MaxBatch = 4, MaxDelay = TimeSpan.FromMilliseconds(500), Threads = 1,
+        });
+        var frames = TinySplit.Frames(4, seed: 11);
+        var clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            SplitClient.ConnectAsync(new SplitClientOptions { Server = server.Url, ManifestHash = split.ManifestHash })));
+        try
+        {
+            var answers = await Task.WhenAll(clients.Select((c, i) => c.InferAsync(frames[i])));
+            // Four requests within the 500 ms window fill one batch of four, which closes without waiting further.
+            Assert.All(answers, a => Assert.Equal(4u, a.Timing.BatchSize));
+            Assert.Equal(frames.Select(TinySplit.LocalTop1), answers.Select(a => a.Top1));
+            var metrics = await MetricsSnapshot.FetchAsync(server.Url);
+            Assert.Equal(1, metrics["cleave_batch_size_count{mode=\"split\"}"]);
+            Assert.Equal(4, metrics["cleave_requests_executed_total{mode=\"split\"}"]);
+            Assert.True(metrics["process_cpu_seconds_total"] > 0);
+            Assert.True(metrics["cleave_bytes_received_total"] > frames.Sum(f => f.Length));
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_retried_id_is_answered_again_but_run_once_even_from_a_new_connection()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        var frame = TinySplit.Frames(1, seed: 5)[0];
+        var options = new SplitClientOptions { Server = server.Url, ManifestHash = split.ManifestHash, ClientId = "phone-1" };
+
+        SplitResult first, again;
+        await using (var client = await SplitClient.ConnectAsync(options))
+        {
+            first = await client.InferAsync(frame, "req-1");
+            again = await client.InferAsync(frame, "req-1");
+        }
+        await using var reconnected = await SplitClient.ConnectAsync(options);
+        var afterReconnect = await reconnected.InferAsync(frame, "req-1");
+        var otherId = await reconnected.InferAsync(frame, "req-2");
+
+        Assert.False(first.Replayed);
+        Assert.True(again.Replayed);
+        Assert.True(afterReconnect.Replayed);
+        Assert.False(otherId.Replayed);
+        Assert.Equal(first.Top1, afterReconnect.Top1);
+        Assert.Equal(2, server.Metrics.Executed(ServingModes.Split));
+        Assert.Equal(2, server.Metrics.ReplayedCount);
+    }
+
+    [Fact]
+    public async Task The_whole_output_tensor_comes_back_when_asked_for()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        await using var client = await SplitClient.ConnectAsync(new SplitClientOptions
+        {
+            Server = server.Url, ManifestHash = split.ManifestHash, ReturnTensor = true, TopK = 3,
+        });
+        var answer = await client.InferAsync(TinySplit.Frames(1, seed: 13)[0]);
+        var output = Cleave.Codecs.FeatureFrame.Decode(answer.OutputFrame!, out var shape);
+        Assert.Equal([1, 10], shape.Dimensions.ToArray());
+        Assert.Equal(3, answer.Top.Count);
+        Assert.Equal(Cleave.Models.Preprocessing.ImageNetSample.TopK(output, 3), answer.Top.Select(t => t.ClassIndex));
+        Assert.Equal(output[answer.Top1], answer.Top[0].Score);
+    }
+
+    [Fact]
+    public async Task Healthz_and_metrics_answer_on_the_grpc_port()
+    {
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        Assert.StartsWith("ok split", await http.GetStringAsync(new Uri(server.Url, "/healthz")));
+        var text = await http.GetStringAsync(new Uri(server.Url, "/metrics"));
+        Assert.Contains("# TYPE cleave_batch_size histogram", text);
+        Assert.Contains("cleave_queue_depth{mode=\"split\"} 0", text);
+    }
+
+    [Fact]
+    public async Task Extra_endpoints_can_be_mapped_on_the_same_host()
+    {
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions
+        {
+            SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1,
+            ConfigureEndpoints = endpoints => Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapGet(endpoints, "/extra", () => "extra service"),
+        });
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        Assert.Equal("extra service", await http.GetStringAsync(new Uri(server.Url, "/extra")));
+    }
+}
