@@ -23,13 +23,16 @@ public sealed class ClientCommand : ICommand
           --check          also run the tail here on each frame and count agreement with the server's top-1
           --insecure       accept any TLS certificate (self-signed development servers)
         {NetworkOptionParsing.LinkHelp}
+        {PlanVerbs.ClientHelp}
         Prints one line per image and a summary: bytes sent per request and the latency breakdown
         (head, encode, uplink, queue, decode, tail, downlink; downlink includes the measured transport overhead).
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions], ["json", "check", "insecure"]);
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions,
+            .. PlanVerbs.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
+        if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var server = new Uri(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");

@@ -13,6 +13,7 @@ public sealed class ServeCommand : ICommand
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
+          --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
           --max-batch N    most requests per model run (default 8; 1 disables batching)
           --max-delay-ms D longest a batch waits for more requests after its first (default 2)
@@ -25,11 +26,13 @@ public sealed class ServeCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password"], []);
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits"], []);
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
+        var planned = PlanVerbs.PlannedSplitFolders(cl);
         var options = new SplitServerOptions
         {
-            SplitDirectory = cl.Positional.Count == 1 ? cl.Positional[0] : null,
+            SplitDirectory = planned.Count > 0 ? planned[0] : cl.Positional.Count == 1 ? cl.Positional[0] : null,
+            MoreSplitDirectories = [.. planned.Skip(1)],
             FullModelPath = cl.Get("full"),
             Port = cl.GetInt("port", 7070),
             Host = cl.Get("host") ?? "127.0.0.1",
@@ -58,7 +61,7 @@ public sealed class ServeCommand : ICommand
         foreach (string mode in server.State.Modes)
         {
             var backend = server.State.Backend(mode);
-            Console.Error.WriteLine($"{mode}: {(mode == ServingModes.Split ? $"manifest {backend.ModelHash}" : $"model sha256 {backend.ModelHash}")}, " +
+            Console.Error.WriteLine($"{mode}: {(mode.StartsWith(ServingModes.Split, StringComparison.Ordinal) ? $"manifest {backend.ModelHash}" : $"model sha256 {backend.ModelHash}")}, " +
                 $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
         }
         Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");

@@ -12,6 +12,7 @@ public sealed class SplitCommand : ICommand
     public string Summary => "cut a model into head.onnx and tail.onnx at given tensors, with a split.json manifest";
     public string Usage =>
         "usage: cleave split <model.onnx> --at T[,T2...] -o DIR [--verify [--input x.npy | --input name=x.npy,...]] [--json] [options]\n" +
+        "       cleave split <model.onnx> --plan plan.json -o DIR   (one folder per cut the plan hosts, for serve/client --plan)\n" +
         "  --at T,T2          the tensor(s) to cut at (see 'cleave inspect' for candidates)\n" +
         "  -o, --output DIR   where head.onnx, tail.onnx and split.json are written\n" +
         "  --verify           run the full model and head-then-tail on the same input; fail unless outputs agree within --tolerance\n" +
@@ -22,8 +23,9 @@ public sealed class SplitCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. SplitOptionParsing.ValueOptions, "at", "output", "input", "tolerance"], ["verify", "json"]);
+        var cl = new CommandLine(args, [.. SplitOptionParsing.ValueOptions, "at", "output", "input", "tolerance", "plan"], ["verify", "json"]);
         string path = cl.PositionalAt(0, "model path");
+        if (cl.Get("plan") is string planPath) return PlanVerbs.SplitForPlan(path, planPath, cl.Require("output"), cl.Has("json"));
         var cut = cl.Require("at").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (cut.Length == 0) throw new UsageException("--at needs at least one tensor name");
         string output = cl.Require("output");
