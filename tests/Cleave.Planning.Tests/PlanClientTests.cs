@@ -9,6 +9,7 @@ using Cleave.Runtime.Links;
 namespace Cleave.Planning.Tests;
 
 /// <summary>A real server hosting two cuts on a loopback port, real clients over the emulated link: nothing is mocked.</summary>
+[Collection(RealModelCollection.Name)]
 public sealed class PlanClientTests
 {
     private const string Model = "vision/mobilenet_v2_1.0_224_quant.tflite";
@@ -47,14 +48,14 @@ public sealed class PlanClientTests
 
             string splits = Path.Combine(folder, "splits");
             var written = PlanSplitFolders.Write(model, plan, splits);
-            var (images, full) = PlanBench.Load(model, ImageNetSample.FromAssets(TestAssets.Root!).Take(4).ToList());
+            var (images, full) = PlanBench.Load(model, ImageNetSample.FromAssets(TestAssets.Root!).Take(8).ToList());
             await using var server = await PlanBench.StartServerAsync(model, written);
             var options = new PlanClientOptions
             {
                 Server = server.Url, Plan = plan, SplitsDirectory = splits, ModelPath = model, LinkSeed = 1, ProbeEvery = 3,
                 MinRequestsBetweenSwitches = 2, PlannedDeviceTimes = true,
             };
-            LinkPhase[] schedule = [new(LinkProfile.Preset("wifi"), 4), new(LinkProfile.Preset("ble"), 8)];
+            LinkPhase[] schedule = [new(LinkProfile.Preset("wifi"), 8), new(LinkProfile.Preset("ble"), 8)];
             var runs = await PlanBench.RunLockstepAsync(
             [
                 new PlanBench.LockstepRun("adaptive", options, schedule),
@@ -70,7 +71,7 @@ public sealed class PlanClientTests
             Assert.Contains(adaptive.Results, r => r.Configuration == Configuration.SplitId(Deep, "rans-ifc:bits=3"));
             for (int i = 0; i < adaptive.Requests; i++) Assert.Equal(full[i % images.Count], adaptive.Results[i].Top1);
             var toDeep = Assert.Single(adaptive.Switches);
-            Assert.InRange(toDeep.Request, 5, 12); // within a few requests of the change at request 5 (rate window, confirmations)
+            Assert.InRange(toDeep.Request, 9, 15); // within a few requests of the change at request 9 (rate window, confirmations)
             Assert.Empty(fixedShallow.Switches);
 
             // Shallow on Wi-Fi, deep on BLE: over the whole run the adaptive client beats both fixed cuts (same requests, in lockstep).

@@ -7,6 +7,7 @@ using Cleave.Runtime.Links;
 
 namespace Cleave.Planning.Tests;
 
+[Collection(RealModelCollection.Name)]
 public sealed class ProfileCollectorTests
 {
     private const string Model = "vision/mobilenet_v1_0.25_128_quant.tflite";
