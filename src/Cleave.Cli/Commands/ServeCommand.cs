@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
+using Cleave.Runtime.Generation;
 using Cleave.Runtime.Serving;
 
 namespace Cleave.Cli.Commands;
@@ -11,7 +12,7 @@ public sealed class ServeCommand : ICommand
     public string Usage => """
         usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
-                            [--cert file.pfx [--cert-password P]]
+                            [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
@@ -20,13 +21,15 @@ public sealed class ServeCommand : ICommand
           --queue N        requests that may wait per mode; beyond that RESOURCE_EXHAUSTED with a retry hint (default 256)
           --threads N      ONNX Runtime intra-op threads (default: one per core)
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
+          --lm DIR --lm-split-layer K  also host split generation for a language model imported by `cleave import
+                           model.bin --splits` (service cleave.v1.Generation, defaults as `cleave serve-lm`)
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
         (Prometheus) on the same port. Runs until Ctrl+C.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits"], []);
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer"], []);
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
         var options = new SplitServerOptions
@@ -44,6 +47,15 @@ public sealed class ServeCommand : ICommand
             CertificatePath = cl.Get("cert"),
             CertificatePassword = cl.Get("cert-password"),
         };
+        if (cl.Get("lm") is { } lm)
+        {
+            // One port for both kinds of client: the generation service is mapped on the same Kestrel host.
+            int layer = cl.GetInt("lm-split-layer", 0);
+            if (layer < 1) throw new UsageException("--lm needs --lm-split-layer K (the number of transformer layers the client runs, at least 1)");
+            var generation = new GenerationOptions { ModelDirectory = lm, SplitLayer = layer };
+            options = options with { ConfigureServices = services => services.AddGeneration(generation), ConfigureEndpoints = endpoints => endpoints.MapGeneration() };
+        }
+        else if (cl.Has("lm-split-layer")) throw new UsageException("--lm-split-layer needs --lm MODEL_DIR");
         if (options.SplitDirectory is null && options.FullModelPath is null) throw new UsageException("give a split folder, --full model.onnx, or both");
         try { options.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
