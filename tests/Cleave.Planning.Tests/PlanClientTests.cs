@@ -55,7 +55,9 @@ public sealed class PlanClientTests
                 Server = server.Url, Plan = plan, SplitsDirectory = splits, ModelPath = model, LinkSeed = 1, ProbeEvery = 3,
                 MinRequestsBetweenSwitches = 2, PlannedDeviceTimes = true,
             };
-            LinkPhase[] schedule = [new(LinkProfile.Preset("wifi"), 8), new(LinkProfile.Preset("ble"), 8)];
+            // 16 requests on BLE: after the switch (a few requests in) the deep cut saves ~24 ms a request, a margin that
+            // machine noise (the suite runs test projects in parallel) cannot flip; with 8 it was within 1 %.
+            LinkPhase[] schedule = [new(LinkProfile.Preset("wifi"), 8), new(LinkProfile.Preset("ble"), 16)];
             var runs = await PlanBench.RunLockstepAsync(
             [
                 new PlanBench.LockstepRun("adaptive", options, schedule),
@@ -70,7 +72,8 @@ public sealed class PlanClientTests
             Assert.Contains(adaptive.Results, r => r.Configuration == Configuration.SplitId(Shallow, "quant:bits=8,entropy=rans"));
             Assert.Contains(adaptive.Results, r => r.Configuration == Configuration.SplitId(Deep, "rans-ifc:bits=3"));
             for (int i = 0; i < adaptive.Requests; i++) Assert.Equal(full[i % images.Count], adaptive.Results[i].Top1);
-            var toDeep = Assert.Single(adaptive.Switches);
+            Assert.True(adaptive.Switches.Count == 1, string.Join("; ", adaptive.Switches));
+            var toDeep = adaptive.Switches[0];
             Assert.InRange(toDeep.Request, 9, 15); // within a few requests of the change at request 9 (rate window, confirmations)
             Assert.Empty(fixedShallow.Switches);
 

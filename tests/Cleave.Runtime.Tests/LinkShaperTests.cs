@@ -8,11 +8,13 @@ public sealed class LinkShaperTests
     public void Uplink_delay_is_serialization_plus_half_the_round_trip_and_back_to_back_sends_queue()
     {
         var shaper = new LinkShaper(new LinkProfile("test", 80, 800, 100, 0)); // 10,000 bytes/s up
-        var first = shaper.UplinkDelay(10_000 + LinkShaper.SegmentBytes); // the one-segment burst goes at once
+        var first = shaper.UplinkDelay(10_000);
         var second = shaper.UplinkDelay(10_000);
+        var small = new LinkShaper(new LinkProfile("test", 80, 800, 100, 0)).UplinkDelay(1_000);
         Assert.InRange(first.TotalMilliseconds, 1000 + 50 - 20, 1000 + 50 + 1);
         Assert.InRange(second.TotalMilliseconds, 2000 + 50 - 40, 2000 + 50 + 1); // waits behind the first
-        Assert.InRange(shaper.DownlinkDelay(1_000).TotalMilliseconds, 50, 50 + 1_000 * 8 / 800.0 + 1);
+        Assert.InRange(small.TotalMilliseconds, 100 + 50 - 2, 100 + 50 + 1); // a message under one packet still pays its bytes
+        Assert.InRange(shaper.DownlinkDelay(1_000).TotalMilliseconds, 50 + 1_000 * 8 / 800.0 - 1, 50 + 1_000 * 8 / 800.0 + 1);
     }
 
     [Fact]

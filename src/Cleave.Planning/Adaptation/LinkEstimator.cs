@@ -7,25 +7,28 @@ namespace Cleave.Planning.Adaptation;
 /// (bytes sent / serialization time), so big requests, whose timing says most about the rate, weigh most, and a
 /// small request delayed by a busy moment cannot make the link look ten times slower. The serialization times are
 /// recomputed from the raw samples whenever the RTT estimate moves, so a link change seen first by an RTT probe
-/// corrects the whole window at once. RTT samples come from probes (requests with a negligible payload) and are
-/// exponentially weighted.
+/// corrects the whole window at once. RTT samples come from probes (requests with a negligible payload); the estimate
+/// is the minimum of the last few (as TCP's min-RTT filter): scheduling noise on a busy machine only ever adds to a
+/// probe's time, and an RTT estimate that is too high makes small frames look as if they took no time on the link
+/// (measured: a 1.6 KB frame on a 1,000 kbit/s link read as 5,400 kbit/s with an averaged RTT of 65 ms instead of 30).
 /// </summary>
 public sealed class LinkEstimator
 {
-    private readonly double _rttWeight;
+    private readonly int _rttWindow;
     private readonly double _initialUplinkKbps;
     private readonly Queue<(long Bytes, double NetworkMs)> _samples = new();
+    private readonly Queue<double> _rttSamples = new();
 
     /// <param name="initialUplinkKbps">Uplink estimate until the first request (the planned link).</param>
     /// <param name="initialRttMs">RTT estimate until the first probe.</param>
     /// <param name="window">Requests the rate is estimated over.</param>
-    /// <param name="rttWeight">Weight of a new RTT sample (0..1].</param>
-    public LinkEstimator(double initialUplinkKbps, double initialRttMs, int window = 4, double rttWeight = 0.5)
+    /// <param name="rttWindow">RTT samples the minimum is taken over: a link whose RTT grows is seen after this many probes.</param>
+    public LinkEstimator(double initialUplinkKbps, double initialRttMs, int window = 4, int rttWindow = 3)
     {
-        if (!(rttWeight > 0 && rttWeight <= 1)) throw new ArgumentOutOfRangeException(nameof(rttWeight), rttWeight, "the RTT sample weight must be in (0, 1]");
+        ArgumentOutOfRangeException.ThrowIfLessThan(rttWindow, 1);
         if (!(initialUplinkKbps > 0)) throw new ArgumentOutOfRangeException(nameof(initialUplinkKbps), initialUplinkKbps, "the initial uplink rate must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
-        _rttWeight = rttWeight;
+        _rttWindow = rttWindow;
         _initialUplinkKbps = initialUplinkKbps;
         Window = window;
         RttMs = Math.Max(0, initialRttMs);
@@ -58,7 +61,9 @@ public sealed class LinkEstimator
     public void ObserveRtt(double rttMs)
     {
         if (!(rttMs >= 0) || double.IsInfinity(rttMs)) return;
-        RttMs += _rttWeight * (rttMs - RttMs);
+        _rttSamples.Enqueue(rttMs);
+        while (_rttSamples.Count > _rttWindow) _rttSamples.Dequeue();
+        RttMs = _rttSamples.Min();
     }
 
     /// <summary>A request that sent <paramref name="bytes"/> and spent <paramref name="networkMs"/> on the network in all.</summary>
