@@ -10,8 +10,9 @@ namespace Cleave.Runtime.Generation;
 
 /// <summary>
 /// The server side of split generation, independent of the transport: it loads tail_k once, keeps one KV cache per
-/// session (<see cref="SessionStore"/>), runs the steps of all sessions on a <see cref="DecodeBatcher"/>, and samples
-/// the next token or returns the top logits. The gRPC <see cref="GenerationService"/> and the in-process transport
+/// session (<see cref="SessionStore"/>), runs the steps of all sessions on a <see cref="DecodeBatcher"/> (single-token
+/// steps queued at the same moment as one batched call of tail_k_batch.onnx, see <see cref="GenerationOptions.BatchDecode"/>),
+/// and samples the next token or returns the top logits. The gRPC <see cref="GenerationService"/> and the in-process transport
 /// both call it.
 /// </summary>
 public sealed class GenerationEngine : IDisposable
