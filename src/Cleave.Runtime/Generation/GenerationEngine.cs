@@ -35,6 +35,8 @@ public sealed class GenerationEngine : IDisposable
         Config = LlamaModelConfig.Load(options.ModelDirectory);
         if (options.SplitLayer < 1 || options.SplitLayer >= Config.Layers)
             throw new ArgumentOutOfRangeException(nameof(options), options.SplitLayer, $"split layer must be 1..{Config.Layers - 1}");
+        if (options.MaxDecodeBatch < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDecodeBatch, "MaxDecodeBatch must be at least 1");
         string tailPath = Path.Combine(options.ModelDirectory, Llama2cExport.TailFile(options.SplitLayer));
         if (!File.Exists(tailPath)) throw new FileNotFoundException($"{tailPath} is missing: import the checkpoint with --splits", tailPath);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = Math.Max(1, options.IntraOpThreads), InterOpNumThreads = 1 };

@@ -105,6 +105,7 @@ public sealed class BatchDecodeTests
                 Assert.False(off.BatchesDecodeSteps);
             using var batched = new GenerationEngine(StoriesModel.Options(2));
             Assert.True(batched.BatchesDecodeSteps);
+            Assert.Throws<ArgumentOutOfRangeException>(() => new GenerationEngine(StoriesModel.Options(2) with { MaxDecodeBatch = 0 }));
         }
         finally
         {
