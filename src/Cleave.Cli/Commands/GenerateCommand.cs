@@ -15,7 +15,7 @@ public sealed class GenerateCommand : ICommand
     public string Summary => "generate text with an imported language model: whole, or split with a codec at the cut (in-process or against `cleave serve-lm`)";
     public string Usage => """
         usage: cleave generate --model DIR (--local | --server URL) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
-                               [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--json]
+                               [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--batch-decode on|off|auto] [--json]
           --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --local                run in this process: the whole model, or with --split-layer the split with an in-process server
           --server URL           split generation against `cleave serve-lm` (e.g. http://127.0.0.1:50061); needs --split-layer
@@ -28,13 +28,14 @@ public sealed class GenerateCommand : ICommand
           --client-samples       the server returns its top logits and the client draws the token
           --sessions N           N sessions at once against the server (reports tokens/s); --compare-serial also runs them one at a time;
                                  --rounds R alternates both R times and keeps the best of each
+          --batch-decode on|off|auto  with --local: the in-process server batches concurrent decode steps (serve-lm takes the same option)
           --json                 print the result as JSON
         Split generation streams the text and ends with uplink/downlink bits per token and client/server ms per token.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds"],
+        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode"],
             ["local", "json", "client-samples", "compare-serial"]);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         string directory = cl.Require("model");
@@ -73,7 +74,11 @@ public sealed class GenerateCommand : ICommand
         IGenerationTransport transport;
         if (local)
         {
-            engine = new GenerationEngine(new GenerationOptions { ModelDirectory = model.Directory, SplitLayer = splitLayer });
+            engine = new GenerationEngine(new GenerationOptions
+            {
+                ModelDirectory = model.Directory, SplitLayer = splitLayer,
+                BatchDecode = cl.GetOnOffAuto("batch-decode"),
+            });
             transport = new InProcessGenerationTransport(engine);
         }
         else

@@ -175,7 +175,7 @@ public sealed class ImportCommand : ICommand
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"wrote {result.Directory}: model.onnx ({result.ModelBytes / 1e6:F1} MB, {result.NodeCount} nodes), tokenizer.bin, config.json");
         Console.WriteLine($"  llama2.c: dim {c.Dim}, hidden {c.HiddenDim}, {c.Layers} layers, {c.Heads} heads / {c.KvHeads} KV heads, vocab {c.VocabSize}, seq_len {c.SeqLen}");
-        if (c.Splits.Length > 0) Console.WriteLine($"  split halves for k = {string.Join(", ", c.Splits)} (head_k.onnx, tail_k.onnx)");
+        if (c.Splits.Length > 0) Console.WriteLine($"  split halves for k = {string.Join(", ", c.Splits)} (head_k.onnx, tail_k.onnx, tail_k_batch.onnx)");
         if (score is { } t)
             Console.WriteLine(string.Create(inv, $"  tinystories_sample: perplexity {t.Perplexity:F3} (mean NLL {t.MeanNll:F4} nats over {t.Predictions} tokens), top-1 {t.Top1:P1}"));
         return 0;

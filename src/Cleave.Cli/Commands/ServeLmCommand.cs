@@ -11,7 +11,7 @@ public sealed class ServeLmCommand : ICommand
     public string Summary => "serve the tail of a split language model for `cleave generate --server` (gRPC, cleartext HTTP/2)";
     public string Usage => """
         usage: cleave serve-lm --model DIR --split-layer K [--port P] [--host ADDR] [--max-sessions N] [--kv-cap-mb MB]
-                               [--session-kv-cap-mb MB] [--idle-s S] [--workers N]
+                               [--session-kv-cap-mb MB] [--idle-s S] [--workers N] [--batch-decode on|off|auto]
           --model DIR          folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --split-layer K      the server runs layers K.. (tail_K.onnx)
           --port P             port (default 50061; 0 lets the OS choose); --host defaults to 127.0.0.1
@@ -20,12 +20,14 @@ public sealed class ServeLmCommand : ICommand
           --session-kv-cap-mb  one session's KV cache (default: the model's seq_len)
           --idle-s S           idle sessions expire after S seconds (default 300)
           --workers N          steps running at once (default: one per core)
+          --batch-decode on|off|auto  run the decode steps queued at the same moment as one padded batch
+                               (tail_K_batch.onnx) or each as its own call; auto (default): batched when the file exists
         Runs until Ctrl+C or SIGTERM.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers"], []);
+        var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers", "batch-decode"], []);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         var options = new GenerationOptions
         {
@@ -36,12 +38,13 @@ public sealed class ServeLmCommand : ICommand
             SessionKvCapBytes = (long)(cl.GetDouble("session-kv-cap-mb", 0) * (1 << 20)),
             IdleTimeout = TimeSpan.FromSeconds(Positive(cl.GetDouble("idle-s", 300), "idle-s")),
             Workers = cl.GetInt("workers", 0),
+            BatchDecode = cl.GetOnOffAuto("batch-decode"),
         };
         var host = System.Net.IPAddress.Parse(cl.Get("host") ?? "127.0.0.1");
         var server = GenerationServer.StartAsync(options, cl.GetInt("port", 50061), host).GetAwaiter().GetResult();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cleave serve-lm: {server.Engine.Config.Source} layers {options.SplitLayer}..{server.Engine.Config.Layers - 1} on {server.Address} " +
-            $"({server.Engine.CacheBytesPerToken} KV bytes per token, cap {options.KvCapBytes >> 20} MiB, {options.MaxSessions} sessions)"));
+            $"({server.Engine.CacheBytesPerToken} KV bytes per token, cap {options.KvCapBytes >> 20} MiB, {options.MaxSessions} sessions, decode steps {(server.Engine.BatchesDecodeSteps ? "batched" : "one call each")})"));
         using var stop = new CancellationTokenSource();
         // SIGTERM as well as Ctrl+C: a server started in the background by a script has SIGINT ignored.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });

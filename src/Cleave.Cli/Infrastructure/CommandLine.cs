@@ -77,6 +77,15 @@ public sealed class CommandLine
             ? d : throw new UsageException($"--{name} expects a number, got '{v}'");
     }
 
+    /// <summary>An option that takes on, off or auto (absent or auto: null, the library's choice).</summary>
+    public bool? GetOnOffAuto(string name) => Get(name) switch
+    {
+        null or "auto" => null,
+        "on" => true,
+        "off" => false,
+        var other => throw new UsageException($"--{name} takes on, off or auto, not '{other}'"),
+    };
+
     public string PositionalAt(int index, string what) =>
         index < Positional.Count ? Positional[index] : throw new UsageException($"missing {what}");
 }

@@ -83,6 +83,12 @@ public sealed class KvCacheModel : IDisposable
     /// <summary>Bytes the cache grows by per token (keys and values of every layer this stage holds).</summary>
     public long CacheBytesPerToken { get; }
 
+    /// <summary>The past_* input names, in the order of a cache's tensors.</summary>
+    internal ReadOnlySpan<string> PastNames => _inputNames.AsSpan(1);
+
+    /// <summary>Key/value heads and head size of cache tensor <paramref name="index"/> ([1, heads, P, head_size]).</summary>
+    internal (int Heads, int HeadSize) PastGeometry(int index) => ((int)_emptyPastShapes[index][1], (int)_emptyPastShapes[index][3]);
+
     /// <summary>An empty cache (P = 0) for a new sequence.</summary>
     public OrtValue[] CreateEmptyPast()
     {

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Cleave.Models.Text;
 
@@ -71,6 +72,43 @@ public sealed class KvCacheSession : IDisposable
         int tokens = copy.Length / InputWidth;
         using var input = OrtValue.CreateTensorValueFromMemory(copy, [1, tokens, InputWidth]);
         return RunValue(input, tokens);
+    }
+
+    /// <summary>The cache tensors [1, heads, P, head_size] in <see cref="KvCacheModel.PastNames"/> order (read-only use).</summary>
+    internal OrtValue[] Past => _past;
+
+    /// <summary>
+    /// Appends one token: row <paramref name="row"/> of each [B, heads, 1, head_size] tensor in <paramref name="newRows"/>
+    /// (in past order) goes after this cache's P tokens, as a batched decode step returns them.
+    /// </summary>
+    internal void AppendRow(IReadOnlyList<OrtValue> newRows, int row)
+    {
+        var next = new OrtValue[_past.Length];
+        try
+        {
+            for (int i = 0; i < _past.Length; i++)
+            {
+                var (heads, headSize) = _model.PastGeometry(i);
+                int p = PastLength;
+                next[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [1, heads, p + 1, headSize]);
+                var target = next[i].GetTensorMutableDataAsSpan<float>();
+                var old = _past[i].GetTensorDataAsSpan<float>();
+                var added = newRows[i].GetTensorDataAsSpan<float>().Slice(row * heads * headSize, heads * headSize);
+                for (int h = 0; h < heads; h++)
+                {
+                    old.Slice(h * p * headSize, p * headSize).CopyTo(target.Slice(h * (p + 1) * headSize));
+                    added.Slice(h * headSize, headSize).CopyTo(target.Slice((h * (p + 1) + p) * headSize));
+                }
+            }
+        }
+        catch
+        {
+            foreach (var value in next) value?.Dispose();
+            throw;
+        }
+        DisposePast();
+        _past = next;
+        PastLength++;
     }
 
     /// <summary>Forgets the cache: the next run starts at position 0.</summary>

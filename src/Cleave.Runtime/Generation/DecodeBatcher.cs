@@ -3,10 +3,10 @@ using System.Threading.Channels;
 namespace Cleave.Runtime.Generation;
 
 /// <summary>
-/// Runs the decode steps of all sessions on a fixed set of worker threads, one ONNX Runtime call per step. Each
-/// session's KV cache has its own length, and the exported tail takes batch 1 with the causal mask derived from its
-/// cache length, so steps are not padded into one tensor: they are batched in time instead (whatever is queued runs
-/// as soon as a worker is free, up to one per core). docs/llm.md has the measurements behind this choice.
+/// Runs the server's work items (steps, resumes) on a fixed set of worker threads: whatever is queued runs as soon as
+/// a worker is free, up to one per core. Without batched decoding each step is one item (one ONNX Runtime call);
+/// with it, <see cref="GenerationEngine"/> queues one drain item per decode step, and the first drain to run takes
+/// every decode step queued by then as one padded batch. docs/llm.md has the measurements.
 /// </summary>
 public sealed class DecodeBatcher : IDisposable
 {

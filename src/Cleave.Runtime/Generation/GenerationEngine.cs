@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Cleave.Codecs;
 using Cleave.Models.Importers.Llama2c;
@@ -9,8 +10,9 @@ namespace Cleave.Runtime.Generation;
 
 /// <summary>
 /// The server side of split generation, independent of the transport: it loads tail_k once, keeps one KV cache per
-/// session (<see cref="SessionStore"/>), runs the steps of all sessions on a <see cref="DecodeBatcher"/>, and samples
-/// the next token or returns the top logits. The gRPC <see cref="GenerationService"/> and the in-process transport
+/// session (<see cref="SessionStore"/>), runs the steps of all sessions on a <see cref="DecodeBatcher"/> (single-token
+/// steps queued at the same moment as one batched call of tail_k_batch.onnx, see <see cref="GenerationOptions.BatchDecode"/>),
+/// and samples the next token or returns the top logits. The gRPC <see cref="GenerationService"/> and the in-process transport
 /// both call it.
 /// </summary>
 public sealed class GenerationEngine : IDisposable
@@ -18,6 +20,9 @@ public sealed class GenerationEngine : IDisposable
     public const int DefaultTopLogits = 40;
 
     private readonly KvCacheModel _tail;
+    private readonly KvCacheBatchDecoder? _batchTail;
+    private readonly ConcurrentQueue<PendingDecode> _pendingDecodes = new();
+    private int _peakBatch;
     private readonly SessionStore _store;
     private readonly DecodeBatcher _batcher;
     private readonly Timer _expiry;
@@ -30,10 +35,22 @@ public sealed class GenerationEngine : IDisposable
         Config = LlamaModelConfig.Load(options.ModelDirectory);
         if (options.SplitLayer < 1 || options.SplitLayer >= Config.Layers)
             throw new ArgumentOutOfRangeException(nameof(options), options.SplitLayer, $"split layer must be 1..{Config.Layers - 1}");
+        if (options.MaxDecodeBatch < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxDecodeBatch, "MaxDecodeBatch must be at least 1");
         string tailPath = Path.Combine(options.ModelDirectory, Llama2cExport.TailFile(options.SplitLayer));
         if (!File.Exists(tailPath)) throw new FileNotFoundException($"{tailPath} is missing: import the checkpoint with --splits", tailPath);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = Math.Max(1, options.IntraOpThreads), InterOpNumThreads = 1 };
         _tail = new KvCacheModel(tailPath, sessionOptions);
+        string batchPath = Path.Combine(options.ModelDirectory, Llama2cExport.TailBatchFile(options.SplitLayer));
+        if (options.BatchDecode ?? File.Exists(batchPath))
+        {
+            if (!File.Exists(batchPath))
+            {
+                _tail.Dispose();
+                throw new FileNotFoundException($"{batchPath} is missing: import the checkpoint again with --splits, or turn batched decoding off", batchPath);
+            }
+            _batchTail = new KvCacheBatchDecoder(batchPath, _tail, sessionOptions);
+        }
         long sessionCap = options.SessionKvCapBytes > 0 ? options.SessionKvCapBytes : long.MaxValue;
         _maxPositions = (int)Math.Min(Config.SeqLen, sessionCap / _tail.CacheBytesPerToken);
         _store = new SessionStore(options.MaxSessions, options.KvCapBytes, _tail.CacheBytesPerToken, options.IdleTimeout, TimeProvider.System);
@@ -51,7 +68,13 @@ public sealed class GenerationEngine : IDisposable
     public long ReservedCacheBytes => _store.ReservedBytes;
     public long Evictions => _store.Evictions;
     public long Expirations => _store.Expirations;
-    public int PeakRunningSteps => _batcher.PeakRunning;
+    public int PeakRunningSteps => Math.Max(_batcher.PeakRunning, Volatile.Read(ref _peakBatch));
+
+    /// <summary>Whether single-token steps of concurrent sessions run as one batched call (<see cref="GenerationOptions.BatchDecode"/>).</summary>
+    public bool BatchesDecodeSteps => _batchTail is not null;
+
+    /// <summary>The most decode steps that ran in one batched call (0 without batched decoding).</summary>
+    public int PeakDecodeBatch => Volatile.Read(ref _peakBatch);
     public long StepsRun => _batcher.Completed;
 
     public async Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request)
@@ -144,18 +167,25 @@ public sealed class GenerationEngine : IDisposable
         {
             if (request.Position != session.Cache.PastLength)
                 throw new GenerationException(GenerationErrorCode.BadRequest, $"session {session.Id} holds {session.Cache.PastLength} tokens, the step assumed {request.Position}");
+            if (_batchTail is not null && request.Tokens == 1)
+            {
+                // Whichever worker gets to a drain first runs every decode step queued by then as one batch; the drains
+                // queued by the steps it took find nothing left and return at once.
+                var pending = new PendingDecode(session, request, queued);
+                _pendingDecodes.Enqueue(pending);
+                _ = _batcher.RunAsync(running =>
+                {
+                    RunPendingDecodes(running);
+                    return 0;
+                });
+                return await pending.Completion.Task.ConfigureAwait(false);
+            }
             return await _batcher.RunAsync(running =>
             {
                 long start = Stopwatch.GetTimestamp();
                 float[] hidden = DecodePayload(session, request.Payload.Span, (int)request.Tokens);
                 float[] logits = session.Cache.Run(hidden);
-                var last = logits.AsSpan(logits.Length - Config.VocabSize);
-                var response = new StepResponse { Token = -1, Running = (uint)running };
-                if (session.ClientSamples)
-                    foreach (var (token, logit) in TokenSampler.TopLogits(last, session.ReturnTopLogits))
-                        response.TopLogits.Add(new TokenLogit { Token = token, Logit = logit });
-                else
-                    response.Token = TokenSampler.Sample(last, session.Sampling, session.Cache.PastLength);
+                var response = Respond(session, logits.AsSpan(logits.Length - Config.VocabSize), running);
                 response.ServerMs = (float)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 response.QueueMs = (float)Stopwatch.GetElapsedTime(queued, start).TotalMilliseconds;
                 return response;
@@ -169,6 +199,88 @@ public sealed class GenerationEngine : IDisposable
         {
             _store.Release(session);
         }
+    }
+
+    /// <summary>The sampled token (or the top logits) of a step's last position.</summary>
+    private static StepResponse Respond(GenerationSession session, ReadOnlySpan<float> last, int running)
+    {
+        var response = new StepResponse { Token = -1, Running = (uint)running };
+        if (session.ClientSamples)
+            foreach (var (token, logit) in TokenSampler.TopLogits(last, session.ReturnTopLogits))
+                response.TopLogits.Add(new TokenLogit { Token = token, Logit = logit });
+        else
+            response.Token = TokenSampler.Sample(last, session.Sampling, session.Cache.PastLength);
+        return response;
+    }
+
+    /// <summary>
+    /// Takes the queued single-token steps (up to MaxDecodeBatch) and runs them as one batched tail call. Each step's
+    /// server_ms is the batch's time divided by its size (what the step cost the server), running is the batch size.
+    /// </summary>
+    private void RunPendingDecodes(int running)
+    {
+        var batch = new List<PendingDecode>();
+        long start = Stopwatch.GetTimestamp();
+        while (batch.Count < Options.MaxDecodeBatch && _pendingDecodes.TryDequeue(out var pending))
+        {
+            try
+            {
+                pending.Hidden = DecodePayload(pending.Session, pending.Request.Payload.Span, 1);
+                batch.Add(pending);
+            }
+            catch (GenerationException e)
+            {
+                pending.Completion.SetResult(new StepResponse { Token = -1, Error = e.ToError() });
+            }
+        }
+        if (batch.Count == 0) return;
+        int peak;
+        while (batch.Count > (peak = Volatile.Read(ref _peakBatch)) && Interlocked.CompareExchange(ref _peakBatch, batch.Count, peak) != peak) { }
+
+        int width = HiddenWidth, vocab = Config.VocabSize;
+        var hidden = new float[batch.Count * width];
+        var caches = new KvCacheSession[batch.Count];
+        for (int b = 0; b < batch.Count; b++)
+        {
+            batch[b].Hidden.CopyTo(hidden, b * width);
+            caches[b] = batch[b].Session.Cache;
+        }
+        float[] logits;
+        try
+        {
+            // A batch of one gains nothing from padding and copying caches: it takes the single-session graph.
+            logits = batch.Count == 1 ? caches[0].Run(hidden) : _batchTail!.Decode(hidden, caches);
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch) pending.Completion.SetException(e);
+            return;
+        }
+        float serverMs = (float)(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.Count);
+        for (int b = 0; b < batch.Count; b++)
+        {
+            var pending = batch[b];
+            try
+            {
+                var response = Respond(pending.Session, logits.AsSpan(b * vocab, vocab), Math.Max(running, batch.Count));
+                response.ServerMs = serverMs;
+                response.QueueMs = (float)Stopwatch.GetElapsedTime(pending.Queued, start).TotalMilliseconds;
+                pending.Completion.SetResult(response);
+            }
+            catch (Exception e)
+            {
+                pending.Completion.SetException(e);
+            }
+        }
+    }
+
+    private sealed class PendingDecode(GenerationSession session, StepRequest request, long queued)
+    {
+        public GenerationSession Session { get; } = session;
+        public StepRequest Request { get; } = request;
+        public long Queued { get; } = queued;
+        public float[] Hidden { get; set; } = [];
+        public TaskCompletionSource<StepResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public CloseSessionResponse Close(CloseSessionRequest request)
@@ -201,6 +313,7 @@ public sealed class GenerationEngine : IDisposable
         _expiry.Dispose();
         _batcher.Dispose();
         _store.Dispose();
+        _batchTail?.Dispose();
         _tail.Dispose();
     }
 }

@@ -27,5 +27,16 @@ public sealed record GenerationOptions
     /// <summary>ONNX Runtime intra-op threads per call; 1 leaves the parallelism to the workers.</summary>
     public int IntraOpThreads { get; init; } = 1;
 
+    /// <summary>
+    /// True: single-token decode steps queued at the same moment run as one padded batch through tail_{k}_batch.onnx
+    /// (one ONNX Runtime call for all of them; the file must exist). False: every step is its own call. Null (the
+    /// default): batched when the model folder has tail_{k}_batch.onnx (folders imported before it existed run
+    /// unbatched). Prefill steps (several tokens) always run alone. Measurements: docs/llm.md.
+    /// </summary>
+    public bool? BatchDecode { get; init; }
+
+    /// <summary>At most this many decode steps in one batched call.</summary>
+    public int MaxDecodeBatch { get; init; } = 64;
+
     internal int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;
 }

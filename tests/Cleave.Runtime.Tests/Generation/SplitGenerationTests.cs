@@ -76,7 +76,7 @@ public sealed class SplitGenerationTests
         string[] texts = ["", "Tim and his dog", "The sun was hot", "Lily had a red ball"];
         var prompts = texts.Select(Prompt).ToArray();
         var expected = prompts.Select(p => StoriesModel.LocalGreedy(p, 24)).ToArray();
-        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(2) with { Workers = 2 });
+        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(2) with { Workers = 2, BatchDecode = false }); // the per-step path (BatchDecodeTests covers the batched one)
         using var client = new GenerationClient(server.Address);
         using var head = StoriesModel.Head(2);
 

@@ -22,6 +22,11 @@ public static class Llama2cExport
 
     public static string HeadFile(int splitLayer) => $"head_{splitLayer}.onnx";
     public static string TailFile(int splitLayer) => $"tail_{splitLayer}.onnx";
+    public static string TailBatchFile(int splitLayer) => $"tail_{splitLayer}_batch.onnx";
+    public const string Positions = Llama2cGraphBuilder.Positions;
+    public const string AttentionMask = Llama2cGraphBuilder.AttentionMask;
+    public static string NewKey(int layer) => Llama2cGraphBuilder.NewKey(layer);
+    public static string NewValue(int layer) => Llama2cGraphBuilder.NewValue(layer);
     public static string LayerOutput(int layer) => Llama2cGraphBuilder.LayerOutput(layer);
     public static string PastKey(int layer) => Llama2cGraphBuilder.PastKey(layer);
     public static string PastValue(int layer) => Llama2cGraphBuilder.PastValue(layer);
@@ -49,7 +54,17 @@ public static class Llama2cExport
         return Llama2cGraphBuilder.Build(model, splitLayer, model.Config.Layers, embed: false, classify: true, $"llama2c_tail_{splitLayer}");
     }
 
-    /// <summary>Writes head_k.onnx and tail_k.onnx into <paramref name="directory"/> (atomically) and returns their paths.</summary>
+    /// <summary>
+    /// The tail for B sessions' single-token decode steps in one call: layer{k-1}_out [B,1,dim], positions [B], caches
+    /// padded to the longest session [B,kv,Tmax,hs], attention_mask [B,Tmax+1] -> logits [B,1,vocab] + new_key/new_value rows.
+    /// </summary>
+    public static ModelProto BuildTailBatch(Llama2cCheckpoint model, int splitLayer)
+    {
+        CheckSplit(model, splitLayer);
+        return Llama2cGraphBuilder.BuildBatchedDecode(model, splitLayer, $"llama2c_tail_{splitLayer}_batch");
+    }
+
+    /// <summary>Writes head_k.onnx, tail_k.onnx and tail_k_batch.onnx into <paramref name="directory"/> (atomically) and returns their paths.</summary>
     public static (string HeadPath, string TailPath) WriteSplit(Llama2cCheckpoint model, int splitLayer, string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -58,6 +73,7 @@ public static class Llama2cExport
         string tail = Path.Combine(directory, TailFile(splitLayer));
         Write(BuildHead(model, splitLayer), head);
         Write(BuildTail(model, splitLayer), tail);
+        Write(BuildTailBatch(model, splitLayer), Path.Combine(directory, TailBatchFile(splitLayer)));
         return (Path.GetFullPath(head), Path.GetFullPath(tail));
     }
 

@@ -24,13 +24,25 @@ internal sealed class Llama2cGraphBuilder
     private readonly OnnxGraphBuilder _b = new();
     private string _one = "", _zero = "", _axis0 = "", _axis1 = "", _axisLast = "", _eps = "", _zeroF = "", _minusInfinity = "";
     private string _inverseFrequency = "", _ropeShape = "";
-    private string _cos = "", _sin = "", _mask = ""; // of the layer being built
+    private string _cos = "", _sin = "", _mask = ""; // of the layer being built (the batched graph: shared by all layers)
 
-    private Llama2cGraphBuilder(Llama2cCheckpoint model)
+    // The leading two axes of every reshape: [1, T] for one sequence, [B, 1] for the batched decode graph.
+    private readonly bool _batched;
+    private readonly long _lead, _tokens;
+
+    private Llama2cGraphBuilder(Llama2cCheckpoint model, bool batched)
     {
         _model = model;
         _c = model.Config;
+        _batched = batched;
+        (_lead, _tokens) = batched ? (-1L, 1L) : (1L, -1L);
     }
+
+    public const string Positions = "positions", AttentionMask = "attention_mask";
+    private const string Batch = "B", PaddedPast = "Tmax", PaddedTotal = "Tmax+1";
+
+    public static string NewKey(int layer) => $"new_key_{layer}";
+    public static string NewValue(int layer) => $"new_value_{layer}";
 
     public static string LayerOutput(int layer) => $"layer{layer}_out";
     public static string PastKey(int layer) => $"past_key_{layer}";
@@ -50,7 +62,22 @@ internal sealed class Llama2cGraphBuilder
             throw new ArgumentOutOfRangeException(nameof(endLayer), $"layer range [{firstLayer}, {endLayer}) is not inside 0..{c.Layers}");
         if (embed != (firstLayer == 0)) throw new ArgumentException("the embedding belongs in front of layer 0 and only there", nameof(embed));
         if (classify != (endLayer == c.Layers)) throw new ArgumentException("the classifier belongs after the last layer and only there", nameof(classify));
-        return new Llama2cGraphBuilder(model).BuildGraph(firstLayer, endLayer, embed, classify, graphName);
+        return new Llama2cGraphBuilder(model, batched: false).BuildGraph(firstLayer, endLayer, embed, classify, graphName);
+    }
+
+    /// <summary>
+    /// Layers [<paramref name="firstLayer"/>, end) plus the classifier for B sequences' single-token decode steps at
+    /// once: layer{first-1}_out [B,1,dim], <c>positions</c> [B] (each row's own position), past caches padded to the
+    /// longest row [B, kv_heads, Tmax, head_size] and <c>attention_mask</c> [B, Tmax+1] (0 where a key is valid,
+    /// -inf on padding; the last column is the new token) -> logits [B,1,vocab] and each layer's new key/value rows
+    /// <c>new_key_{l}</c>/<c>new_value_{l}</c> [B, kv_heads, 1, head_size], which the caller appends to each row's cache.
+    /// </summary>
+    public static ModelProto BuildBatchedDecode(Llama2cCheckpoint model, int firstLayer, string graphName)
+    {
+        var c = model.Config;
+        if (firstLayer < 1 || firstLayer >= c.Layers)
+            throw new ArgumentOutOfRangeException(nameof(firstLayer), $"the batched decode graph starts after a cut: layer 1..{c.Layers - 1}");
+        return new Llama2cGraphBuilder(model, batched: true).BuildGraph(firstLayer, c.Layers, embed: false, classify: true, graphName);
     }
 
     private ModelProto BuildGraph(int first, int end, bool embed, bool classify, string graphName)
@@ -59,24 +86,33 @@ internal sealed class Llama2cGraphBuilder
         g.Name = graphName;
         string input = embed ? InputIds : LayerOutput(first - 1);
         _b.UniqueName(input);
+        object[] rows = _batched ? [Batch, 1] : [1, Tokens];
         g.Input.Add(embed
-            ? ValueInfo(input, OnnxElementType.Int64, [1, Tokens])
-            : ValueInfo(input, OnnxElementType.Float, [1, Tokens, _c.Dim]));
+            ? ValueInfo(input, OnnxElementType.Int64, rows)
+            : ValueInfo(input, OnnxElementType.Float, [.. rows, _c.Dim]));
+        if (_batched)
+        {
+            _b.UniqueName(Positions);
+            _b.UniqueName(AttentionMask);
+            g.Input.Add(ValueInfo(Positions, OnnxElementType.Int64, [Batch]));
+            g.Input.Add(ValueInfo(AttentionMask, OnnxElementType.Float, [Batch, PaddedTotal]));
+        }
         for (int l = first; l < end; l++)
             foreach (string name in new[] { PastKey(l), PastValue(l) })
             {
                 _b.UniqueName(name);
-                g.Input.Add(ValueInfo(name, OnnxElementType.Float, [1, _c.KvHeads, Past, _c.HeadSize]));
+                g.Input.Add(ValueInfo(name, OnnxElementType.Float, _batched ? [Batch, _c.KvHeads, PaddedPast, _c.HeadSize] : [1, _c.KvHeads, Past, _c.HeadSize]));
             }
         for (int l = first; l < end; l++)
         {
-            _b.UniqueName(PresentKey(l));
-            _b.UniqueName(PresentValue(l));
+            _b.UniqueName(_batched ? NewKey(l) : PresentKey(l));
+            _b.UniqueName(_batched ? NewValue(l) : PresentValue(l));
             _b.UniqueName(LayerOutput(l));
         }
         if (classify) _b.UniqueName(Logits);
 
         AddConstants();
+        if (_batched) AddBatchedPositions();
 
         string x = embed
             ? _b.Emit("Gather", "embedded", [_b.AddFloats("token_embedding", _model.TokenEmbedding, _c.VocabSize, _c.Dim), input], OnnxGraphBuilder.Int("axis", 0))
@@ -89,17 +125,23 @@ internal sealed class Llama2cGraphBuilder
             string normed = RmsNorm(x, _model.RmsFinal, "final_norm");
             string weight = _b.AddFloats("classifier_t", Transpose(_model.Classifier, 0, _c.VocabSize, _c.Dim), _c.Dim, _c.VocabSize);
             output = _b.AddNode("MatMul", [normed, weight], Logits);
-            g.Output.Add(ValueInfo(Logits, OnnxElementType.Float, [1, Tokens, _c.VocabSize]));
+            g.Output.Add(ValueInfo(Logits, OnnxElementType.Float, [.. rows, _c.VocabSize]));
         }
         else
         {
-            g.Output.Add(ValueInfo(output, OnnxElementType.Float, [1, Tokens, _c.Dim]));
+            g.Output.Add(ValueInfo(output, OnnxElementType.Float, [.. rows, _c.Dim]));
         }
         for (int l = first; l < end; l++)
-        {
-            g.Output.Add(ValueInfo(PresentKey(l), OnnxElementType.Float, [1, _c.KvHeads, Total, _c.HeadSize]));
-            g.Output.Add(ValueInfo(PresentValue(l), OnnxElementType.Float, [1, _c.KvHeads, Total, _c.HeadSize]));
-        }
+            if (_batched)
+            {
+                g.Output.Add(ValueInfo(NewKey(l), OnnxElementType.Float, [Batch, _c.KvHeads, 1, _c.HeadSize]));
+                g.Output.Add(ValueInfo(NewValue(l), OnnxElementType.Float, [Batch, _c.KvHeads, 1, _c.HeadSize]));
+            }
+            else
+            {
+                g.Output.Add(ValueInfo(PresentKey(l), OnnxElementType.Float, [1, _c.KvHeads, Total, _c.HeadSize]));
+                g.Output.Add(ValueInfo(PresentValue(l), OnnxElementType.Float, [1, _c.KvHeads, Total, _c.HeadSize]));
+            }
 
         var onnx = new ModelProto
         {
@@ -116,21 +158,38 @@ internal sealed class Llama2cGraphBuilder
     /// <summary>Initializers every layer shares (shared initializers cost nothing when a graph is cut).</summary>
     private void AddConstants()
     {
-        _one = _b.AddInt64s("one", [1L]);
-        _zero = _b.AddInt64s("zero", [0L]);
-        _axis0 = _b.AddInt64Vector("axis0", 0);
+        if (!_batched) // the causal mask and positions are derived inside; the batched graph takes both as inputs
+        {
+            _one = _b.AddInt64s("one", [1L]);
+            _zero = _b.AddInt64s("zero", [0L]);
+            _axis0 = _b.AddInt64Vector("axis0", 0);
+            _zeroF = _b.AddFloats("zero_f", [0f]);
+            _minusInfinity = _b.AddFloats("minus_infinity", [float.NegativeInfinity]);
+        }
         _axis1 = _b.AddInt64Vector("axis1", 1);
         _axisLast = _b.AddInt64Vector("axis_last", -1);
         _eps = _b.AddFloats("rms_eps", [Llama2cConfig.RmsNormEpsilon]);
-        _zeroF = _b.AddFloats("zero_f", [0f]);
-        _minusInfinity = _b.AddFloats("minus_infinity", [float.NegativeInfinity]);
 
         // run.c: freq = 1 / 10000^(2i / head_size) for pair i, angle = pos * freq in float32.
         int half = _c.HeadSize / 2;
         var inverseFrequency = new float[half];
         for (int i = 0; i < half; i++) inverseFrequency[i] = 1.0f / MathF.Pow(Llama2cConfig.RopeTheta, 2 * i / (float)_c.HeadSize);
         _inverseFrequency = _b.AddFloats("rope_inverse_frequency", inverseFrequency, half);
-        _ropeShape = _b.AddInt64Vector("rope_shape", -1, 1, half, 1);
+        _ropeShape = _batched ? _b.AddInt64Vector("rope_shape", -1, 1, 1, half, 1) : _b.AddInt64Vector("rope_shape", -1, 1, half, 1);
+    }
+
+    /// <summary>
+    /// The batched graph's RoPE cos/sin [B, 1, 1, head/2, 1] from each row's own position (the same float32 angles as
+    /// <see cref="AddPositions"/>), and its mask [B, 1, 1, 1, Tmax+1] broadcast over heads, groups and the one query.
+    /// </summary>
+    private void AddBatchedPositions()
+    {
+        string positionColumn = _b.Emit("Unsqueeze", "position_column",
+            [_b.Emit("Cast", "positions_float", [Positions], OnnxGraphBuilder.Int("to", OnnxElementType.Float)), _axis1]);
+        string angles = _b.Emit("Mul", "rope_angles", [positionColumn, _inverseFrequency]);
+        _cos = _b.Emit("Reshape", "rope_cos", [_b.Emit("Cos", "rope_cos_flat", [angles]), _ropeShape]);
+        _sin = _b.Emit("Reshape", "rope_sin", [_b.Emit("Sin", "rope_sin_flat", [angles]), _ropeShape]);
+        _mask = _b.Emit("Unsqueeze", "attention_mask_5d", [AttentionMask, _b.AddInt64Vector("mask_axes", 1, 2, 3)]);
     }
 
     /// <summary>
@@ -164,7 +223,7 @@ internal sealed class Llama2cGraphBuilder
     {
         int d = _c.Dim, kv = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize;
         string p = $"l{l}_";
-        AddPositions(x, PastKey(l), p);
+        if (!_batched) AddPositions(x, PastKey(l), p);
 
         // Attention block.
         string h = RmsNorm(x, _model.RmsAttention.AsSpan(l * d, d), p + "attention_norm");
@@ -175,11 +234,23 @@ internal sealed class Llama2cGraphBuilder
         string qHeads = ToHeads(Rope(q, _c.Heads, p + "q"), _c.Heads, p + "q");
         string kHeads = ToHeads(Rope(k, _c.KvHeads, p + "k"), _c.KvHeads, p + "k");
         string vHeads = ToHeads(v, _c.KvHeads, p + "v");
-        string keys = _b.AddNode("Concat", [PastKey(l), kHeads], PresentKey(l), OnnxGraphBuilder.Int("axis", 2));
-        string values = _b.AddNode("Concat", [PastValue(l), vHeads], PresentValue(l), OnnxGraphBuilder.Int("axis", 2));
+        string keys, values;
+        if (_batched)
+        {
+            // The new rows leave the graph on their own; the padded caches are only read.
+            kHeads = _b.AddNode("Identity", [kHeads], NewKey(l));
+            vHeads = _b.AddNode("Identity", [vHeads], NewValue(l));
+            keys = _b.Emit("Concat", p + "keys", [PastKey(l), kHeads], OnnxGraphBuilder.Int("axis", 2));
+            values = _b.Emit("Concat", p + "values", [PastValue(l), vHeads], OnnxGraphBuilder.Int("axis", 2));
+        }
+        else
+        {
+            keys = _b.AddNode("Concat", [PastKey(l), kHeads], PresentKey(l), OnnxGraphBuilder.Int("axis", 2));
+            values = _b.AddNode("Concat", [PastValue(l), vHeads], PresentValue(l), OnnxGraphBuilder.Int("axis", 2));
+        }
 
         // [1, heads, T, hs] -> [1, kv, group, T, hs]: query head h uses key/value head h / group (run.c's kv_mul).
-        string grouped = _b.Emit("Reshape", p + "q_grouped", [qHeads, _b.AddInt64Vector(p + "group_shape", 1, _c.KvHeads, _c.QueriesPerKvHead, -1, hs)]);
+        string grouped = _b.Emit("Reshape", p + "q_grouped", [qHeads, _b.AddInt64Vector(p + "group_shape", _lead, _c.KvHeads, _c.QueriesPerKvHead, _tokens, hs)]);
         string axis2 = _b.AddInt64Vector(p + "axis2", 2);
         string keysT = _b.Emit("Unsqueeze", p + "keys_t", [_b.Emit("Transpose", p + "keys_t4", [keys], OnnxGraphBuilder.Ints("perm", 0, 1, 3, 2)), axis2]);
         string scores = _b.Emit("MatMul", p + "scores", [grouped, keysT]);
@@ -187,9 +258,9 @@ internal sealed class Llama2cGraphBuilder
         string masked = _b.Emit("Add", p + "scores_masked", [scaled, _mask]);
         string weights = _b.Emit("Softmax", p + "attention", [masked], OnnxGraphBuilder.Int("axis", -1));
         string context = _b.Emit("MatMul", p + "context", [weights, _b.Emit("Unsqueeze", p + "values_g", [values, axis2])]);
-        string contextHeads = _b.Emit("Reshape", p + "context_heads", [context, _b.AddInt64Vector(p + "heads_shape", 1, _c.Heads, -1, hs)]);
+        string contextHeads = _b.Emit("Reshape", p + "context_heads", [context, _b.AddInt64Vector(p + "heads_shape", _lead, _c.Heads, _tokens, hs)]);
         string contextTokens = _b.Emit("Transpose", p + "context_tokens", [contextHeads], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
-        string contextFlat = _b.Emit("Reshape", p + "context_flat", [contextTokens, _b.AddInt64Vector(p + "flat_shape", 1, -1, d)]);
+        string contextFlat = _b.Emit("Reshape", p + "context_flat", [contextTokens, _b.AddInt64Vector(p + "flat_shape", _lead, _tokens, d)]);
         string attention = MatMul(contextFlat, _model.Wo.AsSpan(l * d * d, d * d), d, d, p + "attention_out");
         x = _b.Emit("Add", p + "attention_residual", [x, attention]);
 
@@ -206,7 +277,7 @@ internal sealed class Llama2cGraphBuilder
     /// <summary>Rotates pairs (2i, 2i+1) of each head by angle pos * freq_i; input [1,T,heads*hs], output [1,T,heads,hs/2,2].</summary>
     private string Rope(string x, int heads, string hint)
     {
-        string pairs = _b.Emit("Reshape", hint + "_pairs", [x, _b.AddInt64Vector(hint + "_pairs_shape", 1, -1, heads, _c.HeadSize / 2, 2)]);
+        string pairs = _b.Emit("Reshape", hint + "_pairs", [x, _b.AddInt64Vector(hint + "_pairs_shape", _lead, _tokens, heads, _c.HeadSize / 2, 2)]);
         string even = _b.UniqueName(hint + "_even"), odd = _b.UniqueName(hint + "_odd");
         _b.AddNode("Split", [pairs], [even, odd], OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Int("num_outputs", 2));
         string rotatedEven = _b.Emit("Sub", hint + "_rot_even", [_b.Emit("Mul", hint + "_ec", [even, _cos]), _b.Emit("Mul", hint + "_os", [odd, _sin])]);
@@ -217,7 +288,7 @@ internal sealed class Llama2cGraphBuilder
     /// <summary>[1, T, ...] with heads*hs values per token -> [1, heads, T, hs].</summary>
     private string ToHeads(string x, int heads, string hint)
     {
-        string split = _b.Emit("Reshape", hint + "_split", [x, _b.AddInt64Vector(hint + "_split_shape", 1, -1, heads, _c.HeadSize)]);
+        string split = _b.Emit("Reshape", hint + "_split", [x, _b.AddInt64Vector(hint + "_split_shape", _lead, _tokens, heads, _c.HeadSize)]);
         return _b.Emit("Transpose", hint + "_heads", [split], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
     }
 
