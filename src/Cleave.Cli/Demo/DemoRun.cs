@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Cleave.Codecs;
 using Cleave.Evaluation.Classification;
@@ -44,13 +43,13 @@ public sealed class DemoRun(DemoOptions options, Action<string> log, Action<int,
         using var head = SplitHead.Load(split);
         log($"split: {options.Clients} clients send '{codec.Spec}' frames of {split.Manifest.Cut[0].Name} over {options.Link}");
         await RunClientsAsync(server.Url, ServingModes.Split, split.ManifestHash, codec.Spec, samples, "split",
-            s => SplitPath(head, codec, s), (s, p) => s.Split = p, cancellationToken);
+            path => head.Encode(path, codec), (s, p) => s.Split = p, cancellationToken);
         log($"offload: the same clients send JPEG q={options.JpegQuality} images of the model's input size over {options.Link.Name}");
         await RunClientsAsync(server.Url, ServingModes.Full, "", "", samples, "jpeg",
-            s => JpegPath(head.Preprocessing, jpeg, s), (s, p) => s.Jpeg = p, cancellationToken);
+            path => JpegPayload(head.Preprocessing, jpeg, path), (s, p) => s.Jpeg = p, cancellationToken);
 
-        int float32Bytes = FeatureCodecs.Create("raw").Encode(new float[split.CutSampleShape().Shape.Aggregate(1L, (a, b) => a * b)],
-            new TensorShape([.. split.CutSampleShape().Shape.Select(d => (int)d)])).Length;
+        var cutShape = new TensorShape([.. split.CutSampleShape().Shape.Select(d => (int)d)]);
+        int float32Bytes = FeatureCodecs.Create("raw").Encode(new float[cutShape.ElementCount], cutShape).Length;
         return DemoSummary.From(options, samples, outputs, float32Bytes, split.Manifest.Cut[0].Name, clock.Elapsed);
     }
 
@@ -102,45 +101,41 @@ public sealed class DemoRun(DemoOptions options, Action<string> log, Action<int,
         return outputs;
     }
 
-    private static (byte[] Payload, double DeviceMs, double EncodeMs) SplitPath(SplitHead head, FeatureCodec codec, DemoSample sample)
-    {
-        var frame = head.Encode(sample.Image.Path, codec);
-        return (frame.Frame, frame.HeadMs, frame.EncodeMs);
-    }
-
-    private static (byte[] Payload, double DeviceMs, double EncodeMs) JpegPath(PreprocessingSpec spec, ImageBaseline jpeg, DemoSample sample)
-    {
-        var image = RgbImage.Load(sample.Image.Path);
-        long start = Stopwatch.GetTimestamp();
-        byte[] file = jpeg.Encode(ImageBaseline.ResizeForModel(image, spec));
-        return (file, 0, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-    }
-
-    /// <summary>Clients, each its own stream, take images from one queue until it is empty; one request in flight each.</summary>
+    /// <summary>
+    /// Clients, each its own stream with one request in flight (a device sends its next image after the answer),
+    /// take every <c>Clients</c>-th image; <see cref="ImageClassificationRun"/> does the sending and timing.
+    /// </summary>
     private async Task RunClientsAsync(Uri server, string mode, string manifestHash, string codec, List<DemoSample> samples, string label,
-        Func<DemoSample, (byte[] Payload, double DeviceMs, double EncodeMs)> prepare, Action<DemoSample, DemoPath> record,
-        CancellationToken cancellationToken)
+        Func<string, EncodedFrame> makePayload, Action<DemoSample, DemoPath> record, CancellationToken cancellationToken)
     {
-        var queue = new ConcurrentQueue<DemoSample>(samples);
+        var byPath = samples.ToDictionary(s => s.Image.Path);
         int done = 0;
-        var workers = Enumerable.Range(0, options.Clients).Select(async index =>
+        var clients = Enumerable.Range(0, options.Clients).Select(async index =>
         {
             await using var client = await SplitClient.ConnectAsync(new SplitClientOptions
             {
                 Server = server, Mode = mode, ManifestHash = manifestHash, Codecs = codec.Length > 0 ? [codec] : [],
                 Link = options.Link, LinkSeed = index, ClientId = $"demo-{label}-{index}",
             }, cancellationToken);
-            while (queue.TryDequeue(out var sample))
+            var mine = samples.Where((_, i) => i % options.Clients == index).Select(s => s.Image.Path).ToList();
+            await ImageClassificationRun.RunAsync(client, mine, makePayload, inFlight: 1, onResult: r =>
             {
-                // The device's own work runs off the thread pool's I/O path so clients overlap like separate devices.
-                var (payload, deviceMs, encodeMs) = await Task.Run(() => prepare(sample), cancellationToken);
-                var answer = await client.InferAsync(payload, cancellationToken: cancellationToken);
+                var answer = r.Result ?? throw new InvalidOperationException($"{r.Image} got no answer on the {label} path: {r.Error}");
                 var t = answer.Timing;
-                record(sample, new DemoPath(answer.Top1, answer.PayloadBytes, deviceMs, encodeMs, answer.UplinkMs, t.QueueMs,
-                    t.DecodeMs, t.TailMs, answer.DownlinkMs, deviceMs + encodeMs + answer.TotalMs));
+                record(byPath[r.Image], new DemoPath(answer.Top1, r.PayloadBytes, r.HeadMs, r.EncodeMs, answer.UplinkMs, t.QueueMs,
+                    t.DecodeMs, t.TailMs, answer.DownlinkMs, r.HeadMs + r.EncodeMs + answer.TotalMs));
                 progress(Interlocked.Increment(ref done), samples.Count, label);
-            }
+            }, cancellationToken: cancellationToken);
         });
-        await Task.WhenAll(workers);
+        await Task.WhenAll(clients);
+    }
+
+    /// <summary>The JPEG-offload payload: the crop resized to the model input, encoded on the device (no head runs).</summary>
+    private static EncodedFrame JpegPayload(PreprocessingSpec spec, ImageBaseline jpeg, string path)
+    {
+        var image = RgbImage.Load(path);
+        long start = Stopwatch.GetTimestamp();
+        byte[] file = jpeg.Encode(ImageBaseline.ResizeForModel(image, spec));
+        return new EncodedFrame(file, new TensorShape(0), 0, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
     }
 }
