@@ -78,8 +78,9 @@ public sealed class PlanClientTests
             Assert.Empty(fixedShallow.Switches);
 
             // Shallow on Wi-Fi, deep on BLE: over the whole run the adaptive client beats both fixed cuts (same requests, in lockstep).
-            Assert.True(adaptive.MeanMs < fixedShallow.MeanMs, $"adaptive {adaptive.MeanMs:0.0} ms vs fixed shallow {fixedShallow.MeanMs:0.0} ms");
-            Assert.True(adaptive.MeanMs < fixedDeep.MeanMs, $"adaptive {adaptive.MeanMs:0.0} ms vs fixed deep {fixedDeep.MeanMs:0.0} ms");
+            string trace = string.Join("\n", runs.Select(r => $"{r.Label}: {string.Join(" ", r.Results.Select(x => $"{x.TotalMs:0}({x.DeviceMs:0}/{x.EncodeMs:0}/{x.NetworkMs:0}/{x.ServerMs:0})"))}"));
+            Assert.True(adaptive.MeanMs < fixedShallow.MeanMs, $"adaptive {adaptive.MeanMs:0.0} ms vs fixed shallow {fixedShallow.MeanMs:0.0} ms\n{trace}");
+            Assert.True(adaptive.MeanMs < fixedDeep.MeanMs, $"adaptive {adaptive.MeanMs:0.0} ms vs fixed deep {fixedDeep.MeanMs:0.0} ms\n{trace}");
             Assert.True(adaptive.Probes > 0);
         }
         finally
