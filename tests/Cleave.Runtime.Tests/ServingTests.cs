@@ -33,6 +33,43 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public async Task A_ping_crosses_the_emulated_link_both_ways_and_is_neither_a_request_nor_an_error()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        var link = new Links.LinkProfile("test", 1_000, 1_000, 40, 0);
+        await using var client = await SplitClient.ConnectAsync(new SplitClientOptions { Server = server.Url, ManifestHash = split.ManifestHash, Link = link });
+
+        var rtts = new List<double>();
+        for (int i = 0; i < 3; i++) rtts.Add(await client.PingAsync());
+        var answer = await client.InferAsync(TinySplit.Frames(1, seed: 2)[0]);
+
+        // Half the RTT each way plus each message's serialization at 1,000 kbit/s: not under the emulated RTT, less the
+        // timer's granularity (Task.Delay counts whole milliseconds of Environment.TickCount64, so each of the two
+        // waits can end up to 1 ms early by the stopwatch; measured 38.2 ms for 40).
+        Assert.All(rtts, r => Assert.InRange(r, 40 - 2, 5_000));
+        Assert.Equal(3, server.Metrics.PingCount);
+        var metrics = await MetricsSnapshot.FetchAsync(server.Url);
+        Assert.Equal(3, metrics["cleave_pings_total"]);
+        Assert.Equal(1, metrics["cleave_requests_total{mode=\"split\"}"]);
+        Assert.DoesNotContain(metrics.Samples.Keys, k => k.StartsWith("cleave_errors_total{", StringComparison.Ordinal));
+        Assert.Equal(TinySplit.LocalTop1(TinySplit.Frames(1, seed: 2)[0]), answer.Top1);
+    }
+
+    [Fact]
+    public async Task A_ping_before_the_hello_is_refused_like_any_message_before_it()
+    {
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        var metricsBefore = server.Metrics.PingCount;
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(server.Url);
+        using var call = new SplitInference.SplitInferenceClient(channel).Infer();
+        await call.RequestStream.WriteAsync(new ClientMessage { Ping = new Ping { Nonce = 7 } });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(ErrorCode.NotHandshaken, call.ResponseStream.Current.Welcome.Error.Code);
+        Assert.Equal(metricsBefore, server.Metrics.PingCount);
+    }
+
+    [Fact]
     public async Task Concurrent_requests_from_different_clients_share_batches()
     {
         var split = TinySplit.Load();

@@ -195,16 +195,13 @@ public sealed class PlanClient : IAsyncDisposable
         return target;
     }
 
-    /// <summary>One round trip of an empty request (the server answers it with a typed error at once): an RTT sample.</summary>
+    /// <summary>One Ping round trip (answered by the server at once, counted as no request): an RTT sample.</summary>
     private async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var target = Selector.Configurations.FirstOrDefault(c => c.UsesNetwork);
         if (target is null) return;
         var client = await ConnectionAsync(target.Kind == ConfigurationKind.Offload ? "full" : target.Split!, target, cancellationToken).ConfigureAwait(false);
-        long start = Stopwatch.GetTimestamp();
-        try { await client.InferAsync(ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken).ConfigureAwait(false); }
-        catch (SplitInferenceException e) when (!e.IsTransient) { }
-        Selector.Estimator.ObserveRtt(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        Selector.Estimator.ObserveRtt(await client.PingAsync(cancellationToken).ConfigureAwait(false));
         _probes++;
         Selector.Reconsider();
     }

@@ -25,6 +25,7 @@ public sealed class SplitClient : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private Connection? _connection;
     private long _requestCounter;
+    private long _pingCounter;
     private long _duplicates;
     private long _reconnects;
 
@@ -142,6 +143,35 @@ public sealed class SplitClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One round trip of a Ping through the emulated link both ways (the server answers at once, outside its
+    /// queue): an RTT sample in milliseconds that costs the server nothing and counts as no request or error.
+    /// Throws <see cref="SplitInferenceException"/> (Unavailable) when no Pong comes within the request timeout.
+    /// </summary>
+    public async Task<double> PingAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+        ulong nonce = (ulong)Interlocked.Increment(ref _pingCounter);
+        var message = new ClientMessage { Ping = new Ping { Nonce = nonce } };
+        long start = Stopwatch.GetTimestamp();
+        var pong = connection.ExpectPong(nonce);
+        var shaper = _shaper;
+        await LinkShaper.WaitAsync(shaper.UplinkDelay(message.CalculateSize()), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            await pong.WaitAsync(Options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no pong within {Options.RequestTimeout.TotalSeconds:0.###} s"); }
+        catch (Exception e) when (IsTransport(e) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SplitInferenceException(ErrorCode.Unavailable, $"the connection failed: {e.Message}", 0, e);
+        }
+        finally { connection.ForgetPong(nonce); }
+        await LinkShaper.WaitAsync(shaper.DownlinkDelay(new ServerMessage { Pong = new Pong { Nonce = nonce } }.CalculateSize()), cancellationToken).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
     private static bool IsTransport(Exception e) => e is RpcException or IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException;
 
     private async Task<Connection> EnsureConnectedAsync(CancellationToken cancellationToken)
@@ -184,6 +214,7 @@ public sealed class SplitClient : IAsyncDisposable
         private readonly AsyncDuplexStreamingCall<ClientMessage, ServerMessage> _call;
         private readonly SemaphoreSlim _writeLock = new(1, 1);
         private readonly ConcurrentDictionary<string, TaskCompletionSource<InferResponse>> _waiting = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _pongs = new();
         private readonly TaskCompletionSource<Welcome> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenSource _cancel;
         private Task? _reader;
@@ -218,6 +249,12 @@ public sealed class SplitClient : IAsyncDisposable
             Welcome = welcome;
         }
 
+        /// <summary>Registers interest in a Pong before its Ping is sent.</summary>
+        public Task ExpectPong(ulong nonce) =>
+            _pongs.GetOrAdd(nonce, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+        public void ForgetPong(ulong nonce) => _pongs.TryRemove(nonce, out _);
+
         /// <summary>Registers interest in an answer before sending, so a fast answer cannot be missed.</summary>
         public Task<InferResponse> Expect(string requestId) =>
             _waiting.GetOrAdd(requestId, _ => new TaskCompletionSource<InferResponse>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
@@ -247,6 +284,7 @@ public sealed class SplitClient : IAsyncDisposable
                         if (_waiting.TryRemove(message.Response.RequestId, out var waiter)) waiter.TrySetResult(message.Response);
                         else Interlocked.Increment(ref _owner._duplicates);
                     }
+                    else if (message.KindCase == ServerMessage.KindOneofCase.Pong && _pongs.TryGetValue(message.Pong.Nonce, out var pong)) pong.TrySetResult();
                 }
             }
             catch (Exception e) { failure = e; }
@@ -256,6 +294,8 @@ public sealed class SplitClient : IAsyncDisposable
             _welcome.TrySetException(lost);
             foreach (var key in _waiting.Keys)
                 if (_waiting.TryRemove(key, out var waiter)) waiter.TrySetException(lost);
+            foreach (var key in _pongs.Keys)
+                if (_pongs.TryRemove(key, out var pong)) pong.TrySetException(lost);
         }
 
         /// <summary>Half-closes the stream so the server finishes what it accepted, then waits (briefly) for the reader.</summary>

@@ -18,7 +18,7 @@ public sealed class ServerMetrics
 
     private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
-    private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed;
+    private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed, _pings;
 
     /// <summary>Queue depth per mode, read when the metrics are written.</summary>
     public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
@@ -30,6 +30,7 @@ public sealed class ServerMetrics
     public void BytesReceived(long n) => Interlocked.Add(ref _bytesIn, n);
     public void BytesSent(long n) => Interlocked.Add(ref _bytesOut, n);
     public void Replayed() => Interlocked.Increment(ref _replayed);
+    public void Pinged() => Interlocked.Increment(ref _pings);
     public void Request(string mode) => Interlocked.Increment(ref For(mode).Requests);
     public void Error(ErrorCode code) => _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
     public void Abandoned(string mode) => Interlocked.Increment(ref For(mode).Abandoned);
@@ -63,6 +64,8 @@ public sealed class ServerMetrics
 
     public long ReplayedCount => Interlocked.Read(ref _replayed);
 
+    public long PingCount => Interlocked.Read(ref _pings);
+
     public string ToPrometheusText()
     {
         var s = new StringBuilder(4096);
@@ -75,6 +78,8 @@ public sealed class ServerMetrics
         foreach (var (mode, c) in Sorted()) Line(s, "cleave_requests_abandoned_total", Interlocked.Read(ref c.Abandoned), "mode", mode);
         Header(s, "cleave_requests_replayed_total", "counter", "retries answered from the idempotency cache");
         Line(s, "cleave_requests_replayed_total", ReplayedCount);
+        Header(s, "cleave_pings_total", "counter", "round-trip probes answered (not requests)");
+        Line(s, "cleave_pings_total", PingCount);
         Header(s, "cleave_errors_total", "counter", "requests answered with a typed error, by code");
         foreach (var (code, n) in _errors.OrderBy(e => e.Key)) Line(s, "cleave_errors_total", n, "code", code.ToString());
         Header(s, "cleave_bytes_received_total", "counter", "bytes of request messages received");

@@ -52,6 +52,13 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             {
                 var message = requestStream.Current;
                 metrics.BytesReceived(message.CalculateSize());
+                if (message.KindCase == ClientMessage.KindOneofCase.Ping)
+                {
+                    // Answered ahead of any queued work: the probe measures the link, not the server's load.
+                    metrics.Pinged();
+                    outbox.Writer.TryWrite(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } });
+                    continue;
+                }
                 if (message.KindCase != ClientMessage.KindOneofCase.Request)
                 {
                     metrics.Error(ErrorCode.NotHandshaken);
