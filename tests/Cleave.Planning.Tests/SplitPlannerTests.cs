@@ -33,6 +33,22 @@ public sealed class SplitPlannerTests
     }
 
     [Fact]
+    public void PacketLossCostsEachSegmentItsExpectedRetransmissionsAndPushesTheChoiceToSmallFrames()
+    {
+        var wifi = LinkProfile.Preset("wifi");
+        var lossy = wifi with { Loss = 0.05 };
+        var shallow = Configurations.Typical().Single(c => c.Id == "split:shallow|quant:bits=8,entropy=rans");
+        // 40,048 bytes = 28 segments of 1448; each is lost p / (1 - p) times on average, each loss one RTO (200 ms minimum).
+        double expected = 28 * (0.05 / 0.95) * 200;
+        Assert.Equal(LatencyModel.Predict(shallow, wifi).UplinkMs + expected, LatencyModel.Predict(shallow, lossy).UplinkMs, 3); // TimeSpan ticks
+        // Without loss the shallow cut wins on Wi-Fi; with 5 % loss its 28 segments cost ~295 ms and the deep 4-bit cut
+        // (2 segments) wins instead.
+        Assert.Equal("split:shallow|quant:bits=8,entropy=rans", Decide("wifi").Chosen.Configuration.Id);
+        var decision = SplitPlanner.Decide(Configurations.Typical(), new PlanRequest(lossy, 1));
+        Assert.Equal("split:deep|rans-ifc:bits=4", decision.Chosen.Configuration.Id);
+    }
+
+    [Fact]
     public void AccuracyBudgetExcludesLossyCodecs()
     {
         var tight = Decide("ble", maxDrop: 0.1).Chosen.Configuration;

@@ -33,6 +33,22 @@ public sealed class LinkShaperTests
     }
 
     [Fact]
+    public void Expected_loss_delay_is_the_mean_of_what_the_emulator_draws()
+    {
+        // No rate limit, so each draw is half the RTT plus its retransmission timeouts and draws do not queue.
+        var link = new LinkProfile("lossy", double.PositiveInfinity, double.PositiveInfinity, 80, 0.05);
+        var shaper = new LinkShaper(link, seed: 11);
+        const long bytes = 10_000; // 7 segments
+        const int draws = 20_000;
+        double sum = 0;
+        for (int i = 0; i < draws; i++) sum += (shaper.UplinkDelay(bytes) - TimeSpan.FromMilliseconds(40)).TotalMilliseconds;
+        double expected = LinkShaper.ExpectedLossDelay(link, bytes).TotalMilliseconds;
+        Assert.Equal(7 * (0.05 / 0.95) * 240, expected, 3); // TimeSpan ticks // RTO = max(200, 3 x 80 ms)
+        Assert.InRange(sum / draws, 0.95 * expected, 1.05 * expected);
+        Assert.Equal(TimeSpan.Zero, LinkShaper.ExpectedLossDelay(link with { Loss = 0 }, bytes));
+    }
+
+    [Fact]
     public void Unlimited_link_adds_nothing()
     {
         var shaper = new LinkShaper(LinkProfile.Unlimited);

@@ -18,14 +18,18 @@ public sealed class PlanCheckCommand : ICommand
           first K images, default 16, cycled; the device emulated at --device-speed) and compare the mean latency with
           the prediction. Split folders go to --work (default: a temporary folder). --planned-device makes every emulated device step last exactly its planned time (a steady dedicated device)
           instead of the measured time / device speed. --retime measures the profile's
-          compute times again first (for a shared machine whose load has changed since calibration).
+          compute times again first (for a shared machine whose load has changed since calibration). --loss P gives
+          every link that packet loss (emulated as retransmission timeouts; the plans and predictions include it).
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "links", "requests", "run-images", "work"], ["json", "recollect", "retime", "planned-device"]);
         var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
-        var links = (cl.Get("links") ?? "wifi,lte,ble").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LinkProfile.Preset).ToList();
+        double loss = cl.GetDouble("loss", 0);
+        if (loss is < 0 or >= 1) throw new UsageException("--loss is a probability per packet in [0, 1)");
+        var links = (cl.Get("links") ?? "wifi,lte,ble").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LinkProfile.Preset)
+            .Select(l => cl.Has("loss") ? l with { Name = l.Name + "*", Loss = loss } : l).ToList();
         int requests = cl.GetInt("requests", 30);
         if (requests < 1) throw new UsageException("--requests must be positive");
         var images = PlanOptionParsing.Images(cl, cl.GetInt("run-images", 16));

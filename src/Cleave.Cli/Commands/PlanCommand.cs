@@ -14,6 +14,7 @@ public sealed class PlanCommand : ICommand
         usage: cleave plan --model M.onnx --data DIR (--link PRESET | --uplink-kbps K --rtt-ms R) [--max-drop P] [-o plan.json] [--json] [options]
           --link PRESET        lora, ble, 3g, lte, 5g, wifi (or none)
           --uplink-kbps K      a custom link: uplink rate (kbit/s), with --rtt-ms R and optional --downlink-kbps D
+          --loss P             packet loss probability (with --link or a custom link; each loss costs one RTO, docs/links.md)
           --device-speed F     device speed relative to this machine (0.25 = four times slower; default 1)
           --device-profile P   a profile collected on the device itself (cleave plan --profile-only there): its times replace the scaled ones
           --server-speed G     server speed relative to this machine (default 1)

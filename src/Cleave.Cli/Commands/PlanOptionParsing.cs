@@ -15,7 +15,7 @@ internal static class PlanOptionParsing
     public static readonly string[] ValueOptions =
     [
         "model", "data", "labels", "assets", "images", "splits", "max-splits", "codecs", "jpeg", "profile", "device-profile",
-        "link", "uplink-kbps", "downlink-kbps", "rtt-ms", "device-speed", "server-speed", "max-drop", "slo-ms", "objective",
+        "link", "uplink-kbps", "downlink-kbps", "rtt-ms", "loss", "device-speed", "server-speed", "max-drop", "slo-ms", "objective",
     ];
 
     public static Hardware ParseHardware(CommandLine cl) => new(cl.GetDouble("device-speed", 1), cl.GetDouble("server-speed", 1),
@@ -63,15 +63,18 @@ internal static class PlanOptionParsing
 
     public static LinkProfile ParseLink(CommandLine cl)
     {
+        double loss = cl.GetDouble("loss", 0);
+        if (loss is < 0 or >= 1) throw new UsageException("--loss is a probability per packet in [0, 1)");
         if (cl.Get("link") is string preset)
         {
             if (cl.Has("uplink-kbps")) throw new UsageException("give --link or --uplink-kbps, not both");
-            return LinkProfile.Preset(preset);
+            var link = LinkProfile.Preset(preset);
+            return cl.Has("loss") ? link with { Name = link.Name + "*", Loss = loss } : link;
         }
         if (!cl.Has("uplink-kbps")) throw new UsageException("give a link: --link PRESET or --uplink-kbps K --rtt-ms R");
         double up = cl.GetDouble("uplink-kbps", 0);
         if (!(up > 0)) throw new UsageException("--uplink-kbps must be positive");
-        return new LinkProfile("custom", up, cl.GetDouble("downlink-kbps", up), cl.GetDouble("rtt-ms", 0), 0);
+        return new LinkProfile("custom", up, cl.GetDouble("downlink-kbps", up), cl.GetDouble("rtt-ms", 0), loss);
     }
 
     public static IReadOnlyList<T> ParseList<T>(string text, Func<string, T> parse)

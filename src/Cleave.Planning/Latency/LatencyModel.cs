@@ -7,7 +7,9 @@ namespace Cleave.Planning.Latency;
 /// The additive latency model: device compute + encode + serialization of the request on the uplink + one round trip
 /// + server decode + server compute + serialization of the reply on the downlink. Requests run one at a time (no
 /// pipelining), so nothing overlaps. <see cref="RequestOverheadBytes"/> is what the transport adds to each payload
-/// (gRPC message and HTTP/2 frame headers, request id, options).
+/// (gRPC message and HTTP/2 frame headers, request id, options). On a lossy link each direction also carries the
+/// mean retransmission delay of its message (<see cref="LinkShaper.ExpectedLossDelay"/>: lost segments x RTO), so a
+/// big frame on a lossy link pays for its many segments.
 /// </summary>
 public static class LatencyModel
 {
@@ -18,12 +20,16 @@ public static class LatencyModel
         ArgumentNullException.ThrowIfNull(c);
         ArgumentNullException.ThrowIfNull(link);
         if (!c.UsesNetwork) return new LatencyBreakdown(c.DeviceMs, 0, 0, 0, 0, 0, 0);
-        double uplink = 1000 * link.UplinkSeconds((long)Math.Ceiling(c.BytesMean) + RequestOverheadBytes);
-        double downlink = 1000 * link.DownlinkSeconds(c.ResultBytes);
+        long requestBytes = (long)Math.Ceiling(c.BytesMean) + RequestOverheadBytes;
+        double uplink = 1000 * link.UplinkSeconds(requestBytes) + LinkShaper.ExpectedLossDelay(link, requestBytes).TotalMilliseconds;
+        double downlink = 1000 * link.DownlinkSeconds(c.ResultBytes) + LinkShaper.ExpectedLossDelay(link, c.ResultBytes).TotalMilliseconds;
         return new LatencyBreakdown(c.DeviceMs, c.EncodeMs, uplink, link.RttMs, c.ServerDecodeMs, c.ServerMs, downlink);
     }
 
-    /// <summary>Predicted total for a link given only by its measured uplink rate and round-trip time (downlink as the uplink).</summary>
+    /// <summary>
+    /// Predicted total for a link given only by its measured uplink rate and round-trip time (downlink as the uplink).
+    /// No loss term: a rate measured from real transfers already contains the retransmissions.
+    /// </summary>
     public static double PredictTotal(Configuration c, double uplinkKbps, double rttMs) =>
         Predict(c, new LinkProfile("measured", uplinkKbps, Math.Max(uplinkKbps, 1), rttMs, 0)).TotalMs;
 }

@@ -99,12 +99,13 @@ public sealed record PlannedConfiguration(
     [property: JsonPropertyName("configuration")] Configuration Configuration,
     double PredictedMs, bool Feasible, bool Pareto);
 
-/// <summary>The planned link (JSON has no infinity: an unlimited rate is written as 0).</summary>
-public sealed record PlanLink(string Name, double UplinkKbps, double DownlinkKbps, double RttMs)
+/// <summary>The planned link (JSON has no infinity: an unlimited rate is written as 0). Loss: probability per packet (absent in older plans: 0).</summary>
+public sealed record PlanLink(string Name, double UplinkKbps, double DownlinkKbps, double RttMs, double Loss = 0)
 {
     public static PlanLink From(LinkProfile link) => new(link.Name,
-        double.IsPositiveInfinity(link.UplinkKbps) ? 0 : link.UplinkKbps, double.IsPositiveInfinity(link.DownlinkKbps) ? 0 : link.DownlinkKbps, link.RttMs);
+        double.IsPositiveInfinity(link.UplinkKbps) ? 0 : link.UplinkKbps, double.IsPositiveInfinity(link.DownlinkKbps) ? 0 : link.DownlinkKbps, link.RttMs,
+        link.Loss);
 
     public LinkProfile ToProfile() => new(Name, UplinkKbps > 0 ? UplinkKbps : double.PositiveInfinity,
-        DownlinkKbps > 0 ? DownlinkKbps : double.PositiveInfinity, RttMs, 0);
+        DownlinkKbps > 0 ? DownlinkKbps : double.PositiveInfinity, RttMs, Loss);
 }

@@ -35,7 +35,9 @@ public sealed class LinkShaper
     public bool IsUnlimited => _uplink is null && _downlink is null && Profile.RttMs == 0 && Profile.Loss == 0;
 
     /// <summary>Linux's rule: RTO = SRTT + 4 RTTVAR (RTTVAR starts at RTT / 2, so 3 RTT), at least 200 ms.</summary>
-    public TimeSpan RetransmissionTimeout => TimeSpan.FromMilliseconds(Math.Max(200, 3 * Profile.RttMs));
+    public TimeSpan RetransmissionTimeout => RetransmissionTimeoutFor(Profile);
+
+    private static TimeSpan RetransmissionTimeoutFor(LinkProfile profile) => TimeSpan.FromMilliseconds(Math.Max(200, 3 * profile.RttMs));
 
     /// <summary>How long sending <paramref name="bytes"/> up the link takes from now (queueing behind earlier sends included).</summary>
     public TimeSpan UplinkDelay(long bytes) => Delay(_uplink, bytes);
@@ -47,6 +49,20 @@ public sealed class LinkShaper
     {
         var delay = (bucket?.Reserve(bytes) ?? TimeSpan.Zero) + TimeSpan.FromMilliseconds(Profile.RttMs / 2);
         return delay + RetransmissionTimeout * LostSegments(bytes);
+    }
+
+    /// <summary>
+    /// The mean delay that loss adds to a message of <paramref name="bytes"/> on <paramref name="profile"/>, as this
+    /// emulator draws it: each segment's transmissions are lost a geometric number of times (mean p / (1 - p)), and
+    /// each loss costs one retransmission timeout. For planners that predict mean latency.
+    /// </summary>
+    public static TimeSpan ExpectedLossDelay(LinkProfile profile, long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (profile.Loss <= 0) return TimeSpan.Zero;
+        long segments = Math.Max(1, (bytes + SegmentBytes - 1) / SegmentBytes);
+        double lossesPerSegment = profile.Loss / (1 - profile.Loss);
+        return RetransmissionTimeoutFor(profile) * (segments * lossesPerSegment);
     }
 
     /// <summary>Lost transmissions among the message's segments (a retransmission can be lost again).</summary>
