@@ -57,6 +57,25 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public async Task Setting_the_same_link_again_keeps_its_loss_draws_going()
+    {
+        // A client that re-sets its link before every request (as a lockstep bench does) must still see losses spread
+        // over its requests, not the seed's first draw every time.
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        var link = new Links.LinkProfile("lossy", double.PositiveInfinity, double.PositiveInfinity, 0, 0.3);
+        await using var client = await SplitClient.ConnectAsync(new SplitClientOptions { Server = server.Url, ManifestHash = split.ManifestHash, Link = link, LinkSeed = 1 });
+        var rtts = new List<double>();
+        for (int i = 0; i < 16; i++)
+        {
+            client.Link = link with { }; // equal, not the same instance
+            rtts.Add(await client.PingAsync());
+        }
+        int delayed = rtts.Count(r => r >= 190); // a loss costs one 200 ms RTO (less up to 2 ms of timer granularity)
+        Assert.InRange(delayed, 1, rtts.Count - 1);
+    }
+
+    [Fact]
     public async Task A_ping_before_the_hello_is_refused_like_any_message_before_it()
     {
         await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });

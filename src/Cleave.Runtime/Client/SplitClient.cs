@@ -26,6 +26,7 @@ public sealed class SplitClient : IAsyncDisposable
     private Connection? _connection;
     private long _requestCounter;
     private long _pingCounter;
+    private long _linkChanges;
     private long _duplicates;
     private long _reconnects;
 
@@ -47,11 +48,20 @@ public sealed class SplitClient : IAsyncDisposable
 
     public SplitClientOptions Options { get; }
 
-    /// <summary>The emulated link; setting it changes the link mid-run (a device moving from Wi-Fi to LTE), from the next message on.</summary>
+    /// <summary>
+    /// The emulated link; setting it changes the link mid-run (a device moving from Wi-Fi to LTE), from the next
+    /// message on. Setting the link it already has changes nothing: a fresh shaper would restart the loss draws from
+    /// the seed (every message would see the same first draws) and forget the bucket's queue.
+    /// </summary>
     public LinkProfile Link
     {
         get => _shaper.Profile;
-        set => _shaper = new LinkShaper(value, Options.LinkSeed);
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value == _shaper.Profile) return;
+            _shaper = new LinkShaper(value, Options.LinkSeed is int seed ? seed + (int)Interlocked.Increment(ref _linkChanges) : null);
+        }
     }
 
     /// <summary>The server's answer to the latest handshake.</summary>
