@@ -23,7 +23,11 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
             seeds.Add(codec.Encode(SyntheticTensors.Gaussian(7, seed: seeds.Count), new TensorShape(1, 7)));
             seeds.Add(codec.Encode([], new TensorShape(0, 2)));
             seeds.Add(codec.Encode(RepeatedRows(seed: seeds.Count), new TensorShape(12, 6)));
+            seeds.Add(codec.Encode(SmoothPlanes(), SmoothShape));
         }
+        // The smooth seed of the ctx=2d example carries the context layout, so its stream is what gets mutated.
+        byte[] contextSeed = FeatureCodecs.Create("rans-ifc:bits=3,levels=6,clip=3,ctx=2d").Encode(SmoothPlanes(), SmoothShape);
+        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)contextSeed[8 + 4 * SmoothShape.Rank + 2 + 8 + 4]);
 
         var limits = new DecodeLimits { MaxDecodedBytes = 1 << 20 };
         var outcomes = new Dictionary<string, int>();
@@ -54,6 +58,19 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         foreach (var (outcome, count) in outcomes.OrderByDescending(o => o.Value)) output.WriteLine($"{outcome,-22} {count,8}");
         Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
         Assert.True(outcomes.Count >= 6, "the mutations should reach several different checks");
+    }
+
+    private static readonly TensorShape SmoothShape = new(2, 12, 12);
+
+    /// <summary>Two smooth 12x12 planes, so <c>ctx=2d</c> frames carry the spatial-context layout.</summary>
+    private static float[] SmoothPlanes()
+    {
+        var values = new float[SmoothShape.ElementCount];
+        for (int c = 0; c < 2; c++)
+            for (int y = 0; y < 12; y++)
+                for (int x = 0; x < 12; x++)
+                    values[(c * 12 + y) * 12 + x] = MathF.Max(0, MathF.Sin(0.4f * x + c) + MathF.Cos(0.3f * y));
+        return values;
     }
 
     /// <summary>12 rows of 6 drawn from 3 patterns with small noise, so <c>rows=ref</c> frames carry row references.</summary>

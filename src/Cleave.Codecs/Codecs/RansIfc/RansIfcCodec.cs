@@ -9,13 +9,15 @@ using Cleave.Codecs.Quantization;
 namespace Cleave.Codecs;
 
 /// <summary>
-/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K][,rows=ref]</c>, after "rANS-based lightweight intermediate feature
+/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K][,rows=ref][,ctx=2d]</c>, after "rANS-based lightweight intermediate feature
 /// compression" (Sung et al.; the bitstream is ours, docs/codecs.md): asymmetric uniform quantization to L levels
 /// (default 2^B; B &lt;= 12), optionally over the range clipped to mean ± K std, then either a sparse layout (CSR over
 /// the tensor reshaped to N columns, rANS over row counts, column gaps and values) or, when a cost model says the
 /// sparse streams cost more, one dense rANS block. N and the layout are chosen by the cost model unless <c>ncols=N</c>
 /// fixes the CSR layout with N columns. <c>rows=ref</c> adds a third layout, row references (each row along the last axis
-/// sent directly or as its difference from an earlier row), used when it is smaller than the other two.
+/// sent directly or as its difference from an earlier row), used when it is smaller than the other two; <c>ctx=2d</c> adds
+/// another, every symbol range-coded under its left and upper neighbours (<see cref="SpatialContextCoder"/>), likewise
+/// kept only when smaller.
 /// Max error is scale/2 for values inside the (clipped) range; values outside saturate to the range's ends.
 /// </summary>
 public sealed class RansIfcCodec : FeatureCodec
@@ -32,8 +34,9 @@ public sealed class RansIfcCodec : FeatureCodec
     /// <param name="levels">L, 2..2^B quantization levels; 0 means 2^B.</param>
     /// <param name="columns">N, 1..4095, or 0 to let the cost model choose.</param>
     /// <param name="clip">K &gt; 0 clips the range to mean ± K std (kept to hundredths); 0 uses the full range.</param>
-    /// <param name="rowReferences">Also consider the row-reference layout (<c>rows=ref</c>; an 8th parameter byte, 1).</param>
-    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0, bool rowReferences = false)
+    /// <param name="rowReferences">Also consider the row-reference layout (<c>rows=ref</c>; an 8th parameter byte, bit 0).</param>
+    /// <param name="spatialContext">Also consider the spatial-context layout (<c>ctx=2d</c>; the 8th parameter byte, bit 1).</param>
+    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0, bool rowReferences = false, bool spatialContext = false)
     {
         if (bits is < 1 or > MaxBits) throw new ArgumentOutOfRangeException(nameof(bits), bits, $"bits must be 1..{MaxBits}");
         if (levels == 0) levels = 1 << bits;
@@ -50,9 +53,10 @@ public sealed class RansIfcCodec : FeatureCodec
         Columns = columns;
         ClipHundredths = clipHundredths;
         RowReferences = rowReferences;
-        // Frames without row references keep the original 7 parameter bytes (and so their exact bytes).
-        _parameters = new byte[rowReferences ? 8 : 7];
-        if (rowReferences) _parameters[7] = RowReferencesFlag;
+        SpatialContext = spatialContext;
+        // Frames without either option keep the original 7 parameter bytes (and so their exact bytes).
+        _parameters = new byte[rowReferences || spatialContext ? 8 : 7];
+        if (_parameters.Length == 8) _parameters[7] = (byte)((rowReferences ? RowReferencesFlag : 0) | (spatialContext ? SpatialContextFlag : 0));
         _parameters[0] = (byte)bits;
         BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(1), (ushort)levels);
         BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(3), (ushort)columns);
@@ -73,7 +77,11 @@ public sealed class RansIfcCodec : FeatureCodec
     /// <summary>True with <c>rows=ref</c>: the encoder also tries the row-reference layout and keeps the smallest.</summary>
     public bool RowReferences { get; }
 
+    /// <summary>True with <c>ctx=2d</c>: the encoder also tries the spatial-context layout and keeps the smallest.</summary>
+    public bool SpatialContext { get; }
+
     private const byte RowReferencesFlag = 1;
+    private const byte SpatialContextFlag = 2;
 
     public override CodecId Id => CodecId.RansIfc;
     public override ReadOnlySpan<byte> ParameterBytes => _parameters;
@@ -88,6 +96,7 @@ public sealed class RansIfcCodec : FeatureCodec
             if (Columns != 0) spec += $",ncols={Columns}";
             if (ClipHundredths != 0) spec += ",clip=" + Clip.ToString("0.##", CultureInfo.InvariantCulture);
             if (RowReferences) spec += ",rows=ref";
+            if (SpatialContext) spec += ",ctx=2d";
             return spec;
         }
     }
@@ -110,21 +119,26 @@ public sealed class RansIfcCodec : FeatureCodec
             throw new ArgumentException($"codec 'rans-ifc': clip={clipText} is not a number in 0.01..{MaxClip}");
         if (columns != 0 && spec.GetString("rows") is not null)
             throw new ArgumentException("codec 'rans-ifc': rows= needs ncols=auto (a fixed ncols forces the CSR layout)");
+        if (columns != 0 && spec.GetString("ctx") is not null)
+            throw new ArgumentException("codec 'rans-ifc': ctx= needs ncols=auto (a fixed ncols forces the CSR layout)");
         bool rows = spec.GetChoice("rows", "plain", "plain", "ref") == "ref";
-        return new RansIfcCodec(bits, levels, columns, clip, rows);
+        bool context = spec.GetChoice("ctx", "none", "none", "2d") == "2d";
+        return new RansIfcCodec(bits, levels, columns, clip, rows, context);
     }
 
     internal static RansIfcCodec FromParameters(ReadOnlySpan<byte> p)
     {
-        if (p.Length != 7 && !(p.Length == 8 && p[7] == RowReferencesFlag))
-            throw new FrameFormatException(FrameError.BadParameters, $"rans-ifc parameters are 7 bytes (8 with rows=ref, last byte 1), frame has {Convert.ToHexString(p)}");
+        if (p.Length != 7 && !(p.Length == 8 && p[7] is >= 1 and <= (RowReferencesFlag | SpatialContextFlag)))
+            throw new FrameFormatException(FrameError.BadParameters,
+                $"rans-ifc parameters are 7 bytes (8 with rows=ref or ctx=2d, last byte 1..3), frame has {Convert.ToHexString(p)}");
         int bits = p[0];
         int levels = BinaryPrimitives.ReadUInt16LittleEndian(p[1..]);
         int columns = BinaryPrimitives.ReadUInt16LittleEndian(p[3..]);
         int clip = BinaryPrimitives.ReadUInt16LittleEndian(p[5..]);
         if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns || (p.Length == 8 && columns != 0))
             throw new FrameFormatException(FrameError.BadParameters, $"invalid rans-ifc parameters {Convert.ToHexString(p)}");
-        return new RansIfcCodec(bits, levels, columns, clip / 100.0, p.Length == 8);
+        byte flags = p.Length == 8 ? p[7] : (byte)0;
+        return new RansIfcCodec(bits, levels, columns, clip / 100.0, (flags & RowReferencesFlag) != 0, (flags & SpatialContextFlag) != 0);
     }
 
     /// <summary>The quantization grid this codec uses for these values.</summary>
@@ -171,7 +185,7 @@ public sealed class RansIfcCodec : FeatureCodec
         {
             var span = symbols.AsSpan(0, values.Length);
             RansIfcQuantization.Quantize(values, grid, Levels, span);
-            if (RowReferences) WriteSmallest(span, shape, grid, payload);
+            if (RowReferences || SpatialContext) WriteSmallest(span, shape, grid, payload);
             else WriteDenseOrCsr(span, shape, grid, payload);
         }
         finally { ArrayPool<ushort>.Shared.Return(symbols); }
@@ -188,17 +202,29 @@ public sealed class RansIfcCodec : FeatureCodec
     }
 
     /// <summary>
-    /// <c>rows=ref</c>: both the cost model's choice and the row-reference layout are coded for real and the smaller is
-    /// sent (no model predicts how much rows repeat), so the option never costs more than a byte over the plain codec.
+    /// <c>rows=ref</c> / <c>ctx=2d</c>: the cost model's choice and each optional layout are coded for real and the
+    /// smallest is sent (no model predicts how much rows repeat or how much the neighbours tell), so an option never
+    /// costs more than a parameter byte over the plain codec.
     /// </summary>
     private void WriteSmallest(ReadOnlySpan<ushort> span, TensorShape shape, QuantizationParameters grid, IBufferWriter<byte> payload)
     {
-        var plain = new ArrayBufferWriter<byte>(span.Length + 64);
-        WriteDenseOrCsr(span, shape, grid, plain);
-        var rows = new ArrayBufferWriter<byte>(span.Length + 64);
-        WriteHeader(rows, RansIfcLayout.Rows, grid);
-        Cleave.Codecs.RowReferences.Encode(span, Cleave.Codecs.RowReferences.RowLength(shape), Levels, rows);
-        payload.Write(rows.WrittenCount < plain.WrittenCount ? rows.WrittenSpan : plain.WrittenSpan);
+        var best = new ArrayBufferWriter<byte>(span.Length + 64);
+        WriteDenseOrCsr(span, shape, grid, best);
+        if (RowReferences)
+        {
+            var rows = new ArrayBufferWriter<byte>(span.Length + 64);
+            WriteHeader(rows, RansIfcLayout.Rows, grid);
+            Cleave.Codecs.RowReferences.Encode(span, Cleave.Codecs.RowReferences.RowLength(shape), Levels, rows);
+            if (rows.WrittenCount < best.WrittenCount) best = rows;
+        }
+        if (SpatialContext)
+        {
+            var context = new ArrayBufferWriter<byte>(span.Length / 4 + 64);
+            WriteHeader(context, RansIfcLayout.Context, grid);
+            SpatialContextCoder.Encode(span, shape, Bits, SymbolStatistics.ZeroSymbol(grid, Levels), context);
+            if (context.WrittenCount < best.WrittenCount) best = context;
+        }
+        payload.Write(best.WrittenSpan);
     }
 
     /// <summary>
@@ -275,6 +301,9 @@ public sealed class RansIfcCodec : FeatureCodec
             case RansIfcLayout.Rows when n > 0 && RowReferences:
                 DecodeRows(ref reader, RansIfcQuantization.LevelValues(grid, Levels), shape, destination);
                 break;
+            case RansIfcLayout.Context when n > 0 && SpatialContext:
+                DecodeContext(reader.Take(reader.Remaining), grid, shape, destination);
+                break;
             default:
                 throw new FrameFormatException(FrameError.CorruptPayload, $"rans-ifc layout {layout} is unknown or invalid for {n} elements");
         }
@@ -322,6 +351,19 @@ public sealed class RansIfcCodec : FeatureCodec
         {
             var span = symbols.AsSpan(0, destination.Length);
             reader.Take(Cleave.Codecs.RowReferences.Decode(reader.Rest, Cleave.Codecs.RowReferences.RowLength(shape), levelValues.Length, span));
+            for (int i = 0; i < span.Length; i++) destination[i] = levelValues[span[i]];
+        }
+        finally { ArrayPool<ushort>.Shared.Return(symbols); }
+    }
+
+    private void DecodeContext(ReadOnlySpan<byte> stream, QuantizationParameters grid, TensorShape shape, Span<float> destination)
+    {
+        var symbols = ArrayPool<ushort>.Shared.Rent(destination.Length);
+        try
+        {
+            var span = symbols.AsSpan(0, destination.Length);
+            SpatialContextCoder.Decode(stream, shape, Bits, Levels, SymbolStatistics.ZeroSymbol(grid, Levels), span);
+            var levelValues = RansIfcQuantization.LevelValues(grid, Levels);
             for (int i = 0; i < span.Length; i++) destination[i] = levelValues[span[i]];
         }
         finally { ArrayPool<ushort>.Shared.Return(symbols); }

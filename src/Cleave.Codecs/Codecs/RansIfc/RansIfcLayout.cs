@@ -16,4 +16,10 @@ public enum RansIfcLayout : byte
     /// difference from an earlier row (docs/format.md).
     /// </summary>
     Rows = 2,
+
+    /// <summary>
+    /// Spatial context (only with <c>ctx=2d</c>): every symbol range-coded under its left and upper neighbours
+    /// (<see cref="SpatialContextCoder"/>, docs/format.md).
+    /// </summary>
+    Context = 3,
 }

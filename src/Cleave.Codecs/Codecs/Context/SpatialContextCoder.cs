@@ -1,0 +1,94 @@
+using System.Buffers;
+using Cleave.Codecs.Entropy;
+
+namespace Cleave.Codecs;
+
+/// <summary>
+/// Codes quantized symbols one at a time with the adaptive <see cref="BinaryRangeEncoder"/>, each under the context
+/// of its left and upper neighbours (along the last axis, and the axis before it: W and H of an NCHW feature map,
+/// the previous token for a [T, d] hidden state), each neighbour classed by its signed distance from the background
+/// symbol, clamped to -3..3. A symbol's bits, most significant first, walk a binary tree with one adaptive
+/// probability per node and context, so a symbol costs what its neighbours make it likely to be; no table travels.
+/// Why: quantized feature maps are smooth, and an order-0 code cannot see it. On MobileNetV2 expanded_conv_5/add
+/// at 6 levels the empirical entropy given (left, up) is 16.5 % below the order-0 entropy (docs/codecs.md).
+/// </summary>
+internal static class SpatialContextCoder
+{
+    private const int Classes = 7;
+    private const int Reach = Classes / 2;
+
+    public static void Encode(ReadOnlySpan<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output)
+    {
+        var (width, plane) = Geometry(shape, symbols.Length);
+        var probabilities = NewProbabilities(bits);
+        var encoder = new BinaryRangeEncoder(output);
+        int x = 0, inPlane = 0;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            int context = Context(symbols, i, x, inPlane, width, background) << bits;
+            int s = symbols[i], node = 1;
+            for (int b = bits - 1; b >= 0; b--)
+            {
+                int bit = (s >> b) & 1;
+                ref var cell = ref probabilities[context + node];
+                encoder.Encode(cell.Probability, bit);
+                cell.Update(bit);
+                node = (node << 1) | bit;
+            }
+            if (++x == width) x = 0;
+            if (++inPlane == plane) inPlane = 0;
+        }
+        encoder.Finish();
+    }
+
+    /// <summary>Decodes <paramref name="destination"/>.Length symbols from exactly <paramref name="input"/>; throws <see cref="FrameFormatException"/> on a symbol at or beyond <paramref name="levels"/> or a stream of the wrong length.</summary>
+    public static void Decode(ReadOnlySpan<byte> input, TensorShape shape, int bits, int levels, int background, Span<ushort> destination)
+    {
+        var (width, plane) = Geometry(shape, destination.Length);
+        var probabilities = NewProbabilities(bits);
+        var decoder = new BinaryRangeDecoder(input);
+        int x = 0, inPlane = 0, top = 1 << bits;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            int context = Context(destination, i, x, inPlane, width, background) << bits;
+            int node = 1;
+            while (node < top)
+            {
+                ref var cell = ref probabilities[context + node];
+                int bit = decoder.Decode(cell.Probability);
+                cell.Update(bit);
+                node = (node << 1) | bit;
+            }
+            int s = node - top;
+            if (s >= levels) throw new FrameFormatException(FrameError.CorruptPayload, $"context-coded symbol {s} at {i} is beyond {levels} levels");
+            destination[i] = (ushort)s;
+            if (++x == width) x = 0;
+            if (++inPlane == plane) inPlane = 0;
+        }
+        decoder.ExpectExactEnd();
+    }
+
+    private static (int Width, int Plane) Geometry(TensorShape shape, int n)
+    {
+        int width = shape.Rank >= 1 ? Math.Max(1, shape[shape.Rank - 1]) : Math.Max(1, n);
+        int height = shape.Rank >= 2 ? Math.Max(1, shape[shape.Rank - 2]) : 1;
+        return (width, (int)Math.Min(int.MaxValue, (long)width * height));
+    }
+
+    private static AdaptiveBit[] NewProbabilities(int bits)
+    {
+        var p = new AdaptiveBit[Classes * Classes << bits];
+        Array.Fill(p, AdaptiveBit.Initial);
+        return p;
+    }
+
+    /// <summary>Neighbours outside the map (first column, first row of a plane) count as the background symbol.</summary>
+    private static int Context(ReadOnlySpan<ushort> symbols, int i, int x, int inPlane, int width, int background)
+    {
+        int left = x > 0 ? symbols[i - 1] : background;
+        int up = inPlane >= width ? symbols[i - width] : background;
+        return Class(left, background) * Classes + Class(up, background);
+    }
+
+    private static int Class(int symbol, int background) => Math.Clamp(symbol - background, -Reach, Reach) + Reach;
+}
