@@ -20,7 +20,7 @@ public sealed class DemoCommand : ICommand
           --images N     sample images, evenly spaced over the 1000 classes (default 200)
           --clients N    concurrent clients, each its own stream (default 4)
           --link PRESET  lora, ble, 3g, lte, 5g, wifi or none (default lte)
-          --split, --codec, --jpeg-q  default MobilenetV2/expanded_conv_5/add, rans-ifc:bits=3,levels=6,clip=3, 90
+          --split, --codec, --jpeg-q  default MobilenetV2/expanded_conv_5/add, rans-ifc:bits=3,levels=6,clip=3,ctx=2d, 90
         """;
 
     public int Run(IReadOnlyList<string> args)

@@ -16,11 +16,13 @@ public static class DemoReport
         var b = new StringBuilder();
         b.AppendLine(Inv, $"MobileNetV2 cut at {s.Cut}, {s.Images} ImageNet sample images, {s.Clients} clients over {s.Link}");
         b.AppendLine();
-        b.AppendLine("path                                     top-1   agreement   bytes/image   vs float32   vs JPEG");
-        b.AppendLine(Inv, $"{"unsplit (whole model on device)",-40} {s.UnsplitTop1 * 100,5:F1}%   {"",9}   {0,11:N0}");
-        b.AppendLine(Inv, $"{"split float32 (raw)",-40} {"",6}   {"",9}   {s.Float32FrameBytes,11:N0}   {1,9:F1}x");
-        Row(b, s.Split, s.SplitVsFloat32, s.SplitVsJpeg);
-        Row(b, s.Jpeg, s.Float32FrameBytes / s.Jpeg.BytesMean, 1);
+        // The path column is as wide as the longest name (a codec spec can be long), at least 40.
+        int w = Math.Max(40, Math.Max(s.Split.Name.Length, s.Jpeg.Name.Length) + 1);
+        b.AppendLine(Inv, $"{"path".PadRight(w)} top-1   agreement   bytes/image   vs float32   vs JPEG");
+        b.AppendLine(Inv, $"{"unsplit (whole model on device)".PadRight(w)} {s.UnsplitTop1 * 100,5:F1}%   {"",9}   {0,11:N0}");
+        b.AppendLine(Inv, $"{"split float32 (raw)".PadRight(w)} {"",6}   {"",9}   {s.Float32FrameBytes,11:N0}   {1,9:F1}x");
+        Row(b, w, s.Split, s.SplitVsFloat32, s.SplitVsJpeg);
+        Row(b, w, s.Jpeg, s.Float32FrameBytes / s.Jpeg.BytesMean, 1);
         b.AppendLine();
         b.AppendLine("latency, mean ms   device  encode  uplink   queue  decode    tail downlink   total   p50   p95");
         Latency(b, "split", s.Split.Latency);
@@ -43,8 +45,8 @@ public static class DemoReport
             $"verdict: the split sends {s.SplitVsFloat32:F1}x fewer bytes than float32 and {bytes} {accuracy}, top-1 {drop:+0.0;-0.0;0.0} points vs unsplit; end to end it is {latency} than JPEG offload ({s.Split.Latency.Total:F0} vs {s.Jpeg.Latency.Total:F0} ms mean).{Environment.NewLine}");
     }
 
-    private static void Row(StringBuilder b, PathSummary p, double vsFloat, double vsJpeg) =>
-        b.AppendLine(Inv, $"{p.Name,-40} {p.Top1 * 100,5:F1}%   {p.Agreement * 100,8:F1}%   {p.BytesMean,11:N0}   {vsFloat,9:F1}x   {vsJpeg,6:F2}x");
+    private static void Row(StringBuilder b, int width, PathSummary p, double vsFloat, double vsJpeg) =>
+        b.AppendLine(Inv, $"{p.Name.PadRight(width)} {p.Top1 * 100,5:F1}%   {p.Agreement * 100,8:F1}%   {p.BytesMean,11:N0}   {vsFloat,9:F1}x   {vsJpeg,6:F2}x");
 
     private static void Latency(StringBuilder b, string name, LatencyBreakdown l) =>
         b.AppendLine(Inv, $"{name,-16} {l.Device,8:F1}{l.Encode,8:F1}{l.Uplink,8:F1}{l.Queue,8:F1}{l.Decode,8:F1}{l.Tail,8:F1}{l.Downlink,9:F1}{l.Total,8:F1}{l.TotalP50,6:F0}{l.TotalP95,6:F0}");
