@@ -26,7 +26,7 @@ public sealed class PlanCommand : ICommand
         calibration (cached in --profile, default <model>.profile-<N>.json, reused while it matches):
           --images N           calibration images (default 64, the first N in name order)   --labels FILE  wnid list
           --splits T1,T2       cut tensors (default: 5 picked from `cleave inspect`)      --max-splits N
-          --codecs "S1;S2"     codec settings (default: quant 8-bit rANS, rans-ifc 4/3/2 bits, clipped 12 levels)
+          --codecs "S1;S2"     codec settings (default: quant 8-bit rANS; rans-ifc 4/3/2 bits and clipped 12 levels, all ctx=2d)
           --jpeg Q1,Q2         JPEG qualities for full offload (default 50,75,90,95)
           --profile-only       collect (or refresh with --recollect) the profile and stop
           --retime             measure the profile's compute times again (accuracy and bytes kept) and save it
