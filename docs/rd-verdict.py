@@ -7,7 +7,9 @@ along its own measured points (bytes vs SNR). Below a family's lowest SNR a Clea
 bytes (it reaches at least that SNR with them: an upper bound), while quant+zstd gets n/a (no flattering
 extrapolation); above a family's highest SNR the entry is n/a. A second table compares rans-ifc with quant+zstd at the
 same bit depth, where both use the same grid and so have exactly the same distortion (no interpolation).
-Usage: docs/rd-verdict.py results.csv > verdict.md
+Usage: docs/rd-verdict.py results.csv [OPTIONS_LABEL] > verdict.md
+OPTIONS_LABEL (default "rows=ref") names the options of the "+rows" families in the headings, e.g. "rows=ref,ctx=2d"
+when the study ran those families with both options.
 """
 import csv
 import math
@@ -38,7 +40,7 @@ def fmt(b):
     return "n/a" if b is None else f"{b:,.0f}"
 
 
-def main(path):
+def main(path, label="rows=ref"):
     rows = list(csv.DictReader(open(path, newline="")))
     by_set = defaultdict(lambda: defaultdict(list))
     by_codec = defaultdict(dict)
@@ -49,8 +51,8 @@ def main(path):
         by_set[r["set"]][r["family"]].append((float(r["snr_db"]), int(r["bytes"])))
         by_codec[r["set"]][r["codec"]] = r
     print("Bytes per set (all tensors of the set together) needed to reach each SNR; verdict = both Cleave codecs with")
-    print("`rows=ref` below quant+zstd. The plain (no `rows=ref`) codecs are shown for comparison.\n")
-    print("| set | level | slicer rows=ref B | rans-ifc rows=ref B | quant+zstd B | verdict | slicer B | rans-ifc B |")
+    print(f"`{label}` below quant+zstd. The plain (no `{label}`) codecs are shown for comparison.\n")
+    print(f"| set | level | slicer {label} B | rans-ifc {label} B | quant+zstd B | verdict | slicer B | rans-ifc B |")
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     losses = 0
     for name in order:
@@ -68,15 +70,15 @@ def main(path):
                 verdict = f"win (worst {worst:.3f}x)" if worst < 1 else f"**loss** ({max(s, r) / z:.3f}x)"
                 losses += worst >= 1
             print(f"| {name} | {level} dB | {fmt(s)} | {fmt(r)} | {fmt(z)} | {verdict} | {fmt(values[2])} | {fmt(values[3])} |")
-    print(f"\nLevels where a Cleave codec with rows=ref is not below quant+zstd: {losses}.\n")
+    print(f"\nLevels where a Cleave codec with {label} is not below quant+zstd: {losses}.\n")
     print("Same grid, same distortion: rans-ifc against quant+zstd at each bit depth (bytes, whole set).\n")
-    print("| set | bits | SNR dB | rans-ifc rows=ref B | rans-ifc B | quant+zstd B | rows=ref / zstd |")
+    print(f"| set | bits | SNR dB | rans-ifc {label} B | rans-ifc B | quant+zstd B | {label} / zstd |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in order:
         codecs = by_codec[name]
         for bits in (3, 4, 5, 6, 8):
             z = codecs.get(f"quant:bits={bits},entropy=zstd,level=1")
-            r = codecs.get(f"rans-ifc:bits={bits},rows=ref")
+            r = codecs.get(f"rans-ifc:bits={bits},{label}")
             p = codecs.get(f"rans-ifc:bits={bits}")
             if not (z and r and p):
                 continue
@@ -85,4 +87,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], *sys.argv[2:3])

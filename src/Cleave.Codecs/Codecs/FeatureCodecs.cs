@@ -14,6 +14,7 @@ public static class FeatureCodecs
         "rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
         "slicer:keep=1,asym=1,blocks=8,delta=0.001", "slicer:keep=0.25,asym=0.5,blocks=4,delta=0.01",
         "slicer:keep=0.1,asym=1,blocks=1,delta=0", "slicer:target=snr:20,asym=1", "slicer:keep=1,asym=1,blocks=8,delta=0.001,rows=ref",
+        "slicer:keep=1,asym=1,blocks=8,delta=0.001,ctx=2d",
     ];
 
     public static FeatureCodec Create(string spec)

@@ -1,5 +1,6 @@
 using Cleave.Codecs.Entropy;
 using Cleave.Codecs.Tests.RansIfc;
+using Cleave.Codecs.Tests.Slicer;
 
 namespace Cleave.Codecs.Tests.Context;
 
@@ -12,6 +13,12 @@ public sealed class RansIfcContextCodecTests : RansIfcCodecTestBase
 public sealed class RansIfcContextAndRowsCodecTests : RansIfcCodecTestBase
 {
     protected override string Spec => "rans-ifc:bits=3,levels=6,clip=3,rows=ref,ctx=2d";
+}
+
+public sealed class SlicerContextCodecTests : SlicerCodecTestBase
+{
+    protected override float Keep => 1f;
+    protected override string Spec => "slicer:keep=1,asym=1,blocks=8,delta=0,rows=ref,ctx=2d";
 }
 
 public sealed class SpatialContextTests
@@ -35,6 +42,38 @@ public sealed class SpatialContextTests
         Assert.True(context.Length < 0.95 * plain.Length, $"{spec}: ctx=2d {context.Length} B, plain {plain.Length} B");
         Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)context[PayloadOffset(4, 8)]);
         // Same grid, same symbols: only their coding differs, so the reconstruction is bit-identical.
+        Assert.Equal(FeatureFrame.Decode(plain, out _), FeatureFrame.Decode(context, out _));
+    }
+
+    [Theory]
+    [InlineData("slicer:keep=1,asym=1,blocks=8,delta=0.001")]
+    [InlineData("slicer:keep=1,asym=1,blocks=4,delta=0.01")]
+    [InlineData("slicer:target=snr:20,asym=1")]
+    public void SlicerSendsSmoothMapsAsContextCodedRanksWithTheSameValues(string spec)
+    {
+        var values = SmoothMaps(seed: 6);
+        byte[] plain = FeatureCodecs.Create(spec).Encode(values, MapShape);
+        byte[] context = FeatureCodecs.Create(spec + ",ctx=2d").Encode(values, MapShape);
+        Assert.True(context.Length < 0.97 * plain.Length, $"{spec}: ctx=2d {context.Length} B, plain {plain.Length} B");
+        Assert.Equal(4, context[PayloadOffset(4, SlicerCodec.ParameterLength)]); // PositionLayout.AllContext
+        // Fixed settings: the same symbols, so the same values. A target search may settle on other settings once
+        // bytes are cheaper; it must still meet its target.
+        if (!spec.Contains("target=", StringComparison.Ordinal)) Assert.Equal(FeatureFrame.Decode(plain, out _), FeatureFrame.Decode(context, out _));
+        else Assert.True(Analysis.Distortion.Measure(values, FeatureFrame.Decode(context, out _)).SnrDb >= 20);
+        var codec = (SlicerCodec)FeatureCodecs.Create(spec + ",ctx=2d");
+        Assert.True(codec.Settings.SpatialContext);
+        Assert.EndsWith(",ctx=2d", codec.Spec);
+        Assert.Equal(codec.Spec, FeatureCodecs.Create(codec.Spec).Spec);
+    }
+
+    [Fact]
+    public void SlicerWithFilteringKeepsItsPositionsLayout()
+    {
+        // The context layout is for every value kept; with top-K filtering the survivors are coded as before.
+        var values = SmoothMaps(seed: 7);
+        byte[] plain = FeatureCodecs.Create("slicer:keep=0.25,asym=1,blocks=4,delta=0.01").Encode(values, MapShape);
+        byte[] context = FeatureCodecs.Create("slicer:keep=0.25,asym=1,blocks=4,delta=0.01,ctx=2d").Encode(values, MapShape);
+        Assert.Equal(plain.Length, context.Length);
         Assert.Equal(FeatureFrame.Decode(plain, out _), FeatureFrame.Decode(context, out _));
     }
 

@@ -5,8 +5,8 @@ using System.Globalization;
 namespace Cleave.Codecs;
 
 /// <summary>
-/// <c>slicer:keep=R|count=N,asym=A,blocks=M,delta=D[,levels=pow2][,rows=ref]</c> or
-/// <c>slicer:target=snr:S|bytes:B[,asym=A][,levels=pow2][,rows=ref]</c>:
+/// <c>slicer:keep=R|count=N,asym=A,blocks=M,delta=D[,levels=pow2][,rows=ref][,ctx=2d]</c> or
+/// <c>slicer:target=snr:S|bytes:B[,asym=A][,levels=pow2][,rows=ref][,ctx=2d]</c>:
 /// SLICER-style feature coding (after Sung et al., "Why Should the Server Do It All?"): asymmetric top-K filtering,
 /// magnitude splitting into M equal-cardinality blocks, adaptive level counts per block under a distortion budget
 /// (checked exactly by an integer guard), survivor positions as a bitmap or gaps and values as block/level/sign
@@ -23,12 +23,12 @@ public sealed class SlicerCodec : FeatureCodec
     {
         if (target.Kind != SlicerTargetKind.None)
             settings = new SlicerSettings(SlicerSettings.Default.KeepRatio, 0, settings.Asymmetry, SlicerSettings.Default.Blocks,
-                SlicerSettings.Default.Delta, settings.PowerOfTwoLevels, settings.RowReferences);
+                SlicerSettings.Default.Delta, settings.PowerOfTwoLevels, settings.RowReferences, settings.SpatialContext);
         Settings = settings;
         Target = target;
         _parameters = new byte[ParameterLength];
         // Bit 2 (row references) is new: frames without it keep their exact bytes.
-        _parameters[0] = (byte)((settings.KeepCount > 0 ? 1 : 0) | (settings.PowerOfTwoLevels ? 2 : 0) | (settings.RowReferences ? 4 : 0));
+        _parameters[0] = (byte)((settings.KeepCount > 0 ? 1 : 0) | (settings.PowerOfTwoLevels ? 2 : 0) | (settings.RowReferences ? 4 : 0) | (settings.SpatialContext ? 8 : 0));
         _parameters[1] = (byte)settings.Blocks;
         if (settings.KeepCount > 0) BinaryPrimitives.WriteInt32LittleEndian(_parameters.AsSpan(2), settings.KeepCount);
         else BinaryPrimitives.WriteSingleLittleEndian(_parameters.AsSpan(2), settings.KeepRatio);
@@ -52,7 +52,7 @@ public sealed class SlicerCodec : FeatureCodec
         {
             var s = Settings;
             string asym = "asym=" + F(s.Asymmetry);
-            string levels = (s.PowerOfTwoLevels ? ",levels=pow2" : "") + (s.RowReferences ? ",rows=ref" : "");
+            string levels = (s.PowerOfTwoLevels ? ",levels=pow2" : "") + (s.RowReferences ? ",rows=ref" : "") + (s.SpatialContext ? ",ctx=2d" : "");
             if (Target.Kind != SlicerTargetKind.None) return $"slicer:target={Target},{asym}{levels}";
             string keep = s.KeepCount > 0 ? $"count={s.KeepCount}" : "keep=" + F(s.KeepRatio);
             return $"slicer:{keep},{asym},blocks={s.Blocks},delta={F(s.Delta)}{levels}";
@@ -70,11 +70,12 @@ public sealed class SlicerCodec : FeatureCodec
         float asym = GetFloat(spec, "asym", defaults.Asymmetry);
         bool pow2 = spec.GetChoice("levels", "any", "any", "pow2") == "pow2";
         bool rows = spec.GetChoice("rows", "plain", "plain", "ref") == "ref";
+        bool context = spec.GetChoice("ctx", "none", "none", "2d") == "2d";
         if (targetText is not null)
         {
             if (keepText is not null || countText is not null || blocksText is not null || deltaText is not null)
-                throw new ArgumentException("codec 'slicer': target= searches keep, blocks and delta itself; give only asym, levels and rows beside it");
-            return new SlicerCodec(new SlicerSettings(1, 0, asym, defaults.Blocks, defaults.Delta, pow2, rows), SlicerTarget.Parse(targetText));
+                throw new ArgumentException("codec 'slicer': target= searches keep, blocks and delta itself; give only asym, levels, rows and ctx beside it");
+            return new SlicerCodec(new SlicerSettings(1, 0, asym, defaults.Blocks, defaults.Delta, pow2, rows, context), SlicerTarget.Parse(targetText));
         }
         if (keepText is not null && countText is not null)
             throw new ArgumentException("codec 'slicer': give keep= (a ratio) or count= (an absolute number), not both");
@@ -84,7 +85,7 @@ public sealed class SlicerCodec : FeatureCodec
         float delta = GetFloat(spec, "delta", defaults.Delta);
         try
         {
-            return new SlicerCodec(new SlicerSettings(keep, count, asym, blocks, delta, pow2, rows));
+            return new SlicerCodec(new SlicerSettings(keep, count, asym, blocks, delta, pow2, rows, context));
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -108,12 +109,12 @@ public sealed class SlicerCodec : FeatureCodec
         SlicerCodec codec;
         try
         {
-            if ((p[0] & ~7) != 0 || p[14] > (byte)SlicerTargetKind.Bytes) throw new ArgumentException("reserved bits set");
+            if ((p[0] & ~15) != 0 || p[14] > (byte)SlicerTargetKind.Bytes) throw new ArgumentException("reserved bits set");
             bool isCount = (p[0] & 1) != 0;
             var settings = new SlicerSettings(
                 isCount ? 1 : BinaryPrimitives.ReadSingleLittleEndian(p[2..]), isCount ? BinaryPrimitives.ReadInt32LittleEndian(p[2..]) : 0,
                 BinaryPrimitives.ReadSingleLittleEndian(p[6..]), p[1], BinaryPrimitives.ReadSingleLittleEndian(p[10..]), (p[0] & 2) != 0,
-                (p[0] & 4) != 0);
+                (p[0] & 4) != 0, (p[0] & 8) != 0);
             if (isCount && settings.KeepCount < 1) throw new ArgumentException("count must be >= 1");
             var kind = (SlicerTargetKind)p[14];
             var target = kind switch
@@ -141,9 +142,10 @@ public sealed class SlicerCodec : FeatureCodec
     private SlicerEncodeResult EncodeCore(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload, bool measureError)
     {
         int rowLength = RowReferences.RowLength(shape);
-        if (Target.Kind == SlicerTargetKind.None) return SlicerEncoder.Encode(values, Settings, payload, measureError, rowLength);
+        var contextShape = Settings.SpatialContext ? shape : null;
+        if (Target.Kind == SlicerTargetKind.None) return SlicerEncoder.Encode(values, Settings, payload, measureError, rowLength, contextShape);
         int overhead = FrameOverhead(shape);
-        var found = SlicerTargetSearch.Search(values, Settings, Target, overhead, rowLength);
+        var found = SlicerTargetSearch.Search(values, Settings, Target, overhead, rowLength, contextShape);
         payload.Write(found.Payload);
         return found.Result;
     }
@@ -155,5 +157,6 @@ public sealed class SlicerCodec : FeatureCodec
         EncodeCore(values, shape, payload, measureError: false);
 
     protected internal override void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination) =>
-        SlicerDecoder.Decode(payload, destination, Settings.RowReferences ? RowReferences.RowLength(shape) : 0);
+        SlicerDecoder.Decode(payload, destination, Settings.RowReferences ? RowReferences.RowLength(shape) : 0,
+            Settings.SpatialContext ? shape : null);
 }

@@ -10,7 +10,8 @@ namespace Cleave.Codecs;
 internal static class SlicerDecoder
 {
     /// <param name="rowLength">The tensor's last dimension when the frame's parameters allow row references, else 0.</param>
-    public static void Decode(ReadOnlySpan<byte> payload, Span<float> destination, int rowLength = 0)
+    /// <param name="contextShape">The tensor's shape when the frame's parameters allow the context layout, else null.</param>
+    public static void Decode(ReadOnlySpan<byte> payload, Span<float> destination, int rowLength = 0, TensorShape? contextShape = null)
     {
         int n = destination.Length;
         if (n == 0)
@@ -21,7 +22,8 @@ internal static class SlicerDecoder
         var reader = new PayloadReader(payload, "slicer payload");
         var layout = (PositionLayout)reader.ReadByte();
         bool rowCoded = layout == PositionLayout.AllRows && rowLength > 0;
-        if (rowCoded) layout = PositionLayout.All;
+        bool contextCoded = layout == PositionLayout.AllContext && contextShape is not null;
+        if (rowCoded || contextCoded) layout = PositionLayout.All;
         if (layout > PositionLayout.Gaps)
             throw new FrameFormatException(FrameError.CorruptPayload, $"slicer position layout {(byte)layout} is unknown (or needs rows=ref)");
         int k = n;
@@ -67,6 +69,11 @@ internal static class SlicerDecoder
                 DecodeRows(ref reader, table, rowLength, destination);
                 return;
             }
+            if (contextCoded)
+            {
+                DecodeContext(reader.Take(reader.Remaining), table, contextShape!, destination);
+                return;
+            }
 
             if (alphabet <= 256)
             {
@@ -107,6 +114,22 @@ internal static class SlicerDecoder
             ArrayPool<int>.Shared.Return(survivorArray);
             ArrayPool<ushort>.Shared.Return(symbolArray);
         }
+    }
+
+    /// <summary>Context-coded value ranks (every element kept), to the end of the payload.</summary>
+    private static void DecodeContext(ReadOnlySpan<byte> stream, scoped ReadOnlySpan<float> table, TensorShape shape, Span<float> destination)
+    {
+        int alphabet = table.Length;
+        Span<ushort> symbolOfRank = stackalloc ushort[alphabet];
+        SlicerEncoder.OrderByValue(table, symbolOfRank);
+        ushort[] rankArray = ArrayPool<ushort>.Shared.Rent(destination.Length);
+        try
+        {
+            var ranks = rankArray.AsSpan(0, destination.Length);
+            SpatialContextCoder.Decode(stream, shape, SlicerEncoder.ContextBits(alphabet), alphabet, SlicerEncoder.ZeroRank(table, symbolOfRank), ranks);
+            for (int i = 0; i < ranks.Length; i++) destination[i] = table[symbolOfRank[ranks[i]]];
+        }
+        finally { ArrayPool<ushort>.Shared.Return(rankArray); }
     }
 
     /// <summary>Row-referenced value ranks (every element kept): rank r decodes to the r-th smallest table value.</summary>

@@ -26,8 +26,10 @@ internal static class SlicerEncoder
     /// <param name="measureError">Compute the exact squared error of the result (one more pass); the target search needs it.</param>
     /// <param name="rowLength">The tensor's last dimension: with <see cref="SlicerSettings.RowReferences"/> and every value
     /// kept, the symbols are also coded as row references of this length and the smaller coding is sent.</param>
+    /// <param name="contextShape">The tensor's shape: with <see cref="SlicerSettings.SpatialContext"/> and every value kept,
+    /// the symbols are also range-coded under their neighbours in this shape and the smallest coding is sent.</param>
     public static SlicerEncodeResult Encode(ReadOnlySpan<float> values, SlicerSettings settings, IBufferWriter<byte> output,
-        bool measureError = true, int rowLength = 0)
+        bool measureError = true, int rowLength = 0, TensorShape? contextShape = null)
     {
         int n = values.Length;
         if (n == 0) return new SlicerEncodeResult(0, 0, 0, 0, 0, settings);
@@ -112,11 +114,10 @@ internal static class SlicerEncoder
             foreach (var block in blocks) alphabet += 2 * block.Levels;
             double keptError = measureError ? KeptError(values, survivors, symbols, blocks, alphabet) : double.NaN;
             ArrayBufferWriter<byte>? symbolBytes = null;
-            if (all && settings.RowReferences && rowLength > 0 && n / rowLength >= 2)
-            {
-                symbolBytes = SmallerSymbolCoding(symbols, blocks, alphabet, rowLength, out bool rowsWin);
-                if (rowsWin) layout = PositionLayout.AllRows;
-            }
+            int rowsLength = settings.RowReferences && rowLength > 0 && n / rowLength >= 2 ? rowLength : 0;
+            var context = settings.SpatialContext ? contextShape : null;
+            if (all && (rowsLength > 0 || context is not null))
+                symbolBytes = SmallestSymbolCoding(symbols, blocks, alphabet, rowsLength, context, ref layout);
 
             // Header: layout, survivor count, positions, blocks; then the symbols.
             int headerLength = 1 + (all ? 0 : 4) + positions.WrittenCount + 1 + 9 * blockCount;
@@ -151,30 +152,54 @@ internal static class SlicerEncoder
     }
 
     /// <summary>
-    /// <c>rows=ref</c> with every value kept: codes the symbols as one block and as row references of their value ranks
-    /// (<see cref="OrderByValue"/>) and returns the smaller coding.
+    /// Every value kept, with <c>rows=ref</c> (<paramref name="rowLength"/> &gt; 0) and/or <c>ctx=2d</c>
+    /// (<paramref name="contextShape"/> set): codes the symbols as one block, as row references of their value ranks
+    /// (<see cref="OrderByValue"/>) and as context-coded value ranks, and returns the smallest coding (setting
+    /// <paramref name="layout"/> to match).
     /// </summary>
-    private static ArrayBufferWriter<byte> SmallerSymbolCoding(ReadOnlySpan<ushort> symbols, ReadOnlySpan<MagnitudeBlock> blocks,
-        int alphabet, int rowLength, out bool rowsWin)
+    private static ArrayBufferWriter<byte> SmallestSymbolCoding(ReadOnlySpan<ushort> symbols, ReadOnlySpan<MagnitudeBlock> blocks,
+        int alphabet, int rowLength, TensorShape? contextShape, ref PositionLayout layout)
     {
-        var plain = new ArrayBufferWriter<byte>(symbols.Length + 64);
-        WriteSymbols(symbols, alphabet, plain);
+        var best = new ArrayBufferWriter<byte>(symbols.Length + 64);
+        WriteSymbols(symbols, alphabet, best);
         Span<float> table = stackalloc float[alphabet];
         FillValueTable(blocks, table);
         Span<ushort> symbolOfRank = stackalloc ushort[alphabet];
         OrderByValue(table, symbolOfRank);
         Span<ushort> rankOf = stackalloc ushort[alphabet];
         for (int r = 0; r < alphabet; r++) rankOf[symbolOfRank[r]] = (ushort)r;
-        ushort[] ranks = ArrayPool<ushort>.Shared.Rent(symbols.Length);
+        ushort[] rankArray = ArrayPool<ushort>.Shared.Rent(symbols.Length);
         try
         {
+            var ranks = rankArray.AsSpan(0, symbols.Length);
             for (int j = 0; j < symbols.Length; j++) ranks[j] = rankOf[symbols[j]];
-            var rows = new ArrayBufferWriter<byte>(symbols.Length + 64);
-            RowReferences.Encode(ranks.AsSpan(0, symbols.Length), rowLength, alphabet, rows);
-            rowsWin = rows.WrittenCount < plain.WrittenCount;
-            return rowsWin ? rows : plain;
+            if (rowLength > 0)
+            {
+                var rows = new ArrayBufferWriter<byte>(symbols.Length + 64);
+                RowReferences.Encode(ranks, rowLength, alphabet, rows);
+                if (rows.WrittenCount < best.WrittenCount) { best = rows; layout = PositionLayout.AllRows; }
+            }
+            if (contextShape is not null)
+            {
+                var context = new ArrayBufferWriter<byte>(symbols.Length / 4 + 64);
+                SpatialContextCoder.Encode(ranks, contextShape, ContextBits(alphabet), ZeroRank(table, symbolOfRank), context);
+                if (context.WrittenCount < best.WrittenCount) { best = context; layout = PositionLayout.AllContext; }
+            }
+            return best;
         }
-        finally { ArrayPool<ushort>.Shared.Return(ranks); }
+        finally { ArrayPool<ushort>.Shared.Return(rankArray); }
+    }
+
+    /// <summary>Bits per rank for the context coder: enough for the alphabet.</summary>
+    internal static int ContextBits(int alphabet) => Math.Max(1, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(alphabet - 1)));
+
+    /// <summary>The rank whose value is nearest 0 (the first on ties): the context coder's background.</summary>
+    internal static int ZeroRank(ReadOnlySpan<float> table, ReadOnlySpan<ushort> symbolOfRank)
+    {
+        int best = 0;
+        for (int r = 1; r < symbolOfRank.Length; r++)
+            if (Math.Abs(table[symbolOfRank[r]]) < Math.Abs(table[symbolOfRank[best]])) best = r;
+        return best;
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public readonly record struct SlicerSettings
     public static SlicerSettings Default { get; } = new(1f, 0, 1f, 8, 1e-3f, false);
 
     public SlicerSettings(float keepRatio, int keepCount, float asymmetry, int blocks, float delta, bool powerOfTwoLevels,
-        bool rowReferences = false)
+        bool rowReferences = false, bool spatialContext = false)
     {
         if (keepCount < 0) throw new ArgumentOutOfRangeException(nameof(keepCount), keepCount, "count must be >= 1 (or 0 to use the ratio)");
         if (keepCount == 0 && !(keepRatio > 0 && keepRatio <= 1))
@@ -32,6 +32,7 @@ public readonly record struct SlicerSettings
         Delta = delta;
         PowerOfTwoLevels = powerOfTwoLevels;
         RowReferences = rowReferences;
+        SpatialContext = spatialContext;
     }
 
     /// <summary>Fraction of the elements kept, in (0, 1]; ignored when <see cref="KeepCount"/> is set.</summary>
@@ -61,6 +62,12 @@ public readonly record struct SlicerSettings
     /// </summary>
     public bool RowReferences { get; }
 
+    /// <summary>
+    /// <c>ctx=2d</c>: when every value survives, the symbols may also be sent range-coded under their left and upper
+    /// neighbours (as value ranks, <see cref="SpatialContextCoder"/>); the smallest coding is kept.
+    /// </summary>
+    public bool SpatialContext { get; }
+
     /// <summary>The number of survivors K for a tensor of <paramref name="n"/> elements (at least 1 when n &gt; 0).</summary>
     public int SurvivorsFor(int n)
     {
@@ -70,5 +77,5 @@ public readonly record struct SlicerSettings
     }
 
     public SlicerSettings With(float? keepRatio = null, int? blocks = null, float? delta = null) =>
-        new(keepRatio ?? KeepRatio, keepRatio is null ? KeepCount : 0, Asymmetry, blocks ?? Blocks, delta ?? Delta, PowerOfTwoLevels, RowReferences);
+        new(keepRatio ?? KeepRatio, keepRatio is null ? KeepCount : 0, Asymmetry, blocks ?? Blocks, delta ?? Delta, PowerOfTwoLevels, RowReferences, SpatialContext);
 }

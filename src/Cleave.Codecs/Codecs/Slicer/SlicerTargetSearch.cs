@@ -24,18 +24,20 @@ public static class SlicerTargetSearch
 
     /// <summary>Searches settings (asym and level rule taken from <paramref name="baseSettings"/>) to meet <paramref name="target"/>.</summary>
     /// <param name="rowLength">The tensor's last dimension, for <c>rows=ref</c> (ignored without it).</param>
-    public static Outcome Search(ReadOnlySpan<float> values, SlicerSettings baseSettings, SlicerTarget target, int frameOverhead, int rowLength = 0)
+    /// <param name="contextShape">The tensor's shape, for <c>ctx=2d</c> (null without it).</param>
+    public static Outcome Search(ReadOnlySpan<float> values, SlicerSettings baseSettings, SlicerTarget target, int frameOverhead, int rowLength = 0,
+        TensorShape? contextShape = null)
     {
         var scratch = new ArrayBufferWriter<byte>(Math.Max(256, values.Length));
         return target.Kind switch
         {
-            SlicerTargetKind.Snr => SearchSnr(values, baseSettings, target.Value, scratch, new Best(rowLength)),
-            SlicerTargetKind.Bytes => SearchBytes(values, baseSettings, (long)target.Value - frameOverhead, scratch, new Best(rowLength)),
+            SlicerTargetKind.Snr => SearchSnr(values, baseSettings, target.Value, scratch, new Best(rowLength, contextShape)),
+            SlicerTargetKind.Bytes => SearchBytes(values, baseSettings, (long)target.Value - frameOverhead, scratch, new Best(rowLength, contextShape)),
             _ => throw new ArgumentException("no target to search for", nameof(target)),
         };
     }
 
-    private sealed class Best(int rowLength)
+    private sealed class Best(int rowLength, TensorShape? contextShape)
     {
         public SlicerEncodeResult Result;
         public byte[]? Payload;
@@ -45,7 +47,7 @@ public static class SlicerTargetSearch
             Func<SlicerEncodeResult, int, SlicerEncodeResult, int, bool> better)
         {
             scratch.ResetWrittenCount();
-            var result = SlicerEncoder.Encode(values, settings, scratch, rowLength: rowLength);
+            var result = SlicerEncoder.Encode(values, settings, scratch, rowLength: rowLength, contextShape: contextShape);
             Encodes++;
             if (Payload is null || better(result, scratch.WrittenCount, Result, Payload.Length))
             {

@@ -15,6 +15,8 @@ internal enum PositionLayout : byte
     Gaps = 2,
     /// <summary>Every element survived and the symbols are sent as row references (only with <c>rows=ref</c>).</summary>
     AllRows = 3,
+    /// <summary>Every element survived and the symbols are sent as context-coded value ranks (only with <c>ctx=2d</c>).</summary>
+    AllContext = 4,
 }
 
 /// <summary>
