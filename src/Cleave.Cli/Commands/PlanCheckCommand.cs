@@ -25,13 +25,13 @@ public sealed class PlanCheckCommand : ICommand
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "links", "requests", "run-images", "work"], ["json", "recollect", "retime", "planned-device"]);
-        var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
-        double loss = cl.GetDouble("loss", 0);
-        if (loss is < 0 or >= 1) throw new UsageException("--loss is a probability per packet in [0, 1)");
+        // Options first: a bad one should not cost a calibration run.
+        double loss = PlanOptionParsing.ParseLoss(cl);
         var links = (cl.Get("links") ?? "wifi,lte,ble").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LinkProfile.Preset)
             .Select(l => cl.Has("loss") ? l with { Name = l.Name + "*", Loss = loss } : l).ToList();
         int requests = cl.GetInt("requests", 30);
         if (requests < 1) throw new UsageException("--requests must be positive");
+        var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
         var images = PlanOptionParsing.Images(cl, cl.GetInt("run-images", 16));
         string work = cl.Get("work") ?? Directory.CreateTempSubdirectory("cleave-plan-check-").FullName;
         var hardware = PlanOptionParsing.ParseHardware(cl);

@@ -63,8 +63,7 @@ internal static class PlanOptionParsing
 
     public static LinkProfile ParseLink(CommandLine cl)
     {
-        double loss = cl.GetDouble("loss", 0);
-        if (loss is < 0 or >= 1) throw new UsageException("--loss is a probability per packet in [0, 1)");
+        double loss = ParseLoss(cl);
         if (cl.Get("link") is string preset)
         {
             if (cl.Has("uplink-kbps")) throw new UsageException("give --link or --uplink-kbps, not both");
@@ -75,6 +74,13 @@ internal static class PlanOptionParsing
         double up = cl.GetDouble("uplink-kbps", 0);
         if (!(up > 0)) throw new UsageException("--uplink-kbps must be positive");
         return new LinkProfile("custom", up, cl.GetDouble("downlink-kbps", up), cl.GetDouble("rtt-ms", 0), loss);
+    }
+
+    /// <summary><c>--loss P</c>: packet loss probability, 0 when absent.</summary>
+    public static double ParseLoss(CommandLine cl)
+    {
+        double loss = cl.GetDouble("loss", 0);
+        return loss is >= 0 and < 1 ? loss : throw new UsageException("--loss is a probability per packet in [0, 1)");
     }
 
     public static IReadOnlyList<T> ParseList<T>(string text, Func<string, T> parse)

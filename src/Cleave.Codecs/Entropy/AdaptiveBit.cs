@@ -5,7 +5,7 @@ namespace Cleave.Codecs.Entropy;
 /// bits it has seen. The first bits move it fast (1/2, 1/3, 1/4 ... of the way to the bit: a running frequency
 /// estimate), later ones 1/32 of the way (a window that follows drift). Why: a small tensor spread over many
 /// contexts gives each cell few bits, and a fixed slow rate spends most of them learning (measured on MobileNetV2
-/// expanded_conv_5/add, 6 levels: a fixed 1/32 reached 5,113 B where this reaches less; docs/codecs.md).
+/// expanded_conv_5/add, 6 levels: 5,113 B with a fixed 1/32, 4,990 B with this; docs/codecs.md).
 /// </summary>
 public struct AdaptiveBit
 {

@@ -25,7 +25,8 @@ public sealed class SpatialContextTests
 {
     private static readonly TensorShape MapShape = new(1, 16, 28, 28);
 
-    private static int PayloadOffset(int rank, int parameterBytes) => 8 + 4 * rank + 2 + parameterBytes + 4;
+    /// <summary>The payload's first byte: the layout (rans-ifc) or position layout (slicer).</summary>
+    private static byte LayoutByte(byte[] frame) => frame[FeatureFrame.ReadHeader(frame).PayloadOffset];
 
     /// <summary>Smooth feature maps (spatial blobs): neighbours predict each other, as in real CNN features.</summary>
     private static float[] SmoothMaps(int seed) => StructuredFeatures.SpatialBlobs(16, 28, 28, zeroFraction: 0.4, seed);
@@ -40,7 +41,7 @@ public sealed class SpatialContextTests
         byte[] plain = FeatureCodecs.Create(spec).Encode(values, MapShape);
         byte[] context = FeatureCodecs.Create(spec + ",ctx=2d").Encode(values, MapShape);
         Assert.True(context.Length < 0.95 * plain.Length, $"{spec}: ctx=2d {context.Length} B, plain {plain.Length} B");
-        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)context[PayloadOffset(4, 8)]);
+        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)LayoutByte(context));
         // Same grid, same symbols: only their coding differs, so the reconstruction is bit-identical.
         Assert.Equal(FeatureFrame.Decode(plain, out _), FeatureFrame.Decode(context, out _));
     }
@@ -55,7 +56,7 @@ public sealed class SpatialContextTests
         byte[] plain = FeatureCodecs.Create(spec).Encode(values, MapShape);
         byte[] context = FeatureCodecs.Create(spec + ",ctx=2d").Encode(values, MapShape);
         Assert.True(context.Length < 0.97 * plain.Length, $"{spec}: ctx=2d {context.Length} B, plain {plain.Length} B");
-        Assert.Equal(4, context[PayloadOffset(4, SlicerCodec.ParameterLength)]); // PositionLayout.AllContext
+        Assert.Equal(4, LayoutByte(context)); // PositionLayout.AllContext
         // Fixed settings: the same symbols, so the same values. A target search may settle on other settings once
         // bytes are cheaper; it must still meet its target.
         if (!spec.Contains("target=", StringComparison.Ordinal)) Assert.Equal(FeatureFrame.Decode(plain, out _), FeatureFrame.Decode(context, out _));
@@ -134,7 +135,8 @@ public sealed class SpatialContextTests
     public void AFlagByteBeyondTheKnownOptionsIsRefused()
     {
         byte[] frame = FeatureCodecs.Create("rans-ifc:bits=5,ctx=2d").Encode(SmoothMaps(seed: 2), MapShape);
-        int flag = 8 + 4 * 4 + 2 + 7; // the 8th parameter byte
+        var header = FeatureFrame.ReadHeader(frame);
+        int flag = header.ParametersOffset + 7; // the 8th parameter byte
         Assert.Equal(2, frame[flag]);
         frame[flag] = 4;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(frame.Length - 4), Crc32C.Compute(frame.AsSpan(0, frame.Length - 4)));
@@ -148,9 +150,9 @@ public sealed class SpatialContextTests
         var values = SmoothMaps(seed: 4);
         var codec = new RansIfcCodec(bits: 3, levels: 6, clip: 3, spatialContext: true);
         byte[] frame = codec.Encode(values, MapShape);
-        int payloadStart = PayloadOffset(4, 8);
-        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)frame[payloadStart]);
-        var payload = frame.AsSpan(payloadStart, frame.Length - payloadStart - 4).ToArray();
+        var header = FeatureFrame.ReadHeader(frame);
+        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)frame[header.PayloadOffset]);
+        var payload = frame.AsSpan(header.PayloadOffset, header.PayloadLength).ToArray();
         var destination = new float[MapShape.ElementCount];
         Assert.Throws<FrameFormatException>(() => codec.DecodePayload(payload.AsSpan(0, payload.Length - 1), MapShape, destination));
         Assert.Throws<FrameFormatException>(() => codec.DecodePayload([.. payload, 0], MapShape, destination));

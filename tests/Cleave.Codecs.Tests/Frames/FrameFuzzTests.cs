@@ -27,9 +27,9 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
         }
         // The smooth seed of the ctx=2d example carries the context layout, so its stream is what gets mutated.
         byte[] contextSeed = FeatureCodecs.Create("rans-ifc:bits=3,levels=6,clip=3,ctx=2d").Encode(SmoothPlanes(), SmoothShape);
-        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)contextSeed[8 + 4 * SmoothShape.Rank + 2 + 8 + 4]);
+        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)contextSeed[FeatureFrame.ReadHeader(contextSeed).PayloadOffset]);
         byte[] slicerSeed = FeatureCodecs.Create("slicer:keep=1,asym=1,blocks=8,delta=0.001,ctx=2d").Encode(SmoothPlanes(), SmoothShape);
-        Assert.Equal(4, slicerSeed[8 + 4 * SmoothShape.Rank + 2 + SlicerCodec.ParameterLength + 4]); // PositionLayout.AllContext
+        Assert.Equal(4, slicerSeed[FeatureFrame.ReadHeader(slicerSeed).PayloadOffset]); // PositionLayout.AllContext
 
         var limits = new DecodeLimits { MaxDecodedBytes = 1 << 20 };
         var outcomes = new Dictionary<string, int>();
