@@ -36,6 +36,7 @@ public sealed class SplitClient : IAsyncDisposable
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         if (options.AcceptAnyServerCertificate)
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        options.Credentials.ApplyTo(handler);
         _channel = GrpcChannel.ForAddress(options.Server, new GrpcChannelOptions
         {
             HttpHandler = handler,
@@ -234,7 +235,7 @@ public sealed class SplitClient : IAsyncDisposable
         {
             _owner = owner;
             _cancel = CancellationTokenSource.CreateLinkedTokenSource(owner._disposed.Token);
-            _call = owner._stub.Infer(cancellationToken: _cancel.Token);
+            _call = owner._stub.Infer(owner.Options.Credentials.Headers(), cancellationToken: _cancel.Token);
         }
 
         public bool IsBroken => _broken;
@@ -299,8 +300,11 @@ public sealed class SplitClient : IAsyncDisposable
             }
             catch (Exception e) { failure = e; }
             _broken = true;
-            var lost = new SplitInferenceException(ErrorCode.Unavailable,
-                failure is null ? "the server ended the stream" : $"the stream broke: {failure.Message}", 0, failure);
+            // Refused credentials are final: retrying the same key cannot help, so it is not a transient Unavailable.
+            var lost = failure is RpcException { StatusCode: StatusCode.Unauthenticated } refused
+                ? new SplitInferenceException(ErrorCode.Unauthenticated, $"the server refused this client's credentials: {refused.Status.Detail}", 0, failure) { FromServer = true }
+                : new SplitInferenceException(ErrorCode.Unavailable,
+                    failure is null ? "the server ended the stream" : $"the stream broke: {failure.Message}", 0, failure);
             _welcome.TrySetException(lost);
             foreach (var key in _waiting.Keys)
                 if (_waiting.TryRemove(key, out var waiter)) waiter.TrySetException(lost);
