@@ -9,10 +9,11 @@ public sealed class ServeCommand : ICommand
 {
     public string Name => "serve";
     public string Summary => "serve a split's tail (and/or a whole model) over gRPC to many clients, with dynamic batching";
-    public string Usage => """
+    public string Usage => $"""
         usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
+                            [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
@@ -23,13 +24,14 @@ public sealed class ServeCommand : ICommand
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
           --lm DIR --lm-split-layer K  also host split generation for a language model imported by `cleave import
                            model.bin --splits` (service cleave.v1.Generation, defaults as `cleave serve-lm`)
+        {SecurityOptionParsing.ServerHelp}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
-        (Prometheus) on the same port. Runs until Ctrl+C.
+        (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer"], []);
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer", .. SecurityOptionParsing.ServerValueOptions], []);
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
         var options = new SplitServerOptions
@@ -46,6 +48,7 @@ public sealed class ServeCommand : ICommand
             MaxMessageBytes = cl.GetInt("max-message-bytes", 16 << 20),
             CertificatePath = cl.Get("cert"),
             CertificatePassword = cl.Get("cert-password"),
+            Security = SecurityOptionParsing.ParseServer(cl),
         };
         if (cl.Get("lm") is { } lm)
         {
@@ -69,6 +72,7 @@ public sealed class ServeCommand : ICommand
 
     private static async Task<int> Serve(SplitServerOptions options, CancellationToken stop)
     {
+        if (options.Security.InsecureBindingWarning(options.Host, options.CertificatePath is not null) is { } warning) Console.Error.WriteLine(warning);
         await using var server = await SplitServer.StartAsync(options, stop);
         foreach (string mode in server.State.Modes)
         {
@@ -77,7 +81,9 @@ public sealed class ServeCommand : ICommand
                 $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
         }
         Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");
-        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.Url, "/metrics")}); Ctrl+C stops");
+        if (options.Security.RequiresAuthentication)
+            Console.Error.WriteLine($"authentication: {(options.Security.ApiKeyFile is null && options.Security.ApiKeys.Count == 0 ? "" : "API keys")}{(options.Security.ClientCaPath is null ? "" : " client certificates")}");
+        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.MetricsUrl, "/metrics")}); Ctrl+C stops");
         try { await Task.Delay(Timeout.Infinite, stop); }
         catch (OperationCanceledException) { }
         Console.Error.WriteLine("stopping");
