@@ -135,4 +135,22 @@ public sealed class AuthenticationTests
         Assert.Contains(results, r => r is SplitInferenceException { Code: ErrorCode.ResourceExhausted, RetryAfterMs: > 0 });
         Assert.Contains(results, r => r is null);
     }
+
+    [Fact]
+    public async Task A_refused_handshake_tells_nothing_about_the_server_or_its_model()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = TinySplit.SplitPath, Port = 0, Threads = 1 });
+        await using var stream = new RawStream(server.Url);
+        await stream.HelloAsync(new string('0', 64));
+        var welcome = (await stream.ReadAsync())!.Welcome;
+        Assert.Equal(ErrorCode.ManifestMismatch, welcome.Error?.Code);
+        Assert.DoesNotContain(split.ManifestHash, welcome.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal("", welcome.ManifestHash);
+        foreach (string revealing in new[] { Environment.MachineName, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            Assert.DoesNotContain(revealing, welcome.ServerId, StringComparison.Ordinal);
+            Assert.DoesNotContain(revealing, welcome.Error.Message, StringComparison.Ordinal);
+        }
+    }
 }
