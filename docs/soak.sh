@@ -2,7 +2,8 @@
 # Soak: N clients against one `cleave serve` for D seconds; samples the server's RSS and its bounded structures
 # (idempotency cache entries and bytes, queue depth, open streams) from /metrics every 10 s, and reports RSS growth
 # from the first minute to the end (issue 13 target: < 5 %).
-# Usage: docs/soak.sh [CLIENTS=32] [DURATION_S=600]     (env: CLEAVE=path/to/cleave, ASSETS=../shared/assets)
+# Usage: docs/soak.sh [CLIENTS=32] [DURATION_S=600]
+#   env: CLEAVE=path/to/cleave, ASSETS=../shared/assets, SERVE_ARGS="--idempotency-age-s 60" (more `serve` options)
 set -euo pipefail
 clients="${1:-32}"; duration="${2:-600}"
 cli="${CLEAVE:-dotnet src/Cleave.Cli/bin/Release/net10.0/cleave.dll}"
@@ -11,7 +12,7 @@ work="$(mktemp -d)"; port=7191; metrics_port=9191
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 $cli import "$assets/vision/mobilenet_v2_1.0_224_quant.tflite" -o "$work/mnv2.onnx" >/dev/null
 $cli split "$work/mnv2.onnx" --at MobilenetV2/expanded_conv_5/add -o "$work/split5" >/dev/null
-$cli serve "$work/split5" --port $port --metrics-port $metrics_port >"$work/serve.log" 2>&1 &
+$cli serve "$work/split5" --port $port --metrics-port $metrics_port ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$metrics_port/metrics" >/dev/null && break; sleep 1; done
 sample() {

@@ -14,6 +14,7 @@ public sealed class ServeCommand : ICommand
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
                             [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
+                            [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
@@ -21,6 +22,8 @@ public sealed class ServeCommand : ICommand
           --max-delay-ms D longest a batch waits for more requests after its first (default 2)
           --queue N        requests that may wait per mode; beyond that RESOURCE_EXHAUSTED with a retry hint (default 256)
           --threads N      ONNX Runtime intra-op threads (default: one per core)
+          --idempotency-entries N --idempotency-mb MB --idempotency-age-s S  answers remembered for retries: at most N
+                           (default 65536), MB mebibytes (default 64), for S seconds (default 300); oldest go first
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
           --lm DIR --lm-split-layer K  also host split generation for a language model imported by `cleave import
                            model.bin --splits` (service cleave.v1.Generation, defaults as `cleave serve-lm`)
@@ -31,7 +34,8 @@ public sealed class ServeCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer", .. SecurityOptionParsing.ServerValueOptions], []);
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
+            "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions], []);
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
         var options = new SplitServerOptions
@@ -49,6 +53,9 @@ public sealed class ServeCommand : ICommand
             CertificatePath = cl.Get("cert"),
             CertificatePassword = cl.Get("cert-password"),
             Security = SecurityOptionParsing.ParseServer(cl),
+            IdempotencyCapacity = cl.GetInt("idempotency-entries", 65_536),
+            IdempotencyMaxBytes = (long)(cl.GetDouble("idempotency-mb", 64) * (1 << 20)),
+            IdempotencyMaxAge = TimeSpan.FromSeconds(cl.GetDouble("idempotency-age-s", 300)),
         };
         if (cl.Get("lm") is { } lm)
         {

@@ -14,9 +14,11 @@ namespace Cleave.Runtime.Serving;
 /// </summary>
 public sealed class IdempotencyCache
 {
-    // What one entry costs beyond its answer: key strings are counted separately; this covers the node, the dictionary
-    // slot, the task and the fingerprint array (measured roughly; the point is that an empty answer is not free).
-    private const long EntryOverheadBytes = 320;
+    // What one entry costs beyond its serialized answer and its key strings: the entry, node, dictionary slot, task,
+    // and the answer's object graph (protobuf objects are larger than their wire form). Measured 2026-12-02: 50,000
+    // entries with top-5 answers and 45-character ids took 819 B of managed heap each; this constant makes the count
+    // match that.
+    private const long EntryOverheadBytes = 544;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<IdempotencyKey, LinkedListNode<Entry>> _entries = [];

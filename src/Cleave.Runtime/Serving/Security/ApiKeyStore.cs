@@ -15,7 +15,8 @@ public sealed class ApiKeyStore
     private readonly TimeProvider _time;
     private readonly Lock _reloadLock = new();
     private volatile FrozenDictionary<string, ApiKeyEntry> _byHash;
-    private DateTime _fileStamp;
+    // Modification time and length: a rewrite within the file system's time resolution still changes the length, mostly.
+    private (DateTime Modified, long Length) _fileStamp;
     private long _lastCheck;
 
     public ApiKeyStore(string? path, IReadOnlyList<ApiKeyEntry>? fixedEntries = null, TimeProvider? time = null)
@@ -58,10 +59,16 @@ public sealed class ApiKeyStore
     {
         if (_path is null || _time.GetElapsedTime(Interlocked.Read(ref _lastCheck)) < ReloadInterval) return;
         Interlocked.Exchange(ref _lastCheck, _time.GetTimestamp());
-        DateTime stamp;
-        try { stamp = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : DateTime.MinValue; }
+        (DateTime, long) stamp;
+        try { stamp = Stamp(_path); }
         catch (IOException) { return; }
         if (stamp != _fileStamp) Reload();
+    }
+
+    private static (DateTime, long) Stamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
     }
 
     private FrozenDictionary<string, ApiKeyEntry> Build()
@@ -71,8 +78,8 @@ public sealed class ApiKeyStore
         if (_path is not null)
         {
             // A missing file (deleted to revoke everything) means no keys from it.
-            var stamp = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : DateTime.MinValue;
-            if (stamp != DateTime.MinValue)
+            var stamp = Stamp(_path);
+            if (File.Exists(_path))
                 foreach (var e in ApiKeyFile.Parse(File.ReadAllText(_path))) entries[e.Sha256Hex] = e;
             _fileStamp = stamp;
         }

@@ -19,8 +19,12 @@ public static class ServerSecurityHosting
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
         services.AddSingleton(metrics);
-        services.AddSingleton(_ => new ClientAuthenticator(options));
-        if (options.RequiresAuthentication) services.AddGrpc(grpc => grpc.Interceptors.Add<AuthInterceptor>());
+        if (options.RequiresAuthentication)
+        {
+            // Built now, not on the first call: an unreadable key file or CA fails the start, not a client's request.
+            services.AddSingleton(new ClientAuthenticator(options));
+            services.AddGrpc(grpc => grpc.Interceptors.Add<AuthInterceptor>());
+        }
         return services;
     }
 

@@ -32,6 +32,7 @@ public sealed record ServerSecurityOptions
     public void Validate(bool serverHasTls)
     {
         if (ClientCaPath is not null && !serverHasTls) throw new ArgumentException("client certificates (a client CA) need the server's own TLS certificate (--cert)");
+        if (ApiKeyFile is not null && !File.Exists(ApiKeyFile)) throw new ArgumentException($"key file '{ApiKeyFile}' not found (create it with `cleave keys add NAME --file {ApiKeyFile}`)");
         if (ClientCaPath is not null && !File.Exists(ClientCaPath)) throw new ArgumentException($"client CA file '{ClientCaPath}' not found");
         if (MetricsPort is < 0 or > 65535) throw new ArgumentException($"metrics port {MetricsPort} is out of range");
         if (DefaultQuota.RequestsPerSecond < 0 || DefaultQuota.MaxConcurrent < 0 || DefaultQuota.Burst < 0) throw new ArgumentException("quotas cannot be negative");
