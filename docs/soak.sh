@@ -19,8 +19,8 @@ sample() {
   local rss; rss=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
   curl -sf "http://127.0.0.1:$metrics_port/metrics" | awk -v t="$1" -v rss="$rss" '
     /^cleave_idempotency_entries / {e=$2} /^cleave_idempotency_bytes / {b=$2} /^cleave_queue_depth/ {q=$2}
-    /^cleave_streams_active / {s=$2} /^cleave_requests_executed_total/ {x=$2}
-    END {printf "t=%ss rss_mib=%.1f cache_entries=%d cache_mib=%.2f queue=%d streams=%d executed=%d\n", t, rss/1024, e, b/1048576, q, s, x}'
+    /^cleave_streams_active / {s=$2} /^cleave_requests_executed_total/ {x=$2} /^dotnet_gc_heap_bytes / {h=$2}
+    END {printf "t=%ss rss_mib=%.1f gc_heap_mib=%.1f cache_entries=%d cache_mib=%.2f queue=%d streams=%d executed=%d\n", t, rss/1024, h/1048576, e, b/1048576, q, s, x}'
 }
 start=$(date +%s)
 $cli loadtest --server "http://127.0.0.1:$port" --metrics-url "http://127.0.0.1:$metrics_port" --split "$work/split5" \
@@ -42,6 +42,7 @@ last = rows[-1]
 growth = (float(last["rss_mib"]) / float(first["rss_mib"]) - 1) * 100
 print(f"answered {report['answered']} refused {report['refused']} lost {report['lost']} p99 {report['latency_p99_ms']:.0f} ms throughput {report['throughput_per_second']:.1f}/s; "
       f"RSS at {first['t']}s {first['rss_mib']} MiB -> end {last['rss_mib']} MiB ({growth:+.1f} %); "
+      f"GC heap {first.get('gc_heap_mib', '?')} -> {last.get('gc_heap_mib', '?')} MiB; "
       f"max cache entries {max(int(r['cache_entries']) for r in rows)}, max cache MiB {max(float(r['cache_mib']) for r in rows):.2f}, "
       f"max queue {max(int(r['queue']) for r in rows)}")
 PY

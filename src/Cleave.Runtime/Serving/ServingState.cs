@@ -47,6 +47,9 @@ public sealed class ServingState : IDisposable
             ("cleave_idempotency_bytes", "gauge", "bytes the remembered answers take (approximate)", Cache.Bytes),
             ("cleave_unauthenticated_total", "counter", "calls refused for missing or invalid credentials", SecurityMetrics.UnauthenticatedCount),
             ("cleave_over_quota_total", "counter", "requests refused because their caller was over its quota", SecurityMetrics.OverQuotaCount),
+            // Memory, so a soak can tell managed growth (caches, queues) from native (runtime pools, ONNX Runtime).
+            ("dotnet_gc_heap_bytes", "gauge", "managed heap size after the last garbage collection", GC.GetGCMemoryInfo().HeapSizeBytes),
+            ("process_resident_memory_bytes", "gauge", "resident set size of the server process", Environment.WorkingSet),
         ];
     }
 
