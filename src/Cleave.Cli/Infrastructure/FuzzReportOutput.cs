@@ -20,6 +20,8 @@ public static class FuzzReportOutput
                 w.WriteNumber("median_case_ms", report.MedianCaseMs);
                 w.WriteNumber("p999_case_ms", report.P999CaseMs);
                 w.WriteNumber("max_case_ms", report.MaxCaseMs);
+                w.WriteNumber("p999_case_cpu_ms", report.P999CaseCpuMs);
+                w.WriteNumber("max_case_cpu_ms", report.MaxCaseCpuMs);
                 w.WriteNumber("case_limit_ms", report.CaseLimitMs);
                 w.WriteNumber("cases_over_time_limit", report.CasesOverTimeLimit);
                 w.WriteNumber("max_allocated_bytes", report.MaxAllocatedBytes);
@@ -40,6 +42,7 @@ public static class FuzzReportOutput
             Console.WriteLine($"{report.Campaign}: {report.Cases:N0} cases in {report.ElapsedSeconds:0.0} s — {(report.Passed ? "PASSED" : "FAILED")}");
             foreach (var (outcome, count) in report.Outcomes) Console.WriteLine($"  {outcome,-28} {count,10:N0}");
             Console.WriteLine($"  case time: median {report.MedianCaseMs:0.###} ms, p99.9 {report.P999CaseMs:0.###} ms, max {report.MaxCaseMs:0.###} ms ({report.CasesOverTimeLimit} over {report.CaseLimitMs} ms)");
+            Console.WriteLine($"  case CPU time: p99.9 {report.P999CaseCpuMs:0.###} ms, max {report.MaxCaseCpuMs:0.###} ms");
             Console.WriteLine($"  slowest: {report.SlowestCase}");
             Console.WriteLine($"  allocation: max {report.MaxAllocatedBytes:N0} B in one case, limit {report.AllocationLimitBytes:N0} B ({report.CasesOverAllocationLimit} over)");
             Console.WriteLine($"  hungriest: {report.HungriestCase}");

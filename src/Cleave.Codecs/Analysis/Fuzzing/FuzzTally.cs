@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Cleave.Codecs.Analysis.Fuzzing;
 
-/// <summary>Where a campaign's per-case allocation is counted.</summary>
+/// <summary>Where a campaign's per-case allocation and CPU time are counted.</summary>
 public enum AllocationScope
 {
     /// <summary><see cref="GC.GetAllocatedBytesForCurrentThread"/>: the case runs on the calling thread only.</summary>
@@ -13,8 +13,8 @@ public enum AllocationScope
 }
 
 /// <summary>
-/// Runs fuzz cases one at a time and keeps the score: each case's outcome, its wall time and the bytes allocated while
-/// it ran. A case names its outcome (the typed error it ended in); an exception that escapes it is classified by the
+/// Runs fuzz cases one at a time and keeps the score: each case's outcome, its wall time, its CPU time (which, unlike
+/// wall time, a busy machine does not inflate) and the bytes allocated while it ran. A case names its outcome (the typed error it ended in); an exception that escapes it is classified by the
 /// campaign's <c>expected</c> function, and one it does not recognise counts as unexpected.
 /// </summary>
 public sealed class FuzzTally(string campaign, int cases, double caseLimitMs, long allocationLimitBytes, AllocationScope scope)
@@ -22,6 +22,7 @@ public sealed class FuzzTally(string campaign, int cases, double caseLimitMs, lo
     private const int MaxSamples = 20;
 
     private readonly float[] _caseMs = new float[Math.Max(0, cases)];
+    private readonly float[] _caseCpuMs = new float[Math.Max(0, cases)];
     private readonly Dictionary<string, int> _outcomes = new(StringComparer.Ordinal);
     private readonly List<string> _unexpected = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -40,6 +41,7 @@ public sealed class FuzzTally(string campaign, int cases, double caseLimitMs, lo
         ArgumentNullException.ThrowIfNull(describe);
         if (_count >= _caseMs.Length) throw new InvalidOperationException($"the tally was sized for {_caseMs.Length} cases");
         long allocatedBefore = Allocated();
+        double cpuBefore = Cpu();
         long start = Stopwatch.GetTimestamp();
         string outcome;
         Exception? surprise = null;
@@ -54,8 +56,10 @@ public sealed class FuzzTally(string campaign, int cases, double caseLimitMs, lo
             outcome = known ?? "UNEXPECTED " + e.GetType().Name;
         }
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        double cpuMs = (Cpu() - cpuBefore) * 1000;
         long allocated = Allocated() - allocatedBefore;
 
+        _caseCpuMs[_count] = (float)cpuMs;
         _caseMs[_count++] = (float)ms;
         _outcomes[outcome] = _outcomes.GetValueOrDefault(outcome) + 1;
         if (surprise is not null)
@@ -73,11 +77,16 @@ public sealed class FuzzTally(string campaign, int cases, double caseLimitMs, lo
     {
         var times = _caseMs.AsSpan(0, _count).ToArray();
         Array.Sort(times);
+        var cpu = _caseCpuMs.AsSpan(0, _count).ToArray();
+        Array.Sort(cpu);
         return new FuzzReport(campaign, _count, _clock.Elapsed.TotalSeconds,
             _outcomes.OrderByDescending(o => o.Value).ToDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal),
             _unexpectedCount, _unexpected, Quantile(times, 0.5), Quantile(times, 0.999), _maxMs, _slowest,
+            Quantile(cpu, 0.999), cpu.Length == 0 ? 0 : cpu[^1],
             caseLimitMs, _overTime, _maxAllocated, _hungriest, allocationLimitBytes, _overAllocation);
     }
+
+    private double Cpu() => scope == AllocationScope.CurrentThread ? CpuClock.ThreadSeconds() : CpuClock.ProcessSeconds();
 
     private long Allocated() => scope == AllocationScope.CurrentThread ? GC.GetAllocatedBytesForCurrentThread() : GC.GetTotalAllocatedBytes(precise: true);
 
