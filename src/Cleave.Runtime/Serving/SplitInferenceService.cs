@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Cleave.Codecs;
 using Cleave.Models.Preprocessing;
 using Cleave.Runtime.Protocol;
@@ -22,107 +21,102 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
     {
         var gone = context.CancellationToken;
         var metrics = state.Metrics;
+        var limits = state.Options.Limits;
         metrics.StreamOpened();
-        // The stream writer takes one write at a time: every answer goes through this outbox and one writer task.
-        var outbox = Channel.CreateUnbounded<ServerMessage>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = WriteAll(outbox.Reader, responseStream, gone);
         int maxInFlight = state.Options.MaxInFlightPerStream;
         using var inFlight = new SemaphoreSlim(maxInFlight);
+        // Ends the stream with a typed status: no Hello in time, idle too long, or a client that does not read.
+        using var guard = new StreamGuard(state.Options.TimeProvider, limits.HelloTimeout, limits.StreamIdleTimeout, () => inFlight.CurrentCount < maxInFlight);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(gone, guard.Token);
+        var outbox = new StreamOutbox(limits.MaxOutboxMessages, limits.MaxOutboxBytes, guard);
+        var writer = outbox.WriteAllAsync(responseStream, metrics.BytesSent, gone);
         try
         {
-            if (!await requestStream.MoveNext(gone).ConfigureAwait(false)) return;
+            if (!await requestStream.MoveNext(ended.Token).ConfigureAwait(false)) return;
+            guard.Touch();
             metrics.BytesReceived(requestStream.Current.CalculateSize());
             if (requestStream.Current.KindCase != ClientMessage.KindOneofCase.Hello)
             {
                 metrics.Error(ErrorCode.NotHandshaken);
-                outbox.Writer.TryWrite(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } });
+                outbox.Post(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } });
                 return;
             }
             var hello = requestStream.Current.Hello;
             var (welcome, mode) = state.Handshake(hello);
-            outbox.Writer.TryWrite(new ServerMessage { Welcome = welcome });
+            outbox.Post(new ServerMessage { Welcome = welcome });
             if (mode is null)
             {
                 metrics.Error(welcome.Error.Code);
                 return;
             }
+            guard.Handshaken();
             string clientId = hello.ClientId.Length > 0 ? hello.ClientId : $"{context.Peer}/{Guid.NewGuid():N}";
 
-            while (await requestStream.MoveNext(gone).ConfigureAwait(false))
+            while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
+                guard.Touch();
                 var message = requestStream.Current;
                 metrics.BytesReceived(message.CalculateSize());
                 if (message.KindCase == ClientMessage.KindOneofCase.Ping)
                 {
                     // Answered ahead of any queued work: the probe measures the link, not the server's load.
                     metrics.Pinged();
-                    outbox.Writer.TryWrite(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } });
+                    outbox.Post(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } });
                     continue;
                 }
                 if (message.KindCase != ClientMessage.KindOneofCase.Request)
                 {
                     metrics.Error(ErrorCode.NotHandshaken);
-                    outbox.Writer.TryWrite(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } });
+                    outbox.Post(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } });
                     continue;
                 }
-                await inFlight.WaitAsync(gone).ConfigureAwait(false);
+                await inFlight.WaitAsync(ended.Token).ConfigureAwait(false);
                 var request = message.Request;
+                var token = ended.Token;
                 _ = Task.Run(async () =>
                 {
-                    try { await Answer(mode, clientId, request, outbox.Writer, gone).ConfigureAwait(false); }
+                    try { await Answer(mode, clientId, request, outbox, token).ConfigureAwait(false); }
                     finally { inFlight.Release(); }
                 }, CancellationToken.None);
             }
         }
-        catch (Exception e) when (IsClientGone(e, gone))
+        catch (Exception e) when (IsClientGone(e, ended.Token))
         {
-            // The client vanished mid-stream: its queued requests are skipped by the batcher, nothing else to do.
+            // The client vanished mid-stream, or the guard ended the stream: queued requests are skipped by the batcher.
         }
         finally
         {
             // Answer everything accepted on this stream before the call ends (the client half-closed, or went away).
             for (int i = 0; i < maxInFlight; i++) await inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            outbox.Writer.TryComplete();
+            outbox.Complete();
             await writer.ConfigureAwait(false);
             metrics.StreamClosed();
+        }
+        if (guard.Status is { } status && !gone.IsCancellationRequested)
+        {
+            metrics.StreamEnded(status.StatusCode);
+            throw new RpcException(status);
         }
     }
 
     private static bool IsClientGone(Exception e, CancellationToken gone) =>
         e is OperationCanceledException || e is IOException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled) || gone.IsCancellationRequested;
 
-    private async Task WriteAll(ChannelReader<ServerMessage> outbox, IServerStreamWriter<ServerMessage> responseStream, CancellationToken gone)
-    {
-        await foreach (var message in outbox.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            if (gone.IsCancellationRequested) continue; // drain: nobody is listening
-            try
-            {
-                await responseStream.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
-                state.Metrics.BytesSent(message.CalculateSize());
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException or RpcException)
-            {
-                // The call ended under us (client reset); the remaining answers have no reader.
-            }
-        }
-    }
-
-    private async Task Answer(string mode, string clientId, InferRequest request, ChannelWriter<ServerMessage> outbox, CancellationToken gone)
+    private async Task Answer(string mode, string clientId, InferRequest request, StreamOutbox outbox, CancellationToken gone)
     {
         var metrics = state.Metrics;
         metrics.Request(mode);
         InferResponse? response;
         if (request.RequestId.Length == 0)
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.InvalidRequest, "the request has no request_id (the idempotency id)"));
-        else if (request.Payload.Length > state.Options.MaxMessageBytes)
+        else if (request.Payload.Length > state.MaxPayloadBytes(mode))
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.MessageTooLarge,
-                $"the payload is {request.Payload.Length} bytes; this server takes at most {state.Options.MaxMessageBytes}"));
+                $"the payload is {request.Payload.Length} bytes; this server takes at most {state.MaxPayloadBytes(mode)} in mode {mode}"));
         else
             response = await RunOnce(mode, clientId, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
         if (response.Error is { } error) metrics.Error(error.Code);
-        outbox.TryWrite(new ServerMessage { Response = response });
+        outbox.Post(new ServerMessage { Response = response });
     }
 
     /// <summary>The request's answer, run at most once per (client, id); retries and duplicates get the same answer, marked replayed.</summary>
