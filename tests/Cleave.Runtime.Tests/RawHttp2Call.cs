@@ -74,8 +74,22 @@ public sealed class RawHttp2Call : IAsyncDisposable
     /// <summary>Whether the server has answered the call's headers yet (it does when it ends the call, or writes).</summary>
     public bool Answered => _response.IsCompleted;
 
-    /// <summary>Waits for the call to end and returns its gRPC status (from trailers, or the trailers-only headers).</summary>
+    /// <summary>
+    /// Waits for the call to end and returns its gRPC status (from trailers, or the trailers-only headers; for a
+    /// stream the server reset, the status the gRPC spec maps the reset's error code to).
+    /// </summary>
     public async Task<(StatusCode Code, string Message)> StatusAsync(TimeSpan deadline)
+    {
+        try { return await ReadStatusAsync(deadline); }
+        catch (Exception e) when ((e as HttpProtocolException ?? e.InnerException as HttpProtocolException) is { } reset)
+        {
+            // Reset before or after the response headers: HttpClient wraps it in HttpRequestException before.
+            var code = reset.ErrorCode switch { 0x8 => StatusCode.Cancelled, 0xb => StatusCode.ResourceExhausted, 0xc => StatusCode.PermissionDenied, _ => StatusCode.Internal };
+            return (code, reset.Message);
+        }
+    }
+
+    private async Task<(StatusCode Code, string Message)> ReadStatusAsync(TimeSpan deadline)
     {
         using var cancel = new CancellationTokenSource(deadline);
         using var response = await _response.WaitAsync(cancel.Token);
@@ -96,7 +110,7 @@ public sealed class RawHttp2Call : IAsyncDisposable
         _body.Finish();
         _client.Dispose();
         try { (await _response.WaitAsync(TimeSpan.FromSeconds(1))).Dispose(); }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or OperationCanceledException or ObjectDisposedException) { }
+        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or OperationCanceledException or ObjectDisposedException) { }
     }
 
     /// <summary>A request body the test writes to while the call is open (HTTP/2 is full duplex).</summary>

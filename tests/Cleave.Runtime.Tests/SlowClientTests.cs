@@ -86,6 +86,58 @@ public sealed class SlowClientTests(ITestOutputHelper output)
         }
     }
 
+    [AssetFact(MobileNetSplit.TfLite)]
+    public async Task Partly_sent_images_beyond_the_buffered_budget_are_reset_and_their_memory_freed()
+    {
+        // Full mode takes 16 MiB images, so a 16 MiB prefix is accepted; what the server holds of partly received
+        // messages is bounded by the budget instead (8 MiB here) across all connections.
+        const int Connections = 20;
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions
+        {
+            FullModelPath = MobileNetSplit.ModelPath, Port = 0, Threads = 1, Limits = new ServerLimits { MaxBufferedRequestBytes = 8 << 20 },
+        });
+        var hello = new ClientMessage { Hello = new Hello { ClientId = "slow", Mode = ServingModes.Full } };
+        long before = ProcessMemory.ResidentBytes();
+        var calls = Enumerable.Range(0, Connections).Select(_ => new RawHttp2Call(server.Url)).ToList();
+        try
+        {
+            // Each sends 4 MiB of a claimed 16 MiB image (80 MiB in all) and then holds the stream open.
+            var attacks = calls.Select(async call =>
+            {
+                Assert.True(await call.WriteMessageAsync(hello));
+                await call.WritePrefixAsync(16 << 20);
+                var chunk = new byte[64 * 1024];
+                for (int sent = 0; sent < 4 << 20; sent += chunk.Length)
+                    if (!await call.WriteAsync(chunk)) break;
+                return call;
+            }).ToList();
+            await Task.WhenAll(attacks);
+            long held = server.State.BufferedRequests.UsedBytes;
+            long during = ProcessMemory.ResidentBytes();
+            // The streams still within the budget stay open (their status does not come); the others were reset.
+            var ends = await Task.WhenAll(calls.Select(async call =>
+            {
+                try { return (StatusCode?)(await call.StatusAsync(TimeSpan.FromSeconds(5))).Code; }
+                catch (OperationCanceledException) { return null; }
+            }));
+            var reset = ends.OfType<StatusCode>().ToList();
+            output.WriteLine($"held {held} bytes of partial messages; {reset.Count} streams reset; resident before {ProcessMemory.Mib(before)}, during {ProcessMemory.Mib(during)}");
+
+            Assert.InRange(held, 0, 8 << 20);
+            Assert.True(reset.Count >= Connections / 2, $"only {reset.Count} of {Connections} over-budget streams were reset");
+            Assert.All(reset, code => Assert.Equal(StatusCode.ResourceExhausted, code));
+            Assert.True(during - before < 64L << 20, $"resident memory grew {ProcessMemory.Mib(during - before)}");
+        }
+        finally
+        {
+            foreach (var call in calls) await call.DisposeAsync();
+        }
+        // Every byte is given back once the streams are gone.
+        var clock = Stopwatch.StartNew();
+        while (server.State.BufferedRequests.UsedBytes != 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        Assert.Equal(0, server.State.BufferedRequests.UsedBytes);
+    }
+
     [Fact]
     public async Task A_message_trickled_slower_than_the_idle_timeout_is_ended_and_a_good_client_carries_on()
     {

@@ -54,11 +54,23 @@ public sealed record ServerLimits
 
     public int InitialStreamWindowSize { get; init; } = 768 * 1024;
 
-    /// <summary>Replies (answers and pongs) one stream may have waiting for its client to read them.</summary>
+    /// <summary>
+    /// Replies (answers and pongs) one stream may have waiting for its client to read them. When the queue is full
+    /// the server stops reading that stream (back-pressure) until the client reads.
+    /// </summary>
     public int MaxOutboxMessages { get; init; } = 1024;
 
-    /// <summary>Bytes of replies one stream may have waiting; beyond either bound the stream ends with RESOURCE_EXHAUSTED.</summary>
+    /// <summary>Bytes of replies one stream may have waiting (a single larger reply is still sent alone).</summary>
     public long MaxOutboxBytes { get; init; } = 16L << 20;
+
+    /// <summary>A reply queue that stays full this long (the client does not read) ends the stream with RESOURCE_EXHAUSTED.</summary>
+    public TimeSpan UnreadRepliesTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Bytes of partly received messages the server holds across all streams (gRPC assembles a message whole before
+    /// handing it over); the stream that would exceed it is reset with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED).
+    /// </summary>
+    public long MaxBufferedRequestBytes { get; init; } = 512L << 20;
 
     /// <summary>Full mode: images declaring more pixels than this are refused before decoding (INVALID_REQUEST).</summary>
     public long MaxImagePixels { get; init; } = 40_000_000;
@@ -75,6 +87,7 @@ public sealed record ServerLimits
         if (MaxStreamsPerConnection < 1) throw new ArgumentException($"max streams per connection must be at least 1, got {MaxStreamsPerConnection}");
         Positive(HelloTimeout, "hello timeout");
         Positive(StreamIdleTimeout, "stream idle timeout");
+        Positive(UnreadRepliesTimeout, "unread replies timeout");
         Positive(RequestHeadersTimeout, "request headers timeout");
         Positive(KeepAliveTimeout, "keep-alive timeout");
         Positive(MinRequestBodyGracePeriod, "minimum body rate grace period");
@@ -88,12 +101,13 @@ public sealed record ServerLimits
             throw new ArgumentException("the stream window must be at least 65535 bytes and the connection window at least the stream window");
         if (MaxOutboxMessages < 1) throw new ArgumentException($"the reply queue must hold at least 1 message, got {MaxOutboxMessages}");
         if (MaxOutboxBytes < 1024) throw new ArgumentException($"the reply queue must hold at least 1024 bytes, got {MaxOutboxBytes}");
+        if (MaxBufferedRequestBytes < 1 << 20) throw new ArgumentException($"the buffered request budget must be at least 1 MiB, got {MaxBufferedRequestBytes}");
         if (MaxImagePixels < 1) throw new ArgumentException($"max image pixels must be positive, got {MaxImagePixels}");
         if (DecodeMemoryBudgetBytes < 1 << 20) throw new ArgumentException($"the decode memory budget must be at least 1 MiB, got {DecodeMemoryBudgetBytes}");
     }
 
     private static void Positive(TimeSpan value, string name)
     {
-        if (value <= TimeSpan.Zero || value == Timeout.InfiniteTimeSpan) throw new ArgumentException($"the {name} must be positive, got {value}");
+        if (value <= TimeSpan.Zero) throw new ArgumentException($"the {name} must be positive, got {value}");
     }
 }

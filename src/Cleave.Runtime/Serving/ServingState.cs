@@ -16,6 +16,7 @@ public sealed class ServingState : IDisposable
         options.Validate();
         Options = options;
         Cache = new IdempotencyCache(options.IdempotencyCapacity);
+        BufferedRequests = new MemoryBudget(options.Limits.MaxBufferedRequestBytes);
         try
         {
             if (options.SplitDirectory is not null) Add(SplitTailBackend.Load(options.SplitDirectory, options.Threads));
@@ -44,6 +45,9 @@ public sealed class ServingState : IDisposable
     public SplitServerOptions Options { get; }
     public ServerMetrics Metrics { get; } = new();
     public IdempotencyCache Cache { get; }
+
+    /// <summary>Bytes of partly received request messages held across all streams (<see cref="ServerLimits.MaxBufferedRequestBytes"/>).</summary>
+    public MemoryBudget BufferedRequests { get; }
     public string ServerId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     public IReadOnlyCollection<string> Modes => _modes.Keys;

@@ -4,6 +4,7 @@ using Cleave.Models.Preprocessing;
 using Cleave.Runtime.Protocol;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Cleave.Runtime.Serving;
 
@@ -22,14 +23,17 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         var gone = context.CancellationToken;
         var metrics = state.Metrics;
         var limits = state.Options.Limits;
+        var clock = state.Options.TimeProvider;
         metrics.StreamOpened();
         int maxInFlight = state.Options.MaxInFlightPerStream;
         using var inFlight = new SemaphoreSlim(maxInFlight);
+        int answering = 0;
         // Ends the stream with a typed status: no Hello in time, idle too long, or a client that does not read.
-        using var guard = new StreamGuard(state.Options.TimeProvider, limits.HelloTimeout, limits.StreamIdleTimeout, () => inFlight.CurrentCount < maxInFlight);
+        using var guard = new StreamGuard(clock, limits.HelloTimeout, limits.StreamIdleTimeout, () => Volatile.Read(ref answering) > 0);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(gone, guard.Token);
-        var outbox = new StreamOutbox(limits.MaxOutboxMessages, limits.MaxOutboxBytes, guard);
+        var outbox = new StreamOutbox(limits.MaxOutboxMessages, limits.MaxOutboxBytes, limits.UnreadRepliesTimeout, guard, clock);
         var writer = outbox.WriteAllAsync(responseStream, metrics.BytesSent, gone);
+        bool reset = false;
         try
         {
             if (!await requestStream.MoveNext(ended.Token).ConfigureAwait(false)) return;
@@ -38,12 +42,12 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             if (requestStream.Current.KindCase != ClientMessage.KindOneofCase.Hello)
             {
                 metrics.Error(ErrorCode.NotHandshaken);
-                outbox.Post(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } });
+                await outbox.PostAsync(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } }, ended.Token).ConfigureAwait(false);
                 return;
             }
             var hello = requestStream.Current.Hello;
             var (welcome, mode) = state.Handshake(hello);
-            outbox.Post(new ServerMessage { Welcome = welcome });
+            await outbox.PostAsync(new ServerMessage { Welcome = welcome }, ended.Token).ConfigureAwait(false);
             if (mode is null)
             {
                 metrics.Error(welcome.Error.Code);
@@ -59,24 +63,30 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
                 metrics.BytesReceived(message.CalculateSize());
                 if (message.KindCase == ClientMessage.KindOneofCase.Ping)
                 {
-                    // Answered ahead of any queued work: the probe measures the link, not the server's load.
+                    // Answered ahead of any queued work: the probe measures the link, not the server's load. A full
+                    // reply queue holds the reader here: a client that does not read stops being read.
                     metrics.Pinged();
-                    outbox.Post(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } });
+                    await outbox.PostAsync(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } }, ended.Token).ConfigureAwait(false);
                     continue;
                 }
                 if (message.KindCase != ClientMessage.KindOneofCase.Request)
                 {
                     metrics.Error(ErrorCode.NotHandshaken);
-                    outbox.Post(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } });
+                    await outbox.PostAsync(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } }, ended.Token).ConfigureAwait(false);
                     continue;
                 }
                 await inFlight.WaitAsync(ended.Token).ConfigureAwait(false);
                 var request = message.Request;
                 var token = ended.Token;
+                Interlocked.Increment(ref answering);
                 _ = Task.Run(async () =>
                 {
                     try { await Answer(mode, clientId, request, outbox, token).ConfigureAwait(false); }
-                    finally { inFlight.Release(); }
+                    finally
+                    {
+                        Interlocked.Decrement(ref answering);
+                        inFlight.Release();
+                    }
                 }, CancellationToken.None);
             }
         }
@@ -89,15 +99,42 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             // Answer everything accepted on this stream before the call ends (the client half-closed, or went away).
             for (int i = 0; i < maxInFlight; i++) await inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             outbox.Complete();
-            await writer.ConfigureAwait(false);
+            reset = await FinishWriting(writer, guard, context, clock).ConfigureAwait(false);
             metrics.StreamClosed();
         }
-        if (guard.Status is { } status && !gone.IsCancellationRequested)
+        if (guard.Status is { } status && !(gone.IsCancellationRequested && !reset))
         {
             metrics.StreamEnded(status.StatusCode);
-            throw new RpcException(status);
+            if (!reset) throw new RpcException(status);
         }
     }
+
+    /// <summary>
+    /// Waits for the stream's last replies to go out. A client that does not read holds the writer in a write for
+    /// as long as it likes; once the guard has ended the stream, the write gets a short grace and then the stream is
+    /// reset with ENHANCE_YOUR_CALM, which gRPC clients report as RESOURCE_EXHAUSTED (the trailers with the message
+    /// cannot overtake the replies the client is not reading). True when the stream was reset.
+    /// </summary>
+    private static async Task<bool> FinishWriting(Task writer, StreamGuard guard, ServerCallContext context, TimeProvider clock)
+    {
+        try
+        {
+            await writer.WaitAsync(guard.Token).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException) { }
+        try
+        {
+            await writer.WaitAsync(WriteGrace, clock).ConfigureAwait(false);
+            return false;
+        }
+        catch (TimeoutException) { }
+        context.GetHttpContext().Features.Get<IHttpResetFeature>()?.Reset(BufferedBodyBudget.EnhanceYourCalm);
+        await writer.ConfigureAwait(false);
+        return true;
+    }
+
+    private static readonly TimeSpan WriteGrace = TimeSpan.FromSeconds(1);
 
     private static bool IsClientGone(Exception e, CancellationToken gone) =>
         e is OperationCanceledException || e is IOException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled) || gone.IsCancellationRequested;
@@ -116,7 +153,7 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             response = await RunOnce(mode, clientId, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
         if (response.Error is { } error) metrics.Error(error.Code);
-        outbox.Post(new ServerMessage { Response = response });
+        await outbox.PostAsync(new ServerMessage { Response = response }, gone).ConfigureAwait(false);
     }
 
     /// <summary>The request's answer, run at most once per (client, id); retries and duplicates get the same answer, marked replayed.</summary>

@@ -74,6 +74,7 @@ public sealed class SplitServer : IAsyncDisposable
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
+            app.UseBufferedBodyBudget(state.BufferedRequests);
             app.MapGrpcService<SplitInferenceService>();
             app.MapGet("/healthz", () => Results.Text($"ok {string.Join(",", state.Modes)}\n"));
             app.MapGet("/metrics", () => Results.Text(state.Metrics.ToPrometheusText(), "text/plain; version=0.0.4"));
