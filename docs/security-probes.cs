@@ -7,10 +7,11 @@
 //   bomb    URL PID IMAGE.jpg [N=8]    full mode: N requests with IMAGE's header rewritten to 10000x10000, cut short
 //   nohello URL PID [N=50]             N streams (own connections) that never send a Hello
 //   trickle URL PID HASH [N=50] [CLAIM=16777216] [SECONDS=20]
-//                                      N connections: Hello, a message prefix claiming CLAIM bytes, then 1 KiB per 100 ms
+//                                      N connections: Hello, a message prefix claiming CLAIM bytes, then CHUNK bytes per 100 ms
+//                                      for SECONDS (CHUNK = 1024, or give it as the 8th argument)
 //   deaf    URL PID HASH [PINGS=3000000]  one stream sends PINGS pings and never reads the pongs
 //
-// HASH is the split's manifest hash (`cleave serve` prints it). Output: one line per attack with the statuses the
+// HASH is the split's manifest hash (`cleave serve` prints it), or "full" for a full-mode stream. Output: one line per attack with the statuses the
 // probe saw and RSS before / peak during / after (5 s after the attack ended).
 using System.Buffers.Binary;
 using System.Diagnostics;
@@ -37,7 +38,7 @@ string outcome = args[0] switch
 {
     "bomb" => await Bomb(File.ReadAllBytes(args[3]), int.Parse(Arg(4, "8"))),
     "nohello" => await NoHello(int.Parse(Arg(3, "50"))),
-    "trickle" => await Trickle(args[3], int.Parse(Arg(4, "50")), uint.Parse(Arg(5, "16777216")), double.Parse(Arg(6, "20"))),
+    "trickle" => await Trickle(args[3], int.Parse(Arg(4, "50")), uint.Parse(Arg(5, "16777216")), double.Parse(Arg(6, "20")), int.Parse(Arg(7, "1024"))),
     "deaf" => await Deaf(args[3], int.Parse(Arg(4, "3000000"))),
     _ => throw new ArgumentException($"unknown attack '{args[0]}'"),
 };
@@ -70,7 +71,7 @@ async Task<string> NoHello(int n)
     return $"{n} silent streams ended: {Count(statuses)}";
 }
 
-async Task<string> Trickle(string hash, int n, uint claim, double seconds)
+async Task<string> Trickle(string hash, int n, uint claim, double seconds, int chunkBytes)
 {
     var calls = Enumerable.Range(0, n).Select(_ => new Call(server)).ToList();
     var end = DateTime.UtcNow.AddSeconds(seconds);
@@ -78,20 +79,21 @@ async Task<string> Trickle(string hash, int n, uint claim, double seconds)
     {
         var prefix = new byte[5];
         BinaryPrimitives.WriteUInt32BigEndian(prefix.AsSpan(1), claim);
-        if (!await c.Send([.. Message(1, Fields(Str(1, "probe"), Str(2, hash), Str(4, "split"))), .. prefix])) return "write failed";
-        var chunk = new byte[1024];
-        while (DateTime.UtcNow < end && !c.Answered && await c.Send(chunk)) await Task.Delay(100);
-        return c.Answered ? await c.Status(TimeSpan.FromSeconds(30)) : "still open";
+        if (!await c.Send([.. HelloFor(hash), .. prefix])) return "write failed";
+        var chunk = new byte[chunkBytes];
+        while (DateTime.UtcNow < end && await c.Send(chunk)) await Task.Delay(100);
+        return await c.Status(TimeSpan.FromSeconds(5)); // a stream the server has not ended reports OperationCanceled/TaskCanceled
+
     }).ToList();
     var statuses = await Task.WhenAll(runs);
     foreach (var c in calls) await c.DisposeAsync();
-    return $"{n} connections claiming {claim} bytes: {Count(statuses)}";
+    return $"{n} connections claiming {claim} bytes, {chunkBytes} bytes per 100 ms: {Count(statuses)}";
 }
 
 async Task<string> Deaf(string hash, int pings)
 {
     await using var call = new Call(server);
-    await call.Send(Message(1, Fields(Str(1, "probe"), Str(2, hash), Str(4, "split"))));
+    await call.Send(HelloFor(hash));
     int sent = 0;
     var batch = new List<byte>();
     // Pongs start the response at once, so only a failed write (the server ended the stream) stops the sender.
@@ -104,6 +106,11 @@ async Task<string> Deaf(string hash, int pings)
     var status = await call.Status(TimeSpan.FromSeconds(120));
     return $"{sent} pings sent without reading, then read: {status}";
 }
+
+// HASH "full" opens a full-mode stream instead of a split one.
+static byte[] HelloFor(string hash) => hash == "full"
+    ? Message(1, Fields(Str(1, "probe"), Str(4, "full")))
+    : Message(1, Fields(Str(1, "probe"), Str(2, hash), Str(4, "split")));
 
 static string Count(IEnumerable<string> statuses) => string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Count()} x {g.Key}"));
 

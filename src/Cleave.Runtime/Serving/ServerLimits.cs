@@ -70,7 +70,7 @@ public sealed record ServerLimits
     /// Bytes of partly received messages the server holds across all streams (gRPC assembles a message whole before
     /// handing it over); the stream that would exceed it is reset with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED).
     /// </summary>
-    public long MaxBufferedRequestBytes { get; init; } = 512L << 20;
+    public long MaxBufferedRequestBytes { get; init; } = 256L << 20;
 
     /// <summary>Full mode: images declaring more pixels than this are refused before decoding (INVALID_REQUEST).</summary>
     public long MaxImagePixels { get; init; } = 40_000_000;
