@@ -27,6 +27,8 @@ ICommand[] commands =
     new LoadtestCommand(),
     new KeysCommand(),
     new VersionCommand(),
+    new AttackFuzzFramesCommand(),
+    new AttackFuzzProtocolCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Cleave.Runtime.Serving.Security;
+using Cleave.Runtime.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -30,7 +31,10 @@ public sealed class GenerationServer : IAsyncDisposable
     public Uri Address { get; }
     public GenerationEngine Engine { get; }
 
-    public static async Task<GenerationServer> StartAsync(GenerationOptions options, int port = 0, IPAddress? address = null,
+    /// <param name="limits">Connection and HTTP/2 limits (<see cref="KestrelHardening"/>); the defaults when null.</param>
+    /// <param name="security">API keys and client certificates (<see cref="ServerSecurityOptions"/>); none when null.</param>
+    /// <param name="certificate">TLS certificate; cleartext HTTP/2 when null.</param>
+    public static async Task<GenerationServer> StartAsync(GenerationOptions options, int port = 0, IPAddress? address = null, ServerLimits? limits = null,
         ServerSecurityOptions? security = null, X509Certificate2? certificate = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -39,11 +43,15 @@ public sealed class GenerationServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address ?? IPAddress.Loopback, port, l =>
+        builder.WebHost.ConfigureKestrel(k =>
         {
-            if (certificate is null) l.Protocols = HttpProtocols.Http2;
-            else ServerSecurityHosting.UseTls(l, certificate, security);
-        }));
+            KestrelHardening.Apply(k, limits ?? new ServerLimits());
+            k.Listen(address ?? IPAddress.Loopback, port, l =>
+            {
+                if (certificate is null) l.Protocols = HttpProtocols.Http2;
+                else ServerSecurityHosting.UseTls(l, certificate, security);
+            });
+        });
         builder.Services.AddGeneration(options);
         builder.Services.AddServerSecurity(security, new ServerSecurityMetrics());
         var app = builder.Build();

@@ -54,7 +54,7 @@ public sealed class SplitServer : IAsyncDisposable
             ListenOptions? metricsListen = null;
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
-                kestrel.AddServerHeader = false;
+                KestrelHardening.Apply(kestrel, options.Limits);
                 kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
                 {
                     if (options.CertificatePath is null)
@@ -76,15 +76,17 @@ public sealed class SplitServer : IAsyncDisposable
             builder.Services.AddSingleton(state);
             builder.Services.AddGrpc(grpc =>
             {
-                // A little above the payload limit, so an oversized payload still gets a typed MESSAGE_TOO_LARGE;
-                // far beyond it gRPC ends the stream with RESOURCE_EXHAUSTED before buffering the message.
-                grpc.MaxReceiveMessageSize = options.MaxMessageBytes + (1 << 20);
+                // Matched to what the served modes can need (split: the cut tensor's largest frame), a little above
+                // it so a slightly oversized payload still gets a typed MESSAGE_TOO_LARGE; beyond it gRPC ends the
+                // stream with RESOURCE_EXHAUSTED from the message's length prefix, before buffering it.
+                grpc.MaxReceiveMessageSize = state.MaxReceiveMessageBytes;
                 grpc.MaxSendMessageSize = null;
             });
             builder.Services.AddServerSecurity(security, state.SecurityMetrics);
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
+            app.UseBufferedBodyBudget(state.BufferedRequests);
             app.MapGrpcService<SplitInferenceService>();
             app.MapGet("/healthz", () => Results.Text($"ok {string.Join(",", state.Modes)}\n"));
             app.MapGet("/metrics", (HttpContext http) => metricsListen is null || http.Connection.LocalPort == metricsListen.IPEndPoint!.Port

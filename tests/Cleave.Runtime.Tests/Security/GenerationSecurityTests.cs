@@ -23,7 +23,7 @@ public sealed class GenerationSecurityTests
         string key = ApiKeyFile.Add(keyFile, "writer");
         using var certificate = X509CertificateLoader.LoadPkcs12FromFile(pki.ServerPfx, TestCertificates.Password);
         await using var server = await GenerationServer.StartAsync(StoriesModel.Options(2), 0, IPAddress.Loopback,
-            new ServerSecurityOptions { ApiKeyFile = keyFile, ClientCaPath = pki.ClientCaPem }, certificate);
+            security: new ServerSecurityOptions { ApiKeyFile = keyFile, ClientCaPath = pki.ClientCaPem }, certificate: certificate);
         Assert.Equal("https", server.Address.Scheme);
 
         foreach (var stranger in new[]
