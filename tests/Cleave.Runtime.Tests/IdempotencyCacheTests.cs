@@ -74,7 +74,7 @@ public sealed class IdempotencyCacheTests
         Assert.InRange(bytesBound.Bytes, 1, 25_000);
         Assert.Equal(2, bytesBound.Count);
 
-        var time = new ManualTimeProvider();
+        var time = new ManualClock();
         var aged = new IdempotencyCache(1000, maxAge: TimeSpan.FromMinutes(1), time: time);
         await aged.GetOrStart(Key("old"), A, () => Task.FromResult(new InferResponse())).Task!;
         time.Advance(TimeSpan.FromSeconds(30));
