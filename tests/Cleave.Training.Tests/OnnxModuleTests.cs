@@ -116,14 +116,17 @@ public sealed class OnnxModuleTests
     /// image[N,3,H,W] -> Conv 7x7/2 (no bias) -> BN -> Relu -> MaxPool 3x3/2 -> residual block (Conv-BN-Relu-Conv-BN,
     /// + shortcut, Relu) -> GlobalAveragePool -> Flatten -> Gemm(16 -> 10, transB) -> logits.
     /// </summary>
-    internal static OnnxModel ResNetStyleModel()
+    internal static OnnxModel ResNetStyleModel(bool symbolicSize = true)
     {
         var random = new Random(7);
         float[] Values(int n, float scale) => [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale)];
         var b = new OnnxGraphBuilder();
         b.Graph.Input.Add(OnnxGraphBuilder.ValueInfo("image", OnnxElementType.Float, [1, 3, 64, 64], "N"));
-        b.Graph.Input[0].Type.TensorType.Shape.Dim[2] = new TensorShapeProto.Types.Dimension { DimParam = "H" };
-        b.Graph.Input[0].Type.TensorType.Shape.Dim[3] = new TensorShapeProto.Types.Dimension { DimParam = "W" };
+        if (symbolicSize)
+        {
+            b.Graph.Input[0].Type.TensorType.Shape.Dim[2] = new TensorShapeProto.Types.Dimension { DimParam = "H" };
+            b.Graph.Input[0].Type.TensorType.Shape.Dim[3] = new TensorShapeProto.Types.Dimension { DimParam = "W" };
+        }
         string BatchNorm(string x, int channels)
         {
             string scale = b.AddFloats("bn_scale", [.. Values(channels, 0.5f).Select(v => v + 1)], channels);
