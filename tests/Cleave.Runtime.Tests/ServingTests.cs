@@ -19,7 +19,7 @@ public sealed class ServingTests
         var report = await LoadGenerator.RunAsync(new LoadOptions
         {
             Server = server.Url, Payloads = TinySplit.Frames(8, seed: 3), ManifestHash = split.ManifestHash,
-            Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5),
+            Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5), Retry = RetryPolicy.None, // count refusals
         });
 
         Assert.True(report.Refused > 0, $"expected the one-slot queue to overflow; {report.Answered} answered, none refused");
@@ -30,6 +30,31 @@ public sealed class ServingTests
         Assert.Equal(report.Answered, report.ServerExecuted);
         Assert.Equal(report.Refused, server.Metrics.ErrorCount(ErrorCode.ResourceExhausted));
         Assert.Equal(1.0, report.MeanBatchSize);
+    }
+
+    [Fact]
+    public async Task By_default_refusals_are_retried_after_the_servers_hint_until_every_request_is_answered()
+    {
+        var split = TinySplit.Load();
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions
+        {
+            SplitDirectory = TinySplit.SplitPath, Port = 0, MaxBatch = 1, QueueCapacity = 1, MaxDelay = TimeSpan.Zero, Threads = 1,
+        });
+        var report = await LoadGenerator.RunAsync(new LoadOptions
+        {
+            Server = server.Url, Payloads = TinySplit.Frames(8, seed: 3), ManifestHash = split.ManifestHash,
+            Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5),
+        });
+
+        long refusals = server.Metrics.ErrorCount(ErrorCode.ResourceExhausted);
+        Assert.True(refusals > 0, "expected the one-slot queue to overflow");
+        Assert.Equal(refusals, report.FailedTries);
+        Assert.Equal(refusals, report.Retries);
+        Assert.Equal(0, report.Refused);
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(report.Sent, report.Answered);
+        Assert.Equal(report.Answered, report.ServerExecuted);
+        Assert.Empty(report.Outages); // refusals are the server's answers, not an outage
     }
 
     [Fact]

@@ -41,4 +41,12 @@ public sealed record SplitClientOptions
 
     /// <summary>Trust any TLS certificate (a self-signed development certificate); never for production.</summary>
     public bool AcceptAnyServerCertificate { get; init; }
+
+    // Restart survival (issue 13, item 7).
+
+    /// <summary>Clock for the retry deadline, backoff waits and per-try timeouts (tests pass a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Called after each failed try that will be retried or ends the request (a load test times outages with it).</summary>
+    public Action<SplitInferenceException>? OnTryFailed { get; init; }
 }

@@ -15,6 +15,9 @@ public sealed class MetricsSnapshot
 
     public IReadOnlyDictionary<string, double> Samples => _samples;
 
+    /// <summary>No samples: the baseline of a server instance that started during a test (its counters began at zero).</summary>
+    public static MetricsSnapshot Empty { get; } = new(new Dictionary<string, double>(StringComparer.Ordinal));
+
     /// <summary>The sample's value, or 0 when the series is absent.</summary>
     public double this[string series] => _samples.TryGetValue(series, out double v) ? v : 0;
 
@@ -34,11 +37,12 @@ public sealed class MetricsSnapshot
     }
 
     /// <summary>Reads <c>/metrics</c> from the server (HTTP/2 with prior knowledge on cleartext, as the gRPC port speaks only HTTP/2).</summary>
-    public static async Task<MetricsSnapshot> FetchAsync(Uri server, bool acceptAnyCertificate = false, CancellationToken cancellationToken = default)
+    public static async Task<MetricsSnapshot> FetchAsync(Uri server, bool acceptAnyCertificate = false, CancellationToken cancellationToken = default,
+        TimeSpan? timeout = null)
     {
         using var handler = new SocketsHttpHandler();
         if (acceptAnyCertificate) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(10) };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, "/metrics"))
         {
             Version = HttpVersion.Version20,

@@ -44,7 +44,7 @@ public sealed class ServingState : IDisposable
     public SplitServerOptions Options { get; }
     public ServerMetrics Metrics { get; } = new();
     public IdempotencyCache Cache { get; }
-    public string ServerId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+    public string ServerId => Metrics.ServerId;
 
     public IReadOnlyCollection<string> Modes => _modes.Keys;
 
