@@ -127,7 +127,7 @@ public sealed class GenerateCommand : ICommand
                 $"({result.PromptTokens.Length} prompt + {result.GeneratedTokens.Length} generated tokens, {result.TokensPerSecond:F0} tokens/s; codec {codec.Spec}: " +
                 $"uplink {result.UplinkBitsPerToken:F1} bits/token ({result.SessionStateBytes} B session state), downlink {result.DownlinkBitsPerToken:F1} bits/token; " +
                 $"client {result.ClientMsPerToken:F3} ms/token, server {result.ServerMsPerToken:F3} ms/token{(result.Resumes > 0 ? $", {result.Resumes} resumes" : "")}" +
-                $"{(result.Retries > 0 ? $", {result.Retries} retries ({result.Reconnects} while the server was unreachable)" : "")})"));
+                $"{(result.Retries > 0 ? $", {result.Retries} retries ({result.Reconnects} while the server was unreachable) over {result.RetrySeconds:F1} s" : "")})"));
             return 0;
         }
         catch (Exception e) when (e is GenerationUnavailableException or GenerationException)
@@ -220,6 +220,7 @@ public sealed class GenerateCommand : ICommand
         w.WriteNumber("resumes", r.Resumes);
         w.WriteNumber("retries", r.Retries);
         w.WriteNumber("reconnects", r.Reconnects);
+        w.WriteNumber("retry_seconds", r.RetrySeconds);
         w.WriteNumber("seconds", r.Elapsed.TotalSeconds);
         w.WriteNumber("tokens_per_second", r.TokensPerSecond);
     }

@@ -66,7 +66,8 @@ public sealed class LoadtestCommand : ICommand
             Console.WriteLine($"throughput {report.ThroughputPerSecond:F1} req/s; latency p50 {report.LatencyP50Ms:F1} ms, p95 {report.LatencyP95Ms:F1} ms, p99 {report.LatencyP99Ms:F1} ms; payload {report.PayloadBytesMean:F0} B");
             Console.WriteLine($"server: {report.ServerExecuted} executed, CPU {1000 * report.ServerCpuSecondsPerRequest:F2} ms/request, decode {1000 * report.ServerDecodeCpuSecondsPerRequest:F3} ms CPU ({1000 * report.ServerDecodeSecondsPerRequest:F3} wall)/request, " +
                 $"model {1000 * report.ServerTailSecondsPerRequest:F2} ms/request, mean batch {report.MeanBatchSize:F2} ({string.Join(", ", report.BatchSizes.Select(b => $"<={b.Key}: {b.Value}"))})");
-            Console.WriteLine($"tries: {report.FailedTries} failed, {report.Retries} retries, {report.Reconnects} reconnects, {report.Replayed} replayed; " +
+            Console.WriteLine($"tries: {report.FailedTries} failed{(report.FailedTries > 0 ? $" ({string.Join(", ", report.FailedTriesByKind.Select(k => $"{k.Key} {k.Value}"))})" : "")}, " +
+                $"{report.Retries} retries, {report.Reconnects} reconnects, {report.Replayed} replayed; " +
                 (report.Outages.Count == 0 ? "no outage" : string.Join("; ", report.Outages.Select(o =>
                     $"outage {o.StartSeconds:F1}-{o.EndSeconds:F1} s ({o.Seconds:F2} s{(o.Resolved ? "" : ", unresolved")})"))));
             foreach (var p in report.ServerProcesses)

@@ -44,6 +44,10 @@ public sealed class SplitClient : IAsyncDisposable
             HttpHandler = handler,
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
+            // The channel has its own reconnect backoff (1 s growing to 120 s by default): after an outage of some
+            // seconds it would keep failing calls for seconds more after the server is back. Ours paces retries.
+            InitialReconnectBackoff = options.Retry.BaseDelay,
+            MaxReconnectBackoff = options.Retry.MaxDelay,
         });
         _stub = new SplitInference.SplitInferenceClient(_channel);
         _shaper = new LinkShaper(options.Link, options.LinkSeed);

@@ -1,3 +1,4 @@
+using Cleave.Runtime.Client;
 using Cleave.Runtime.Protocol;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -23,7 +24,14 @@ public sealed class GenerationClient : IGenerationTransport, IDisposable
         ArgumentNullException.ThrowIfNull(address);
         _address = address;
         _callTimeout = callTimeout ?? TimeSpan.FromSeconds(30);
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
+        var backoff = RetryPolicy.Default;
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20,
+            // The channel's own reconnect backoff (1 s growing to 120 s by default) would keep failing calls for
+            // seconds after a restarted server is back; SplitGenerator paces the retries itself.
+            InitialReconnectBackoff = backoff.BaseDelay, MaxReconnectBackoff = backoff.MaxDelay,
+        });
         _client = new GenerationGrpc.GenerationClient(_channel);
     }
 

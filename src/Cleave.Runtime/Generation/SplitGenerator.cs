@@ -54,7 +54,7 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
             CodecState = ByteString.CopyFrom(codec.SessionState), Sampling = sampling.ToProto(clientSamples, clientSamples ? GenerationEngine.DefaultTopLogits : 0),
         };
         stats.StateBytes = codec.SessionState.Length;
-        var opened = await OpenWithRetryAsync(open, stats, cancellationToken).ConfigureAwait(false);
+        var opened = await OpenWithRetryAsync(open, stats, countRetrySeconds: true, cancellationToken).ConfigureAwait(false);
         SessionId = opened.SessionId;
         int maxPositions = (int)opened.MaxPositions;
         var history = new List<HistoryChunk>();
@@ -135,6 +135,7 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
             stats.DownlinkMessageBytes += response.CalculateSize();
             if (response.Error is null)
             {
+                outage.Succeeded(stats);
                 stats.ServerMs += response.ServerMs;
                 stats.Steps++;
                 return response;
@@ -160,11 +161,12 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
         resume.ResumeSessionId = SessionId;
         resume.History.AddRange(history);
         stats.ResendBytes += resume.CalculateSize();
-        await OpenWithRetryAsync(resume, stats, cancellationToken).ConfigureAwait(false);
+        // Within a step's retries: the step counts the time (from its first failure to its answer).
+        await OpenWithRetryAsync(resume, stats, countRetrySeconds: false, cancellationToken).ConfigureAwait(false);
         stats.Resumes++;
     }
 
-    private async Task<OpenSessionResponse> OpenWithRetryAsync(OpenSessionRequest request, Stats stats, CancellationToken cancellationToken)
+    private async Task<OpenSessionResponse> OpenWithRetryAsync(OpenSessionRequest request, Stats stats, bool countRetrySeconds, CancellationToken cancellationToken)
     {
         var outage = new Backoff(this);
         while (true)
@@ -176,7 +178,11 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
                 await outage.WaitAsync(e, 0, stats, cancellationToken).ConfigureAwait(false);
                 continue;
             }
-            if (opened.Error is null) return opened;
+            if (opened.Error is null)
+            {
+                if (countRetrySeconds) outage.Succeeded(stats);
+                return opened;
+            }
             var error = GenerationException.From(opened.Error);
             if (error.Code != GenerationErrorCode.ServerBusy) throw error;
             await outage.WaitAsync(error, error.RetryAfterMs, stats, cancellationToken).ConfigureAwait(false);
@@ -207,6 +213,12 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
             stats.Retries++;
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
+
+        /// <summary>The call got its answer: the time since its first failure was spent retrying.</summary>
+        public void Succeeded(Stats stats)
+        {
+            if (_retries > 0) stats.RetrySeconds += owner.Time.GetElapsedTime(_since).TotalSeconds;
+        }
     }
 
     private static int SentTokens(List<HistoryChunk> history)
@@ -220,12 +232,12 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
     {
         public int StateBytes, TokensSent, Steps, Resumes, Retries, Reconnects;
         public long UplinkPayloadBytes, UplinkMessageBytes, DownlinkMessageBytes, ResendBytes;
-        public double ClientMs, ServerMs;
+        public double ClientMs, ServerMs, RetrySeconds;
 
         public SplitGenerationResult Result(IReadOnlyList<int> prompt, List<int> generated, TimeSpan elapsed) => new()
         {
             PromptTokens = [.. prompt], GeneratedTokens = [.. generated], Elapsed = elapsed, SessionStateBytes = StateBytes,
-            TokensSent = TokensSent, Steps = Steps, Resumes = Resumes, Retries = Retries, Reconnects = Reconnects, UplinkPayloadBytes = UplinkPayloadBytes,
+            TokensSent = TokensSent, Steps = Steps, Resumes = Resumes, Retries = Retries, Reconnects = Reconnects, RetrySeconds = RetrySeconds, UplinkPayloadBytes = UplinkPayloadBytes,
             UplinkMessageBytes = UplinkMessageBytes, DownlinkMessageBytes = DownlinkMessageBytes, ResendBytes = ResendBytes,
             ClientMs = ClientMs, ServerMs = ServerMs,
         };
@@ -249,6 +261,8 @@ public sealed record SplitGenerationResult
     /// <summary>Calls retried after a failure (server unreachable, or busy); <see cref="Reconnects"/> of them after the server was unreachable.</summary>
     public int Retries { get; init; }
     public int Reconnects { get; init; }
+    /// <summary>Seconds calls spent from their first failure to their answer (an outage of the server, as this session saw it).</summary>
+    public double RetrySeconds { get; init; }
     /// <summary>Encoded hidden states only (the codec's bytes), first sends.</summary>
     public long UplinkPayloadBytes { get; init; }
     /// <summary>Serialized step requests (payload plus session id, position and count).</summary>

@@ -42,6 +42,7 @@ public static class LoadGenerator
                     OnTryFailed = failure =>
                     {
                         Interlocked.Increment(ref tally.FailedTries);
+                        tally.FailedTriesByKind.AddOrUpdate(FailureKind(failure), 1, (_, v) => v + 1);
                         if (!failure.FromServer) outages.Failed();
                     },
                 }, cancellationToken).ConfigureAwait(false);
@@ -105,6 +106,23 @@ public static class LoadGenerator
         }
     }
 
+    /// <summary>"server:CODE" for a server's typed refusal, otherwise "lost:" and the failure's reason (its message up to the first colon) and cause.</summary>
+    private static string FailureKind(SplitInferenceException failure)
+    {
+        if (failure.FromServer) return $"server:{failure.Code}";
+        string message = failure.Message;
+        int colon = message.IndexOf(':', StringComparison.Ordinal);
+        string reason = colon > 0 ? message[..colon] : message;
+        if (reason.StartsWith("no answer within", StringComparison.Ordinal)) reason = "no answer within the try's timeout";
+        string cause = failure.InnerException switch
+        {
+            Grpc.Core.RpcException rpc => $" ({rpc.StatusCode})",
+            { } inner => $" ({inner.GetType().Name})",
+            null => "",
+        };
+        return $"lost:{reason}{cause}";
+    }
+
     private static LoadReport Report(LoadOptions options, Tally tally, double seconds, ServerProcessTracker processes, IReadOnlyList<Outage> outages,
         SplitClient[] clients)
     {
@@ -143,6 +161,7 @@ public static class LoadGenerator
             Retries = clients.Sum(c => c.Retries),
             Reconnects = clients.Sum(c => c.Reconnects),
             FailedTries = Interlocked.Read(ref tally.FailedTries),
+            FailedTriesByKind = new SortedDictionary<string, long>(tally.FailedTriesByKind, StringComparer.Ordinal),
             Outages = outages,
             ServerProcesses = [.. instances.Select(i => ProcessReport(i, mode, tally))],
             MetricsReadingsFailed = processes.FailedReadings,
@@ -185,6 +204,7 @@ public static class LoadGenerator
         public long Sent, Answered, Replayed, PayloadBytes, FailedTries;
         public readonly ConcurrentBag<double> Latencies = [];
         public readonly ConcurrentDictionary<string, long> AnsweredBy = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, long> FailedTriesByKind = new(StringComparer.Ordinal);
         public readonly ConcurrentDictionary<string, long> Errors = new(StringComparer.Ordinal);
     }
 }

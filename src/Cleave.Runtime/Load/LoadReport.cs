@@ -31,6 +31,9 @@ public sealed record LoadReport
     /// <summary>Tries that failed (each retried or ending its request), by transport loss and by server refusal.</summary>
     public required long FailedTries { get; init; }
 
+    /// <summary>Failed tries by cause: "server:CODE" (a typed refusal) or "lost:REASON" (the transport lost the try).</summary>
+    public required IReadOnlyDictionary<string, long> FailedTriesByKind { get; init; }
+
     /// <summary>From a try the transport lost to the next answer (e.g. a server killed and restarted), in order.</summary>
     public required IReadOnlyList<Outage> Outages { get; init; }
 
