@@ -308,7 +308,7 @@ public sealed class SplitClient : IAsyncDisposable
             _reader = ReadAll();
             await SendAsync(new ClientMessage { Hello = hello }, cancellationToken).ConfigureAwait(false);
             Welcome welcome;
-            try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false); }
+            try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, options.Time, cancellationToken).ConfigureAwait(false); }
             catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no handshake answer from {options.Server} within {options.ConnectTimeout.TotalSeconds:0.#} s"); }
             if (welcome.Error is { } error)
             {
