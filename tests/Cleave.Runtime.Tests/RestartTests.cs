@@ -37,26 +37,30 @@ public sealed class RestartTests
             {
                 Server = server.Url, ManifestHash = split.ManifestHash, Retry = RetryPolicy.Default with { Deadline = TimeSpan.FromSeconds(30) },
             });
-            const int Requests = 240;
             var results = new ConcurrentDictionary<string, SplitResult>(StringComparer.Ordinal);
-            int answered = 0, duplicates = 0;
-            var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            int sent = 0, answered = 0, duplicates = 0;
+            var warmedUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Each of 8 workers sends one request after another (so requests are in flight when the server goes)
+            // until it has 10 answers from the new server: however fast the machine, the restart falls mid-run.
             async Task Loop(int worker)
             {
-                for (int n = worker; n < Requests; n += 8)
+                for (int fromNewServer = 0; fromNewServer < 10;)
                 {
+                    int n = Interlocked.Increment(ref sent);
                     var result = await client.InferAsync(frames[n % frames.Length], $"r{n}");
                     if (!results.TryAdd(result.RequestId, result)) Interlocked.Increment(ref duplicates);
                     Assert.Equal(expected[n % frames.Length], result.Top1);
-                    if (Interlocked.Increment(ref answered) == Requests / 3) halfway.TrySetResult();
+                    if (result.ServerId != firstId) fromNewServer++;
+                    if (Interlocked.Increment(ref answered) == 80) warmedUp.TrySetResult();
                 }
             }
             var loops = Enumerable.Range(0, 8).Select(Loop).ToArray();
-            await halfway.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await warmedUp.Task.WaitAsync(TimeSpan.FromSeconds(60));
             server = await RestartAsync(server, TimeSpan.FromMilliseconds(500));
             await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(60));
 
-            Assert.Equal(Requests, results.Count);
+            Assert.Equal(sent, results.Count); // every request answered, each once
+            Assert.Equal(sent, answered);
             Assert.Equal(0, duplicates);
             Assert.Equal(0, client.DuplicateAnswers);
             Assert.NotEqual(firstId, server.Metrics.ServerId);
@@ -90,7 +94,9 @@ public sealed class RestartTests
             Assert.Equal(2, report.ServerProcesses.Count);
             Assert.Equal(server.Metrics.ServerId, report.ServerProcesses[1].ServerId);
             Assert.Equal(report.Answered, report.ServerProcesses.Sum(p => p.Answered));
-            Assert.All(report.ServerProcesses, p => Assert.True(p.Answered > 0 && p.Executed > 0, $"{p.ServerId}: {p.Answered} answered, {p.Executed} executed"));
+            Assert.All(report.ServerProcesses, p => Assert.True(p.Answered > 0, $"{p.ServerId}: nothing answered"));
+            // The stopped process counts up to its last /metrics reading (none may have come through on a loaded machine).
+            Assert.True(report.ServerProcesses[1].Executed >= report.ServerProcesses[1].Answered, "the new process ran what it answered");
             Assert.NotEmpty(report.Outages);
             Assert.All(report.Outages, o => Assert.True(o.Resolved));
             Assert.InRange(report.Outages.Max(o => o.Seconds), 0.1, 30); // the 0.5 s pause at least, give or take the stop
@@ -104,9 +110,11 @@ public sealed class RestartTests
     {
         var split = TinySplit.Load();
         var server = await SplitServer.StartAsync(Options(0));
+        int failedTries = 0;
         await using var client = await SplitClient.ConnectAsync(new SplitClientOptions
         {
             Server = server.Url, ManifestHash = split.ManifestHash, Retry = RetryPolicy.Default with { Deadline = TimeSpan.FromSeconds(1.5) },
+            OnTryFailed = _ => Interlocked.Increment(ref failedTries),
         });
         await server.DisposeAsync();
 
@@ -117,7 +125,8 @@ public sealed class RestartTests
         Assert.Equal(Protocol.ErrorCode.Unavailable, failure.Code);
         Assert.False(failure.FromServer);
         Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.5, 20);
-        Assert.True(client.Retries >= 2, $"backoff retries before the deadline; {client.Retries}");
+        Assert.Equal(failedTries, client.Retries + 1); // every failed try retried but the last
+        Assert.Contains("tries", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
