@@ -25,6 +25,7 @@ ICommand[] commands =
     new ServeCommand(),
     new ClientCommand(),
     new LoadtestCommand(),
+    new KeysCommand(),
     new VersionCommand(),
     new AttackFuzzFramesCommand(),
     new AttackFuzzProtocolCommand(),

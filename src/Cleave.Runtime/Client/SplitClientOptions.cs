@@ -42,6 +42,9 @@ public sealed record SplitClientOptions
     /// <summary>Trust any TLS certificate (a self-signed development certificate); never for production.</summary>
     public bool AcceptAnyServerCertificate { get; init; }
 
+    /// <summary>API key and/or client certificate for a server that authenticates (docs/security.md).</summary>
+    public ClientCredentials Credentials { get; init; } = ClientCredentials.None;
+
     // Restart survival (issue 13, item 7).
 
     /// <summary>Clock for the retry deadline, backoff waits and per-try timeouts (tests pass a fake one).</summary>

@@ -38,7 +38,7 @@ public static class LoadGenerator
                     Server = options.Server, ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
                     RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i,
-                    AcceptAnyServerCertificate = options.AcceptAnyServerCertificate,
+                    AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,
                     OnTryFailed = failure =>
                     {
                         Interlocked.Increment(ref tally.FailedTries);
@@ -48,9 +48,9 @@ public static class LoadGenerator
                 }, cancellationToken).ConfigureAwait(false);
 
             Task<MetricsSnapshot> Read(CancellationToken token) =>
-                MetricsSnapshot.FetchAsync(options.Server, options.AcceptAnyServerCertificate, token, TimeSpan.FromSeconds(2));
+                MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, token, TimeSpan.FromSeconds(2));
             var clock = Stopwatch.StartNew();
-            processes.Add(await MetricsSnapshot.FetchAsync(options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true);
+            processes.Add(await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true);
             polling = processes.PollAsync(Read, MetricsInterval, () => clock.Elapsed.TotalSeconds, stopPolling.Token);
             long stopAt = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             var loops = new List<Task>(options.Clients * options.InFlightPerClient);
