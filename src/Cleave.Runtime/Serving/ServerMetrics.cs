@@ -21,6 +21,12 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<Grpc.Core.StatusCode, long> _streamsEnded = new();
     private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed, _pings;
 
+    /// <summary>
+    /// This server instance's id (also in its Welcome): random per start, so a client or load test sees a restart
+    /// (whose counters begin again at zero) even when the new server has the old one's host, port and process.
+    /// </summary>
+    public string ServerId { get; } = Guid.NewGuid().ToString("N")[..16];
+
     /// <summary>Queue depth per mode, read when the metrics are written.</summary>
     public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
 
@@ -79,6 +85,8 @@ public sealed class ServerMetrics
     {
         var s = new StringBuilder(4096);
         var depths = QueueDepths?.Invoke() ?? new Dictionary<string, int>();
+        Header(s, "cleave_server_info", "gauge", "1, labelled with this server instance's id (a new id after a restart)");
+        Line(s, "cleave_server_info", 1, "server_id", ServerId);
         Header(s, "cleave_requests_total", "counter", "inference requests received");
         foreach (var (mode, c) in Sorted()) Line(s, "cleave_requests_total", Interlocked.Read(ref c.Requests), "mode", mode);
         Header(s, "cleave_requests_executed_total", "counter", "requests the model ran (never twice for one id)");
