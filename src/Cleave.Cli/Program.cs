@@ -23,6 +23,7 @@ ICommand[] commands =
     new ServeLmCommand(),
     new EvalLmCommand(),
     new ServeCommand(),
+    new ClusterStatusCommand(),
     new ClientCommand(),
     new LoadtestCommand(),
     new VersionCommand(),

@@ -1,10 +1,13 @@
 using System.Net;
+using Cleave.Cluster.Sessions;
+using Cleave.Cluster.Status;
 using Cleave.Runtime.Generation;
 using Cleave.Runtime.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,7 +21,8 @@ namespace Cleave.Cluster.FrontEnd;
 /// <see cref="IGrainFactory"/>. With classification options it is a full <see cref="SplitServer"/> (tails, batcher,
 /// idempotency cache, /metrics) with the cluster's generation service added; without, a Kestrel host with generation only.
 /// </summary>
-public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, IServiceProvider silo) : IHostedService, IAsyncDisposable
+public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, ILocalSiloDetails siloDetails, SessionCounters sessions, IServiceProvider silo)
+    : IHostedService, IAsyncDisposable
 {
     private SplitServer? _splitServer;
     private WebApplication? _generationOnly;
@@ -40,7 +44,10 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
         void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints)
         {
             if (generation) endpoints.MapGrpcService<ClusterGenerationService>();
+            // Any silo answers for the whole cluster (what `cleave cluster status` prints).
+            endpoints.MapGet(ClusterStatus.Path, async () => Results.Json(await ClusterStatus.ReadAsync(grains).ConfigureAwait(false), ClusterStatus.JsonOptions));
         }
+        string siloName = siloDetails.SiloAddress.ToParsableString();
 
         if (options.Classification is { } classification)
         {
@@ -50,6 +57,8 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
                 ConfigureServices = services => { classification.ConfigureServices?.Invoke(services); AddServices(services); },
                 ConfigureEndpoints = endpoints => { classification.ConfigureEndpoints?.Invoke(endpoints); MapEndpoints(endpoints); },
             }, cancellationToken).ConfigureAwait(false);
+            _splitServer.Metrics.SiloLabel = siloName;
+            _splitServer.Metrics.MoreMetrics = sessions.ToPrometheusText;
             Url = _splitServer.Url;
             return;
         }
@@ -62,6 +71,8 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
         AddServices(builder.Services);
         var app = builder.Build();
         MapEndpoints(app);
+        app.MapGet("/healthz", () => Results.Text("ok generation\n"));
+        app.MapGet("/metrics", () => Results.Text(Runtime.Serving.ServerMetrics.WithLabel(sessions.ToPrometheusText(), "silo", siloName), "text/plain; version=0.0.4"));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _generationOnly = app;
         Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

@@ -1,7 +1,9 @@
 using Cleave.Cluster.FrontEnd;
 using Cleave.Cluster.Sessions;
 using Cleave.Runtime.Generation;
+using Cleave.Cluster.Status;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cleave.Cluster.Hosting;
 
@@ -25,6 +27,8 @@ public static class ClusterSiloServices
         services.AddSingleton(frontEnd);
         services.AddSingleton<SiloFrontEnd>();
         services.AddHostedService(provider => provider.GetRequiredService<SiloFrontEnd>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<SiloReporter>();
         return services;
     }
 }
