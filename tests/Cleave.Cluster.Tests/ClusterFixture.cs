@@ -15,10 +15,15 @@ namespace Cleave.Cluster.Tests;
 /// </summary>
 internal static class ClusterFixture
 {
-    public static async Task<InProcessTestCluster> StartAsync(int silos, GenerationOptions generation)
+    public static Task<InProcessTestCluster> StartAsync(int silos, GenerationOptions generation) =>
+        StartAsync(silos, _ => new FrontEndOptions { Port = 0 }, generation);
+
+    /// <param name="frontEnd">The front end of the n-th silo configured (the test cluster's order, not necessarily <c>Silos</c>' order).</param>
+    public static async Task<InProcessTestCluster> StartAsync(int silos, Func<int, FrontEndOptions> frontEnd, GenerationOptions? generation)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
-        builder.ConfigureSiloHost((_, host) => host.Services.AddCleaveSilo(new FrontEndOptions { Port = 0 }, generation));
+        var indices = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        builder.ConfigureSiloHost((silo, host) => host.Services.AddCleaveSilo(frontEnd(indices.GetOrAdd(silo.SiloName, _ => indices.Count)), generation));
         builder.ConfigureSilo((_, silo) => silo.Configure<ClusterMembershipOptions>(membership =>
         {
             membership.ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -32,6 +37,17 @@ internal static class ClusterFixture
 
     public static Uri FrontEnd(InProcessSiloHandle silo) =>
         silo.ServiceProvider.GetRequiredService<SiloFrontEnd>().Url ?? throw new InvalidOperationException("the front end has not started");
+
+    /// <summary>Waits until every silo's view of the registry lists all of them (silos report every 2 s).</summary>
+    public static async Task WaitForRegistryAsync(InProcessTestCluster cluster)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!cluster.Silos.All(s => s.ServiceProvider.GetRequiredService<Status.ClusterView>().Silos.Count == cluster.Silos.Count))
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("the silos did not all report within 30 s");
+            await Task.Delay(100);
+        }
+    }
 
     public static SessionCounters Counters(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<SessionCounters>();
 }

@@ -19,9 +19,11 @@ namespace Cleave.Cluster.FrontEnd;
 /// The gRPC front end inside a silo's host: gRPC is not an Orleans transport, so each silo runs its own Kestrel
 /// server with the unchanged <c>cleave.v1</c> services, whose generation calls go to grains through this silo's
 /// <see cref="IGrainFactory"/>. With classification options it is a full <see cref="SplitServer"/> (tails, batcher,
-/// idempotency cache, /metrics) with the cluster's generation service added; without, a Kestrel host with generation only.
+/// idempotency cache, /metrics) with the cluster's generation service added and cuts it lacks redirected to silos that
+/// have them; without, a Kestrel host with generation only.
 /// </summary>
-public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, ILocalSiloDetails siloDetails, SessionCounters sessions, IServiceProvider silo)
+public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, ILocalSiloDetails siloDetails, SessionCounters sessions, ClusterView view,
+    IServiceProvider silo)
     : IHostedService, IAsyncDisposable
 {
     private SplitServer? _splitServer;
@@ -54,6 +56,8 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
             _splitServer = await SplitServer.StartAsync(classification with
             {
                 Host = options.Host, Port = options.Port,
+                // A cut this silo lacks is redirected to a silo that has it (or refused when none has).
+                LocateCut = view.LocateCut,
                 ConfigureServices = services => { classification.ConfigureServices?.Invoke(services); AddServices(services); },
                 ConfigureEndpoints = endpoints => { classification.ConfigureEndpoints?.Invoke(endpoints); MapEndpoints(endpoints); },
             }, cancellationToken).ConfigureAwait(false);

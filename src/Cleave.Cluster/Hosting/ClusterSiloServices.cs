@@ -19,6 +19,7 @@ public static class ClusterSiloServices
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(frontEnd);
         services.AddSingleton<SessionCounters>();
+        services.AddSingleton<ClusterView>();
         if (generation is not null)
         {
             services.AddSingleton(generation);

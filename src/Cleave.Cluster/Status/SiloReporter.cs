@@ -8,9 +8,9 @@ using Microsoft.Extensions.Hosting;
 
 namespace Cleave.Cluster.Status;
 
-/// <summary>Reports this silo's <see cref="SiloCard"/> to the registry every <see cref="Interval"/>.</summary>
+/// <summary>Reports this silo's <see cref="SiloCard"/> to the registry every <see cref="Interval"/> and keeps <see cref="ClusterView"/> current.</summary>
 internal sealed class SiloReporter(IGrainFactory grains, ILocalSiloDetails silo, SiloFrontEnd frontEnd, SessionCounters sessions,
-    IServiceProvider services, TimeProvider time) : BackgroundService
+    ClusterView view, IServiceProvider services, TimeProvider time) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
@@ -25,7 +25,10 @@ internal sealed class SiloReporter(IGrainFactory grains, ILocalSiloDetails silo,
             if (frontEnd.Url is null) continue;
             try
             {
-                await grains.GetGrain<IClusterRegistryGrain>(0).Report(Card()).ConfigureAwait(false);
+                var registry = grains.GetGrain<IClusterRegistryGrain>(0);
+                await registry.Report(Card()).ConfigureAwait(false);
+                view.Self = silo.SiloAddress.ToParsableString();
+                view.Update(await registry.List().ConfigureAwait(false));
             }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {

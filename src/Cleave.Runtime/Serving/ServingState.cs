@@ -70,6 +70,8 @@ public sealed class ServingState : IDisposable
             accepted.ManifestHash = hello.ManifestHash;
             return (accepted, accepted.Error is null ? moreKey : null);
         }
+        if (mode == ServingModes.Split && Options.LocateCut is { } locate && (!_modes.TryGetValue(mode, out var local) || hello.ManifestHash != local.Backend.ModelHash))
+            return (Elsewhere(welcome, hello.ManifestHash, locate), null);
         if (!_modes.TryGetValue(mode, out var served))
             return (Refuse(welcome, ErrorCode.InvalidRequest, $"this server does not serve mode '{mode}' (it serves: {string.Join(", ", _modes.Keys)})"), null);
         welcome.ManifestHash = served.Backend.ModelHash;
@@ -84,6 +86,17 @@ public sealed class ServingState : IDisposable
         if (mode == ServingModes.Split && hello.Codecs.Count > 0 && welcome.AcceptedCodecs.Count == 0)
             return (Refuse(welcome, ErrorCode.UnsupportedCodec, $"none of the client's codecs is known here: {string.Join("; ", hello.Codecs)}"), null);
         return (welcome, mode);
+    }
+
+    /// <summary>A cut this server lacks: the address of one that has it, or a refusal saying none has.</summary>
+    private static Welcome Elsewhere(Welcome welcome, string manifestHash, Func<string, Uri?> locate)
+    {
+        if (manifestHash.Length > 0 && locate(manifestHash) is { } address)
+        {
+            welcome.Error = new Error { Code = ErrorCode.CutElsewhere, Message = $"cut {manifestHash} is served by {address}, not here", Redirect = address.ToString() };
+            return welcome;
+        }
+        return Refuse(welcome, ErrorCode.ManifestMismatch, $"no server of the cluster serves the cut with split manifest hash '{manifestHash}'");
     }
 
     private static Welcome Refuse(Welcome welcome, ErrorCode code, string message)
