@@ -27,6 +27,8 @@ ICommand[] commands =
     new ClientCommand(),
     new LoadtestCommand(),
     new VersionCommand(),
+    new AttackFuzzFramesCommand(),
+    new AttackFuzzProtocolCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);

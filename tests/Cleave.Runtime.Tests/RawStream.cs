@@ -19,8 +19,8 @@ public sealed class RawStream : IAsyncDisposable
 
     public Task SendAsync(ClientMessage message) => _call.RequestStream.WriteAsync(message);
 
-    public Task HelloAsync(string manifestHash, string clientId = "raw") =>
-        SendAsync(new ClientMessage { Hello = new Hello { ClientId = clientId, ManifestHash = manifestHash, Mode = "split" } });
+    public Task HelloAsync(string manifestHash, string clientId = "raw", string mode = "split") =>
+        SendAsync(new ClientMessage { Hello = new Hello { ClientId = clientId, ManifestHash = manifestHash, Mode = mode } });
 
     public Task RequestAsync(string id, byte[] payload) =>
         SendAsync(new ClientMessage { Request = new InferRequest { RequestId = id, Payload = ByteString.CopyFrom(payload) } });

@@ -16,6 +16,8 @@ public sealed class ServeCommand : ICommand
         usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
+                            [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
+                            [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
                             [--cluster dev|redis://HOST:PORT [--cluster-id ID] [--silo-port P] [--gateway-port G]
                              [--primary-silo-port P0]]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
@@ -25,7 +27,18 @@ public sealed class ServeCommand : ICommand
           --max-delay-ms D longest a batch waits for more requests after its first (default 2)
           --queue N        requests that may wait per mode; beyond that RESOURCE_EXHAUSTED with a retry hint (default 256)
           --threads N      ONNX Runtime intra-op threads (default: one per core)
+          --max-message-bytes B  largest payload (default 16 MiB): the image byte limit in full mode; in split mode
+                           the cut tensor's largest frame (raw float32 + header) when that is smaller
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
+          --max-connections N   TCP connections open at once (default 1024)
+          --hello-timeout-s S   a stream must send its Hello within S seconds (default 10), else DEADLINE_EXCEEDED
+          --idle-timeout-s S    a stream idle for S seconds (nothing sent, no reply read, nothing in flight) is
+                           ended with DEADLINE_EXCEEDED (default 300)
+          --max-replies N       replies one stream may leave unread (default 1024); beyond: RESOURCE_EXHAUSTED
+          --max-pixels N        full mode: images declaring more pixels are refused (default 40000000)
+          --decode-budget-mb MB full mode: decoded pixels of concurrent requests together (default 512)
+          --max-buffered-mb MB  partly received messages of all streams together (default 256); the stream that
+                           would exceed it is reset (RESOURCE_EXHAUSTED). Limits: docs/serving.md, "Limits"
           --lm DIR --lm-split-layer K  also host split generation for a language model imported by `cleave import
                            model.bin --splits` (service cleave.v1.Generation, defaults as `cleave serve-lm`)
           --cluster M      run as one silo of a Cleave cluster on Microsoft Orleans (docs/scaling.md): `dev` for
@@ -41,7 +54,10 @@ public sealed class ServeCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer", "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port"], []);
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
+            "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
+            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port"], []);
+        var defaults = new ServerLimits();
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
         var options = new SplitServerOptions
@@ -58,6 +74,16 @@ public sealed class ServeCommand : ICommand
             MaxMessageBytes = cl.GetInt("max-message-bytes", 16 << 20),
             CertificatePath = cl.Get("cert"),
             CertificatePassword = cl.Get("cert-password"),
+            Limits = defaults with
+            {
+                MaxConnections = cl.GetInt("max-connections", defaults.MaxConnections),
+                HelloTimeout = Seconds(cl, "hello-timeout-s", defaults.HelloTimeout),
+                StreamIdleTimeout = Seconds(cl, "idle-timeout-s", defaults.StreamIdleTimeout),
+                MaxOutboxMessages = cl.GetInt("max-replies", defaults.MaxOutboxMessages),
+                MaxImagePixels = (long)cl.GetDouble("max-pixels", defaults.MaxImagePixels),
+                DecodeMemoryBudgetBytes = Mib(cl, "decode-budget-mb", defaults.DecodeMemoryBudgetBytes),
+                MaxBufferedRequestBytes = Mib(cl, "max-buffered-mb", defaults.MaxBufferedRequestBytes),
+            },
         };
         GenerationOptions? generation = null;
         if (cl.Get("lm") is { } lm)
@@ -115,6 +141,18 @@ public sealed class ServeCommand : ICommand
         catch (OperationCanceledException) { }
         Console.Error.WriteLine("leaving the cluster");
         return 0;
+    }
+
+    private static TimeSpan Seconds(CommandLine cl, string name, TimeSpan fallback)
+    {
+        double seconds = cl.GetDouble(name, fallback.TotalSeconds);
+        return seconds is > 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : throw new UsageException($"--{name} must be between 0 and 86400 seconds, got {seconds}");
+    }
+
+    private static long Mib(CommandLine cl, string name, long fallbackBytes)
+    {
+        double mib = cl.GetDouble(name, fallbackBytes / (double)(1 << 20));
+        return mib is >= 1 and <= 1 << 20 ? (long)(mib * (1 << 20)) : throw new UsageException($"--{name} must be between 1 and 1048576 MiB, got {mib}");
     }
 
     private static async Task<int> Serve(SplitServerOptions options, CancellationToken stop)

@@ -12,6 +12,7 @@ public sealed class ServeLmCommand : ICommand
     public string Usage => """
         usage: cleave serve-lm --model DIR --split-layer K [--port P] [--host ADDR] [--max-sessions N] [--kv-cap-mb MB]
                                [--session-kv-cap-mb MB] [--idle-s S] [--workers N] [--batch-decode on|off|auto]
+                               [--max-connections N] [--max-streams N]
           --model DIR          folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --split-layer K      the server runs layers K.. (tail_K.onnx)
           --port P             port (default 50061; 0 lets the OS choose); --host defaults to 127.0.0.1
@@ -22,12 +23,14 @@ public sealed class ServeLmCommand : ICommand
           --workers N          steps running at once (default: one per core)
           --batch-decode on|off|auto  run the decode steps queued at the same moment as one padded batch
                                (tail_K_batch.onnx) or each as its own call; auto (default): batched when the file exists
+          --max-connections N  TCP connections open at once (default 1024); --max-streams N: gRPC calls per
+                               connection (default 100). Other HTTP/2 limits: docs/serving.md, "Limits"
         Runs until Ctrl+C or SIGTERM.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers", "batch-decode"], []);
+        var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers", "batch-decode", "max-connections", "max-streams"], []);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         var options = new GenerationOptions
         {
@@ -41,7 +44,12 @@ public sealed class ServeLmCommand : ICommand
             BatchDecode = cl.GetOnOffAuto("batch-decode"),
         };
         var host = System.Net.IPAddress.Parse(cl.Get("host") ?? "127.0.0.1");
-        var server = GenerationServer.StartAsync(options, cl.GetInt("port", 50061), host).GetAwaiter().GetResult();
+        var limits = new Cleave.Runtime.Serving.ServerLimits
+        {
+            MaxConnections = Positive(cl.GetInt("max-connections", 1024), "max-connections"),
+            MaxStreamsPerConnection = Positive(cl.GetInt("max-streams", 100), "max-streams"),
+        };
+        var server = GenerationServer.StartAsync(options, cl.GetInt("port", 50061), host, limits).GetAwaiter().GetResult();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cleave serve-lm: {server.Engine.Config.Source} layers {options.SplitLayer}..{server.Engine.Config.Layers - 1} on {server.Address} " +
             $"({server.Engine.CacheBytesPerToken} KV bytes per token, cap {options.KvCapBytes >> 20} MiB, {options.MaxSessions} sessions, decode steps {(server.Engine.BatchesDecodeSteps ? "batched" : "one call each")})"));

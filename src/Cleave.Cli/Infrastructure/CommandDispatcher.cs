@@ -51,8 +51,9 @@ public static class CommandDispatcher
     {
         Console.WriteLine("usage: cleave <command> [options]   (cleave <command> --help for details)");
         Console.WriteLine();
-        int width = commands.Count == 0 ? 0 : commands.Max(c => c.Name.Length);
-        foreach (var c in commands)
+        var listed = commands.Where(c => !c.Hidden).ToList();
+        int width = listed.Count == 0 ? 0 : listed.Max(c => c.Name.Length);
+        foreach (var c in listed)
             Console.WriteLine($"  {c.Name.PadRight(width)}  {c.Summary}");
     }
 }

@@ -69,7 +69,11 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // Cleartext gRPC must be HTTP/2 only: Http1AndHttp2 without TLS silently becomes HTTP/1.1.
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            KestrelHardening.Apply(k, new ServerLimits()); // the same connection and HTTP/2 limits as every Cleave server
+            k.Listen(IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2);
+        });
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 << 20);
         AddServices(builder.Services);

@@ -1,4 +1,5 @@
 using System.Net;
+using Cleave.Runtime.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -27,12 +28,17 @@ public sealed class GenerationServer : IAsyncDisposable
     public Uri Address { get; }
     public GenerationEngine Engine { get; }
 
-    public static async Task<GenerationServer> StartAsync(GenerationOptions options, int port = 0, IPAddress? address = null)
+    /// <param name="limits">Connection and HTTP/2 limits (<see cref="KestrelHardening"/>); the defaults when null.</param>
+    public static async Task<GenerationServer> StartAsync(GenerationOptions options, int port = 0, IPAddress? address = null, ServerLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address ?? IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            KestrelHardening.Apply(k, limits ?? new ServerLimits());
+            k.Listen(address ?? IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2);
+        });
         builder.Services.AddGeneration(options);
         var app = builder.Build();
         app.MapGeneration();

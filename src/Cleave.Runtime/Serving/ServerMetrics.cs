@@ -18,6 +18,7 @@ public sealed class ServerMetrics
 
     private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
+    private readonly ConcurrentDictionary<Grpc.Core.StatusCode, long> _streamsEnded = new();
     private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed, _pings;
 
     /// <summary>
@@ -36,6 +37,11 @@ public sealed class ServerMetrics
 
     public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); }
     public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
+
+    /// <summary>The server ended a stream on its own initiative (deadline, client not reading), with this status.</summary>
+    public void StreamEnded(Grpc.Core.StatusCode status) => _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1);
+
+    public long StreamsEndedCount(Grpc.Core.StatusCode status) => _streamsEnded.TryGetValue(status, out long n) ? n : 0;
     public void BytesReceived(long n) => Interlocked.Add(ref _bytesIn, n);
     public void BytesSent(long n) => Interlocked.Add(ref _bytesOut, n);
     public void Replayed() => Interlocked.Increment(ref _replayed);
@@ -110,6 +116,8 @@ public sealed class ServerMetrics
         Line(s, "cleave_streams_active", Interlocked.Read(ref _streamsActive));
         Header(s, "cleave_streams_total", "counter", "client streams opened");
         Line(s, "cleave_streams_total", Interlocked.Read(ref _streamsOpened));
+        Header(s, "cleave_streams_ended_total", "counter", "streams the server ended itself (no Hello in time, idle, client not reading), by gRPC status");
+        foreach (var (status, n) in _streamsEnded.OrderBy(e => e.Key)) Line(s, "cleave_streams_ended_total", n, "status", status.ToString());
         Header(s, "cleave_queue_depth", "gauge", "requests waiting for a batch");
         foreach (var (mode, depth) in depths.OrderBy(d => d.Key, StringComparer.Ordinal)) Line(s, "cleave_queue_depth", depth, "mode", mode);
         Header(s, "cleave_batch_size", "histogram", "requests per model run");

@@ -16,6 +16,7 @@ public sealed class ServingState : IDisposable
         options.Validate();
         Options = options;
         Cache = new IdempotencyCache(options.IdempotencyCapacity);
+        BufferedRequests = new MemoryBudget(options.Limits.MaxBufferedRequestBytes);
         try
         {
             if (options.SplitDirectory is not null) Add(SplitTailBackend.Load(options.SplitDirectory, options.Threads));
@@ -31,7 +32,7 @@ public sealed class ServingState : IDisposable
                 _moreSplits[backend.ModelHash] = key;
                 _modes[key] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
             }
-            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads));
+            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads, options.Limits));
         }
         catch
         {
@@ -44,11 +45,26 @@ public sealed class ServingState : IDisposable
     public SplitServerOptions Options { get; }
     public ServerMetrics Metrics { get; } = new();
     public IdempotencyCache Cache { get; }
+
+    /// <summary>Bytes of partly received request messages held across all streams (<see cref="ServerLimits.MaxBufferedRequestBytes"/>).</summary>
+    public MemoryBudget BufferedRequests { get; }
     public string ServerId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     public IReadOnlyCollection<string> Modes => _modes.Keys;
 
     public InferenceBackend Backend(string mode) => _modes[mode].Backend;
+
+    /// <summary>Largest payload accepted in <paramref name="mode"/>: the configured limit, or the cut's largest frame when smaller.</summary>
+    public int MaxPayloadBytes(string mode) => (int)Math.Min(Options.MaxMessageBytes, Backend(mode).MaxPayloadBytes);
+
+    /// <summary>
+    /// The gRPC message limit: the largest payload of any served mode plus room for the request's other fields.
+    /// A message between a mode's payload limit and this gets a typed MESSAGE_TOO_LARGE; one beyond it is refused
+    /// by gRPC from its length prefix (RESOURCE_EXHAUSTED), before any of it is buffered.
+    /// </summary>
+    public int MaxReceiveMessageBytes => _modes.Keys.Max(MaxPayloadBytes) + EnvelopeBytes;
+
+    private const int EnvelopeBytes = 64 * 1024;
 
     public DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
 
@@ -68,6 +84,7 @@ public sealed class ServingState : IDisposable
         {
             var (accepted, _) = Handshake(new Hello(hello) { ManifestHash = _modes[ServingModes.Split].Backend.ModelHash });
             accepted.ManifestHash = hello.ManifestHash;
+            if (accepted.Error is null) accepted.MaxMessageBytes = (uint)MaxPayloadBytes(moreKey);
             return (accepted, accepted.Error is null ? moreKey : null);
         }
         if (mode == ServingModes.Split && Options.LocateCut is { } locate && (!_modes.TryGetValue(mode, out var local) || hello.ManifestHash != local.Backend.ModelHash))
@@ -85,6 +102,7 @@ public sealed class ServingState : IDisposable
         }
         if (mode == ServingModes.Split && hello.Codecs.Count > 0 && welcome.AcceptedCodecs.Count == 0)
             return (Refuse(welcome, ErrorCode.UnsupportedCodec, $"none of the client's codecs is known here: {string.Join("; ", hello.Codecs)}"), null);
+        welcome.MaxMessageBytes = (uint)MaxPayloadBytes(mode);
         return (welcome, mode);
     }
 

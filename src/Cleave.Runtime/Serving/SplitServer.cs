@@ -46,7 +46,7 @@ public sealed class SplitServer : IAsyncDisposable
             builder.WebHost.UseKestrelHttpsConfiguration();
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
-                kestrel.AddServerHeader = false;
+                KestrelHardening.Apply(kestrel, options.Limits);
                 kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
                 {
                     if (options.CertificatePath is null)
@@ -65,14 +65,16 @@ public sealed class SplitServer : IAsyncDisposable
             builder.Services.AddSingleton(state);
             builder.Services.AddGrpc(grpc =>
             {
-                // A little above the payload limit, so an oversized payload still gets a typed MESSAGE_TOO_LARGE;
-                // far beyond it gRPC ends the stream with RESOURCE_EXHAUSTED before buffering the message.
-                grpc.MaxReceiveMessageSize = options.MaxMessageBytes + (1 << 20);
+                // Matched to what the served modes can need (split: the cut tensor's largest frame), a little above
+                // it so a slightly oversized payload still gets a typed MESSAGE_TOO_LARGE; beyond it gRPC ends the
+                // stream with RESOURCE_EXHAUSTED from the message's length prefix, before buffering it.
+                grpc.MaxReceiveMessageSize = state.MaxReceiveMessageBytes;
                 grpc.MaxSendMessageSize = null;
             });
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
+            app.UseBufferedBodyBudget(state.BufferedRequests);
             app.MapGrpcService<SplitInferenceService>();
             app.MapGet("/healthz", () => Results.Text($"ok {string.Join(",", state.Modes)}\n"));
             app.MapGet("/metrics", () => Results.Text(state.Metrics.ToPrometheusText(), "text/plain; version=0.0.4"));

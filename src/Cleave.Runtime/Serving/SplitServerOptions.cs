@@ -36,7 +36,10 @@ public sealed record SplitServerOptions
     /// <summary>ONNX Runtime intra-op threads per model (0: ONNX Runtime's default, one per core).</summary>
     public int Threads { get; init; }
 
-    /// <summary>Largest payload accepted in one request (typed MESSAGE_TOO_LARGE above it; the stream is dropped far above).</summary>
+    /// <summary>
+    /// Largest payload accepted in one request: the image byte limit in full mode; in split mode the smaller of this
+    /// and the largest frame the cut tensor can need (typed MESSAGE_TOO_LARGE above it; the stream is dropped far above).
+    /// </summary>
     public int MaxMessageBytes { get; init; } = 16 << 20;
 
     /// <summary>Requests one stream may have in flight; the server stops reading that stream until answers go out.</summary>
@@ -44,6 +47,12 @@ public sealed record SplitServerOptions
 
     /// <summary>Recent request ids remembered so retries are answered without running twice.</summary>
     public int IdempotencyCapacity { get; init; } = 65_536;
+
+    /// <summary>Connection, stream, reply-queue and image-decoding limits (docs/serving.md, "Limits").</summary>
+    public ServerLimits Limits { get; init; } = new();
+
+    /// <summary>The clock stream deadlines run on (a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>A PKCS#12 (.pfx) certificate: serve TLS (HTTP/1.1 and HTTP/2) instead of cleartext HTTP/2.</summary>
     public string? CertificatePath { get; init; }
@@ -72,5 +81,7 @@ public sealed record SplitServerOptions
         if (Port is < 0 or > 65535) throw new ArgumentException($"port {Port} is out of range");
         if (MaxMessageBytes < 1024) throw new ArgumentException($"max message bytes must be at least 1024, got {MaxMessageBytes}");
         if (MaxInFlightPerStream < 1) throw new ArgumentException("max in-flight per stream must be at least 1");
+        ArgumentNullException.ThrowIfNull(Limits);
+        Limits.Validate();
     }
 }
