@@ -26,6 +26,7 @@ ICommand[] commands =
     new ClusterStatusCommand(),
     new ClientCommand(),
     new LoadtestCommand(),
+    new KeysCommand(),
     new VersionCommand(),
     new AttackFuzzFramesCommand(),
     new AttackFuzzProtocolCommand(),

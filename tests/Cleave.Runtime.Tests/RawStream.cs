@@ -11,10 +11,10 @@ public sealed class RawStream : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly AsyncDuplexStreamingCall<ClientMessage, ServerMessage> _call;
 
-    public RawStream(Uri server)
+    public RawStream(Uri server, Metadata? headers = null)
     {
         _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { MaxSendMessageSize = null });
-        _call = new SplitInference.SplitInferenceClient(_channel).Infer();
+        _call = new SplitInference.SplitInferenceClient(_channel).Infer(headers);
     }
 
     public Task SendAsync(ClientMessage message) => _call.RequestStream.WriteAsync(message);

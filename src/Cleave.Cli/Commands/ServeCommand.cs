@@ -12,10 +12,12 @@ public sealed class ServeCommand : ICommand
 {
     public string Name => "serve";
     public string Summary => "serve a split's tail (and/or a whole model) over gRPC to many clients, with dynamic batching";
-    public string Usage => """
+    public string Usage => $"""
         usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
+                            [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
+                            [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
                             [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
                             [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
                             [--cluster dev|redis://HOST:PORT [--cluster-id ID] [--silo-port P] [--gateway-port G]
@@ -29,6 +31,8 @@ public sealed class ServeCommand : ICommand
           --threads N      ONNX Runtime intra-op threads (default: one per core)
           --max-message-bytes B  largest payload (default 16 MiB): the image byte limit in full mode; in split mode
                            the cut tensor's largest frame (raw float32 + header) when that is smaller
+          --idempotency-entries N --idempotency-mb MB --idempotency-age-s S  answers remembered for retries: at most N
+                           (default 65536), MB mebibytes (default 64), for S seconds (default 300); oldest go first
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
           --max-connections N   TCP connections open at once (default 1024)
           --hello-timeout-s S   a stream must send its Hello within S seconds (default 10), else DEADLINE_EXCEEDED
@@ -48,13 +52,15 @@ public sealed class ServeCommand : ICommand
           --cluster-id ID  silos join only a cluster of the same id (default cleave; one Redis serves one cluster)
           --silo-port P    silo-to-silo port (default 11111); --gateway-port G: Orleans client port (default 30000)
           --primary-silo-port P0  with --cluster dev: the silo port of the first silo (omit on the first)
+        {SecurityOptionParsing.ServerHelp}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
-        (Prometheus) on the same port. Runs until Ctrl+C.
+        (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
+            "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
             "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
             "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port"], []);
         var defaults = new ServerLimits();
@@ -74,6 +80,10 @@ public sealed class ServeCommand : ICommand
             MaxMessageBytes = cl.GetInt("max-message-bytes", 16 << 20),
             CertificatePath = cl.Get("cert"),
             CertificatePassword = cl.Get("cert-password"),
+            Security = SecurityOptionParsing.ParseServer(cl),
+            IdempotencyCapacity = cl.GetInt("idempotency-entries", 65_536),
+            IdempotencyMaxBytes = Mib(cl, "idempotency-mb", 64L << 20),
+            IdempotencyMaxAge = Seconds(cl, "idempotency-age-s", TimeSpan.FromMinutes(5)),
             Limits = defaults with
             {
                 MaxConnections = cl.GetInt("max-connections", defaults.MaxConnections),
@@ -157,6 +167,7 @@ public sealed class ServeCommand : ICommand
 
     private static async Task<int> Serve(SplitServerOptions options, CancellationToken stop)
     {
+        if (options.Security.InsecureBindingWarning(options.Host, options.CertificatePath is not null) is { } warning) Console.Error.WriteLine(warning);
         await using var server = await SplitServer.StartAsync(options, stop);
         foreach (string mode in server.State.Modes)
         {
@@ -165,7 +176,9 @@ public sealed class ServeCommand : ICommand
                 $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
         }
         Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");
-        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.Url, "/metrics")}); Ctrl+C stops");
+        if (options.Security.RequiresAuthentication)
+            Console.Error.WriteLine($"authentication: {(options.Security.ApiKeyFile is null && options.Security.ApiKeys.Count == 0 ? "" : "API keys")}{(options.Security.ClientCaPath is null ? "" : " client certificates")}");
+        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.MetricsUrl, "/metrics")}); Ctrl+C stops");
         try { await Task.Delay(Timeout.Infinite, stop); }
         catch (OperationCanceledException) { }
         Console.Error.WriteLine("stopping");

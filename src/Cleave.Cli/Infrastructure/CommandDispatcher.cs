@@ -40,7 +40,8 @@ public static class CommandDispatcher
             return 2;
         }
         catch (Exception e) when (e is FrameFormatException or IOException or InvalidDataException or NotSupportedException
-            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException)
+            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException
+            or Cleave.Runtime.SplitInferenceException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unauthenticated })
         {
             Console.Error.WriteLine($"cleave {match.command.Name}: {e.Message}");
             return 1;

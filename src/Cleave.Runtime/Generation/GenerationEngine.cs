@@ -25,7 +25,7 @@ public sealed class GenerationEngine : IDisposable
     private int _peakBatch;
     private readonly SessionStore _store;
     private readonly DecodeBatcher _batcher;
-    private readonly Timer _expiry;
+    private readonly ITimer _expiry;
     private readonly int _maxPositions;
 
     public GenerationEngine(GenerationOptions options)
@@ -53,10 +53,10 @@ public sealed class GenerationEngine : IDisposable
         }
         long sessionCap = options.SessionKvCapBytes > 0 ? options.SessionKvCapBytes : long.MaxValue;
         _maxPositions = (int)Math.Min(Config.SeqLen, sessionCap / _tail.CacheBytesPerToken);
-        _store = new SessionStore(options.MaxSessions, options.KvCapBytes, _tail.CacheBytesPerToken, options.IdleTimeout, TimeProvider.System);
+        _store = new SessionStore(options.MaxSessions, options.KvCapBytes, _tail.CacheBytesPerToken, options.IdleTimeout, options.Time);
         _batcher = new DecodeBatcher(options.EffectiveWorkers);
         var sweep = TimeSpan.FromTicks(Math.Clamp(options.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10));
-        _expiry = new Timer(_ => _store.ExpireIdle(), null, sweep, sweep);
+        _expiry = options.Time.CreateTimer(_ => _store.ExpireIdle(), null, sweep, sweep);
     }
 
     public GenerationOptions Options { get; }

@@ -33,6 +33,9 @@ public sealed class ServerMetrics
     /// <summary>Queue depth per mode, read when the metrics are written.</summary>
     public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
 
+    /// <summary>More single-value series (name, type, help, value), read when the metrics are written: cache and security figures.</summary>
+    public Func<IEnumerable<(string Name, string Type, string Help, double Value)>>? MoreSeries { get; set; }
+
     private ModeCounters For(string mode) => _modes.GetOrAdd(mode, _ => new ModeCounters());
 
     public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); }
@@ -144,6 +147,11 @@ public sealed class ServerMetrics
         Header(s, "cleave_tail_seconds", "summary", "model runs (tail, or whole model in full mode), per batch");
         foreach (var (mode, c) in Sorted())
             lock (c) { Line(s, "cleave_tail_seconds_sum", c.TailSeconds, "mode", mode); Line(s, "cleave_tail_seconds_count", c.Batches, "mode", mode); }
+        foreach (var (name, type, help, value) in MoreSeries?.Invoke() ?? [])
+        {
+            Header(s, name, type, help);
+            Line(s, name, value);
+        }
         Header(s, "process_cpu_seconds_total", "counter", "user and system CPU time of the server process");
         using (var process = Process.GetCurrentProcess()) Line(s, "process_cpu_seconds_total", process.TotalProcessorTime.TotalSeconds);
         if (MoreMetrics is { } more) s.Append(more());

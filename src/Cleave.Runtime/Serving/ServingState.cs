@@ -1,5 +1,6 @@
 using Cleave.Codecs;
 using Cleave.Runtime.Protocol;
+using Cleave.Runtime.Serving.Security;
 
 namespace Cleave.Runtime.Serving;
 
@@ -15,7 +16,8 @@ public sealed class ServingState : IDisposable
     {
         options.Validate();
         Options = options;
-        Cache = new IdempotencyCache(options.IdempotencyCapacity);
+        Cache = new IdempotencyCache(options.IdempotencyCapacity, options.IdempotencyMaxBytes, options.IdempotencyMaxAge);
+        Quotas = new ClientQuotas(SecurityMetrics);
         BufferedRequests = new MemoryBudget(options.Limits.MaxBufferedRequestBytes);
         try
         {
@@ -40,15 +42,32 @@ public sealed class ServingState : IDisposable
             throw;
         }
         Metrics.QueueDepths = () => _modes.ToDictionary(m => m.Key, m => m.Value.Batcher.Depth);
+        Metrics.MoreSeries = () =>
+        [
+            ("cleave_idempotency_entries", "gauge", "requests remembered for retries", Cache.Count),
+            ("cleave_idempotency_bytes", "gauge", "bytes the remembered answers take (approximate)", Cache.Bytes),
+            ("cleave_unauthenticated_total", "counter", "calls refused for missing or invalid credentials", SecurityMetrics.UnauthenticatedCount),
+            ("cleave_over_quota_total", "counter", "requests refused because their caller was over its quota", SecurityMetrics.OverQuotaCount),
+            // Memory, so a soak can tell managed growth (caches, queues) from native (runtime pools, ONNX Runtime).
+            ("dotnet_gc_heap_bytes", "gauge", "managed heap size after the last garbage collection", GC.GetGCMemoryInfo().HeapSizeBytes),
+            ("process_resident_memory_bytes", "gauge", "resident set size of the server process", Environment.WorkingSet),
+        ];
     }
 
     public SplitServerOptions Options { get; }
     public ServerMetrics Metrics { get; } = new();
     public IdempotencyCache Cache { get; }
+    public ClientQuotas Quotas { get; }
+    public ServerSecurityMetrics SecurityMetrics { get; } = new();
+
+    /// <summary>
+    /// Tells one server process from another (a client notices a restart) without saying anything about the machine:
+    /// no host name, no process id.
+    /// </summary>
+    public string ServerId { get; } = Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>Bytes of partly received request messages held across all streams (<see cref="ServerLimits.MaxBufferedRequestBytes"/>).</summary>
     public MemoryBudget BufferedRequests { get; }
-    public string ServerId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
 
     public IReadOnlyCollection<string> Modes => _modes.Keys;
 
@@ -91,10 +110,12 @@ public sealed class ServingState : IDisposable
             return (Elsewhere(welcome, hello.ManifestHash, locate), null);
         if (!_modes.TryGetValue(mode, out var served))
             return (Refuse(welcome, ErrorCode.InvalidRequest, $"this server does not serve mode '{mode}' (it serves: {string.Join(", ", _modes.Keys)})"), null);
-        welcome.ManifestHash = served.Backend.ModelHash;
+        // A refused client learns only that its hash is not served: not which hash is (that would tell a stranger
+        // what model runs here), hence the Welcome's hash is set only once the hashes agree.
         if (mode == ServingModes.Split && hello.ManifestHash != served.Backend.ModelHash)
             return (Refuse(welcome, ErrorCode.ManifestMismatch,
-                $"the client's split manifest hash '{hello.ManifestHash}' differs from the server's '{served.Backend.ModelHash}': both ends must run halves of the same split"), null);
+                $"this server does not serve the split with manifest hash '{Truncate(hello.ManifestHash)}': both ends must run halves of the same split"), null);
+        welcome.ManifestHash = served.Backend.ModelHash;
         foreach (string spec in hello.Codecs)
         {
             try { welcome.AcceptedCodecs.Add(FeatureCodecs.Create(spec).Spec); }
@@ -111,11 +132,13 @@ public sealed class ServingState : IDisposable
     {
         if (manifestHash.Length > 0 && locate(manifestHash) is { } address)
         {
-            welcome.Error = new Error { Code = ErrorCode.CutElsewhere, Message = $"cut {manifestHash} is served by {address}, not here", Redirect = address.ToString() };
+            welcome.Error = new Error { Code = ErrorCode.CutElsewhere, Message = $"cut {Truncate(manifestHash)} is served by {address}, not here", Redirect = address.ToString() };
             return welcome;
         }
-        return Refuse(welcome, ErrorCode.ManifestMismatch, $"no server of the cluster serves the cut with split manifest hash '{manifestHash}'");
+        return Refuse(welcome, ErrorCode.ManifestMismatch, $"no server of the cluster serves the cut with split manifest hash '{Truncate(manifestHash)}'");
     }
+
+    private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "...";
 
     private static Welcome Refuse(Welcome welcome, ErrorCode code, string message)
     {
@@ -125,6 +148,7 @@ public sealed class ServingState : IDisposable
 
     public void Dispose()
     {
+        Quotas?.Dispose();
         foreach (var (backend, batcher) in _modes.Values)
         {
             batcher.Dispose();

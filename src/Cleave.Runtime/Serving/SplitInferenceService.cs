@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Cleave.Codecs;
 using Cleave.Models.Preprocessing;
 using Cleave.Runtime.Protocol;
+using Cleave.Runtime.Serving.Security;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
@@ -55,6 +56,9 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             }
             guard.Handshaken();
             string clientId = hello.ClientId.Length > 0 ? hello.ClientId : $"{context.Peer}/{Guid.NewGuid():N}";
+            // Who is asking, as far as the server can tell (authenticated name, or the peer's address): idempotency
+            // entries and quotas belong to it, not to the client id the client chose.
+            var caller = CallerIdentity.Of(context, state.Options.Security.DefaultQuota);
 
             while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
@@ -81,7 +85,7 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
                 Interlocked.Increment(ref answering);
                 _ = Task.Run(async () =>
                 {
-                    try { await Answer(mode, clientId, request, outbox, token).ConfigureAwait(false); }
+                    try { await Answer(mode, caller, new IdempotencyKey(caller.Name, clientId, request.RequestId), request, outbox, token).ConfigureAwait(false); }
                     finally
                     {
                         Interlocked.Decrement(ref answering);
@@ -139,29 +143,40 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
     private static bool IsClientGone(Exception e, CancellationToken gone) =>
         e is OperationCanceledException || e is IOException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled) || gone.IsCancellationRequested;
 
-    private async Task Answer(string mode, string clientId, InferRequest request, StreamOutbox outbox, CancellationToken gone)
+    private async Task Answer(string mode, CallerIdentity caller, IdempotencyKey key, InferRequest request, StreamOutbox outbox, CancellationToken gone)
     {
         var metrics = state.Metrics;
         metrics.Request(mode);
         InferResponse? response;
-        if (request.RequestId.Length == 0)
+        using var quota = state.Quotas.TryAcquire(caller);
+        if (quota.Refusal is { } refusal)
+            response = ErrorResponse(request.RequestId, refusal);
+        else if (request.RequestId.Length == 0)
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.InvalidRequest, "the request has no request_id (the idempotency id)"));
         else if (request.Payload.Length > state.MaxPayloadBytes(mode))
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.MessageTooLarge,
                 $"the payload is {request.Payload.Length} bytes; this server takes at most {state.MaxPayloadBytes(mode)} in mode {mode}"));
         else
-            response = await RunOnce(mode, clientId, request, gone).ConfigureAwait(false);
+            response = await RunOnce(mode, key, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
         if (response.Error is { } error) metrics.Error(error.Code);
         await outbox.PostAsync(new ServerMessage { Response = response }, gone).ConfigureAwait(false);
     }
 
-    /// <summary>The request's answer, run at most once per (client, id); retries and duplicates get the same answer, marked replayed.</summary>
-    private async Task<InferResponse?> RunOnce(string mode, string clientId, InferRequest request, CancellationToken gone)
+    /// <summary>
+    /// The request's answer, run at most once per (caller, client, id) and payload; retries and duplicates get the same
+    /// answer, marked replayed; the same id with another payload gets IDEMPOTENCY_MISMATCH.
+    /// </summary>
+    private async Task<InferResponse?> RunOnce(string mode, IdempotencyKey key, InferRequest request, CancellationToken gone)
     {
+        var fingerprint = RequestFingerprint.Of(mode, request);
         for (int attempt = 0; ; attempt++)
         {
-            var task = state.Cache.GetOrStart(clientId, request.RequestId, () => Execute(mode, request, gone), out bool created);
+            var lookup = state.Cache.GetOrStart(key, fingerprint, () => Execute(mode, request, gone));
+            if (lookup.Task is not { } task)
+                return ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.IdempotencyMismatch,
+                    "this request_id was already used for a different request (payload, top_k or return_tensor); use a fresh id for a new request"));
+            bool created = lookup.Outcome == IdempotencyOutcome.Started;
             try
             {
                 var response = await task.ConfigureAwait(false);

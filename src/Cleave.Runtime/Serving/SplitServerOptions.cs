@@ -1,3 +1,4 @@
+using Cleave.Runtime.Serving.Security;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -48,6 +49,14 @@ public sealed record SplitServerOptions
     /// <summary>Recent request ids remembered so retries are answered without running twice.</summary>
     public int IdempotencyCapacity { get; init; } = 65_536;
 
+    /// <summary>Most bytes the remembered answers may take together (the oldest are forgotten first).</summary>
+    public long IdempotencyMaxBytes { get; init; } = 64L << 20;
+
+    /// <summary>How long an answer is remembered for retries.</summary>
+    public TimeSpan IdempotencyMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>API keys, client certificates, quotas, where /metrics is served (docs/security.md). Off by default.</summary>
+    public ServerSecurityOptions Security { get; init; } = new();
     /// <summary>Connection, stream, reply-queue and image-decoding limits (docs/serving.md, "Limits").</summary>
     public ServerLimits Limits { get; init; } = new();
 
@@ -81,6 +90,8 @@ public sealed record SplitServerOptions
         if (Port is < 0 or > 65535) throw new ArgumentException($"port {Port} is out of range");
         if (MaxMessageBytes < 1024) throw new ArgumentException($"max message bytes must be at least 1024, got {MaxMessageBytes}");
         if (MaxInFlightPerStream < 1) throw new ArgumentException("max in-flight per stream must be at least 1");
+        if (IdempotencyCapacity < 1 || IdempotencyMaxBytes < 1 || IdempotencyMaxAge <= TimeSpan.Zero) throw new ArgumentException("the idempotency cache needs room for at least one entry, a byte limit and an age limit");
+        Security.Validate(CertificatePath is not null);
         ArgumentNullException.ThrowIfNull(Limits);
         Limits.Validate();
     }
