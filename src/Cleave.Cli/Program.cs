@@ -19,6 +19,7 @@ ICommand[] commands =
     new PlanAdaptCommand(),
     new SplitCommand(),
     new SweepCommand(),
+    new TrainCommand(),
     new GenerateCommand(),
     new ServeLmCommand(),
     new EvalLmCommand(),

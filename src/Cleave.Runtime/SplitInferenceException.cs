@@ -21,6 +21,12 @@ public sealed class SplitInferenceException : Exception
     /// <summary>True when the server sent this error in an answer; false for client-side failures (timeouts, lost streams).</summary>
     public bool FromServer { get; init; }
 
+    /// <summary>
+    /// True when the client gave up because the request's retry deadline passed (every try failed transiently): the
+    /// request is not lost silently, it ends with this typed failure.
+    /// </summary>
+    public bool DeadlineExceeded { get; init; }
+
     /// <summary>The server's hint for <see cref="ErrorCode.ResourceExhausted"/>: wait this long before retrying.</summary>
     public uint RetryAfterMs { get; }
 

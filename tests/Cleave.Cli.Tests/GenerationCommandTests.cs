@@ -47,6 +47,14 @@ public sealed class GenerationCommandTests
         (code, _, stderr) = CliRunner.Run("generate", "--model", model, "--server", server.Address.ToString(), "--max-tokens", "3");
         Assert.Equal(2, code);
         Assert.Contains("--split-layer", stderr);
+
+        // A server that is gone and never comes back: retried until the deadline, then one error line and exit 1.
+        Uri gone;
+        await using (var stopped = await GenerationServer.StartAsync(new GenerationOptions { ModelDirectory = model, SplitLayer = 3 })) gone = stopped.Address;
+        (code, _, stderr) = CliRunner.Run("generate", "--model", model, "--server", gone.ToString(), "--split-layer", "3", "--max-tokens", "5", "--deadline-ms", "1000");
+        Assert.Equal(1, code);
+        Assert.Contains("cleave generate: the server did not come back", stderr);
+        Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 
     [Fact]

@@ -12,6 +12,7 @@ namespace Cleave.Runtime.Tests;
 /// truncated image is an error rather than an answer, and a large genuine image is decoded at a reduced scale and
 /// still answered correctly. Real server on 127.0.0.1, real MobileNetV2.
 /// </summary>
+[Collection(ProcessWideAllocation.Name)]
 public sealed class ImageBombTests(ITestOutputHelper output)
 {
     [AssetFact(MobileNetSplit.TfLite, "imagenet-sample")]

@@ -8,8 +8,8 @@ namespace Cleave.Runtime.Tests;
 /// <summary>Batching, refusals, idempotency and metrics on a real loopback server with real clients.</summary>
 public sealed class ServingTests
 {
-    [Fact]
-    public async Task A_full_queue_refuses_explicitly_and_every_request_is_accounted_for()
+    /// <summary>16 clients with 2 requests each in flight for 1.5 s against a one-slot queue: refusals guaranteed.</summary>
+    private static async Task<(LoadReport Report, long Refusals)> OverflowAsync(RetryPolicy retry)
     {
         var split = TinySplit.Load();
         await using var server = await SplitServer.StartAsync(new SplitServerOptions
@@ -19,8 +19,15 @@ public sealed class ServingTests
         var report = await LoadGenerator.RunAsync(new LoadOptions
         {
             Server = server.Url, Payloads = TinySplit.Frames(8, seed: 3), ManifestHash = split.ManifestHash,
-            Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5),
+            Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5), Retry = retry,
         });
+        return (report, server.Metrics.ErrorCount(ErrorCode.ResourceExhausted));
+    }
+
+    [Fact]
+    public async Task A_full_queue_refuses_explicitly_and_every_request_is_accounted_for()
+    {
+        var (report, refusals) = await OverflowAsync(RetryPolicy.None); // one try each: refusals are counted
 
         Assert.True(report.Refused > 0, $"expected the one-slot queue to overflow; {report.Answered} answered, none refused");
         Assert.True(report.Answered > 0);
@@ -28,8 +35,24 @@ public sealed class ServingTests
         Assert.Equal(0, report.Duplicates);
         Assert.Equal(report.Sent, report.Answered + report.Refused);
         Assert.Equal(report.Answered, report.ServerExecuted);
-        Assert.Equal(report.Refused, server.Metrics.ErrorCount(ErrorCode.ResourceExhausted));
+        Assert.Equal(report.Refused, refusals);
         Assert.Equal(1.0, report.MeanBatchSize);
+    }
+
+    [Fact]
+    public async Task By_default_refusals_are_retried_after_the_servers_hint_until_every_request_is_answered()
+    {
+        var (report, refusals) = await OverflowAsync(RetryPolicy.Default);
+
+        Assert.True(refusals > 0, "expected the one-slot queue to overflow");
+        Assert.Equal(refusals, report.FailedTries);
+        Assert.Equal(refusals, report.FailedTriesByKind["server:ResourceExhausted"]);
+        Assert.Equal(refusals, report.Retries);
+        Assert.Equal(0, report.Refused);
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(report.Sent, report.Answered);
+        Assert.Equal(report.Answered, report.ServerExecuted);
+        Assert.Empty(report.Outages); // refusals are the server's answers, not an outage
     }
 
     [Fact]

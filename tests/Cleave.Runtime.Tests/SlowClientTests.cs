@@ -12,6 +12,7 @@ namespace Cleave.Runtime.Tests;
 /// a body trickled slowly. Each is ended with a typed status within its deadline, none pins memory, and a
 /// well-behaved client on the same server keeps getting correct answers. Raw HTTP/2 against a real server on 127.0.0.1.
 /// </summary>
+[Collection(ProcessWideAllocation.Name)]
 public sealed class SlowClientTests(ITestOutputHelper output)
 {
     private static readonly ClientMessage Hello = new() { Hello = new Hello { ClientId = "slow", ManifestHash = TinySplit.Load().ManifestHash, Mode = ServingModes.Split } };

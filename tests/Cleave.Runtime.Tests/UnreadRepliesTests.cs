@@ -12,6 +12,7 @@ namespace Cleave.Runtime.Tests;
 /// A client that sends pings and never reads the pongs: the server's reply queue for that stream is bounded, the
 /// stream is ended with RESOURCE_EXHAUSTED, and a well-behaved client on the same server keeps getting answers.
 /// </summary>
+[Collection(ProcessWideAllocation.Name)]
 public sealed class UnreadRepliesTests(ITestOutputHelper output)
 {
     [Fact]

@@ -13,13 +13,14 @@ public sealed class ClientCommand : ICommand
     public string Summary => "classify images through a `cleave serve` server: head and codec here, tail there";
     public string Usage => $"""
         usage: cleave client --server URL --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
-                             [--in-flight N] [--retries N] [--timeout-ms T] [--check] [--insecure] [--json]
+                             [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--check] [--insecure] [--json]
                              [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx]
           --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
           --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --mode full      upload the image files instead; the server runs the whole model (--split not needed)
           --in-flight N    requests waiting for answers at once (default 4)
-          --retries N      retries of transient failures, same idempotency id (default 4)
+          --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
+        {RetryOptionParsing.Help}
           --check          also run the tail here on each frame and count agreement with the server's top-1
           --insecure       accept any TLS certificate (self-signed development servers)
         {SecurityOptionParsing.ClientHelp}
@@ -31,7 +32,7 @@ public sealed class ClientCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions,
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "timeout-ms", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
             .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var server = new Uri(cl.Require("server"));
@@ -50,7 +51,7 @@ public sealed class ClientCommand : ICommand
         var options = new SplitClientOptions
         {
             Server = server, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
-            Link = link, Retry = RetryPolicy.Default with { MaxAttempts = 1 + Math.Max(0, cl.GetInt("retries", 4)) },
+            Link = link, Retry = RetryOptionParsing.Parse(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl),
         };

@@ -8,9 +8,11 @@ public sealed class EvalCommand : ICommand
 {
     public string Name => "eval";
     public string Summary => "accuracy, bytes and device compute of a split image classifier with codecs at the cut, and of the image baselines";
-    public string Usage => "usage: cleave eval --model M.onnx --data DIR [--split T] [--codec \"SPEC[;SPEC...]\"] [--baseline \"B[;B...]\"] [--json]\n" +
+    public string Usage => "usage: cleave eval --model M.onnx --data DIR [--split T | --split-dir DIR] [--codec \"SPEC[;SPEC...]\"] [--baseline \"B[;B...]\"] [--json]\n" +
         ClassificationDataOptions.Help + "\n" +
         "  --split T           cut tensor (see `cleave inspect`); the float32 tensor (raw) is always measured there\n" +
+        "  --split-dir DIRS    split folder(s) (head.onnx, tail.onnx, split.json: from `cleave split`, or trained with\n" +
+        "                      `cleave train`), ';'-separated, measured against the unsplit M like a --split\n" +
         "  --codec SPECS       codec(s) for the cut tensor, ';'-separated, {a,b} expands (default raw)\n" +
         "  --baseline B        local (whole model on the device, 0 bytes), jpeg:q=Q, webp:q=Q (input image cropped and resized to\n" +
         "                      the model input, encoded at quality Q, whole model on the server); ';'-separated, {a,b} expands.\n" +
@@ -23,12 +25,13 @@ public sealed class EvalCommand : ICommand
     {
         (string task, args) = EvalTasks.Take(args);
         if (task != "classification") return EvalTasks.Run(task, args);
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "codec", "baseline"], ["json"]);
-        string? split = cl.Get("split");
-        if (split is null && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split too");
-        string? baselines = cl.Get("baseline") ?? (split is null ? "local" : null);
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline"], ["json"]);
+        string? split = cl.Get("split"), splitDirs = cl.Get("split-dir");
+        bool anyCut = split is not null || splitDirs is not null;
+        if (!anyCut && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split or --split-dir too");
+        string? baselines = cl.Get("baseline") ?? (anyCut ? null : "local");
         SweepGrid grid;
-        try { grid = SweepGrid.Parse(split, split is null ? null : cl.Get("codec") ?? "raw", baselines); }
+        try { grid = SweepGrid.Parse(split, anyCut ? cl.Get("codec") ?? "raw" : null, baselines, splitDirs); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var (images, spec) = ClassificationDataOptions.Load(cl);
 

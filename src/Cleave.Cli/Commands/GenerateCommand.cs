@@ -5,6 +5,7 @@ using Cleave.Cli.Infrastructure;
 using Cleave.Codecs;
 using Cleave.Models.Importers.Llama2c;
 using Cleave.Models.Text;
+using Cleave.Runtime.Client;
 using Cleave.Runtime.Generation;
 
 namespace Cleave.Cli.Commands;
@@ -15,7 +16,8 @@ public sealed class GenerateCommand : ICommand
     public string Summary => "generate text with an imported language model: whole, or split with a codec at the cut (in-process or against `cleave serve-lm`)";
     public string Usage => $"""
         usage: cleave generate --model DIR (--local | --server URL) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
-                               [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--batch-decode on|off|auto] [--json]
+                               [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--batch-decode on|off|auto]
+                               [--retries N] [--deadline-ms T] [--json]
                                [--api-key-file F] [--client-cert F.pfx] [--insecure]
           --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --local                run in this process: the whole model, or with --split-layer the split with an in-process server
@@ -34,12 +36,16 @@ public sealed class GenerateCommand : ICommand
           --json                 print the result as JSON
           --insecure             with an https --server: accept any TLS certificate (self-signed development servers)
         {SecurityOptionParsing.ClientHelp}
+        With --server, a server that cannot be reached (killed, restarting) or is busy is retried with jittered backoff,
+        and the session resumes by replaying its history into whichever server answers (greedy output is unchanged):
+        {RetryOptionParsing.Help}
+        A server that does not come back before the deadline ends the run with one error line and exit status 1.
         Split generation streams the text and ends with uplink/downlink bits per token and client/server ms per token.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode", .. SecurityOptionParsing.ClientValueOptions],
+        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode", .. RetryOptionParsing.Options, .. SecurityOptionParsing.ClientValueOptions],
             ["local", "json", "client-samples", "compare-serial", "insecure"]);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         string directory = cl.Require("model");
@@ -73,6 +79,7 @@ public sealed class GenerateCommand : ICommand
         var codec = TokenStreamCodec.ForSender(codecSpec, model.Config.Dim, () => TokenCodecCalibration.SelfGenerated(model, splitLayer));
         int sessions = cl.GetInt("sessions", 1);
         if (sessions < 1) throw new UsageException("--sessions must be positive");
+        var retry = RetryOptionParsing.Parse(cl);
 
         GenerationEngine? engine = null;
         IGenerationTransport transport;
@@ -100,11 +107,11 @@ public sealed class GenerateCommand : ICommand
             using var head = new KvCacheModel(Path.Combine(model.Directory, Llama2cExport.HeadFile(splitLayer)), headOptions);
             int[] promptTokens = model.Tokenizer.Encode(prompt, bos: true);
             bool json = cl.Has("json");
-            if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
+            if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, retry, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
 
             var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out);
             if (!json) Console.Write(prompt);
-            var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add };
+            var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add, Retry = retry };
             var result = generator.GenerateAsync(promptTokens, maxTokens, sampling, cl.Has("client-samples")).GetAwaiter().GetResult();
             string full = model.Tokenizer.Decode([.. result.PromptTokens[1..], .. result.GeneratedTokens], afterBos: true);
             if (json)
@@ -126,8 +133,17 @@ public sealed class GenerateCommand : ICommand
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"({result.PromptTokens.Length} prompt + {result.GeneratedTokens.Length} generated tokens, {result.TokensPerSecond:F0} tokens/s; codec {codec.Spec}: " +
                 $"uplink {result.UplinkBitsPerToken:F1} bits/token ({result.SessionStateBytes} B session state), downlink {result.DownlinkBitsPerToken:F1} bits/token; " +
-                $"client {result.ClientMsPerToken:F3} ms/token, server {result.ServerMsPerToken:F3} ms/token{(result.Resumes > 0 ? $", {result.Resumes} resumes" : "")})"));
+                $"client {result.ClientMsPerToken:F3} ms/token, server {result.ServerMsPerToken:F3} ms/token{(result.Resumes > 0 ? $", {result.Resumes} resumes" : "")}" +
+                $"{(result.Retries > 0 ? $", {result.Retries} retries ({result.Reconnects} while the server was unreachable) over {result.RetrySeconds:F1} s" : "")})"));
             return 0;
+        }
+        catch (Exception e) when (e is GenerationUnavailableException or GenerationException)
+        {
+            // A server that never came back, or refused: one clear line, not a stack trace.
+            Console.Out.Flush();
+            Console.Error.WriteLine();
+            Console.Error.WriteLine($"cleave generate: {e.Message}");
+            return 1;
         }
         finally
         {
@@ -137,10 +153,10 @@ public sealed class GenerateCommand : ICommand
     }
 
     private static int RunMany(LlamaModelFolder model, KvCacheModel head, int splitLayer, TokenStreamCodec codec, IGenerationTransport transport,
-        int[] prompt, int maxTokens, SamplingSettings sampling, bool clientSamples, int sessions, bool compareSerial, int rounds, bool json)
+        RetryPolicy retry, int[] prompt, int maxTokens, SamplingSettings sampling, bool clientSamples, int sessions, bool compareSerial, int rounds, bool json)
     {
         Task<SplitGenerationResult> One(int i) =>
-            new SplitGenerator(head, model.Config, splitLayer, codec, transport).GenerateAsync(prompt, maxTokens, sampling with { Seed = sampling.Seed + (ulong)i }, clientSamples);
+            new SplitGenerator(head, model.Config, splitLayer, codec, transport) { Retry = retry }.GenerateAsync(prompt, maxTokens, sampling with { Seed = sampling.Seed + (ulong)i }, clientSamples);
         // Rounds alternate (at once, one at a time, ...) and the best of each is kept, so a burst of load from other
         // processes on a shared machine does not decide the comparison.
         GenerationLoad.Outcome? concurrent = null, serial = null;
@@ -209,6 +225,9 @@ public sealed class GenerateCommand : ICommand
         w.WriteNumber("client_ms_per_token", r.ClientMsPerToken);
         w.WriteNumber("server_ms_per_token", r.ServerMsPerToken);
         w.WriteNumber("resumes", r.Resumes);
+        w.WriteNumber("retries", r.Retries);
+        w.WriteNumber("reconnects", r.Reconnects);
+        w.WriteNumber("retry_seconds", r.RetrySeconds);
         w.WriteNumber("seconds", r.Elapsed.TotalSeconds);
         w.WriteNumber("tokens_per_second", r.TokensPerSecond);
     }

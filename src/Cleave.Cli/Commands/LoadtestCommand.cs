@@ -13,7 +13,7 @@ public sealed class LoadtestCommand : ICommand
     public string Summary => "many simulated clients against one `cleave serve`: throughput, latency percentiles, errors, server CPU per request";
     public string Usage => $"""
         usage: cleave loadtest --server URL --split DIR --images DIR --clients N --duration S [--codec SPEC]
-                               [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--timeout-ms T] [--insecure] [--json]
+                               [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--insecure] [--json]
                                [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx] [--metrics-url URL]
           --clients N      concurrent simulated clients, each with its own stream (closed loop)
           --duration S     seconds of sending; every request in flight at the end is still awaited and counted
@@ -21,17 +21,21 @@ public sealed class LoadtestCommand : ICommand
           --limit N        images prepared (default 32); frames are made once here before the test starts, so the
                            load generator spends no CPU on heads and codecs while it measures the server
           --in-flight N    requests each client keeps waiting (default 1)
-          --retries N      retries of transient failures (default 0: refusals are counted, not hidden)
+          --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
+        {RetryOptionParsing.Help}
           --metrics-url URL where the server's /metrics is, for a server with --metrics-port (default: --server)
         {SecurityOptionParsing.ClientHelp}
         {NetworkOptionParsing.LinkHelp}
         Server figures (CPU seconds, executions, batch sizes, decode and tail seconds) are differences of the
-        server's /metrics read before and after the test.
+        server's /metrics read before, every 0.5 s during, and after the test, per server process (a restarted
+        server is a new process: a killed one counts up to its last reading). Failed tries, retries, reconnects
+        and outages (a try the transport lost, to the next answer) are reported; the exit status is 1 when a
+        request was lost (no answer by its deadline) or answered twice.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", "metrics-url", .. NetworkOptionParsing.LinkOptions,
+        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "timeout-ms", "metrics-url", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
             .. SecurityOptionParsing.ClientValueOptions], ["json", "insecure"]);
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
@@ -49,7 +53,7 @@ public sealed class LoadtestCommand : ICommand
             Server = new Uri(cl.Require("server")), Payloads = payloads, Mode = mode, ManifestHash = split?.ManifestHash ?? "",
             Codecs = split is null ? [] : [codec.Spec], Clients = clients, Duration = TimeSpan.FromSeconds(duration),
             InFlightPerClient = Math.Max(1, cl.GetInt("in-flight", 1)),
-            Retry = RetryPolicy.Default with { MaxAttempts = 1 + Math.Max(0, cl.GetInt("retries", 0)) },
+            Retry = RetryOptionParsing.Parse(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)),
             Link = NetworkOptionParsing.ParseLink(cl), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl), MetricsUrl = cl.Get("metrics-url") is { } metrics ? new Uri(metrics) : null,
@@ -66,6 +70,13 @@ public sealed class LoadtestCommand : ICommand
             Console.WriteLine($"throughput {report.ThroughputPerSecond:F1} req/s; latency p50 {report.LatencyP50Ms:F1} ms, p95 {report.LatencyP95Ms:F1} ms, p99 {report.LatencyP99Ms:F1} ms; payload {report.PayloadBytesMean:F0} B");
             Console.WriteLine($"server: {report.ServerExecuted} executed, CPU {1000 * report.ServerCpuSecondsPerRequest:F2} ms/request, decode {1000 * report.ServerDecodeCpuSecondsPerRequest:F3} ms CPU ({1000 * report.ServerDecodeSecondsPerRequest:F3} wall)/request, " +
                 $"model {1000 * report.ServerTailSecondsPerRequest:F2} ms/request, mean batch {report.MeanBatchSize:F2} ({string.Join(", ", report.BatchSizes.Select(b => $"<={b.Key}: {b.Value}"))})");
+            Console.WriteLine($"tries: {report.FailedTries} failed{(report.FailedTries > 0 ? $" ({string.Join(", ", report.FailedTriesByKind.Select(k => $"{k.Key} {k.Value}"))})" : "")}, " +
+                $"{report.Retries} retries, {report.Reconnects} reconnects, {report.Replayed} replayed; " +
+                (report.Outages.Count == 0 ? "no outage" : string.Join("; ", report.Outages.Select(o =>
+                    $"outage {o.StartSeconds:F1}-{o.EndSeconds:F1} s ({o.Seconds:F2} s{(o.Resolved ? "" : ", unresolved")})"))));
+            foreach (var p in report.ServerProcesses)
+                Console.WriteLine($"server process {p.ServerId}: seen {p.FirstSeenSeconds:F1}-{p.LastSeenSeconds:F1} s, {p.Answered} answered, {p.Executed} executed, " +
+                    $"CPU {1000 * p.CpuSecondsPerRequest:F2} ms/request, mean batch {p.MeanBatchSize:F2}");
             if (report.ErrorsByKind.Count > 0) Console.WriteLine($"errors: {string.Join(", ", report.ErrorsByKind.Select(e => $"{e.Key} {e.Value}"))}");
         }
         return report.Lost == 0 && report.Duplicates == 0 ? 0 : 1;

@@ -37,6 +37,23 @@ public static class ClassificationSweep
             long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
 
             var cuts = new List<Cut>();
+            void AddCut(string label, string tensor, OnnxModel headModel, OnnxModel tailModel, double fp32, long headParams, long headMacs)
+            {
+                var head = Track(new OrtModelRunner(headModel.ToBytes()));
+                var tail = Track(new OrtModelRunner(tailModel.ToBytes()));
+                var codecs = new List<(FeatureCodec Codec, PointAccumulator Acc)>();
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                void AddCodec(string specText, string family)
+                {
+                    var codec = FeatureCodecs.Create(specText);
+                    if (seen.Add(codec.Spec))
+                        codecs.Add((codec, new PointAccumulator("split", label, codec.Spec, family, fp32, headParams, headMacs)));
+                }
+                AddCodec("raw", "float32");
+                foreach (var family in grid.Codecs)
+                    foreach (string s in family.Specs) AddCodec(s, family.Label);
+                cuts.Add(new Cut(tensor, head, tail, tail.OutputNames[0], codecs));
+            }
             foreach (string tensor in grid.Splits)
             {
                 var split = ModelSplitter.Split(analysis, [tensor]);
@@ -45,20 +62,18 @@ public static class ClassificationSweep
                     throw new NotSupportedException($"the tail at '{tensor}' also needs {string.Join(", ", extra)}; only single-input tails are evaluated");
                 var (headParams, headMacs) = cost.Head(split.Plan);
                 double fp32 = (analysis.BytesFp32([tensor]) ?? 0);
-                var head = Track(new OrtModelRunner(split.Head.ToBytes()));
-                var tail = Track(new OrtModelRunner(split.Tail.ToBytes()));
-                var codecs = new List<(FeatureCodec Codec, PointAccumulator Acc)>();
-                var seen = new HashSet<string>(StringComparer.Ordinal);
-                void AddCodec(string specText, string family)
-                {
-                    var codec = FeatureCodecs.Create(specText);
-                    if (seen.Add(codec.Spec))
-                        codecs.Add((codec, new PointAccumulator("split", tensor, codec.Spec, family, fp32, headParams, headMacs)));
-                }
-                AddCodec("raw", "float32");
-                foreach (var family in grid.Codecs)
-                    foreach (string s in family.Specs) AddCodec(s, family.Label);
-                cuts.Add(new Cut(tensor, head, tail, tail.OutputNames[0], codecs));
+                AddCut(tensor, tensor, split.Head, split.Tail, fp32, headParams, headMacs);
+            }
+            foreach (string folder in grid.SplitFolders)
+            {
+                // A split folder made elsewhere (possibly with trained layers at the cut): its own halves, the same reference.
+                var manifest = SplitManifest.Load(Path.Combine(folder, "split.json"));
+                if (manifest.Cut.Count != 1 || manifest.SideInputs.Count > 0)
+                    throw new NotSupportedException($"'{folder}' cuts {manifest.Cut.Count} tensors or has side inputs; only single-input tails are evaluated");
+                var headModel = OnnxModel.Load(Path.Combine(folder, manifest.HeadFile));
+                var headCost = new ModelCost(new SplitAnalysis(headModel));
+                AddCut($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}:{manifest.Cut[0].Name}", manifest.Cut[0].Name, headModel,
+                    OnnxModel.Load(Path.Combine(folder, manifest.TailFile)), manifest.Cut[0].BytesFp32 ?? 0, headCost.TotalParams, headCost.TotalMacs);
             }
             var baselines = grid.Baselines.Distinct().Select(b => (Baseline: b, Acc: new PointAccumulator(b.Kind, null, b.Spec, b.Kind, 0,
                 b.Kind == "local" ? cost.TotalParams : 0, b.Kind == "local" ? cost.TotalMacs : 0))).ToList();
@@ -137,6 +152,7 @@ public static class ClassificationSweep
         }
 
         T Track<T>(T d) where T : IDisposable { disposables.Add(d); return d; }
+
     }
 
     private static float[] RunModel(OrtModelRunner runner, string input, string output, long[] shape, float[] pixels) =>

@@ -29,6 +29,9 @@ public sealed class SplitClient : IAsyncDisposable
     private long _linkChanges;
     private long _duplicates;
     private long _reconnects;
+    private long _retries;
+    private int _connectFailures;
+    private long _nextConnectAt;
 
     private SplitClient(SplitClientOptions options)
     {
@@ -42,6 +45,10 @@ public sealed class SplitClient : IAsyncDisposable
             HttpHandler = handler,
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
+            // The channel has its own reconnect backoff (1 s growing to 120 s by default): after an outage of some
+            // seconds it would keep failing calls for seconds more after the server is back. Ours paces retries.
+            InitialReconnectBackoff = options.Retry.BaseDelay,
+            MaxReconnectBackoff = options.Retry.MaxDelay,
         });
         _stub = new SplitInference.SplitInferenceClient(_channel);
         _shaper = new LinkShaper(options.Link, options.LinkSeed);
@@ -71,8 +78,11 @@ public sealed class SplitClient : IAsyncDisposable
     /// <summary>Answers that arrived for a request already answered (a retried try's second answer): ignored, counted.</summary>
     public long DuplicateAnswers => Interlocked.Read(ref _duplicates);
 
-    /// <summary>Times the stream was reopened after it broke.</summary>
+    /// <summary>Times the stream was reopened (handshaken again) after it broke.</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>Tries sent again after a transient failure (all requests together).</summary>
+    public long Retries => Interlocked.Read(ref _retries);
 
     /// <summary>Connects and handshakes; throws <see cref="SplitInferenceException"/> when the server refuses the Hello.</summary>
     public static async Task<SplitClient> ConnectAsync(SplitClientOptions options, CancellationToken cancellationToken = default)
@@ -106,8 +116,10 @@ public sealed class SplitClient : IAsyncDisposable
 
     /// <summary>
     /// Sends one payload (a frame in split mode, an image file in full mode) and waits for its answer, retrying
-    /// transient failures per <see cref="SplitClientOptions.Retry"/>. Throws <see cref="SplitInferenceException"/> with
-    /// the server's error (or Unavailable when every try was lost).
+    /// transient failures (refusals with a retry hint, broken or refused connections, a try's timeout) per
+    /// <see cref="SplitClientOptions.Retry"/> under the same idempotency id, reconnecting with backoff. Throws
+    /// <see cref="SplitInferenceException"/> with the server's error, or Unavailable with
+    /// <see cref="SplitInferenceException.DeadlineExceeded"/> when the retry deadline passed (or the tries ran out).
     /// </summary>
     public async Task<SplitResult> InferAsync(ReadOnlyMemory<byte> payload, string? requestId = null, CancellationToken cancellationToken = default)
     {
@@ -123,7 +135,9 @@ public sealed class SplitClient : IAsyncDisposable
             },
         };
         int messageBytes = message.CalculateSize();
-        long start = Stopwatch.GetTimestamp();
+        var time = Options.Time;
+        var retry = Options.Retry;
+        long start = time.GetTimestamp();
         for (int attempt = 1; ; attempt++)
         {
             SplitInferenceException failure;
@@ -136,9 +150,15 @@ public sealed class SplitClient : IAsyncDisposable
                 await LinkShaper.WaitAsync(uplink, cancellationToken).ConfigureAwait(false);
                 await connection.SendAsync(message, cancellationToken).ConfigureAwait(false);
                 long sentAt = Stopwatch.GetTimestamp();
+                // A try waits no longer than the request's deadline has left (but a moment at least, for a last try).
+                var tryTimeout = Min(Options.RequestTimeout, Max(retry.Deadline - time.GetElapsedTime(start), TimeSpan.FromMilliseconds(100)));
                 InferResponse response;
-                try { response = await answer.WaitAsync(Options.RequestTimeout, cancellationToken).ConfigureAwait(false); }
-                catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no answer within {Options.RequestTimeout.TotalSeconds:0.###} s"); }
+                try { response = await answer.WaitAsync(tryTimeout, time, cancellationToken).ConfigureAwait(false); }
+                catch (TimeoutException)
+                {
+                    connection.Forget(requestId);
+                    throw new SplitInferenceException(ErrorCode.Unavailable, $"no answer within {tryTimeout.TotalSeconds:0.###} s");
+                }
                 double roundTripMs = Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds;
                 var downlink = shaper.DownlinkDelay(response.CalculateSize());
                 await LinkShaper.WaitAsync(downlink, cancellationToken).ConfigureAwait(false);
@@ -148,7 +168,8 @@ public sealed class SplitClient : IAsyncDisposable
                     double serverMs = timing.QueueMs + timing.DecodeMs + timing.TailMs;
                     return new SplitResult(requestId, [.. response.Top], response.OutputFrame.IsEmpty ? null : response.OutputFrame.ToByteArray(),
                         timing, attempt, response.Replayed, payload.Length, uplink.TotalMilliseconds,
-                        downlink.TotalMilliseconds + Math.Max(0, roundTripMs - serverMs), Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        downlink.TotalMilliseconds + Math.Max(0, roundTripMs - serverMs), time.GetElapsedTime(start).TotalMilliseconds)
+                    { ServerId = connection.Welcome?.ServerId ?? "" };
                 }
                 failure = SplitInferenceException.FromError(response.Error);
             }
@@ -157,12 +178,29 @@ public sealed class SplitClient : IAsyncDisposable
             {
                 failure = new SplitInferenceException(ErrorCode.Unavailable, $"the connection failed: {e.Message}", 0, e);
             }
-            if (!failure.IsTransient || attempt >= Options.Retry.MaxAttempts) throw failure;
+            Options.OnTryFailed?.Invoke(failure);
+            if (!failure.IsTransient) throw failure;
             TimeSpan wait;
-            lock (_jitterLock) wait = Options.Retry.DelayBefore(attempt, failure.RetryAfterMs, _jitter);
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            lock (_jitterLock) wait = retry.DelayBefore(attempt, failure.RetryAfterMs, _jitter);
+            var elapsed = time.GetElapsedTime(start);
+            if (attempt >= retry.MaxAttempts || elapsed + wait >= retry.Deadline)
+            {
+                // Out of tries: one try means the caller counts refusals itself, so it gets the failure as it came.
+                if (retry.MaxAttempts == 1) throw failure;
+                throw new SplitInferenceException(failure.Code,
+                    $"request {requestId} failed after {attempt} tries in {elapsed.TotalSeconds:0.###} s " +
+                    $"({(attempt >= retry.MaxAttempts ? "no tries left" : $"deadline {retry.Deadline.TotalSeconds:0.###} s")}): {failure.Message}",
+                    failure.RetryAfterMs, failure)
+                { FromServer = failure.FromServer, DeadlineExceeded = true };
+            }
+            Interlocked.Increment(ref _retries);
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>
     /// One round trip of a Ping through the emulated link both ways (the server answers at once, outside its
@@ -195,6 +233,11 @@ public sealed class SplitClient : IAsyncDisposable
 
     private static bool IsTransport(Exception e) => e is RpcException or IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException;
 
+    /// <summary>
+    /// The open stream, or a new one (handshaken) when there is none or it broke. Reconnects are spaced by jittered
+    /// exponential backoff after failed ones (a dead server is not dialled by every waiting request in a tight loop),
+    /// and only one runs at a time; requests queued behind it use the stream it opens.
+    /// </summary>
     private async Task<Connection> EnsureConnectedAsync(CancellationToken cancellationToken)
     {
         var current = _connection;
@@ -204,13 +247,29 @@ public sealed class SplitClient : IAsyncDisposable
         {
             current = _connection;
             if (current is { IsBroken: false }) return current;
+            var time = Options.Time;
+            long now = time.GetTimestamp();
+            if (now < _nextConnectAt)
+                await Task.Delay(time.GetElapsedTime(now, _nextConnectAt), time, cancellationToken).ConfigureAwait(false);
+            var connection = new Connection(this);
+            try
+            {
+                await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                connection.Dispose();
+                TimeSpan wait;
+                lock (_jitterLock) wait = Options.Retry.DelayBefore(++_connectFailures, 0, _jitter);
+                _nextConnectAt = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
+                throw;
+            }
+            _connectFailures = 0;
             if (current is not null)
             {
                 Interlocked.Increment(ref _reconnects);
                 current.Dispose();
             }
-            var connection = new Connection(this);
-            await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
             _connection = connection;
             return connection;
         }
@@ -266,7 +325,7 @@ public sealed class SplitClient : IAsyncDisposable
                 throw Unauthenticated(e);
             }
             Welcome welcome;
-            try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false); }
+            try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, options.Time, cancellationToken).ConfigureAwait(false); }
             catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no handshake answer from {options.Server} within {options.ConnectTimeout.TotalSeconds:0.#} s"); }
             if (welcome.Error is { } error)
             {
@@ -284,6 +343,9 @@ public sealed class SplitClient : IAsyncDisposable
             _pongs.GetOrAdd(nonce, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
         public void ForgetPong(ulong nonce) => _pongs.TryRemove(nonce, out _);
+
+        /// <summary>Stops waiting for an answer that timed out (a late one then counts as a duplicate).</summary>
+        public void Forget(string requestId) => _waiting.TryRemove(requestId, out _);
 
         /// <summary>Registers interest in an answer before sending, so a fast answer cannot be missed.</summary>
         public Task<InferResponse> Expect(string requestId) =>

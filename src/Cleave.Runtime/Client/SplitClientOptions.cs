@@ -44,4 +44,12 @@ public sealed record SplitClientOptions
 
     /// <summary>API key and/or client certificate for a server that authenticates (docs/security.md).</summary>
     public ClientCredentials Credentials { get; init; } = ClientCredentials.None;
+
+    // Restart survival (issue 13, item 7).
+
+    /// <summary>Clock for the retry deadline, backoff waits and per-try timeouts (tests pass a fake one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Called after each failed try that will be retried or ends the request (a load test times outages with it).</summary>
+    public Action<SplitInferenceException>? OnTryFailed { get; init; }
 }

@@ -20,4 +20,7 @@ public sealed record SplitResult(
     double TotalMs)
 {
     public int Top1 => Top.Count > 0 ? Top[0].ClassIndex : -1;
+
+    /// <summary>The server process that answered (its Welcome's server id; it changes when the server restarts).</summary>
+    public string ServerId { get; init; } = "";
 }

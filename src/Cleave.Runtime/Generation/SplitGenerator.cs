@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Cleave.Codecs;
 using Cleave.Models.Importers.Llama2c;
 using Cleave.Models.Text;
+using Cleave.Runtime.Client;
 using Cleave.Runtime.Protocol;
 using Google.Protobuf;
 
@@ -12,6 +13,9 @@ namespace Cleave.Runtime.Generation;
 /// step's hidden states with the session's codec, and lets the server run the rest. The prompt goes as one [T, d]
 /// payload, then one payload per generated token. When the server has evicted or expired the session, the client
 /// re-opens it with every payload sent so far (kept for that), which rebuilds the server's cache, and carries on.
+/// When the server cannot be reached (killed, restarting), the client waits with jittered exponential backoff and
+/// resumes the same way into whichever server answers (a restarted one knows nothing of the session), so greedy
+/// output is unchanged; it gives up with <see cref="GenerationUnavailableException"/> after <see cref="RetryPolicy.Deadline"/>.
 /// </summary>
 public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, int splitLayer, TokenStreamCodec codec, IGenerationTransport transport)
 {
@@ -20,6 +24,17 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
 
     /// <summary>The server's id of the current session (null before the first open).</summary>
     public string? SessionId { get; private set; }
+
+    /// <summary>
+    /// Backoff and deadline for an unreachable server and for SERVER_BUSY refusals (the deadline counts from a
+    /// call's first failure); <see cref="RetryPolicy.None"/> fails at the first.
+    /// </summary>
+    public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
+
+    /// <summary>Clock for backoff waits and the retry deadline.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    private readonly Random _jitter = new();
 
     public async Task<SplitGenerationResult> GenerateAsync(IReadOnlyList<int> prompt, int maxNewTokens, SamplingSettings? sampling = null,
         bool clientSamples = false, CancellationToken cancellationToken = default)
@@ -39,8 +54,7 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
             CodecState = ByteString.CopyFrom(codec.SessionState), Sampling = sampling.ToProto(clientSamples, clientSamples ? GenerationEngine.DefaultTopLogits : 0),
         };
         stats.StateBytes = codec.SessionState.Length;
-        var opened = await transport.OpenAsync(open, cancellationToken).ConfigureAwait(false);
-        if (opened.Error is not null) throw GenerationException.From(opened.Error);
+        var opened = await OpenWithRetryAsync(open, stats, countRetrySeconds: true, cancellationToken).ConfigureAwait(false);
         SessionId = opened.SessionId;
         int maxPositions = (int)opened.MaxPositions;
         var history = new List<HistoryChunk>();
@@ -82,9 +96,9 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
             {
                 await transport.CloseAsync(new CloseSessionRequest { SessionId = SessionId }, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (cancellationToken.IsCancellationRequested || e is GenerationUnavailableException)
             {
-                // the caller gave up; the server expires the session
+                // the caller gave up, or the server is gone: it expires the session (or never had it)
             }
         }
         return stats.Result(prompt, generated, Stopwatch.GetElapsedTime(started));
@@ -93,28 +107,117 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
     private async Task<StepResponse> StepWithResumeAsync(OpenSessionRequest open, List<HistoryChunk> history, HistoryChunk chunk, Stats stats,
         CancellationToken cancellationToken)
     {
+        var outage = new Backoff(this);
+        bool resumeFirst = false;
         for (int attempt = 0; ; attempt++)
         {
-            var step = new StepRequest { SessionId = SessionId, Position = (uint)SentTokens(history), Tokens = chunk.Tokens, Payload = chunk.Payload };
-            stats.UplinkMessageBytes += step.CalculateSize();
-            var response = await transport.StepAsync(step, cancellationToken).ConfigureAwait(false);
+            StepResponse response;
+            try
+            {
+                if (resumeFirst)
+                {
+                    // The server went away: a restarted one does not know the session, and one that only lost the
+                    // connection may or may not have run the step. Close whatever is left and rebuild from history.
+                    await transport.CloseAsync(new CloseSessionRequest { SessionId = SessionId }, cancellationToken).ConfigureAwait(false);
+                    await ResumeAsync(open, history, stats, cancellationToken).ConfigureAwait(false);
+                    resumeFirst = false;
+                }
+                var step = new StepRequest { SessionId = SessionId, Position = (uint)SentTokens(history), Tokens = chunk.Tokens, Payload = chunk.Payload };
+                stats.UplinkMessageBytes += step.CalculateSize();
+                response = await transport.StepAsync(step, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GenerationUnavailableException e)
+            {
+                await outage.WaitAsync(e, 0, stats, cancellationToken).ConfigureAwait(false);
+                resumeFirst = true;
+                continue;
+            }
             stats.DownlinkMessageBytes += response.CalculateSize();
             if (response.Error is null)
             {
+                outage.Succeeded(stats);
                 stats.ServerMs += response.ServerMs;
                 stats.Steps++;
                 return response;
             }
             var error = GenerationException.From(response.Error);
-            if (!error.CanResume || attempt >= 3) throw error;
+            if (error.Code == GenerationErrorCode.ServerBusy)
+            {
+                await outage.WaitAsync(error, error.RetryAfterMs, stats, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            // After a restart the session is unknown to the new server (resumed above; "not found" here means a
+            // resume raced with another restart): rebuild it again.
+            if (!error.CanResume && !(error.Code == GenerationErrorCode.SessionNotFound && stats.Reconnects > 0)) throw error;
+            if (attempt >= 3 + stats.Reconnects) throw error;
+            await ResumeAsync(open, history, stats, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-            var resume = open.Clone();
-            resume.ResumeSessionId = SessionId;
-            resume.History.AddRange(history);
-            stats.ResendBytes += resume.CalculateSize();
-            var reopened = await transport.OpenAsync(resume, cancellationToken).ConfigureAwait(false);
-            if (reopened.Error is not null) throw GenerationException.From(reopened.Error);
-            stats.Resumes++;
+    /// <summary>Re-opens the session under its id with every chunk sent so far, through outages of the server.</summary>
+    private async Task ResumeAsync(OpenSessionRequest open, List<HistoryChunk> history, Stats stats, CancellationToken cancellationToken)
+    {
+        var resume = open.Clone();
+        resume.ResumeSessionId = SessionId;
+        resume.History.AddRange(history);
+        stats.ResendBytes += resume.CalculateSize();
+        // Within a step's retries: the step counts the time (from its first failure to its answer).
+        await OpenWithRetryAsync(resume, stats, countRetrySeconds: false, cancellationToken).ConfigureAwait(false);
+        stats.Resumes++;
+    }
+
+    private async Task<OpenSessionResponse> OpenWithRetryAsync(OpenSessionRequest request, Stats stats, bool countRetrySeconds, CancellationToken cancellationToken)
+    {
+        var outage = new Backoff(this);
+        while (true)
+        {
+            OpenSessionResponse opened;
+            try { opened = await transport.OpenAsync(request, cancellationToken).ConfigureAwait(false); }
+            catch (GenerationUnavailableException e)
+            {
+                await outage.WaitAsync(e, 0, stats, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            if (opened.Error is null)
+            {
+                if (countRetrySeconds) outage.Succeeded(stats);
+                return opened;
+            }
+            var error = GenerationException.From(opened.Error);
+            if (error.Code != GenerationErrorCode.ServerBusy) throw error;
+            await outage.WaitAsync(error, error.RetryAfterMs, stats, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Retries of one call: jittered exponential backoff from its first failure until the policy's deadline.</summary>
+    private sealed class Backoff(SplitGenerator owner)
+    {
+        private long _since;
+        private int _retries;
+
+        public async Task WaitAsync(Exception failure, uint retryAfterMs, Stats stats, CancellationToken cancellationToken)
+        {
+            var time = owner.Time;
+            if (_retries == 0) _since = time.GetTimestamp();
+            _retries++;
+            TimeSpan wait;
+            lock (owner._jitter) wait = owner.Retry.DelayBefore(_retries, retryAfterMs, owner._jitter);
+            var elapsed = time.GetElapsedTime(_since);
+            if (_retries >= owner.Retry.MaxAttempts || elapsed + wait >= owner.Retry.Deadline)
+            {
+                if (failure is GenerationException refused) throw refused;
+                throw new GenerationUnavailableException(
+                    $"the server did not come back within {elapsed.TotalSeconds:0.#} s ({_retries} tries): {failure.Message}", failure);
+            }
+            if (failure is GenerationUnavailableException) stats.Reconnects++;
+            stats.Retries++;
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The call got its answer: the time since its first failure was spent retrying.</summary>
+        public void Succeeded(Stats stats)
+        {
+            if (_retries > 0) stats.RetrySeconds += owner.Time.GetElapsedTime(_since).TotalSeconds;
         }
     }
 
@@ -127,14 +230,14 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
 
     private sealed class Stats
     {
-        public int StateBytes, TokensSent, Steps, Resumes;
+        public int StateBytes, TokensSent, Steps, Resumes, Retries, Reconnects;
         public long UplinkPayloadBytes, UplinkMessageBytes, DownlinkMessageBytes, ResendBytes;
-        public double ClientMs, ServerMs;
+        public double ClientMs, ServerMs, RetrySeconds;
 
         public SplitGenerationResult Result(IReadOnlyList<int> prompt, List<int> generated, TimeSpan elapsed) => new()
         {
             PromptTokens = [.. prompt], GeneratedTokens = [.. generated], Elapsed = elapsed, SessionStateBytes = StateBytes,
-            TokensSent = TokensSent, Steps = Steps, Resumes = Resumes, UplinkPayloadBytes = UplinkPayloadBytes,
+            TokensSent = TokensSent, Steps = Steps, Resumes = Resumes, Retries = Retries, Reconnects = Reconnects, RetrySeconds = RetrySeconds, UplinkPayloadBytes = UplinkPayloadBytes,
             UplinkMessageBytes = UplinkMessageBytes, DownlinkMessageBytes = DownlinkMessageBytes, ResendBytes = ResendBytes,
             ClientMs = ClientMs, ServerMs = ServerMs,
         };
@@ -153,7 +256,13 @@ public sealed record SplitGenerationResult
     public int TokensSent { get; init; }
     /// <summary>Steps answered (the prefill and one per token sent after it).</summary>
     public int Steps { get; init; }
+    /// <summary>Sessions re-opened with their history (after an eviction, an expiry, or a server restart).</summary>
     public int Resumes { get; init; }
+    /// <summary>Calls retried after a failure (server unreachable, or busy); <see cref="Reconnects"/> of them after the server was unreachable.</summary>
+    public int Retries { get; init; }
+    public int Reconnects { get; init; }
+    /// <summary>Seconds calls spent from their first failure to their answer (an outage of the server, as this session saw it).</summary>
+    public double RetrySeconds { get; init; }
     /// <summary>Encoded hidden states only (the codec's bytes), first sends.</summary>
     public long UplinkPayloadBytes { get; init; }
     /// <summary>Serialized step requests (payload plus session id, position and count).</summary>

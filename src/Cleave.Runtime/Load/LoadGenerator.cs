@@ -10,17 +10,26 @@ namespace Cleave.Runtime.Load;
 /// <summary>
 /// Simulates many clients against one server: each client is its own <see cref="SplitClient"/> (its own stream),
 /// sending precomputed payloads in a closed loop for the test's duration, then waiting for every answer. Reads the
-/// server's <c>/metrics</c> before and after to report server CPU seconds, executions and batch sizes per request.
+/// server's <c>/metrics</c> before, every half second during, and after the test to report server CPU seconds,
+/// executions and batch sizes per request, per server process (a restarted server is a new one), and times the
+/// outages the clients saw.
 /// </summary>
 public static class LoadGenerator
 {
+    private static readonly TimeSpan MetricsInterval = TimeSpan.FromMilliseconds(500);
+
     public static async Task<LoadReport> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Payloads.Count == 0) throw new ArgumentException("the load test needs at least one payload");
         if (options.Clients < 1) throw new ArgumentException($"need at least one client, got {options.Clients}");
 
+        var tally = new Tally();
+        var outages = new OutageTracker(TimeProvider.System);
+        var processes = new ServerProcessTracker();
         var clients = new SplitClient[options.Clients];
+        using var stopPolling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task polling = Task.CompletedTask;
         try
         {
             for (int i = 0; i < clients.Length; i++)
@@ -30,32 +39,44 @@ public static class LoadGenerator
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
                     RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i,
                     AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,
+                    OnTryFailed = failure =>
+                    {
+                        Interlocked.Increment(ref tally.FailedTries);
+                        tally.FailedTriesByKind.AddOrUpdate(FailureKind(failure), 1, (_, v) => v + 1);
+                        if (!failure.FromServer) outages.Failed();
+                    },
                 }, cancellationToken).ConfigureAwait(false);
 
-            var before = await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false);
-            var tally = new Tally();
+            Task<MetricsSnapshot> Read(CancellationToken token) =>
+                MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, token, TimeSpan.FromSeconds(2));
             var clock = Stopwatch.StartNew();
+            processes.Add(await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true);
+            polling = processes.PollAsync(Read, MetricsInterval, () => clock.Elapsed.TotalSeconds, stopPolling.Token);
             long stopAt = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             var loops = new List<Task>(options.Clients * options.InFlightPerClient);
             for (int c = 0; c < clients.Length; c++)
                 for (int slot = 0; slot < options.InFlightPerClient; slot++)
-                    loops.Add(ClientLoop(clients[c], options.Payloads, c * 7919 + slot * 104729, stopAt, tally, cancellationToken));
+                    loops.Add(ClientLoop(clients[c], options.Payloads, c * 7919 + slot * 104729, stopAt, tally, outages, cancellationToken));
             await Task.WhenAll(loops).ConfigureAwait(false);
             double seconds = clock.Elapsed.TotalSeconds;
-            var after = await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false);
+            await stopPolling.CancelAsync().ConfigureAwait(false);
+            await polling.ConfigureAwait(false);
+            try { processes.Add(await Read(cancellationToken).ConfigureAwait(false), clock.Elapsed.TotalSeconds); }
+            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException) { processes.ReadingFailed(); }
 
-            long duplicates = tally.Replayed;
-            foreach (var client in clients) duplicates += client.DuplicateAnswers;
-            return Report(options, tally, seconds, before, after, duplicates);
+            return Report(options, tally, seconds, processes, outages.Outages(seconds), clients);
         }
         finally
         {
+            await stopPolling.CancelAsync().ConfigureAwait(false);
+            await polling.ConfigureAwait(false);
             foreach (var client in clients)
                 if (client is not null) await client.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, int offset, long stopAt, Tally tally, CancellationToken cancellationToken)
+    private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, int offset, long stopAt, Tally tally, OutageTracker outages,
+        CancellationToken cancellationToken)
     {
         await Task.Yield();
         for (long n = 0; Stopwatch.GetTimestamp() < stopAt && !cancellationToken.IsCancellationRequested; n++)
@@ -66,9 +87,11 @@ public static class LoadGenerator
             try
             {
                 var result = await client.InferAsync(payload, cancellationToken: cancellationToken).ConfigureAwait(false);
+                outages.Answered();
                 Interlocked.Increment(ref tally.Answered);
                 if (result.Replayed) Interlocked.Increment(ref tally.Replayed);
                 tally.Latencies.Add(result.TotalMs);
+                tally.AnsweredBy.AddOrUpdate(result.ServerId, 1, (_, v) => v + 1);
             }
             catch (SplitInferenceException e)
             {
@@ -83,10 +106,29 @@ public static class LoadGenerator
         }
     }
 
-    private static LoadReport Report(LoadOptions options, Tally tally, double seconds, MetricsSnapshot before, MetricsSnapshot after, long duplicates)
+    /// <summary>"server:CODE" for a server's typed refusal, otherwise "lost:" and the failure's reason (its message up to the first colon) and cause.</summary>
+    private static string FailureKind(SplitInferenceException failure)
+    {
+        if (failure.FromServer) return $"server:{failure.Code}";
+        string message = failure.Message;
+        int colon = message.IndexOf(':', StringComparison.Ordinal);
+        string reason = colon > 0 ? message[..colon] : message;
+        if (reason.StartsWith("no answer within", StringComparison.Ordinal)) reason = "no answer within the try's timeout";
+        string cause = failure.InnerException switch
+        {
+            Grpc.Core.RpcException rpc => $" ({rpc.StatusCode})",
+            { } inner => $" ({inner.GetType().Name})",
+            null => "",
+        };
+        return $"lost:{reason}{cause}";
+    }
+
+    private static LoadReport Report(LoadOptions options, Tally tally, double seconds, ServerProcessTracker processes, IReadOnlyList<Outage> outages,
+        SplitClient[] clients)
     {
         string mode = $"{{mode=\"{options.Mode}\"}}";
-        double Delta(string series) => after[series] - before[series];
+        var instances = processes.Instances();
+        double Delta(string series) => instances.Sum(i => i.Delta(series));
         long executed = (long)Delta($"cleave_requests_executed_total{mode}");
         long batches = (long)Delta($"cleave_batch_size_count{mode}");
         var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -114,7 +156,15 @@ public static class LoadGenerator
             // Anything sent that ended neither answered nor with an error would be a request the books lost.
             Lost = lost + (tally.Sent - tally.Answered - errors),
             ErrorsByKind = new SortedDictionary<string, long>(tally.Errors, StringComparer.Ordinal),
-            Duplicates = duplicates,
+            Duplicates = clients.Sum(c => c.DuplicateAnswers),
+            Replayed = tally.Replayed,
+            Retries = clients.Sum(c => c.Retries),
+            Reconnects = clients.Sum(c => c.Reconnects),
+            FailedTries = Interlocked.Read(ref tally.FailedTries),
+            FailedTriesByKind = new SortedDictionary<string, long>(tally.FailedTriesByKind, StringComparer.Ordinal),
+            Outages = outages,
+            ServerProcesses = [.. instances.Select(i => ProcessReport(i, mode, tally))],
+            MetricsReadingsFailed = processes.FailedReadings,
             ThroughputPerSecond = tally.Answered / seconds,
             LatencyP50Ms = Percentile(latencies, 0.50),
             LatencyP95Ms = Percentile(latencies, 0.95),
@@ -130,13 +180,31 @@ public static class LoadGenerator
         };
     }
 
+    private static ServerProcessReport ProcessReport(ServerInstanceMetrics instance, string mode, Tally tally)
+    {
+        long executed = (long)instance.Delta($"cleave_requests_executed_total{mode}");
+        double batches = instance.Delta($"cleave_batch_size_count{mode}");
+        return new ServerProcessReport
+        {
+            ServerId = instance.ServerId,
+            FirstSeenSeconds = instance.FirstSeenSeconds,
+            LastSeenSeconds = instance.LastSeenSeconds,
+            Answered = tally.AnsweredBy.TryGetValue(instance.ServerId, out long answered) ? answered : 0,
+            Executed = executed,
+            CpuSecondsPerRequest = executed > 0 ? instance.Delta("process_cpu_seconds_total") / executed : 0,
+            MeanBatchSize = batches > 0 ? instance.Delta($"cleave_batch_size_sum{mode}") / batches : 0,
+        };
+    }
+
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private sealed class Tally
     {
-        public long Sent, Answered, Replayed, PayloadBytes;
+        public long Sent, Answered, Replayed, PayloadBytes, FailedTries;
         public readonly ConcurrentBag<double> Latencies = [];
+        public readonly ConcurrentDictionary<string, long> AnsweredBy = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, long> FailedTriesByKind = new(StringComparer.Ordinal);
         public readonly ConcurrentDictionary<string, long> Errors = new(StringComparer.Ordinal);
     }
 }

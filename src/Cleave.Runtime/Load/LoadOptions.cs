@@ -24,8 +24,11 @@ public sealed record LoadOptions
     /// <summary>Requests each client keeps in flight (closed loop: a new one as soon as one is answered).</summary>
     public int InFlightPerClient { get; init; } = 1;
 
-    /// <summary>No retries by default, so refusals are counted, not hidden.</summary>
-    public RetryPolicy Retry { get; init; } = RetryPolicy.None;
+    /// <summary>
+    /// Retries until each request's deadline by default, as a real client would (refusals are still counted, in
+    /// <see cref="LoadReport.FailedTries"/>); <see cref="RetryPolicy.None"/> sends each request once.
+    /// </summary>
+    public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public LinkProfile Link { get; init; } = LinkProfile.Unlimited;

@@ -3,7 +3,9 @@ namespace Cleave.Runtime.Load;
 /// <summary>
 /// What a load test saw. Every request sent ends in exactly one of: answered, refused or failed with a typed server
 /// error (<see cref="ErrorsByKind"/>), or lost (no answer: timeout or broken stream, also in <see cref="ErrorsByKind"/>
-/// under "lost:..."). Server figures are differences of <c>/metrics</c> read before and after.
+/// under "lost:..."; with retries, a request is lost only when its retry deadline passed). Server figures are
+/// differences of <c>/metrics</c> read before, during (every half second) and after the test, per server process
+/// (<see cref="ServerProcesses"/>; a restart starts a new one) and summed over them.
 /// </summary>
 public sealed record LoadReport
 {
@@ -16,8 +18,30 @@ public sealed record LoadReport
     public required long Lost { get; init; }
     public required IReadOnlyDictionary<string, long> ErrorsByKind { get; init; }
 
-    /// <summary>Answers received for a request already answered, plus answers the server marked as replays.</summary>
+    /// <summary>Answers received for a request already answered or given up (ignored: no request is answered twice to its caller).</summary>
     public required long Duplicates { get; init; }
+
+    /// <summary>Answers the server served from its idempotency cache (a retry of a request it had already run).</summary>
+    public required long Replayed { get; init; }
+
+    /// <summary>Tries sent again after a transient failure, and streams reopened after breaking (all clients).</summary>
+    public required long Retries { get; init; }
+    public required long Reconnects { get; init; }
+
+    /// <summary>Tries that failed (each retried or ending its request), by transport loss and by server refusal.</summary>
+    public required long FailedTries { get; init; }
+
+    /// <summary>Failed tries by cause: "server:CODE" (a typed refusal) or "lost:REASON" (the transport lost the try).</summary>
+    public required IReadOnlyDictionary<string, long> FailedTriesByKind { get; init; }
+
+    /// <summary>From a try the transport lost to the next answer (e.g. a server killed and restarted), in order.</summary>
+    public required IReadOnlyList<Outage> Outages { get; init; }
+
+    /// <summary>Server processes that answered during the test, in order of first sighting (more than one after a restart).</summary>
+    public required IReadOnlyList<ServerProcessReport> ServerProcesses { get; init; }
+
+    /// <summary>Readings of <c>/metrics</c> that failed during the test (the server was down).</summary>
+    public required long MetricsReadingsFailed { get; init; }
 
     public required double ThroughputPerSecond { get; init; }
     public required double LatencyP50Ms { get; init; }

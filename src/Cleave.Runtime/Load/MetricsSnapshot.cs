@@ -15,6 +15,9 @@ public sealed class MetricsSnapshot
 
     public IReadOnlyDictionary<string, double> Samples => _samples;
 
+    /// <summary>No samples: the baseline of a server instance that started during a test (its counters began at zero).</summary>
+    public static MetricsSnapshot Empty { get; } = new(new Dictionary<string, double>(StringComparer.Ordinal));
+
     /// <summary>The sample's value, or 0 when the series is absent.</summary>
     public double this[string series] => _samples.TryGetValue(series, out double v) ? v : 0;
 
@@ -37,12 +40,13 @@ public sealed class MetricsSnapshot
     /// Reads <c>/metrics</c> from the server: HTTP/2 with prior knowledge on cleartext (the gRPC port speaks only
     /// HTTP/2), falling back to HTTP/1.1 for a separate metrics port (<c>serve --metrics-port</c>), which speaks only that.
     /// </summary>
-    public static async Task<MetricsSnapshot> FetchAsync(Uri server, bool acceptAnyCertificate = false, CancellationToken cancellationToken = default)
+    public static async Task<MetricsSnapshot> FetchAsync(Uri server, bool acceptAnyCertificate = false, CancellationToken cancellationToken = default,
+        TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         using var handler = new SocketsHttpHandler();
         if (acceptAnyCertificate) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(10) };
         bool tls = server.Scheme == Uri.UriSchemeHttps;
         try { return await FetchAsync(http, server, HttpVersion.Version20, tls ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact, cancellationToken).ConfigureAwait(false); }
         catch (HttpRequestException) when (!tls && !cancellationToken.IsCancellationRequested)

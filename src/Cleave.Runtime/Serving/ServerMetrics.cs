@@ -22,6 +22,12 @@ public sealed class ServerMetrics
     private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed, _pings;
 
     /// <summary>
+    /// This server instance's id (also in its Welcome): random per start, so a client or load test sees a restart
+    /// (whose counters begin again at zero) even when the new server has the old one's host, port and process.
+    /// </summary>
+    public string ServerId { get; } = Guid.NewGuid().ToString("N")[..16];
+
+    /// <summary>
     /// The server's name within a cluster: when set, every sample carries a <c>silo</c> label, so a Prometheus that
     /// scrapes every silo keeps their series apart.
     /// </summary>
@@ -99,6 +105,8 @@ public sealed class ServerMetrics
     {
         var s = new StringBuilder(4096);
         var depths = QueueDepths?.Invoke() ?? new Dictionary<string, int>();
+        Header(s, "cleave_server_info", "gauge", "1, labelled with this server instance's id (a new id after a restart)");
+        Line(s, "cleave_server_info", 1, "server_id", ServerId);
         Header(s, "cleave_requests_total", "counter", "inference requests received");
         foreach (var (mode, c) in Sorted()) Line(s, "cleave_requests_total", Interlocked.Read(ref c.Requests), "mode", mode);
         Header(s, "cleave_requests_executed_total", "counter", "requests the model ran (never twice for one id)");

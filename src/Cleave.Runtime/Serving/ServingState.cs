@@ -64,7 +64,8 @@ public sealed class ServingState : IDisposable
     /// Tells one server process from another (a client notices a restart) without saying anything about the machine:
     /// no host name, no process id.
     /// </summary>
-    public string ServerId { get; } = Guid.NewGuid().ToString("N")[..12];
+    /// <summary>Random per server start (<see cref="ServerMetrics.ServerId"/>, also in <c>/metrics</c>): a client sees a restart, and nothing of the host.</summary>
+    public string ServerId => Metrics.ServerId;
 
     /// <summary>Bytes of partly received request messages held across all streams (<see cref="ServerLimits.MaxBufferedRequestBytes"/>).</summary>
     public MemoryBudget BufferedRequests { get; }

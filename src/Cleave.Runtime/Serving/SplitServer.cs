@@ -111,7 +111,7 @@ public sealed class SplitServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var deadline = new CancellationTokenSource(State.Options.ShutdownTimeout);
         try { await _app.StopAsync(deadline.Token).ConfigureAwait(false); }
         finally
         {

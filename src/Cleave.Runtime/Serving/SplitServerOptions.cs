@@ -38,6 +38,12 @@ public sealed record SplitServerOptions
     public int Threads { get; init; }
 
     /// <summary>
+    /// How long disposing the server lets open streams go on being served before it aborts them (streams are
+    /// long-lived, so they do not end by themselves). Zero aborts them at once: to clients, a crash (restart tests).
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Largest payload accepted in one request: the image byte limit in full mode; in split mode the smaller of this
     /// and the largest frame the cut tensor can need (typed MESSAGE_TOO_LARGE above it; the stream is dropped far above).
     /// </summary>
@@ -88,6 +94,7 @@ public sealed record SplitServerOptions
         if (MaxBatch < 1) throw new ArgumentException($"max batch must be at least 1, got {MaxBatch}");
         if (QueueCapacity < 1) throw new ArgumentException($"the queue must hold at least 1 request, got {QueueCapacity}");
         if (Port is < 0 or > 65535) throw new ArgumentException($"port {Port} is out of range");
+        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException($"the shutdown timeout must not be negative, got {ShutdownTimeout}");
         if (MaxMessageBytes < 1024) throw new ArgumentException($"max message bytes must be at least 1024, got {MaxMessageBytes}");
         if (MaxInFlightPerStream < 1) throw new ArgumentException("max in-flight per stream must be at least 1");
         if (IdempotencyCapacity < 1 || IdempotencyMaxBytes < 1 || IdempotencyMaxAge <= TimeSpan.Zero) throw new ArgumentException("the idempotency cache needs room for at least one entry, a byte limit and an age limit");

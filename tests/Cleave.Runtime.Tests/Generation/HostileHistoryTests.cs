@@ -10,6 +10,7 @@ namespace Cleave.Runtime.Tests.Generation;
 /// Issue 13, item 2: token counts in Open and Step are checked in 64 bits against the session's positions and against
 /// what the payload could hold before anything is allocated, against a real server on 127.0.0.1.
 /// </summary>
+[Collection(ProcessWideAllocation.Name)]
 public sealed class HostileHistoryTests
 {
     private const int K = 2;

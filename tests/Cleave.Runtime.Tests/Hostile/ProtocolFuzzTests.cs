@@ -11,6 +11,11 @@ namespace Cleave.Runtime.Tests.Hostile;
 /// <c>cleave attack fuzz-protocol</c>, docs/security.md) against the tiny split's real tail and stories260K's real
 /// generation engine: only typed errors, and no case allocating over the limit. Set CLEAVE_FUZZ_CASES for more.
 /// </summary>
+/// <remarks>
+/// Allocation is counted process-wide (the batcher and decode workers allocate on their own threads), so this class
+/// runs alone: another test allocating in parallel would be charged to a fuzz case (seen once: 48 MB on a step case).
+/// </remarks>
+[Collection(ProcessWideAllocation.Name)]
 public sealed class ProtocolFuzzTests(ITestOutputHelper output)
 {
     private static int Cases => int.TryParse(Environment.GetEnvironmentVariable("CLEAVE_FUZZ_CASES"), out int n) && n > 0 ? n : 20_000;
@@ -34,3 +39,4 @@ public sealed class ProtocolFuzzTests(ITestOutputHelper output)
             Assert.True(report.Outcomes.GetValueOrDefault(reached) > 0, $"no case ended '{reached}'");
     }
 }
+

@@ -1,4 +1,4 @@
-using Cleave.Models.Importers.TfLite;
+using Cleave.Models.Onnx;
 using Onnx;
 
 namespace Cleave.Models.Importers.Llama2c;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Onnx;
-using static Cleave.Models.Importers.TfLite.OnnxGraphBuilder;
+using Cleave.Models.Onnx;
+using static Cleave.Models.Onnx.OnnxGraphBuilder;
 using Op = Cleave.Models.Importers.TfLite.TfLiteBuiltinOperators;
 
 namespace Cleave.Models.Importers.TfLite;

@@ -1,19 +1,14 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace Cleave.Models.Importers.TfLite;
-
-/// <summary>ONNX element types used by the importer (TensorProto.DataType values).</summary>
-internal static class OnnxElementType
-{
-    public const int Float = 1, UInt8 = 2, Int8 = 3, Int32 = 6, Int64 = 7, Bool = 9;
-}
+namespace Cleave.Models.Onnx;
 
 /// <summary>
-/// Accumulates nodes and initializers of one ONNX graph, handing out unique value names. Kept beside the importer
-/// (not a general graph library): it only appends, in topological order, which is all a converter needs.
+/// Accumulates nodes and initializers of one ONNX graph, handing out unique value names. Not a general graph
+/// library: it only appends, in topological order, which is all a converter or an exporter needs (the importers,
+/// and Cleave.Training's export of trained layers).
 /// </summary>
-internal sealed class OnnxGraphBuilder
+public sealed class OnnxGraphBuilder
 {
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private int _nodeCount;
