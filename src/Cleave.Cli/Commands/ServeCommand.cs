@@ -117,7 +117,7 @@ public sealed class ServeCommand : ICommand
                 SiloPort = cl.GetInt("silo-port", 11111),
                 GatewayPort = cl.GetInt("gateway-port", 30000),
                 PrimarySiloPort = cl.Has("primary-silo-port") ? cl.GetInt("primary-silo-port", 0) : null,
-                FrontEnd = new FrontEndOptions { Host = options.Host, Port = options.Port, Classification = classification ? options : null },
+                FrontEnd = new FrontEndOptions { Host = options.Host, Port = options.Port, Classification = classification ? options : null, Security = options.Security },
                 Generation = generation,
             };
             try { silo.Validate(); }

@@ -1,4 +1,5 @@
 using Cleave.Runtime.Serving;
+using Cleave.Runtime.Serving.Security;
 
 namespace Cleave.Cluster.FrontEnd;
 
@@ -17,5 +18,17 @@ public sealed record FrontEndOptions
     /// <summary>How long an open may wait for the cluster to place the session (a dead silo is declared dead within it).</summary>
     public TimeSpan OpenDeadline { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// API keys (and quotas) for a front end without classification; with classification the
+    /// <see cref="SplitServerOptions.Security"/> of <see cref="Classification"/> applies to every service of the host.
+    /// Client certificates need TLS, which only the classification host has: refused here by <see cref="Validate"/>.
+    /// </summary>
+    public ServerSecurityOptions Security { get; init; } = new();
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public void Validate()
+    {
+        if (Classification is null) Security.Validate(serverHasTls: false);
+    }
 }

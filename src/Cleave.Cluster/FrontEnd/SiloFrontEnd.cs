@@ -3,6 +3,7 @@ using Cleave.Cluster.Sessions;
 using Cleave.Cluster.Status;
 using Cleave.Runtime.Generation;
 using Cleave.Runtime.Serving;
+using Cleave.Runtime.Serving.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -46,8 +47,14 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
         void MapEndpoints(Microsoft.AspNetCore.Routing.IEndpointRouteBuilder endpoints)
         {
             if (generation) endpoints.MapGrpcService<ClusterGenerationService>();
-            // Any silo answers for the whole cluster (what `cleave cluster status` prints).
-            endpoints.MapGet(ClusterStatus.Path, async () => Results.Json(await ClusterStatus.ReadAsync(grains).ConfigureAwait(false), ClusterStatus.JsonOptions));
+            // Any silo answers for the whole cluster (what `cleave cluster status` prints). It names silo addresses, cuts
+            // and model hashes: where callers must authenticate, only this machine may read it (an HTTP endpoint is
+            // outside the gRPC authentication interceptor).
+            bool loopbackOnly = (options.Classification?.Security ?? options.Security).RequiresAuthentication;
+            endpoints.MapGet(ClusterStatus.Path, async (HttpContext http) =>
+                loopbackOnly && !(http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote))
+                    ? Results.StatusCode(StatusCodes.Status403Forbidden)
+                    : Results.Json(await ClusterStatus.ReadAsync(grains).ConfigureAwait(false), ClusterStatus.JsonOptions));
         }
         string siloName = siloDetails.SiloAddress.ToParsableString();
 
@@ -77,6 +84,8 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = 16 << 20);
         AddServices(builder.Services);
+        // The same API-key authentication and quotas as a classification front end or `serve-lm`.
+        builder.Services.AddServerSecurity(options.Security, new ServerSecurityMetrics());
         var app = builder.Build();
         MapEndpoints(app);
         app.MapGet("/healthz", () => Results.Text("ok generation\n"));

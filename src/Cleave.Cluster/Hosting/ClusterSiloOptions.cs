@@ -39,5 +39,6 @@ public sealed record ClusterSiloOptions
         if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Length > 64) throw new ArgumentException("a cluster id holds 1 to 64 characters");
         if (Redis is not null && PrimarySiloPort is not null) throw new ArgumentException("a primary silo port is for development clustering; with Redis every silo finds the others there");
         if (Redis is not null) _ = RedisAddress.Parse(Redis);
+        FrontEnd.Validate();
     }
 }
