@@ -1,6 +1,7 @@
 using Cleave.Cli.Infrastructure;
 using Cleave.Evaluation.Classification;
 using Cleave.Evaluation.Reports;
+using Cleave.Models.Preprocessing;
 
 namespace Cleave.Cli.Commands;
 
@@ -8,13 +9,16 @@ public sealed class EvalCommand : ICommand
 {
     public string Name => "eval";
     public string Summary => "accuracy, bytes and device compute of a split image classifier with codecs at the cut, and of the image baselines";
-    public string Usage => "usage: cleave eval --model M.onnx --data DIR [--split T] [--codec \"SPEC[;SPEC...]\"] [--baseline \"B[;B...]\"] [--json]\n" +
+    public string Usage => "usage: cleave eval --model M.onnx --data DIR [--split T | --split-dir DIR] [--codec \"SPEC[;SPEC...]\"] [--baseline \"B[;B...]\"] [--json]\n" +
         ClassificationDataOptions.Help + "\n" +
         "  --split T           cut tensor (see `cleave inspect`); the float32 tensor (raw) is always measured there\n" +
+        "  --split-dir DIR     a split folder (`cleave split`, `cleave train`) instead of --split: its head and tail, its cut\n" +
         "  --codec SPECS       codec(s) for the cut tensor, ';'-separated, {a,b} expands (default raw)\n" +
         "  --baseline B        local (whole model on the device, 0 bytes), jpeg:q=Q, webp:q=Q (input image cropped and resized to\n" +
         "                      the model input, encoded at quality Q, whole model on the server); ';'-separated, {a,b} expands.\n" +
         "                      Without --split and --baseline: local.\n" +
+        "  --shift SPEC        a different camera applied to every image before preprocessing: blur=S,noise=N,gain=G[,seed=K]\n" +
+        "                      (Gaussian blur S px, gain G, Gaussian noise N levels after the gain; docs/training.md)\n" +
         "Reports top-1, top-5, agreement with the unsplit model's top-1, mean KL divergence to the unsplit output, bytes per\n" +
         "sample (mean, p95; frame headers included), head parameters and MACs (device side) and head / encode / decode / tail ms.\n" +
         EvalTasks.Usage;
@@ -23,18 +27,28 @@ public sealed class EvalCommand : ICommand
     {
         (string task, args) = EvalTasks.Take(args);
         if (task != "classification") return EvalTasks.Run(task, args);
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "codec", "baseline"], ["json"]);
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline", "shift"], ["json"]);
         string? split = cl.Get("split");
+        string? splitDir = cl.Get("split-dir");
+        if (splitDir is not null)
+        {
+            if (split is not null) throw new UsageException("give --split or --split-dir, not both");
+            try { split = Cleave.Models.Splitting.SplitManifest.Load(Path.Combine(splitDir, "split.json")).Cut[0].Name; }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentOutOfRangeException) { throw new UsageException($"--split-dir: {e.Message}"); }
+        }
         if (split is null && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split too");
         string? baselines = cl.Get("baseline") ?? (split is null ? "local" : null);
         SweepGrid grid;
         try { grid = SweepGrid.Parse(split, split is null ? null : cl.Get("codec") ?? "raw", baselines); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var (images, spec) = ClassificationDataOptions.Load(cl);
+        CameraShift? shift;
+        try { shift = cl.Get("shift") is { } shiftText ? CameraShift.Parse(shiftText) : null; }
+        catch (FormatException e) { throw new UsageException($"--shift: {e.Message}"); }
 
         SweepResult result;
         using (var progress = new Progress("eval", images.Count))
-            result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report);
+            result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report, shift, splitDir);
 
         if (cl.Has("json"))
             Json.Write(w =>

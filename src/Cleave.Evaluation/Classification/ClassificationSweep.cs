@@ -16,7 +16,7 @@ namespace Cleave.Evaluation.Classification;
 public static class ClassificationSweep
 {
     public static SweepResult Run(string modelPath, SweepGrid grid, IReadOnlyList<LabelledImage> images,
-        PreprocessingSpec? preprocessing = null, Action<int, string>? progress = null)
+        PreprocessingSpec? preprocessing = null, Action<int, string>? progress = null, CameraShift? shift = null, string? splitDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(images);
@@ -39,14 +39,28 @@ public static class ClassificationSweep
             var cuts = new List<Cut>();
             foreach (string tensor in grid.Splits)
             {
-                var split = ModelSplitter.Split(analysis, [tensor]);
-                var extra = split.Plan.TailGraphInputs.Concat(split.Plan.AuxiliaryTensors).ToList();
-                if (extra.Count > 0)
-                    throw new NotSupportedException($"the tail at '{tensor}' also needs {string.Join(", ", extra)}; only single-input tails are evaluated");
-                var (headParams, headMacs) = cost.Head(split.Plan);
-                double fp32 = (analysis.BytesFp32([tensor]) ?? 0);
-                var head = Track(new OrtModelRunner(split.Head.ToBytes()));
-                var tail = Track(new OrtModelRunner(split.Tail.ToBytes()));
+                OnnxModel headModel, tailModel;
+                long headParams, headMacs;
+                double fp32;
+                if (splitDirectory is not null)
+                {
+                    // A split folder (trained or not): its own head and tail, compared against the unsplit model.
+                    (headModel, tailModel, fp32) = SplitFolder.Load(splitDirectory, model, tensor);
+                    var headCost = new ModelCost(new SplitAnalysis(headModel));
+                    (headParams, headMacs) = (headCost.TotalParams, headCost.TotalMacs);
+                }
+                else
+                {
+                    var split = ModelSplitter.Split(analysis, [tensor]);
+                    var extra = split.Plan.TailGraphInputs.Concat(split.Plan.AuxiliaryTensors).ToList();
+                    if (extra.Count > 0)
+                        throw new NotSupportedException($"the tail at '{tensor}' also needs {string.Join(", ", extra)}; only single-input tails are evaluated");
+                    (headParams, headMacs) = cost.Head(split.Plan);
+                    fp32 = (analysis.BytesFp32([tensor]) ?? 0);
+                    (headModel, tailModel) = (split.Head, split.Tail);
+                }
+                var head = Track(new OrtModelRunner(headModel.ToBytes()));
+                var tail = Track(new OrtModelRunner(tailModel.ToBytes()));
                 var codecs = new List<(FeatureCodec Codec, PointAccumulator Acc)>();
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 void AddCodec(string specText, string family)
@@ -69,6 +83,7 @@ public static class ClassificationSweep
             {
                 progress?.Invoke(i, Path.GetFileName(images[i].Path));
                 var image = RgbImage.Load(images[i].Path);
+                if (shift is not null) image = shift.Apply(image, Path.GetFileName(images[i].Path));
                 var pixels = ImagePreprocessor.Process(image, spec);
                 long t0 = Stopwatch.GetTimestamp();
                 var reference = RunModel(full, input, output, inputShape, pixels);
