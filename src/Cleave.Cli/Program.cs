@@ -21,6 +21,7 @@ ICommand[] commands =
     new TrainBottleneckCommand(),
     new TrainAdapterCommand(),
     new SweepCommand(),
+    new TrainCommand(),
     new GenerateCommand(),
     new ServeLmCommand(),
     new EvalLmCommand(),

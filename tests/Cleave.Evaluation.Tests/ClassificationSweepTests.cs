@@ -3,6 +3,8 @@ using Cleave.Evaluation.Classification;
 using Cleave.Evaluation.Datasets;
 using Cleave.Evaluation.Reports;
 using Cleave.Models.Importers.TfLite;
+using Cleave.Models.Onnx;
+using Cleave.Models.Splitting;
 
 namespace Cleave.Evaluation.Tests;
 
@@ -55,6 +57,33 @@ public sealed class ClassificationSweepTests
             Assert.Equal((result.FullTop1, result.TotalMacs, result.Images), (reread.FullTop1, reread.TotalMacs, reread.Images));
             foreach (string png in new[] { SweepReport.AccuracyChart, SweepReport.ParetoChart, SweepReport.ComputeChart })
                 Assert.True(new FileInfo(Path.Combine(report, png)).Length > 1000);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [AssetFact(Model, "imagenet-sample", "vision/imagenet_wnids.txt")]
+    public void A_split_folder_measures_the_same_as_the_cut_the_sweep_makes_itself()
+    {
+        string dir = Directory.CreateTempSubdirectory("cleave-sweep-folder-").FullName;
+        try
+        {
+            string onnx = Path.Combine(dir, "m.onnx");
+            TfLiteImporter.Import(TestAssets.Path(Model), onnx);
+            string folder = Path.Combine(dir, "split");
+            ModelSplitter.Split(OnnxModel.Load(onnx), [Cut]).Save(folder);
+            var images = ImageFolder.Load(TestAssets.Path("imagenet-sample"), TestAssets.Path("vision", "imagenet_wnids.txt")).Take(3).ToList();
+            var grid = SweepGrid.Parse(Cut, "quant:bits=4,entropy=rans", null, folder);
+            var result = ClassificationSweep.Run(onnx, grid, images);
+
+            Assert.Equal(4, result.Points.Count);
+            var (cutRaw, cutQuant, folderRaw, folderQuant) = (result.Points[0], result.Points[1], result.Points[2], result.Points[3]);
+            Assert.Equal($"split:{Cut}", folderRaw.Split);
+            Assert.Equal((cutRaw.Top1, cutRaw.Agreement, cutRaw.BytesMean, cutRaw.HeadMacs), (folderRaw.Top1, folderRaw.Agreement, folderRaw.BytesMean, folderRaw.HeadMacs));
+            Assert.Equal((cutQuant.Codec, cutQuant.BytesMean, cutQuant.MeanKl), (folderQuant.Codec, folderQuant.BytesMean, folderQuant.MeanKl));
+            Assert.Throws<ArgumentException>(() => SweepGrid.Parse(null, null, null, dir));
         }
         finally
         {

@@ -12,7 +12,8 @@ public sealed class EvalCommand : ICommand
     public string Usage => "usage: cleave eval --model M.onnx --data DIR [--split T | --split-dir DIR] [--codec \"SPEC[;SPEC...]\"] [--baseline \"B[;B...]\"] [--json]\n" +
         ClassificationDataOptions.Help + "\n" +
         "  --split T           cut tensor (see `cleave inspect`); the float32 tensor (raw) is always measured there\n" +
-        "  --split-dir DIR     a split folder (`cleave split`, `cleave train`) instead of --split: its head and tail, its cut\n" +
+        "  --split-dir DIRS    split folder(s) (head.onnx, tail.onnx, split.json: from `cleave split`, or trained with\n" +
+        "                      `cleave train`), ';'-separated, measured against the unsplit M like a --split\n" +
         "  --codec SPECS       codec(s) for the cut tensor, ';'-separated, {a,b} expands (default raw)\n" +
         "  --baseline B        local (whole model on the device, 0 bytes), jpeg:q=Q, webp:q=Q (input image cropped and resized to\n" +
         "                      the model input, encoded at quality Q, whole model on the server); ';'-separated, {a,b} expands.\n" +
@@ -28,18 +29,12 @@ public sealed class EvalCommand : ICommand
         (string task, args) = EvalTasks.Take(args);
         if (task != "classification") return EvalTasks.Run(task, args);
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline", "shift"], ["json"]);
-        string? split = cl.Get("split");
-        string? splitDir = cl.Get("split-dir");
-        if (splitDir is not null)
-        {
-            if (split is not null) throw new UsageException("give --split or --split-dir, not both");
-            try { split = Cleave.Models.Splitting.SplitManifest.Load(Path.Combine(splitDir, "split.json")).Cut[0].Name; }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentOutOfRangeException) { throw new UsageException($"--split-dir: {e.Message}"); }
-        }
-        if (split is null && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split too");
-        string? baselines = cl.Get("baseline") ?? (split is null ? "local" : null);
+        string? split = cl.Get("split"), splitDirs = cl.Get("split-dir");
+        bool anyCut = split is not null || splitDirs is not null;
+        if (!anyCut && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split or --split-dir too");
+        string? baselines = cl.Get("baseline") ?? (anyCut ? null : "local");
         SweepGrid grid;
-        try { grid = SweepGrid.Parse(split, split is null ? null : cl.Get("codec") ?? "raw", baselines); }
+        try { grid = SweepGrid.Parse(split, anyCut ? cl.Get("codec") ?? "raw" : null, baselines, splitDirs); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var (images, spec) = ClassificationDataOptions.Load(cl);
         CameraShift? shift;
@@ -48,7 +43,7 @@ public sealed class EvalCommand : ICommand
 
         SweepResult result;
         using (var progress = new Progress("eval", images.Count))
-            result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report, shift, splitDir);
+            result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report, shift);
 
         if (cl.Has("json"))
             Json.Write(w =>

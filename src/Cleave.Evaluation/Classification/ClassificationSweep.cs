@@ -16,7 +16,7 @@ namespace Cleave.Evaluation.Classification;
 public static class ClassificationSweep
 {
     public static SweepResult Run(string modelPath, SweepGrid grid, IReadOnlyList<LabelledImage> images,
-        PreprocessingSpec? preprocessing = null, Action<int, string>? progress = null, CameraShift? shift = null, string? splitDirectory = null)
+        PreprocessingSpec? preprocessing = null, Action<int, string>? progress = null, CameraShift? shift = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(images);
@@ -37,28 +37,8 @@ public static class ClassificationSweep
             long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
 
             var cuts = new List<Cut>();
-            foreach (string tensor in grid.Splits)
+            void AddCut(string label, string tensor, OnnxModel headModel, OnnxModel tailModel, double fp32, long headParams, long headMacs)
             {
-                OnnxModel headModel, tailModel;
-                long headParams, headMacs;
-                double fp32;
-                if (splitDirectory is not null)
-                {
-                    // A split folder (trained or not): its own head and tail, compared against the unsplit model.
-                    (headModel, tailModel, fp32) = SplitFolder.Load(splitDirectory, model, tensor);
-                    var headCost = new ModelCost(new SplitAnalysis(headModel));
-                    (headParams, headMacs) = (headCost.TotalParams, headCost.TotalMacs);
-                }
-                else
-                {
-                    var split = ModelSplitter.Split(analysis, [tensor]);
-                    var extra = split.Plan.TailGraphInputs.Concat(split.Plan.AuxiliaryTensors).ToList();
-                    if (extra.Count > 0)
-                        throw new NotSupportedException($"the tail at '{tensor}' also needs {string.Join(", ", extra)}; only single-input tails are evaluated");
-                    (headParams, headMacs) = cost.Head(split.Plan);
-                    fp32 = (analysis.BytesFp32([tensor]) ?? 0);
-                    (headModel, tailModel) = (split.Head, split.Tail);
-                }
                 var head = Track(new OrtModelRunner(headModel.ToBytes()));
                 var tail = Track(new OrtModelRunner(tailModel.ToBytes()));
                 var codecs = new List<(FeatureCodec Codec, PointAccumulator Acc)>();
@@ -67,12 +47,33 @@ public static class ClassificationSweep
                 {
                     var codec = FeatureCodecs.Create(specText);
                     if (seen.Add(codec.Spec))
-                        codecs.Add((codec, new PointAccumulator("split", tensor, codec.Spec, family, fp32, headParams, headMacs)));
+                        codecs.Add((codec, new PointAccumulator("split", label, codec.Spec, family, fp32, headParams, headMacs)));
                 }
                 AddCodec("raw", "float32");
                 foreach (var family in grid.Codecs)
                     foreach (string s in family.Specs) AddCodec(s, family.Label);
                 cuts.Add(new Cut(tensor, head, tail, tail.OutputNames[0], codecs));
+            }
+            foreach (string tensor in grid.Splits)
+            {
+                var split = ModelSplitter.Split(analysis, [tensor]);
+                var extra = split.Plan.TailGraphInputs.Concat(split.Plan.AuxiliaryTensors).ToList();
+                if (extra.Count > 0)
+                    throw new NotSupportedException($"the tail at '{tensor}' also needs {string.Join(", ", extra)}; only single-input tails are evaluated");
+                var (headParams, headMacs) = cost.Head(split.Plan);
+                double fp32 = (analysis.BytesFp32([tensor]) ?? 0);
+                AddCut(tensor, tensor, split.Head, split.Tail, fp32, headParams, headMacs);
+            }
+            foreach (string folder in grid.SplitFolders)
+            {
+                // A split folder made elsewhere (possibly with trained layers at the cut): its own halves, the same reference.
+                var manifest = SplitManifest.Load(Path.Combine(folder, "split.json"));
+                if (manifest.Cut.Count != 1 || manifest.SideInputs.Count > 0)
+                    throw new NotSupportedException($"'{folder}' cuts {manifest.Cut.Count} tensors or has side inputs; only single-input tails are evaluated");
+                var headModel = OnnxModel.Load(Path.Combine(folder, manifest.HeadFile));
+                var headCost = new ModelCost(new SplitAnalysis(headModel));
+                AddCut($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}:{manifest.Cut[0].Name}", manifest.Cut[0].Name, headModel,
+                    OnnxModel.Load(Path.Combine(folder, manifest.TailFile)), manifest.Cut[0].BytesFp32 ?? 0, headCost.TotalParams, headCost.TotalMacs);
             }
             var baselines = grid.Baselines.Distinct().Select(b => (Baseline: b, Acc: new PointAccumulator(b.Kind, null, b.Spec, b.Kind, 0,
                 b.Kind == "local" ? cost.TotalParams : 0, b.Kind == "local" ? cost.TotalMacs : 0))).ToList();
@@ -152,6 +153,7 @@ public static class ClassificationSweep
         }
 
         T Track<T>(T d) where T : IDisposable { disposables.Add(d); return d; }
+
     }
 
     private static float[] RunModel(OrtModelRunner runner, string input, string output, long[] shape, float[] pixels) =>
