@@ -20,7 +20,7 @@ public sealed class TrainAdapterCommand : ICommand
         "  --loss labels|distill  cross-entropy to the labels (default) or KL to the unsplit model on the unshifted image\n" +
         "  --rank R            adapter channels (1x1 down to R, 3x3, 1x1 up, zero-initialised: starts as identity; default 16)\n" +
         "  --epochs E          epochs (default 2)   --batch N (default 32)   --lr X (AdamW, cosine; default 0.001)\n" +
-        "  --max-seconds S     start no new epoch after S seconds of training (0: no limit)\n" +
+        "  --max-seconds S     stop training after S seconds (checked after every step; 0: no limit)\n" +
         "  --val F             share of the images held out for validation (default 0.1)\n" +
         "  --codec SPEC        codec on the validation images (default rans-ifc:bits=3,levels=6,clip=3,ctx=2d)\n" +
         "  --seed N            seed of the split, shuffles and initial weights (default 1)\n" +

@@ -42,6 +42,6 @@ public sealed record AdapterOptions
     /// <summary>Stops after this many steps when positive (smoke tests).</summary>
     public int MaxSteps { get; init; }
 
-    /// <summary>Stops starting new epochs once training has run this long (0: no limit).</summary>
+    /// <summary>Stops after the step that passes this many seconds of training (0: no limit); the epoch's validation still runs.</summary>
     public double MaxSeconds { get; init; }
 }

@@ -86,13 +86,13 @@ public static class AdapterTrainer
         var trainClock = Stopwatch.StartNew();
         for (int epoch = 1; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
-            if (options.MaxSeconds > 0 && trainClock.Elapsed.TotalSeconds >= options.MaxSeconds) break;
+            if (OutOfTime()) break;
             var epochClock = Stopwatch.StartNew();
             double lossSum = 0;
             int seen = 0;
             foreach (var batch in TrainingLoop.Batches(train.Count, options.BatchSize, random))
             {
-                if (step >= totalSteps) break;
+                if (step >= totalSteps || OutOfTime()) break;
                 using var scope = NewDisposeScope();
                 using var index = tensor(batch);
                 var x = inputs.index_select(0, index);
@@ -102,7 +102,7 @@ public static class AdapterTrainer
                     ? DistillationLosses.CrossEntropy(logits, labels.index_select(0, index))
                     : DistillationLosses.KlToTeacher(logits, teacher.index_select(0, index));
                 double value = loss.item<float>();
-                TrainingLoop.CheckFinite(value, options.Mode.ToString().ToLowerInvariant(), epoch, step);
+                TrainingLoop.CheckFinite(value, step);
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
@@ -119,6 +119,7 @@ public static class AdapterTrainer
             log?.Invoke(Describe(report));
         }
         double trainSeconds = trainClock.Elapsed.TotalSeconds;
+        bool OutOfTime() => options.MaxSeconds > 0 && trainClock.Elapsed.TotalSeconds >= options.MaxSeconds;
 
         var written = trainableHead is null
             ? SplitAttachment.Attach(splitDirectory, outputDirectory, adapter, serverLayer: null)

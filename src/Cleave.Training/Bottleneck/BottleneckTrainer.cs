@@ -119,7 +119,7 @@ public static class BottleneckTrainer
                     }
                     else loss = featureError + options.RateWeight * bits;
                     double lossValue = loss.item<float>();
-                    TrainingLoop.CheckFinite(lossValue, stage, epoch, step);
+                    TrainingLoop.CheckFinite(lossValue, step);
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cleave.Training.Loop;
 
 namespace Cleave.Training.Distillation;
 
@@ -33,11 +34,10 @@ public static class TrainingLoop
         return self.PeakWorkingSet64;
     }
 
-    /// <summary>Throws when a loss is NaN or infinite: training has diverged, and nothing is exported.</summary>
-    public static void CheckFinite(double loss, string stage, int epoch, int step)
+    /// <summary>Throws <see cref="TrainingDivergedException"/> when a loss is NaN or infinite: nothing is exported from that state.</summary>
+    public static void CheckFinite(double loss, long step)
     {
-        if (!double.IsFinite(loss))
-            throw new InvalidOperationException($"{stage}: the loss became {loss} at epoch {epoch}, step {step}; nothing was written (lower --lr)");
+        if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
     }
 
     /// <summary>A train/validation split of <paramref name="count"/> items by a seeded shuffle (validation at least 1 when the fraction is positive).</summary>
