@@ -28,7 +28,10 @@ ICommand[] commands =
     new ServeCommand(),
     new ClientCommand(),
     new LoadtestCommand(),
+    new KeysCommand(),
     new VersionCommand(),
+    new AttackFuzzFramesCommand(),
+    new AttackFuzzProtocolCommand(),
 ];
 
 return CommandDispatcher.Run(commands, args);

@@ -11,16 +11,16 @@ public sealed class RawStream : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly AsyncDuplexStreamingCall<ClientMessage, ServerMessage> _call;
 
-    public RawStream(Uri server)
+    public RawStream(Uri server, Metadata? headers = null)
     {
         _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { MaxSendMessageSize = null });
-        _call = new SplitInference.SplitInferenceClient(_channel).Infer();
+        _call = new SplitInference.SplitInferenceClient(_channel).Infer(headers);
     }
 
     public Task SendAsync(ClientMessage message) => _call.RequestStream.WriteAsync(message);
 
-    public Task HelloAsync(string manifestHash, string clientId = "raw") =>
-        SendAsync(new ClientMessage { Hello = new Hello { ClientId = clientId, ManifestHash = manifestHash, Mode = "split" } });
+    public Task HelloAsync(string manifestHash, string clientId = "raw", string mode = "split") =>
+        SendAsync(new ClientMessage { Hello = new Hello { ClientId = clientId, ManifestHash = manifestHash, Mode = mode } });
 
     public Task RequestAsync(string id, byte[] payload) =>
         SendAsync(new ClientMessage { Request = new InferRequest { RequestId = id, Payload = ByteString.CopyFrom(payload) } });

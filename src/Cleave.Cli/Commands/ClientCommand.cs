@@ -14,7 +14,7 @@ public sealed class ClientCommand : ICommand
     public string Usage => $"""
         usage: cleave client --server URL --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
                              [--in-flight N] [--retries N] [--timeout-ms T] [--check] [--insecure] [--json]
-                             [--link PRESET | --uplink-kbps K --rtt-ms R --loss P]
+                             [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx]
           --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
           --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --mode full      upload the image files instead; the server runs the whole model (--split not needed)
@@ -22,6 +22,7 @@ public sealed class ClientCommand : ICommand
           --retries N      retries of transient failures, same idempotency id (default 4)
           --check          also run the tail here on each frame and count agreement with the server's top-1
           --insecure       accept any TLS certificate (self-signed development servers)
+        {SecurityOptionParsing.ClientHelp}
         {NetworkOptionParsing.LinkHelp}
         {PlanVerbs.ClientHelp}
         Prints one line per image and a summary: bytes sent per request and the latency breakdown
@@ -31,7 +32,7 @@ public sealed class ClientCommand : ICommand
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions,
-            .. PlanVerbs.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
+            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var server = new Uri(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
@@ -51,6 +52,7 @@ public sealed class ClientCommand : ICommand
             Server = server, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
             Link = link, Retry = RetryPolicy.Default with { MaxAttempts = 1 + Math.Max(0, cl.GetInt("retries", 4)) },
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
+            Credentials = SecurityOptionParsing.ParseClient(cl),
         };
         bool json = cl.Has("json");
         return RunAsync(options, images, head, codec, localTail, inFlight, json).GetAwaiter().GetResult();

@@ -13,9 +13,10 @@ public sealed class GenerateCommand : ICommand
 {
     public string Name => "generate";
     public string Summary => "generate text with an imported language model: whole, or split with a codec at the cut (in-process or against `cleave serve-lm`)";
-    public string Usage => """
+    public string Usage => $"""
         usage: cleave generate --model DIR (--local | --server URL) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
                                [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--batch-decode on|off|auto] [--json]
+                               [--api-key-file F] [--client-cert F.pfx] [--insecure]
           --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --local                run in this process: the whole model, or with --split-layer the split with an in-process server
           --server URL           split generation against `cleave serve-lm` (e.g. http://127.0.0.1:50061); needs --split-layer
@@ -30,13 +31,15 @@ public sealed class GenerateCommand : ICommand
                                  --rounds R alternates both R times and keeps the best of each
           --batch-decode on|off|auto  with --local: the in-process server batches concurrent decode steps (serve-lm takes the same option)
           --json                 print the result as JSON
+          --insecure             with an https --server: accept any TLS certificate (self-signed development servers)
+        {SecurityOptionParsing.ClientHelp}
         Split generation streams the text and ends with uplink/downlink bits per token and client/server ms per token.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode"],
-            ["local", "json", "client-samples", "compare-serial"]);
+        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode", .. SecurityOptionParsing.ClientValueOptions],
+            ["local", "json", "client-samples", "compare-serial", "insecure"]);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         string directory = cl.Require("model");
         bool local = cl.Has("local");
@@ -83,7 +86,7 @@ public sealed class GenerateCommand : ICommand
         }
         else
         {
-            transport = new GenerationClient(new Uri(server!));
+            transport = new GenerationClient(new Uri(server!), SecurityOptionParsing.ParseClient(cl), cl.Has("insecure"));
         }
         try
         {

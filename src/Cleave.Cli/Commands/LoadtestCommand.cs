@@ -14,7 +14,7 @@ public sealed class LoadtestCommand : ICommand
     public string Usage => $"""
         usage: cleave loadtest --server URL --split DIR --images DIR --clients N --duration S [--codec SPEC]
                                [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--timeout-ms T] [--insecure] [--json]
-                               [--link PRESET | --uplink-kbps K --rtt-ms R --loss P]
+                               [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx] [--metrics-url URL]
           --clients N      concurrent simulated clients, each with its own stream (closed loop)
           --duration S     seconds of sending; every request in flight at the end is still awaited and counted
           --mode full      send the image files; the server runs the whole model (compare server CPU per request)
@@ -22,6 +22,8 @@ public sealed class LoadtestCommand : ICommand
                            load generator spends no CPU on heads and codecs while it measures the server
           --in-flight N    requests each client keeps waiting (default 1)
           --retries N      retries of transient failures (default 0: refusals are counted, not hidden)
+          --metrics-url URL where the server's /metrics is, for a server with --metrics-port (default: --server)
+        {SecurityOptionParsing.ClientHelp}
         {NetworkOptionParsing.LinkHelp}
         Server figures (CPU seconds, executions, batch sizes, decode and tail seconds) are differences of the
         server's /metrics read before and after the test.
@@ -29,7 +31,8 @@ public sealed class LoadtestCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", .. NetworkOptionParsing.LinkOptions], ["json", "insecure"]);
+        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "retries", "timeout-ms", "metrics-url", .. NetworkOptionParsing.LinkOptions,
+            .. SecurityOptionParsing.ClientValueOptions], ["json", "insecure"]);
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
         int clients = cl.GetInt("clients", 8);
@@ -49,6 +52,7 @@ public sealed class LoadtestCommand : ICommand
             Retry = RetryPolicy.Default with { MaxAttempts = 1 + Math.Max(0, cl.GetInt("retries", 0)) },
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)),
             Link = NetworkOptionParsing.ParseLink(cl), AcceptAnyServerCertificate = cl.Has("insecure"),
+            Credentials = SecurityOptionParsing.ParseClient(cl), MetricsUrl = cl.Get("metrics-url") is { } metrics ? new Uri(metrics) : null,
         };
         Console.Error.WriteLine($"{clients} clients x {options.InFlightPerClient} in flight for {duration} s against {options.Server} ({mode})");
         var report = LoadGenerator.RunAsync(options).GetAwaiter().GetResult();

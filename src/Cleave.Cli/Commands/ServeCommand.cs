@@ -9,10 +9,14 @@ public sealed class ServeCommand : ICommand
 {
     public string Name => "serve";
     public string Summary => "serve a split's tail (and/or a whole model) over gRPC to many clients, with dynamic batching";
-    public string Usage => """
+    public string Usage => $"""
         usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
                             [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
+                            [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
+                            [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
+                            [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
+                            [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
@@ -20,16 +24,33 @@ public sealed class ServeCommand : ICommand
           --max-delay-ms D longest a batch waits for more requests after its first (default 2)
           --queue N        requests that may wait per mode; beyond that RESOURCE_EXHAUSTED with a retry hint (default 256)
           --threads N      ONNX Runtime intra-op threads (default: one per core)
+          --max-message-bytes B  largest payload (default 16 MiB): the image byte limit in full mode; in split mode
+                           the cut tensor's largest frame (raw float32 + header) when that is smaller
+          --idempotency-entries N --idempotency-mb MB --idempotency-age-s S  answers remembered for retries: at most N
+                           (default 65536), MB mebibytes (default 64), for S seconds (default 300); oldest go first
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
+          --max-connections N   TCP connections open at once (default 1024)
+          --hello-timeout-s S   a stream must send its Hello within S seconds (default 10), else DEADLINE_EXCEEDED
+          --idle-timeout-s S    a stream idle for S seconds (nothing sent, no reply read, nothing in flight) is
+                           ended with DEADLINE_EXCEEDED (default 300)
+          --max-replies N       replies one stream may leave unread (default 1024); beyond: RESOURCE_EXHAUSTED
+          --max-pixels N        full mode: images declaring more pixels are refused (default 40000000)
+          --decode-budget-mb MB full mode: decoded pixels of concurrent requests together (default 512)
+          --max-buffered-mb MB  partly received messages of all streams together (default 256); the stream that
+                           would exceed it is reset (RESOURCE_EXHAUSTED). Limits: docs/serving.md, "Limits"
           --lm DIR --lm-split-layer K  also host split generation for a language model imported by `cleave import
                            model.bin --splits` (service cleave.v1.Generation, defaults as `cleave serve-lm`)
+        {SecurityOptionParsing.ServerHelp}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
-        (Prometheus) on the same port. Runs until Ctrl+C.
+        (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer"], []);
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
+            "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
+            "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb"], []);
+        var defaults = new ServerLimits();
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
         var options = new SplitServerOptions
@@ -46,6 +67,20 @@ public sealed class ServeCommand : ICommand
             MaxMessageBytes = cl.GetInt("max-message-bytes", 16 << 20),
             CertificatePath = cl.Get("cert"),
             CertificatePassword = cl.Get("cert-password"),
+            Security = SecurityOptionParsing.ParseServer(cl),
+            IdempotencyCapacity = cl.GetInt("idempotency-entries", 65_536),
+            IdempotencyMaxBytes = Mib(cl, "idempotency-mb", 64L << 20),
+            IdempotencyMaxAge = Seconds(cl, "idempotency-age-s", TimeSpan.FromMinutes(5)),
+            Limits = defaults with
+            {
+                MaxConnections = cl.GetInt("max-connections", defaults.MaxConnections),
+                HelloTimeout = Seconds(cl, "hello-timeout-s", defaults.HelloTimeout),
+                StreamIdleTimeout = Seconds(cl, "idle-timeout-s", defaults.StreamIdleTimeout),
+                MaxOutboxMessages = cl.GetInt("max-replies", defaults.MaxOutboxMessages),
+                MaxImagePixels = (long)cl.GetDouble("max-pixels", defaults.MaxImagePixels),
+                DecodeMemoryBudgetBytes = Mib(cl, "decode-budget-mb", defaults.DecodeMemoryBudgetBytes),
+                MaxBufferedRequestBytes = Mib(cl, "max-buffered-mb", defaults.MaxBufferedRequestBytes),
+            },
         };
         if (cl.Get("lm") is { } lm)
         {
@@ -67,8 +102,21 @@ public sealed class ServeCommand : ICommand
         return Serve(options, stop.Token).GetAwaiter().GetResult();
     }
 
+    private static TimeSpan Seconds(CommandLine cl, string name, TimeSpan fallback)
+    {
+        double seconds = cl.GetDouble(name, fallback.TotalSeconds);
+        return seconds is > 0 and <= 86_400 ? TimeSpan.FromSeconds(seconds) : throw new UsageException($"--{name} must be between 0 and 86400 seconds, got {seconds}");
+    }
+
+    private static long Mib(CommandLine cl, string name, long fallbackBytes)
+    {
+        double mib = cl.GetDouble(name, fallbackBytes / (double)(1 << 20));
+        return mib is >= 1 and <= 1 << 20 ? (long)(mib * (1 << 20)) : throw new UsageException($"--{name} must be between 1 and 1048576 MiB, got {mib}");
+    }
+
     private static async Task<int> Serve(SplitServerOptions options, CancellationToken stop)
     {
+        if (options.Security.InsecureBindingWarning(options.Host, options.CertificatePath is not null) is { } warning) Console.Error.WriteLine(warning);
         await using var server = await SplitServer.StartAsync(options, stop);
         foreach (string mode in server.State.Modes)
         {
@@ -77,7 +125,9 @@ public sealed class ServeCommand : ICommand
                 $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
         }
         Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");
-        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.Url, "/metrics")}); Ctrl+C stops");
+        if (options.Security.RequiresAuthentication)
+            Console.Error.WriteLine($"authentication: {(options.Security.ApiKeyFile is null && options.Security.ApiKeys.Count == 0 ? "" : "API keys")}{(options.Security.ClientCaPath is null ? "" : " client certificates")}");
+        Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.MetricsUrl, "/metrics")}); Ctrl+C stops");
         try { await Task.Delay(Timeout.Infinite, stop); }
         catch (OperationCanceledException) { }
         Console.Error.WriteLine("stopping");

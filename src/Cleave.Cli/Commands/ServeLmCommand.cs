@@ -2,16 +2,20 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
 using Cleave.Runtime.Generation;
+using Cleave.Runtime.Serving.Security;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Cleave.Cli.Commands;
 
 public sealed class ServeLmCommand : ICommand
 {
     public string Name => "serve-lm";
-    public string Summary => "serve the tail of a split language model for `cleave generate --server` (gRPC, cleartext HTTP/2)";
-    public string Usage => """
+    public string Summary => "serve the tail of a split language model for `cleave generate --server` (gRPC, cleartext HTTP/2 or TLS)";
+    public string Usage => $"""
         usage: cleave serve-lm --model DIR --split-layer K [--port P] [--host ADDR] [--max-sessions N] [--kv-cap-mb MB]
                                [--session-kv-cap-mb MB] [--idle-s S] [--workers N] [--batch-decode on|off|auto]
+                               [--cert F.pfx [--cert-password P]] [--api-keys FILE] [--client-ca CA.pem]
+                               [--max-connections N] [--max-streams N]
           --model DIR          folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --split-layer K      the server runs layers K.. (tail_K.onnx)
           --port P             port (default 50061; 0 lets the OS choose); --host defaults to 127.0.0.1
@@ -22,12 +26,18 @@ public sealed class ServeLmCommand : ICommand
           --workers N          steps running at once (default: one per core)
           --batch-decode on|off|auto  run the decode steps queued at the same moment as one padded batch
                                (tail_K_batch.onnx) or each as its own call; auto (default): batched when the file exists
-        Runs until Ctrl+C or SIGTERM.
+          --cert F.pfx         TLS (HTTP/2) instead of cleartext HTTP/2
+          --api-keys FILE      accept only callers with a key from FILE (as `cleave serve --api-keys`; also ${SecurityOptionParsing.ServerKeysVariable})
+          --client-ca F        also accept callers whose client certificate chains to the CA in F (needs --cert)
+          --max-connections N  TCP connections open at once (default 1024); --max-streams N: gRPC calls per
+                               connection (default 100). Other HTTP/2 limits: docs/serving.md, "Limits"
+        Refused callers get gRPC UNAUTHENTICATED (docs/security.md). Runs until Ctrl+C or SIGTERM.
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers", "batch-decode"], []);
+        var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers", "batch-decode", "cert", "cert-password", "api-keys", "client-ca",
+            "max-connections", "max-streams"], []);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         var options = new GenerationOptions
         {
@@ -40,8 +50,23 @@ public sealed class ServeLmCommand : ICommand
             Workers = cl.GetInt("workers", 0),
             BatchDecode = cl.GetOnOffAuto("batch-decode"),
         };
-        var host = System.Net.IPAddress.Parse(cl.Get("host") ?? "127.0.0.1");
-        var server = GenerationServer.StartAsync(options, cl.GetInt("port", 50061), host).GetAwaiter().GetResult();
+        string hostText = cl.Get("host") ?? "127.0.0.1";
+        var host = System.Net.IPAddress.Parse(hostText);
+        var security = new ServerSecurityOptions
+        {
+            ApiKeyFile = cl.Get("api-keys"), ClientCaPath = cl.Get("client-ca"),
+            ApiKeys = SecurityOptionParsing.ServerKeysFromEnvironment(),
+        };
+        using var certificate = cl.Get("cert") is { } pfx ? X509CertificateLoader.LoadPkcs12FromFile(pfx, cl.Get("cert-password")) : null;
+        if (security.InsecureBindingWarning(hostText, certificate is not null) is { } warning) Console.Error.WriteLine(warning);
+        try { security.Validate(certificate is not null); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        var limits = new Cleave.Runtime.Serving.ServerLimits
+        {
+            MaxConnections = Positive(cl.GetInt("max-connections", 1024), "max-connections"),
+            MaxStreamsPerConnection = Positive(cl.GetInt("max-streams", 100), "max-streams"),
+        };
+        var server = GenerationServer.StartAsync(options, cl.GetInt("port", 50061), host, limits, security, certificate).GetAwaiter().GetResult();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cleave serve-lm: {server.Engine.Config.Source} layers {options.SplitLayer}..{server.Engine.Config.Layers - 1} on {server.Address} " +
             $"({server.Engine.CacheBytesPerToken} KV bytes per token, cap {options.KvCapBytes >> 20} MiB, {options.MaxSessions} sessions, decode steps {(server.Engine.BatchesDecodeSteps ? "batched" : "one call each")})"));

@@ -40,7 +40,8 @@ public static class CommandDispatcher
             return 2;
         }
         catch (Exception e) when (e is FrameFormatException or IOException or InvalidDataException or NotSupportedException
-            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException)
+            or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException
+            or Cleave.Runtime.SplitInferenceException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unauthenticated })
         {
             Console.Error.WriteLine($"cleave {match.command.Name}: {e.Message}");
             return 1;
@@ -51,8 +52,9 @@ public static class CommandDispatcher
     {
         Console.WriteLine("usage: cleave <command> [options]   (cleave <command> --help for details)");
         Console.WriteLine();
-        int width = commands.Count == 0 ? 0 : commands.Max(c => c.Name.Length);
-        foreach (var c in commands)
+        var listed = commands.Where(c => !c.Hidden).ToList();
+        int width = listed.Count == 0 ? 0 : listed.Max(c => c.Name.Length);
+        foreach (var c in listed)
             Console.WriteLine($"  {c.Name.PadRight(width)}  {c.Summary}");
     }
 }

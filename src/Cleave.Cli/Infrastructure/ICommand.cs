@@ -12,6 +12,12 @@ public interface ICommand
     /// <summary>Full usage text shown with --help or after a usage error.</summary>
     string Usage { get; }
 
+    /// <summary>
+    /// True for verbs kept out of <c>cleave --help</c> (the <c>attack</c> verbs, which probe a server as an attacker
+    /// would): they still run, and their own <c>--help</c> works.
+    /// </summary>
+    bool Hidden => false;
+
     /// <summary>Runs the verb; returns the process exit code.</summary>
     int Run(IReadOnlyList<string> args);
 }

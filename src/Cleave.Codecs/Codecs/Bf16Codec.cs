@@ -43,4 +43,7 @@ public sealed class Bf16Codec : FeatureCodec
         for (int i = 0; i < destination.Length; i++)
             destination[i] = FromBFloat16(BinaryPrimitives.ReadUInt16LittleEndian(payload.Slice(2 * i, 2)));
     }
+
+    /// <summary>Exactly two bytes an element.</summary>
+    protected internal override long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape) => 2L * shape.ElementCount;
 }

@@ -45,5 +45,20 @@ public abstract class FeatureCodec
     /// </summary>
     protected internal abstract void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination);
 
+    /// <summary>
+    /// The fewest payload bytes that any frame of this codec, with this payload's layout, needs for
+    /// <paramref name="shape"/>'s elements: a lower bound that every frame the encoder writes meets (each codec says why),
+    /// so a shorter payload is refused before anything is allocated or decoded. 0 where a legitimate payload can describe
+    /// any number of elements in a few bytes (a constant tensor); there <see cref="DecodeLimits.MaxDecodedBytes"/> bounds the work.
+    /// </summary>
+    /// <param name="payload">The payload, whose checksum has been verified but whose content may be hostile.</param>
+    protected internal virtual long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape) => 0;
+
+    /// <summary>
+    /// The most scratch memory (<see cref="ScratchSize.Pooled"/>) that <see cref="DecodePayload"/> allocates for this
+    /// payload and shape, beyond the destination: counted against <see cref="DecodeLimits.MaxAllocatedBytes"/> first.
+    /// </summary>
+    protected internal virtual long DecodeScratchBytes(ReadOnlySpan<byte> payload, TensorShape shape) => 0;
+
     public override string ToString() => Spec;
 }

@@ -32,4 +32,7 @@ public sealed class Fp16Codec : FeatureCodec
         for (int i = 0; i < destination.Length; i++)
             destination[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(payload.Slice(2 * i, 2));
     }
+
+    /// <summary>Exactly two bytes an element.</summary>
+    protected internal override long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape) => 2L * shape.ElementCount;
 }

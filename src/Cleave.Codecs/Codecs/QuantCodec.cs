@@ -313,4 +313,15 @@ public sealed class QuantCodec : FeatureCodec
             throw new FrameFormatException(FrameError.CorruptPayload, $"symbol {value} at {bad} exceeds the {Bits}-bit range");
         }
     }
+
+    /// <summary>
+    /// Packed symbols (no entropy coder) take exactly B bits an element after the channel count; an entropy-coded stream
+    /// can describe a constant tensor in a few bytes (a single-symbol rANS block, a zstd run), so it has no floor.
+    /// </summary>
+    protected internal override long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape) =>
+        Entropy == SymbolCoding.None ? 4 + ((long)shape.ElementCount * Bits + 7) / 8 : 0;
+
+    /// <summary>One pooled symbol buffer of one or two bytes an element.</summary>
+    protected internal override long DecodeScratchBytes(ReadOnlySpan<byte> payload, TensorShape shape) =>
+        ScratchSize.Pooled((long)shape.ElementCount * SymbolWidth, 1);
 }

@@ -23,4 +23,7 @@ public sealed class RawCodec : FeatureCodec
         PayloadReader.ExpectLength(payload, (long)destination.Length * 4, "raw float32 payload");
         payload.CopyTo(MemoryMarshal.AsBytes(destination));
     }
+
+    /// <summary>Exactly four bytes an element.</summary>
+    protected internal override long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape) => 4L * shape.ElementCount;
 }

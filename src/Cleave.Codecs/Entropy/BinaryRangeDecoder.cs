@@ -48,6 +48,9 @@ public ref struct BinaryRangeDecoder
         return bit;
     }
 
+    /// <summary>True once a byte past the end was read: <see cref="ExpectExactEnd"/> can only fail, so a caller may stop early.</summary>
+    public readonly bool Overran => _position > _input.Length;
+
     /// <summary>Throws unless the stream was consumed exactly: the encoder's renormalizations and the decoder's match one for one.</summary>
     public readonly void ExpectExactEnd()
     {

@@ -124,9 +124,12 @@ public static class FeatureFrame
     /// <summary>Decodes a frame that must occupy all of <paramref name="frame"/> into a new array.</summary>
     public static float[] Decode(ReadOnlySpan<byte> frame, out TensorShape shape, DecodeLimits? limits = null)
     {
+        limits ??= DecodeLimits.Default;
         var header = ReadExact(frame, limits);
+        var payload = frame.Slice(header.PayloadOffset, header.PayloadLength);
+        var codec = Admit(frame, header, payload, limits, outputBytes: 4L * header.Shape.ElementCount);
         var values = new float[header.Shape.ElementCount];
-        DecodeBody(frame, header, values);
+        codec.DecodePayload(payload, header.Shape, values);
         shape = header.Shape;
         return values;
     }
@@ -134,10 +137,13 @@ public static class FeatureFrame
     /// <summary>Decodes a frame that must occupy all of <paramref name="frame"/> into a caller-provided buffer.</summary>
     public static TensorShape Decode(ReadOnlySpan<byte> frame, Span<float> destination, DecodeLimits? limits = null)
     {
+        limits ??= DecodeLimits.Default;
         var header = ReadExact(frame, limits);
         if (destination.Length < header.Shape.ElementCount)
             throw new ArgumentException($"destination holds {destination.Length} values, the frame's tensor {header.Shape} needs {header.Shape.ElementCount}");
-        DecodeBody(frame, header, destination[..header.Shape.ElementCount]);
+        var payload = frame.Slice(header.PayloadOffset, header.PayloadLength);
+        var codec = Admit(frame, header, payload, limits, outputBytes: 0);
+        codec.DecodePayload(payload, header.Shape, destination[..header.Shape.ElementCount]);
         return header.Shape;
     }
 
@@ -153,10 +159,20 @@ public static class FeatureFrame
         return header;
     }
 
-    private static void DecodeBody(ReadOnlySpan<byte> frame, FrameHeader header, Span<float> destination)
+    /// <summary>
+    /// The cost checks that run before a decode allocates or works in proportion to the claimed shape: the payload must
+    /// be long enough to describe that many elements with its codec and layout (<see cref="FeatureCodec.MinimumPayloadBytes"/>),
+    /// and the output (when allocated here) plus the decoder's scratch must fit <see cref="DecodeLimits.MaxAllocatedBytes"/>.
+    /// </summary>
+    private static FeatureCodec Admit(ReadOnlySpan<byte> frame, FrameHeader header, ReadOnlySpan<byte> payload, DecodeLimits limits, long outputBytes)
     {
         var codec = ReadCodec(frame, header);
-        codec.DecodePayload(frame.Slice(header.PayloadOffset, header.PayloadLength), header.Shape, destination);
+        long minimum = codec.MinimumPayloadBytes(payload, header.Shape);
+        if (payload.Length < minimum)
+            throw new FrameFormatException(FrameError.Truncated,
+                $"a {codec.Spec} payload of {payload.Length} bytes cannot describe {header.Shape} ({header.Shape.ElementCount} elements): that needs at least {minimum} bytes");
+        limits.EnsureAllocation(outputBytes, codec.DecodeScratchBytes(payload, header.Shape));
+        return codec;
     }
 
     private static void Need(ReadOnlySpan<byte> frame, long length, string what)

@@ -36,6 +36,7 @@ public sealed class SplitClient : IAsyncDisposable
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         if (options.AcceptAnyServerCertificate)
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        options.Credentials.ApplyTo(handler);
         _channel = GrpcChannel.ForAddress(options.Server, new GrpcChannelOptions
         {
             HttpHandler = handler,
@@ -234,7 +235,7 @@ public sealed class SplitClient : IAsyncDisposable
         {
             _owner = owner;
             _cancel = CancellationTokenSource.CreateLinkedTokenSource(owner._disposed.Token);
-            _call = owner._stub.Infer(cancellationToken: _cancel.Token);
+            _call = owner._stub.Infer(owner.Options.Credentials.Headers(), cancellationToken: _cancel.Token);
         }
 
         public bool IsBroken => _broken;
@@ -247,7 +248,13 @@ public sealed class SplitClient : IAsyncDisposable
             var hello = new Hello { ClientId = options.ClientId, ManifestHash = options.ManifestHash, Mode = options.Mode };
             hello.Codecs.AddRange(options.Codecs);
             _reader = ReadAll();
-            await SendAsync(new ClientMessage { Hello = hello }, cancellationToken).ConfigureAwait(false);
+            // The server may refuse the call before the Hello is written: the write then fails with the call's status.
+            try { await SendAsync(new ClientMessage { Hello = hello }, cancellationToken).ConfigureAwait(false); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+            {
+                Dispose();
+                throw Unauthenticated(e);
+            }
             Welcome welcome;
             try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, cancellationToken).ConfigureAwait(false); }
             catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no handshake answer from {options.Server} within {options.ConnectTimeout.TotalSeconds:0.#} s"); }
@@ -258,6 +265,9 @@ public sealed class SplitClient : IAsyncDisposable
             }
             Welcome = welcome;
         }
+
+        private static SplitInferenceException Unauthenticated(RpcException refused) =>
+            new(ErrorCode.Unauthenticated, $"the server refused this client's credentials: {refused.Status.Detail}", 0, refused) { FromServer = true };
 
         /// <summary>Registers interest in a Pong before its Ping is sent.</summary>
         public Task ExpectPong(ulong nonce) =>
@@ -299,8 +309,11 @@ public sealed class SplitClient : IAsyncDisposable
             }
             catch (Exception e) { failure = e; }
             _broken = true;
-            var lost = new SplitInferenceException(ErrorCode.Unavailable,
-                failure is null ? "the server ended the stream" : $"the stream broke: {failure.Message}", 0, failure);
+            // Refused credentials are final: retrying the same key cannot help, so it is not a transient Unavailable.
+            var lost = failure is RpcException { StatusCode: StatusCode.Unauthenticated } refused
+                ? Unauthenticated(refused)
+                : new SplitInferenceException(ErrorCode.Unavailable,
+                    failure is null ? "the server ended the stream" : $"the stream broke: {failure.Message}", 0, failure);
             _welcome.TrySetException(lost);
             foreach (var key in _waiting.Keys)
                 if (_waiting.TryRemove(key, out var waiter)) waiter.TrySetException(lost);

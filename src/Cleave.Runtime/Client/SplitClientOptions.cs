@@ -41,4 +41,7 @@ public sealed record SplitClientOptions
 
     /// <summary>Trust any TLS certificate (a self-signed development certificate); never for production.</summary>
     public bool AcceptAnyServerCertificate { get; init; }
+
+    /// <summary>API key and/or client certificate for a server that authenticates (docs/security.md).</summary>
+    public ClientCredentials Credentials { get; init; } = ClientCredentials.None;
 }

@@ -25,7 +25,7 @@ public sealed class GenerationEngine : IDisposable
     private int _peakBatch;
     private readonly SessionStore _store;
     private readonly DecodeBatcher _batcher;
-    private readonly Timer _expiry;
+    private readonly ITimer _expiry;
     private readonly int _maxPositions;
 
     public GenerationEngine(GenerationOptions options)
@@ -53,10 +53,10 @@ public sealed class GenerationEngine : IDisposable
         }
         long sessionCap = options.SessionKvCapBytes > 0 ? options.SessionKvCapBytes : long.MaxValue;
         _maxPositions = (int)Math.Min(Config.SeqLen, sessionCap / _tail.CacheBytesPerToken);
-        _store = new SessionStore(options.MaxSessions, options.KvCapBytes, _tail.CacheBytesPerToken, options.IdleTimeout, TimeProvider.System);
+        _store = new SessionStore(options.MaxSessions, options.KvCapBytes, _tail.CacheBytesPerToken, options.IdleTimeout, options.Time);
         _batcher = new DecodeBatcher(options.EffectiveWorkers);
         var sweep = TimeSpan.FromTicks(Math.Clamp(options.IdleTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10));
-        _expiry = new Timer(_ => _store.ExpireIdle(), null, sweep, sweep);
+        _expiry = options.Time.CreateTimer(_ => _store.ExpireIdle(), null, sweep, sweep);
     }
 
     public GenerationOptions Options { get; }
@@ -103,14 +103,7 @@ public sealed class GenerationEngine : IDisposable
 
             bool resume = request.ResumeSessionId.Length > 0;
             string id = resume ? request.ResumeSessionId : NewSessionId();
-            int historyTokens = 0;
-            foreach (var chunk in request.History)
-            {
-                if (chunk.Tokens == 0) throw new GenerationException(GenerationErrorCode.BadRequest, "a history chunk holds no tokens");
-                historyTokens += (int)chunk.Tokens;
-            }
-            if (historyTokens > _maxPositions)
-                throw new GenerationException(GenerationErrorCode.SessionLimit, $"the history holds {historyTokens} tokens, a session at most {_maxPositions}");
+            int historyTokens = CheckHistory(request.History, codec);
             int topLogits = request.Sampling is { ReturnTopLogits: > 0 } s ? (int)Math.Min(s.ReturnTopLogits, (uint)Config.VocabSize) : DefaultTopLogits;
             var session = new GenerationSession(id, new KvCacheSession(_tail), codec, sampling,
                 request.Sampling?.ClientSamples ?? false, topLogits, _maxPositions);
@@ -148,6 +141,38 @@ public sealed class GenerationEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// The history's length, checked before anything is allocated or run: every chunk holds 1..max tokens, the total
+    /// (summed in 64 bits, so 16,777,216 + 0xFF000004 cannot wrap to 4) is within the session's positions, and each
+    /// chunk's payload could hold its tokens (<see cref="TokenStreamCodec.EnsureCanHold"/>) — a chunk claiming more
+    /// tokens than its bytes can describe never reaches the [T, d] buffer.
+    /// </summary>
+    private int CheckHistory(IReadOnlyList<HistoryChunk> history, TokenStreamCodec codec)
+    {
+        ulong total = 0;
+        for (int i = 0; i < history.Count; i++)
+        {
+            uint tokens = history[i].Tokens;
+            if (tokens == 0) throw new GenerationException(GenerationErrorCode.BadRequest, $"history chunk {i} holds no tokens");
+            total += tokens;
+            if (total > (ulong)_maxPositions)
+                throw new GenerationException(GenerationErrorCode.SessionLimit,
+                    $"the history holds at least {total} tokens by chunk {i}, a session at most {_maxPositions} (model seq_len or per-session cache cap)");
+        }
+        for (int i = 0; i < history.Count; i++)
+        {
+            try
+            {
+                codec.EnsureCanHold(history[i].Payload.Span, (int)history[i].Tokens);
+            }
+            catch (FrameFormatException e)
+            {
+                throw new GenerationException(GenerationErrorCode.BadPayload, $"history chunk {i} ({codec.Spec}, {history[i].Tokens} tokens): {e.Message}");
+            }
+        }
+        return (int)total;
+    }
+
     public async Task<StepResponse> StepAsync(StepRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -156,7 +181,10 @@ public sealed class GenerationEngine : IDisposable
         try
         {
             if (request.Tokens == 0) throw new GenerationException(GenerationErrorCode.BadRequest, "a step needs at least one token");
-            if (request.Tokens > Config.SeqLen) throw new GenerationException(GenerationErrorCode.SessionLimit, $"a step of {request.Tokens} tokens exceeds the model's {Config.SeqLen} positions");
+            if (request.Tokens > (uint)_maxPositions)
+                throw new GenerationException(GenerationErrorCode.SessionLimit, $"a step of {request.Tokens} tokens exceeds a session's {_maxPositions} positions (model seq_len or per-session cache cap)");
+            if (request.Position > (uint)_maxPositions)
+                throw new GenerationException(GenerationErrorCode.BadRequest, $"position {request.Position} is beyond a session's {_maxPositions} positions");
             session = _store.Acquire(request.SessionId, (int)request.Tokens);
         }
         catch (GenerationException e)

@@ -21,6 +21,9 @@ public sealed record GenerationOptions
     /// <summary>A session not stepped for this long is expired and its cache freed.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The clock idle expiry runs on (tests move a manual one instead of sleeping).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Steps that run at once (each one ONNX Runtime call on its own thread); 0: one per core.</summary>
     public int Workers { get; init; }
 

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Cleave.Runtime.Serving.Security;
+using Cleave.Runtime.Serving;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,8 +13,9 @@ using Microsoft.Extensions.Logging;
 namespace Cleave.Runtime.Generation;
 
 /// <summary>
-/// A stand-alone generation server: Kestrel, cleartext HTTP/2 (HTTP/1.1 cannot carry gRPC), one address. Port 0 lets
-/// the OS choose; <see cref="Address"/> says which it chose.
+/// A stand-alone generation server: Kestrel, cleartext HTTP/2 (HTTP/1.1 cannot carry gRPC) or TLS with a certificate,
+/// one address, callers optionally authenticated (API keys, client certificates: <see cref="ServerSecurityOptions"/>).
+/// Port 0 lets the OS choose; <see cref="Address"/> says which it chose.
 /// </summary>
 public sealed class GenerationServer : IAsyncDisposable
 {
@@ -27,13 +31,29 @@ public sealed class GenerationServer : IAsyncDisposable
     public Uri Address { get; }
     public GenerationEngine Engine { get; }
 
-    public static async Task<GenerationServer> StartAsync(GenerationOptions options, int port = 0, IPAddress? address = null)
+    /// <param name="limits">Connection and HTTP/2 limits (<see cref="KestrelHardening"/>); the defaults when null.</param>
+    /// <param name="security">API keys and client certificates (<see cref="ServerSecurityOptions"/>); none when null.</param>
+    /// <param name="certificate">TLS certificate; cleartext HTTP/2 when null.</param>
+    public static async Task<GenerationServer> StartAsync(GenerationOptions options, int port = 0, IPAddress? address = null, ServerLimits? limits = null,
+        ServerSecurityOptions? security = null, X509Certificate2? certificate = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        security ??= new ServerSecurityOptions();
+        security.Validate(certificate is not null);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address ?? IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            KestrelHardening.Apply(k, limits ?? new ServerLimits());
+            k.Listen(address ?? IPAddress.Loopback, port, l =>
+            {
+                if (certificate is null) l.Protocols = HttpProtocols.Http2;
+                else ServerSecurityHosting.UseTls(l, certificate, security);
+            });
+        });
         builder.Services.AddGeneration(options);
+        builder.Services.AddServerSecurity(security, new ServerSecurityMetrics());
         var app = builder.Build();
         app.MapGeneration();
         _ = app.Services.GetRequiredService<GenerationEngine>(); // load the tail before the first client arrives

@@ -29,10 +29,10 @@ public static class LoadGenerator
                     Server = options.Server, ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
                     RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i,
-                    AcceptAnyServerCertificate = options.AcceptAnyServerCertificate,
+                    AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,
                 }, cancellationToken).ConfigureAwait(false);
 
-            var before = await MetricsSnapshot.FetchAsync(options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false);
+            var before = await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false);
             var tally = new Tally();
             var clock = Stopwatch.StartNew();
             long stopAt = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
@@ -42,7 +42,7 @@ public static class LoadGenerator
                     loops.Add(ClientLoop(clients[c], options.Payloads, c * 7919 + slot * 104729, stopAt, tally, cancellationToken));
             await Task.WhenAll(loops).ConfigureAwait(false);
             double seconds = clock.Elapsed.TotalSeconds;
-            var after = await MetricsSnapshot.FetchAsync(options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false);
+            var after = await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false);
 
             long duplicates = tally.Replayed;
             foreach (var client in clients) duplicates += client.DuplicateAnswers;

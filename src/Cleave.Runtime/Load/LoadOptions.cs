@@ -30,4 +30,10 @@ public sealed record LoadOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public LinkProfile Link { get; init; } = LinkProfile.Unlimited;
     public bool AcceptAnyServerCertificate { get; init; }
+
+    /// <summary>API key and/or client certificate every client presents.</summary>
+    public Client.ClientCredentials Credentials { get; init; } = Client.ClientCredentials.None;
+
+    /// <summary>Where the server's <c>/metrics</c> is (a separate metrics port); null: <see cref="Server"/>.</summary>
+    public Uri? MetricsUrl { get; init; }
 }

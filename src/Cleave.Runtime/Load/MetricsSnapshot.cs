@@ -33,17 +33,27 @@ public sealed class MetricsSnapshot
         return new MetricsSnapshot(samples);
     }
 
-    /// <summary>Reads <c>/metrics</c> from the server (HTTP/2 with prior knowledge on cleartext, as the gRPC port speaks only HTTP/2).</summary>
+    /// <summary>
+    /// Reads <c>/metrics</c> from the server: HTTP/2 with prior knowledge on cleartext (the gRPC port speaks only
+    /// HTTP/2), falling back to HTTP/1.1 for a separate metrics port (<c>serve --metrics-port</c>), which speaks only that.
+    /// </summary>
     public static async Task<MetricsSnapshot> FetchAsync(Uri server, bool acceptAnyCertificate = false, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(server);
         using var handler = new SocketsHttpHandler();
         if (acceptAnyCertificate) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, "/metrics"))
+        bool tls = server.Scheme == Uri.UriSchemeHttps;
+        try { return await FetchAsync(http, server, HttpVersion.Version20, tls ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact, cancellationToken).ConfigureAwait(false); }
+        catch (HttpRequestException) when (!tls && !cancellationToken.IsCancellationRequested)
         {
-            Version = HttpVersion.Version20,
-            VersionPolicy = server.Scheme == Uri.UriSchemeHttps ? HttpVersionPolicy.RequestVersionOrLower : HttpVersionPolicy.RequestVersionExact,
-        };
+            return await FetchAsync(http, server, HttpVersion.Version11, HttpVersionPolicy.RequestVersionExact, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<MetricsSnapshot> FetchAsync(HttpClient http, Uri server, Version version, HttpVersionPolicy policy, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server, "/metrics")) { Version = version, VersionPolicy = policy };
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         return Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));

@@ -39,6 +39,9 @@ public abstract class InferenceBackend : IDisposable
     /// <summary>Identifies what is served: the split manifest hash (split mode) or the model file's SHA-256 (full mode).</summary>
     public abstract string ModelHash { get; }
 
+    /// <summary>Largest payload this mode can need (split mode: the cut tensor's largest frame); no bound of its own by default.</summary>
+    public virtual long MaxPayloadBytes => long.MaxValue;
+
     /// <summary>False when the model's batch dimension is fixed at 1: batches are then run one sample at a time.</summary>
     public bool Batchable { get; }
 

@@ -18,15 +18,24 @@ public sealed class ServerMetrics
 
     private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
+    private readonly ConcurrentDictionary<Grpc.Core.StatusCode, long> _streamsEnded = new();
     private long _bytesIn, _bytesOut, _streamsOpened, _streamsActive, _replayed, _pings;
 
     /// <summary>Queue depth per mode, read when the metrics are written.</summary>
     public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
 
+    /// <summary>More single-value series (name, type, help, value), read when the metrics are written: cache and security figures.</summary>
+    public Func<IEnumerable<(string Name, string Type, string Help, double Value)>>? MoreSeries { get; set; }
+
     private ModeCounters For(string mode) => _modes.GetOrAdd(mode, _ => new ModeCounters());
 
     public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); }
     public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
+
+    /// <summary>The server ended a stream on its own initiative (deadline, client not reading), with this status.</summary>
+    public void StreamEnded(Grpc.Core.StatusCode status) => _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1);
+
+    public long StreamsEndedCount(Grpc.Core.StatusCode status) => _streamsEnded.TryGetValue(status, out long n) ? n : 0;
     public void BytesReceived(long n) => Interlocked.Add(ref _bytesIn, n);
     public void BytesSent(long n) => Interlocked.Add(ref _bytesOut, n);
     public void Replayed() => Interlocked.Increment(ref _replayed);
@@ -90,6 +99,8 @@ public sealed class ServerMetrics
         Line(s, "cleave_streams_active", Interlocked.Read(ref _streamsActive));
         Header(s, "cleave_streams_total", "counter", "client streams opened");
         Line(s, "cleave_streams_total", Interlocked.Read(ref _streamsOpened));
+        Header(s, "cleave_streams_ended_total", "counter", "streams the server ended itself (no Hello in time, idle, client not reading), by gRPC status");
+        foreach (var (status, n) in _streamsEnded.OrderBy(e => e.Key)) Line(s, "cleave_streams_ended_total", n, "status", status.ToString());
         Header(s, "cleave_queue_depth", "gauge", "requests waiting for a batch");
         foreach (var (mode, depth) in depths.OrderBy(d => d.Key, StringComparer.Ordinal)) Line(s, "cleave_queue_depth", depth, "mode", mode);
         Header(s, "cleave_batch_size", "histogram", "requests per model run");
@@ -116,6 +127,11 @@ public sealed class ServerMetrics
         Header(s, "cleave_tail_seconds", "summary", "model runs (tail, or whole model in full mode), per batch");
         foreach (var (mode, c) in Sorted())
             lock (c) { Line(s, "cleave_tail_seconds_sum", c.TailSeconds, "mode", mode); Line(s, "cleave_tail_seconds_count", c.Batches, "mode", mode); }
+        foreach (var (name, type, help, value) in MoreSeries?.Invoke() ?? [])
+        {
+            Header(s, name, type, help);
+            Line(s, name, value);
+        }
         Header(s, "process_cpu_seconds_total", "counter", "user and system CPU time of the server process");
         using (var process = Process.GetCurrentProcess()) Line(s, "process_cpu_seconds_total", process.TotalProcessorTime.TotalSeconds);
         return s.ToString();

@@ -1,5 +1,6 @@
 using Cleave.Codecs;
 using Cleave.Runtime.Protocol;
+using Cleave.Runtime.Serving.Security;
 
 namespace Cleave.Runtime.Serving;
 
@@ -15,7 +16,9 @@ public sealed class ServingState : IDisposable
     {
         options.Validate();
         Options = options;
-        Cache = new IdempotencyCache(options.IdempotencyCapacity);
+        Cache = new IdempotencyCache(options.IdempotencyCapacity, options.IdempotencyMaxBytes, options.IdempotencyMaxAge);
+        Quotas = new ClientQuotas(SecurityMetrics);
+        BufferedRequests = new MemoryBudget(options.Limits.MaxBufferedRequestBytes);
         try
         {
             if (options.SplitDirectory is not null) Add(SplitTailBackend.Load(options.SplitDirectory, options.Threads));
@@ -31,7 +34,7 @@ public sealed class ServingState : IDisposable
                 _moreSplits[backend.ModelHash] = key;
                 _modes[key] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
             }
-            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads));
+            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads, options.Limits));
         }
         catch
         {
@@ -39,16 +42,48 @@ public sealed class ServingState : IDisposable
             throw;
         }
         Metrics.QueueDepths = () => _modes.ToDictionary(m => m.Key, m => m.Value.Batcher.Depth);
+        Metrics.MoreSeries = () =>
+        [
+            ("cleave_idempotency_entries", "gauge", "requests remembered for retries", Cache.Count),
+            ("cleave_idempotency_bytes", "gauge", "bytes the remembered answers take (approximate)", Cache.Bytes),
+            ("cleave_unauthenticated_total", "counter", "calls refused for missing or invalid credentials", SecurityMetrics.UnauthenticatedCount),
+            ("cleave_over_quota_total", "counter", "requests refused because their caller was over its quota", SecurityMetrics.OverQuotaCount),
+            // Memory, so a soak can tell managed growth (caches, queues) from native (runtime pools, ONNX Runtime).
+            ("dotnet_gc_heap_bytes", "gauge", "managed heap size after the last garbage collection", GC.GetGCMemoryInfo().HeapSizeBytes),
+            ("process_resident_memory_bytes", "gauge", "resident set size of the server process", Environment.WorkingSet),
+        ];
     }
 
     public SplitServerOptions Options { get; }
     public ServerMetrics Metrics { get; } = new();
     public IdempotencyCache Cache { get; }
-    public string ServerId { get; } = $"{Environment.MachineName}/{Environment.ProcessId}";
+    public ClientQuotas Quotas { get; }
+    public ServerSecurityMetrics SecurityMetrics { get; } = new();
+
+    /// <summary>
+    /// Tells one server process from another (a client notices a restart) without saying anything about the machine:
+    /// no host name, no process id.
+    /// </summary>
+    public string ServerId { get; } = Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>Bytes of partly received request messages held across all streams (<see cref="ServerLimits.MaxBufferedRequestBytes"/>).</summary>
+    public MemoryBudget BufferedRequests { get; }
 
     public IReadOnlyCollection<string> Modes => _modes.Keys;
 
     public InferenceBackend Backend(string mode) => _modes[mode].Backend;
+
+    /// <summary>Largest payload accepted in <paramref name="mode"/>: the configured limit, or the cut's largest frame when smaller.</summary>
+    public int MaxPayloadBytes(string mode) => (int)Math.Min(Options.MaxMessageBytes, Backend(mode).MaxPayloadBytes);
+
+    /// <summary>
+    /// The gRPC message limit: the largest payload of any served mode plus room for the request's other fields.
+    /// A message between a mode's payload limit and this gets a typed MESSAGE_TOO_LARGE; one beyond it is refused
+    /// by gRPC from its length prefix (RESOURCE_EXHAUSTED), before any of it is buffered.
+    /// </summary>
+    public int MaxReceiveMessageBytes => _modes.Keys.Max(MaxPayloadBytes) + EnvelopeBytes;
+
+    private const int EnvelopeBytes = 64 * 1024;
 
     public DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
 
@@ -68,14 +103,17 @@ public sealed class ServingState : IDisposable
         {
             var (accepted, _) = Handshake(new Hello(hello) { ManifestHash = _modes[ServingModes.Split].Backend.ModelHash });
             accepted.ManifestHash = hello.ManifestHash;
+            if (accepted.Error is null) accepted.MaxMessageBytes = (uint)MaxPayloadBytes(moreKey);
             return (accepted, accepted.Error is null ? moreKey : null);
         }
         if (!_modes.TryGetValue(mode, out var served))
             return (Refuse(welcome, ErrorCode.InvalidRequest, $"this server does not serve mode '{mode}' (it serves: {string.Join(", ", _modes.Keys)})"), null);
-        welcome.ManifestHash = served.Backend.ModelHash;
+        // A refused client learns only that its hash is not served: not which hash is (that would tell a stranger
+        // what model runs here), hence the Welcome's hash is set only once the hashes agree.
         if (mode == ServingModes.Split && hello.ManifestHash != served.Backend.ModelHash)
             return (Refuse(welcome, ErrorCode.ManifestMismatch,
-                $"the client's split manifest hash '{hello.ManifestHash}' differs from the server's '{served.Backend.ModelHash}': both ends must run halves of the same split"), null);
+                $"this server does not serve the split with manifest hash '{Truncate(hello.ManifestHash)}': both ends must run halves of the same split"), null);
+        welcome.ManifestHash = served.Backend.ModelHash;
         foreach (string spec in hello.Codecs)
         {
             try { welcome.AcceptedCodecs.Add(FeatureCodecs.Create(spec).Spec); }
@@ -83,8 +121,11 @@ public sealed class ServingState : IDisposable
         }
         if (mode == ServingModes.Split && hello.Codecs.Count > 0 && welcome.AcceptedCodecs.Count == 0)
             return (Refuse(welcome, ErrorCode.UnsupportedCodec, $"none of the client's codecs is known here: {string.Join("; ", hello.Codecs)}"), null);
+        welcome.MaxMessageBytes = (uint)MaxPayloadBytes(mode);
         return (welcome, mode);
     }
+
+    private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "...";
 
     private static Welcome Refuse(Welcome welcome, ErrorCode code, string message)
     {
@@ -94,6 +135,7 @@ public sealed class ServingState : IDisposable
 
     public void Dispose()
     {
+        Quotas?.Dispose();
         foreach (var (backend, batcher) in _modes.Values)
         {
             batcher.Dispose();

@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Cleave.Codecs;
 using Cleave.Models.Preprocessing;
 using Cleave.Runtime.Protocol;
+using Cleave.Runtime.Serving.Security;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Cleave.Runtime.Serving;
 
@@ -22,115 +23,160 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
     {
         var gone = context.CancellationToken;
         var metrics = state.Metrics;
+        var limits = state.Options.Limits;
+        var clock = state.Options.TimeProvider;
         metrics.StreamOpened();
-        // The stream writer takes one write at a time: every answer goes through this outbox and one writer task.
-        var outbox = Channel.CreateUnbounded<ServerMessage>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = WriteAll(outbox.Reader, responseStream, gone);
         int maxInFlight = state.Options.MaxInFlightPerStream;
         using var inFlight = new SemaphoreSlim(maxInFlight);
+        int answering = 0;
+        // Ends the stream with a typed status: no Hello in time, idle too long, or a client that does not read.
+        using var guard = new StreamGuard(clock, limits.HelloTimeout, limits.StreamIdleTimeout, () => Volatile.Read(ref answering) > 0);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(gone, guard.Token);
+        var outbox = new StreamOutbox(limits.MaxOutboxMessages, limits.MaxOutboxBytes, limits.UnreadRepliesTimeout, guard, clock);
+        var writer = outbox.WriteAllAsync(responseStream, metrics.BytesSent, gone);
+        bool reset = false;
         try
         {
-            if (!await requestStream.MoveNext(gone).ConfigureAwait(false)) return;
+            if (!await requestStream.MoveNext(ended.Token).ConfigureAwait(false)) return;
+            guard.Touch();
             metrics.BytesReceived(requestStream.Current.CalculateSize());
             if (requestStream.Current.KindCase != ClientMessage.KindOneofCase.Hello)
             {
                 metrics.Error(ErrorCode.NotHandshaken);
-                outbox.Writer.TryWrite(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } });
+                await outbox.PostAsync(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "the first message on a stream must be a Hello" } } }, ended.Token).ConfigureAwait(false);
                 return;
             }
             var hello = requestStream.Current.Hello;
             var (welcome, mode) = state.Handshake(hello);
-            outbox.Writer.TryWrite(new ServerMessage { Welcome = welcome });
+            await outbox.PostAsync(new ServerMessage { Welcome = welcome }, ended.Token).ConfigureAwait(false);
             if (mode is null)
             {
                 metrics.Error(welcome.Error.Code);
                 return;
             }
+            guard.Handshaken();
             string clientId = hello.ClientId.Length > 0 ? hello.ClientId : $"{context.Peer}/{Guid.NewGuid():N}";
+            // Who is asking, as far as the server can tell (authenticated name, or the peer's address): idempotency
+            // entries and quotas belong to it, not to the client id the client chose.
+            var caller = CallerIdentity.Of(context, state.Options.Security.DefaultQuota);
 
-            while (await requestStream.MoveNext(gone).ConfigureAwait(false))
+            while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
+                guard.Touch();
                 var message = requestStream.Current;
                 metrics.BytesReceived(message.CalculateSize());
                 if (message.KindCase == ClientMessage.KindOneofCase.Ping)
                 {
-                    // Answered ahead of any queued work: the probe measures the link, not the server's load.
+                    // Answered ahead of any queued work: the probe measures the link, not the server's load. A full
+                    // reply queue holds the reader here: a client that does not read stops being read.
                     metrics.Pinged();
-                    outbox.Writer.TryWrite(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } });
+                    await outbox.PostAsync(new ServerMessage { Pong = new Pong { Nonce = message.Ping.Nonce } }, ended.Token).ConfigureAwait(false);
                     continue;
                 }
                 if (message.KindCase != ClientMessage.KindOneofCase.Request)
                 {
                     metrics.Error(ErrorCode.NotHandshaken);
-                    outbox.Writer.TryWrite(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } });
+                    await outbox.PostAsync(new ServerMessage { Welcome = new Welcome { ServerId = state.ServerId, Mode = mode, Error = new Error { Code = ErrorCode.NotHandshaken, Message = "this stream is already handshaken; send requests" } } }, ended.Token).ConfigureAwait(false);
                     continue;
                 }
-                await inFlight.WaitAsync(gone).ConfigureAwait(false);
+                await inFlight.WaitAsync(ended.Token).ConfigureAwait(false);
                 var request = message.Request;
+                var token = ended.Token;
+                Interlocked.Increment(ref answering);
                 _ = Task.Run(async () =>
                 {
-                    try { await Answer(mode, clientId, request, outbox.Writer, gone).ConfigureAwait(false); }
-                    finally { inFlight.Release(); }
+                    try { await Answer(mode, caller, new IdempotencyKey(caller.Name, clientId, request.RequestId), request, outbox, token).ConfigureAwait(false); }
+                    finally
+                    {
+                        Interlocked.Decrement(ref answering);
+                        inFlight.Release();
+                    }
                 }, CancellationToken.None);
             }
         }
-        catch (Exception e) when (IsClientGone(e, gone))
+        catch (Exception e) when (IsClientGone(e, ended.Token))
         {
-            // The client vanished mid-stream: its queued requests are skipped by the batcher, nothing else to do.
+            // The client vanished mid-stream, or the guard ended the stream: queued requests are skipped by the batcher.
         }
         finally
         {
             // Answer everything accepted on this stream before the call ends (the client half-closed, or went away).
             for (int i = 0; i < maxInFlight; i++) await inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-            outbox.Writer.TryComplete();
-            await writer.ConfigureAwait(false);
+            outbox.Complete();
+            reset = await FinishWriting(writer, guard, context, clock).ConfigureAwait(false);
             metrics.StreamClosed();
         }
+        if (guard.Status is { } status && !(gone.IsCancellationRequested && !reset))
+        {
+            metrics.StreamEnded(status.StatusCode);
+            if (!reset) throw new RpcException(status);
+        }
     }
+
+    /// <summary>
+    /// Waits for the stream's last replies to go out. A client that does not read holds the writer in a write for
+    /// as long as it likes; once the guard has ended the stream, the write gets a short grace and then the stream is
+    /// reset with ENHANCE_YOUR_CALM, which gRPC clients report as RESOURCE_EXHAUSTED (the trailers with the message
+    /// cannot overtake the replies the client is not reading). True when the stream was reset.
+    /// </summary>
+    private static async Task<bool> FinishWriting(Task writer, StreamGuard guard, ServerCallContext context, TimeProvider clock)
+    {
+        try
+        {
+            await writer.WaitAsync(guard.Token).ConfigureAwait(false);
+            return false;
+        }
+        catch (OperationCanceledException) { }
+        try
+        {
+            await writer.WaitAsync(WriteGrace, clock).ConfigureAwait(false);
+            return false;
+        }
+        catch (TimeoutException) { }
+        context.GetHttpContext().Features.Get<IHttpResetFeature>()?.Reset(BufferedBodyBudget.EnhanceYourCalm);
+        await writer.ConfigureAwait(false);
+        return true;
+    }
+
+    private static readonly TimeSpan WriteGrace = TimeSpan.FromSeconds(1);
 
     private static bool IsClientGone(Exception e, CancellationToken gone) =>
         e is OperationCanceledException || e is IOException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled) || gone.IsCancellationRequested;
 
-    private async Task WriteAll(ChannelReader<ServerMessage> outbox, IServerStreamWriter<ServerMessage> responseStream, CancellationToken gone)
-    {
-        await foreach (var message in outbox.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            if (gone.IsCancellationRequested) continue; // drain: nobody is listening
-            try
-            {
-                await responseStream.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
-                state.Metrics.BytesSent(message.CalculateSize());
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException or RpcException)
-            {
-                // The call ended under us (client reset); the remaining answers have no reader.
-            }
-        }
-    }
-
-    private async Task Answer(string mode, string clientId, InferRequest request, ChannelWriter<ServerMessage> outbox, CancellationToken gone)
+    private async Task Answer(string mode, CallerIdentity caller, IdempotencyKey key, InferRequest request, StreamOutbox outbox, CancellationToken gone)
     {
         var metrics = state.Metrics;
         metrics.Request(mode);
         InferResponse? response;
-        if (request.RequestId.Length == 0)
+        using var quota = state.Quotas.TryAcquire(caller);
+        if (quota.Refusal is { } refusal)
+            response = ErrorResponse(request.RequestId, refusal);
+        else if (request.RequestId.Length == 0)
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.InvalidRequest, "the request has no request_id (the idempotency id)"));
-        else if (request.Payload.Length > state.Options.MaxMessageBytes)
+        else if (request.Payload.Length > state.MaxPayloadBytes(mode))
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.MessageTooLarge,
-                $"the payload is {request.Payload.Length} bytes; this server takes at most {state.Options.MaxMessageBytes}"));
+                $"the payload is {request.Payload.Length} bytes; this server takes at most {state.MaxPayloadBytes(mode)} in mode {mode}"));
         else
-            response = await RunOnce(mode, clientId, request, gone).ConfigureAwait(false);
+            response = await RunOnce(mode, key, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
         if (response.Error is { } error) metrics.Error(error.Code);
-        outbox.TryWrite(new ServerMessage { Response = response });
+        await outbox.PostAsync(new ServerMessage { Response = response }, gone).ConfigureAwait(false);
     }
 
-    /// <summary>The request's answer, run at most once per (client, id); retries and duplicates get the same answer, marked replayed.</summary>
-    private async Task<InferResponse?> RunOnce(string mode, string clientId, InferRequest request, CancellationToken gone)
+    /// <summary>
+    /// The request's answer, run at most once per (caller, client, id) and payload; retries and duplicates get the same
+    /// answer, marked replayed; the same id with another payload gets IDEMPOTENCY_MISMATCH.
+    /// </summary>
+    private async Task<InferResponse?> RunOnce(string mode, IdempotencyKey key, InferRequest request, CancellationToken gone)
     {
+        var fingerprint = RequestFingerprint.Of(mode, request);
         for (int attempt = 0; ; attempt++)
         {
-            var task = state.Cache.GetOrStart(clientId, request.RequestId, () => Execute(mode, request, gone), out bool created);
+            var lookup = state.Cache.GetOrStart(key, fingerprint, () => Execute(mode, request, gone));
+            if (lookup.Task is not { } task)
+                return ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.IdempotencyMismatch,
+                    "this request_id was already used for a different request (payload, top_k or return_tensor); use a fresh id for a new request"));
+            bool created = lookup.Outcome == IdempotencyOutcome.Started;
             try
             {
                 var response = await task.ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Cleave.Runtime.Serving.Security;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -36,7 +37,10 @@ public sealed record SplitServerOptions
     /// <summary>ONNX Runtime intra-op threads per model (0: ONNX Runtime's default, one per core).</summary>
     public int Threads { get; init; }
 
-    /// <summary>Largest payload accepted in one request (typed MESSAGE_TOO_LARGE above it; the stream is dropped far above).</summary>
+    /// <summary>
+    /// Largest payload accepted in one request: the image byte limit in full mode; in split mode the smaller of this
+    /// and the largest frame the cut tensor can need (typed MESSAGE_TOO_LARGE above it; the stream is dropped far above).
+    /// </summary>
     public int MaxMessageBytes { get; init; } = 16 << 20;
 
     /// <summary>Requests one stream may have in flight; the server stops reading that stream until answers go out.</summary>
@@ -44,6 +48,20 @@ public sealed record SplitServerOptions
 
     /// <summary>Recent request ids remembered so retries are answered without running twice.</summary>
     public int IdempotencyCapacity { get; init; } = 65_536;
+
+    /// <summary>Most bytes the remembered answers may take together (the oldest are forgotten first).</summary>
+    public long IdempotencyMaxBytes { get; init; } = 64L << 20;
+
+    /// <summary>How long an answer is remembered for retries.</summary>
+    public TimeSpan IdempotencyMaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>API keys, client certificates, quotas, where /metrics is served (docs/security.md). Off by default.</summary>
+    public ServerSecurityOptions Security { get; init; } = new();
+    /// <summary>Connection, stream, reply-queue and image-decoding limits (docs/serving.md, "Limits").</summary>
+    public ServerLimits Limits { get; init; } = new();
+
+    /// <summary>The clock stream deadlines run on (a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>A PKCS#12 (.pfx) certificate: serve TLS (HTTP/1.1 and HTTP/2) instead of cleartext HTTP/2.</summary>
     public string? CertificatePath { get; init; }
@@ -65,5 +83,9 @@ public sealed record SplitServerOptions
         if (Port is < 0 or > 65535) throw new ArgumentException($"port {Port} is out of range");
         if (MaxMessageBytes < 1024) throw new ArgumentException($"max message bytes must be at least 1024, got {MaxMessageBytes}");
         if (MaxInFlightPerStream < 1) throw new ArgumentException("max in-flight per stream must be at least 1");
+        if (IdempotencyCapacity < 1 || IdempotencyMaxBytes < 1 || IdempotencyMaxAge <= TimeSpan.Zero) throw new ArgumentException("the idempotency cache needs room for at least one entry, a byte limit and an age limit");
+        Security.Validate(CertificatePath is not null);
+        ArgumentNullException.ThrowIfNull(Limits);
+        Limits.Validate();
     }
 }

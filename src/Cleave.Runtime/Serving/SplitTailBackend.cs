@@ -24,6 +24,15 @@ public sealed class SplitTailBackend : InferenceBackend
 
     public override string Mode => ServingModes.Split;
 
+    /// <summary>
+    /// The largest frame the cut tensor can need: its values as raw float32, an eighth more for a codec that
+    /// expands incompressible data, and the largest header (rank 8, 4 KiB of codec parameters, lengths, checksum).
+    /// A message bigger than that cannot be a frame of this cut, so the server refuses it before buffering it.
+    /// </summary>
+    public override long MaxPayloadBytes => 4L * SampleElements + SampleElements / 2 + MaxFrameOverhead;
+
+    private const int MaxFrameOverhead = 8 + 4 * 8 + 2 + 4096 + 4 + FeatureFrame.ChecksumSize;
+
     public override string ModelHash => Split.ManifestHash;
 
     public static SplitTailBackend Load(string splitDirectory, int threads = 0)

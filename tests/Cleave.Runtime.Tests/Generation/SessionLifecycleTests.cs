@@ -87,7 +87,9 @@ public sealed class SessionLifecycleTests
     [StoriesFact]
     public async Task Idle_sessions_expire_and_resume()
     {
-        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(K) with { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+        // A manual clock: the session is idle exactly as long as the test says, however loaded the machine is.
+        var clock = new ManualClock();
+        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(K) with { IdleTimeout = TimeSpan.FromMilliseconds(300), Time = clock });
         using var client = new GenerationClient(server.Address);
         using var headModel = StoriesModel.Head(K);
         using var head = new KvCacheSession(headModel);
@@ -97,7 +99,7 @@ public sealed class SessionLifecycleTests
         var chunk = StoriesModel.RawChunk(head, prompt);
         var first = await client.StepAsync(StoriesModel.Step(open.SessionId, 0, chunk));
         Assert.Null(first.Error);
-        await Task.Delay(900);
+        clock.Advance(TimeSpan.FromMilliseconds(900)); // the sweep timer fires on the way
         Assert.Equal(0, server.Engine.OpenSessions); // the sweep freed it without any request
         var next = StoriesModel.RawChunk(head, [first.Token]);
         var expired = await client.StepAsync(StoriesModel.Step(open.SessionId, (uint)prompt.Length, next));
@@ -105,7 +107,7 @@ public sealed class SessionLifecycleTests
         Assert.True(server.Engine.Expirations >= 1);
 
         // The generator resumes on its own when its session expires between two tokens.
-        var generator = new SplitGenerator(headModel, StoriesModel.Model.Config, K, Raw, client) { OnToken = t => { if (t == first.Token) Thread.Sleep(900); } };
+        var generator = new SplitGenerator(headModel, StoriesModel.Model.Config, K, Raw, client) { OnToken = t => { if (t == first.Token) clock.Advance(TimeSpan.FromMilliseconds(900)); } };
         var result = await generator.GenerateAsync(prompt, 12);
         Assert.Equal(StoriesModel.LocalGreedy(prompt, 12), result.GeneratedTokens);
         Assert.True(result.Resumes >= 1);

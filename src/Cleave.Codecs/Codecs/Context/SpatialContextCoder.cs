@@ -41,9 +41,28 @@ internal static class SpatialContextCoder
         encoder.Finish();
     }
 
+    /// <summary>
+    /// Binary decisions one byte of stream can carry at most: 367. Why: <see cref="AdaptiveBit"/>'s probability of a 0
+    /// stays within 31..2017 of 2048 (every reachable state, checked in the tests), so with the range at least 2^24
+    /// before a decision (it is: the smaller part is at least range·31/2048 and one 8-bit shift restores it), one
+    /// decision leaves at most 2017/2048 + 2047/2^24 of the range, 0.021826 bits of log2(range) or more. The range
+    /// starts below 2^32 and ends at or above 2^24, and each stream byte read after the first five adds exactly 8 bits,
+    /// so D decisions need 8·(L − 5) + 8 ≥ 0.021826·D: at most 366.5·(L − 4) decisions from a stream of L bytes.
+    /// </summary>
+    public const int MaxDecisionsPerByte = 367;
+
+    /// <summary>The fewest stream bytes that can carry <paramref name="symbols"/> symbols of <paramref name="bits"/> decisions each.</summary>
+    public static long MinimumStreamBytes(long symbols, int bits) =>
+        symbols <= 0 ? 0 : 4 + symbols * Math.Max(1, bits) / MaxDecisionsPerByte;
+
     /// <summary>Decodes <paramref name="destination"/>.Length symbols from exactly <paramref name="input"/>; throws <see cref="FrameFormatException"/> on a symbol at or beyond <paramref name="levels"/> or a stream of the wrong length.</summary>
+    /// <remarks>A stream too short for the count is refused before any work, and decoding stops as soon as it reads past the end.</remarks>
     public static void Decode(ReadOnlySpan<byte> input, TensorShape shape, int bits, int levels, int background, Span<ushort> destination)
     {
+        long needed = MinimumStreamBytes(destination.Length, bits);
+        if (input.Length < needed)
+            throw new FrameFormatException(FrameError.Truncated,
+                $"a context-coded stream of {input.Length} bytes cannot carry {destination.Length} symbols of {bits} bits (at least {needed} bytes)");
         var (width, plane) = Geometry(shape, destination.Length);
         var probabilities = NewProbabilities(bits);
         var decoder = new BinaryRangeDecoder(input);
@@ -62,6 +81,8 @@ internal static class SpatialContextCoder
             int s = node - top;
             if (s >= levels) throw new FrameFormatException(FrameError.CorruptPayload, $"context-coded symbol {s} at {i} is beyond {levels} levels");
             destination[i] = (ushort)s;
+            if (decoder.Overran)
+                throw new FrameFormatException(FrameError.Truncated, $"the context-coded stream of {input.Length} bytes ended at symbol {i} of {destination.Length}");
             if (++x == width) x = 0;
             if (++inPlane == plane) inPlane = 0;
         }

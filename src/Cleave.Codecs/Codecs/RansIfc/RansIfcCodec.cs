@@ -386,4 +386,42 @@ public sealed class RansIfcCodec : FeatureCodec
         }
         streams.Scatter(levelValues, background, destination);
     }
+
+    /// <summary>The layout byte, scale and zero point that open every payload.</summary>
+    private const int PayloadHeaderBytes = 9;
+
+    /// <summary>
+    /// The context layout cannot code a symbol in fewer than <see cref="SpatialContextCoder.MinimumStreamBytes"/> allows
+    /// (its adaptive probabilities never pass 2017/2048); the dense, CSR and row layouts can describe a constant tensor
+    /// with single-symbol rANS blocks, so they have no floor beyond their header.
+    /// </summary>
+    protected internal override long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape)
+    {
+        long n = shape.ElementCount;
+        if (payload.IsEmpty || n == 0 || (RansIfcLayout)payload[0] != RansIfcLayout.Context) return 0;
+        return PayloadHeaderBytes + SpatialContextCoder.MinimumStreamBytes(n, Bits);
+    }
+
+    /// <summary>The symbol buffers each layout's decoder rents (a CSR payload's own header says how many foreground symbols).</summary>
+    protected internal override long DecodeScratchBytes(ReadOnlySpan<byte> payload, TensorShape shape)
+    {
+        long n = shape.ElementCount;
+        if (payload.IsEmpty || n == 0) return 0;
+        switch ((RansIfcLayout)payload[0])
+        {
+            case RansIfcLayout.Dense:
+                return ScratchSize.Pooled(n, Levels <= 256 ? 1 : 2);
+            case RansIfcLayout.Csr:
+                if (payload.Length < PayloadHeaderBytes + ColumnWidthCostModel.CsrHeaderBytes) return 0; // refused before renting
+                int columns = Math.Max(1, (int)BinaryPrimitives.ReadUInt16LittleEndian(payload[PayloadHeaderBytes..]));
+                long foreground = Math.Min(n, BinaryPrimitives.ReadUInt32LittleEndian(payload[(PayloadHeaderBytes + 4)..]));
+                return ScratchSize.Pooled(CsrStreams.RowsFor(n, columns), 2) + 2 * ScratchSize.Pooled(foreground, 2);
+            case RansIfcLayout.Rows:
+                return 2 * ScratchSize.Pooled(n, 2) + ScratchSize.Pooled(n / Math.Max(1, Cleave.Codecs.RowReferences.RowLength(shape)), 2);
+            case RansIfcLayout.Context:
+                return ScratchSize.Pooled(n, 2);
+            default:
+                return 0;
+        }
+    }
 }

@@ -159,4 +159,11 @@ public sealed class SlicerCodec : FeatureCodec
     protected internal override void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination) =>
         SlicerDecoder.Decode(payload, destination, Settings.RowReferences ? RowReferences.RowLength(shape) : 0,
             Settings.SpatialContext ? shape : null);
+
+    /// <summary>Only the context-coded layout has a floor (<see cref="SlicerDecoder.MinimumPayloadBytes"/>).</summary>
+    protected internal override long MinimumPayloadBytes(ReadOnlySpan<byte> payload, TensorShape shape) =>
+        SlicerDecoder.MinimumPayloadBytes(payload, shape.ElementCount, Settings.SpatialContext);
+
+    protected internal override long DecodeScratchBytes(ReadOnlySpan<byte> payload, TensorShape shape) =>
+        SlicerDecoder.ScratchBytes(payload, shape.ElementCount, Settings.RowReferences ? RowReferences.RowLength(shape) : 0);
 }

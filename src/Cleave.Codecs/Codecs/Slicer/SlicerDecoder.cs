@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using Cleave.Codecs.Entropy;
 
 namespace Cleave.Codecs;
@@ -149,5 +150,36 @@ internal static class SlicerDecoder
             for (int i = 0; i < ranks.Length; i++) destination[i] = valueOfRank[ranks[i]];
         }
         finally { ArrayPool<ushort>.Shared.Return(rankArray); }
+    }
+
+    /// <summary>
+    /// A context-coded payload (every element kept) holds a range-coded stream of at least
+    /// <see cref="SpatialContextCoder.MinimumStreamBytes"/> for one decision a rank (its alphabet has at least two ranks).
+    /// </summary>
+    public static long MinimumPayloadBytes(ReadOnlySpan<byte> payload, long n, bool contextAllowed) =>
+        contextAllowed && n > 0 && !payload.IsEmpty && (PositionLayout)payload[0] == PositionLayout.AllContext
+            ? 1 + SpatialContextCoder.MinimumStreamBytes(n, 1) : 0;
+
+    /// <summary>The pooled buffers <see cref="Decode"/> rents for this payload's layout (survivor count from its header).</summary>
+    public static long ScratchBytes(ReadOnlySpan<byte> payload, long n, int rowLength)
+    {
+        if (n == 0 || payload.IsEmpty) return 0;
+        var layout = (PositionLayout)payload[0];
+        switch (layout)
+        {
+            case PositionLayout.All:
+                return ScratchSize.Pooled(n, 2);
+            case PositionLayout.AllRows:
+                return 3 * ScratchSize.Pooled(n, 2) + ScratchSize.Pooled(n / Math.Max(1, rowLength), 2);
+            case PositionLayout.AllContext:
+                return 2 * ScratchSize.Pooled(n, 2);
+            case PositionLayout.Bitmap or PositionLayout.Gaps:
+                if (payload.Length < 5) return 0; // refused before renting
+                long k = Math.Clamp((long)BinaryPrimitives.ReadInt32LittleEndian(payload[1..]), 0, n);
+                // survivors (int) and symbols (ushort), then the position decoder's bitmap and gap classes.
+                return ScratchSize.Pooled(k, 4) + ScratchSize.Pooled(k, 2) + ScratchSize.Pooled(n / 8 + 1, 1) + ScratchSize.Pooled(k, 1);
+            default:
+                return 0;
+        }
     }
 }

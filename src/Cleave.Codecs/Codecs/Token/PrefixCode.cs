@@ -21,6 +21,7 @@ public sealed class PrefixCode
     private PrefixCode(byte[] lengths)
     {
         _lengths = lengths;
+        ShortestLength = lengths.Length == 0 ? 1 : lengths.Min();
         _codes = new ushort[lengths.Length];
         foreach (byte l in lengths) _countOf[l]++;
         // Kraft equality keeps the code complete, so every bit pattern decodes and padding can be checked.
@@ -51,6 +52,9 @@ public sealed class PrefixCode
     public int AlphabetSize => _lengths.Length;
     public ReadOnlySpan<byte> Lengths => _lengths;
     public int LengthOf(int symbol) => _lengths[symbol];
+
+    /// <summary>The fewest bits any symbol takes (at least 1: every code length is 1..<see cref="MaxLength"/>).</summary>
+    public int ShortestLength { get; private init; }
 
     /// <summary>Rebuilds a code from its lengths (1..15 each, complete); hostile lengths give <see cref="FrameFormatException"/>.</summary>
     public static PrefixCode FromLengths(ReadOnlySpan<byte> lengths)

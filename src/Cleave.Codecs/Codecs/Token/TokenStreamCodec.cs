@@ -25,13 +25,25 @@ public abstract class TokenStreamCodec
     /// <summary>Decodes one step's payload of <c>destination.Length / Dim</c> tokens; bad bytes give <see cref="FrameFormatException"/>.</summary>
     public abstract void Decode(ReadOnlySpan<byte> payload, Span<float> destination);
 
+    /// <summary>
+    /// Decodes a payload of <paramref name="tokens"/> tokens into a new [T, d] array. The payload must be able to hold
+    /// that many tokens before the array is allocated: a frame must claim exactly [T, d], a <c>tq</c> payload must have at
+    /// least one bit a value (its prefix code's shortest length), so a hostile T costs nothing.
+    /// </summary>
     public float[] Decode(ReadOnlySpan<byte> payload, int tokens)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
+        EnsureCanHold(payload, tokens);
         var values = new float[checked(tokens * Dim)];
         Decode(payload, values);
         return values;
     }
+
+    /// <summary>
+    /// Throws <see cref="FrameFormatException"/> unless <paramref name="payload"/> could describe <paramref name="tokens"/>
+    /// tokens (a cheap check of its size or frame header; decoding can still find it corrupt).
+    /// </summary>
+    public abstract void EnsureCanHold(ReadOnlySpan<byte> payload, int tokens);
 
     /// <summary>
     /// The sender's codec for <paramref name="spec"/>. A <c>tq</c> spec needs calibration samples (rows of
@@ -79,11 +91,17 @@ public abstract class TokenStreamCodec
 
         public override void Decode(ReadOnlySpan<byte> payload, Span<float> destination)
         {
-            var header = FeatureFrame.ReadHeader(payload);
-            if (header.Shape.Rank != 2 || header.Shape[1] != Dim || header.Shape.ElementCount != destination.Length)
-                throw new FrameFormatException(FrameError.BadShape,
-                    $"frame holds {header.Shape}, expected [{destination.Length / Dim}x{Dim}]");
+            EnsureShape(FeatureFrame.ReadHeader(payload), destination.Length / Dim);
             FeatureFrame.Decode(payload, destination);
+        }
+
+        public override void EnsureCanHold(ReadOnlySpan<byte> payload, int tokens) =>
+            EnsureShape(FeatureFrame.ReadHeader(payload), tokens);
+
+        private void EnsureShape(FrameHeader header, long tokens)
+        {
+            if (header.Shape.Rank != 2 || header.Shape[1] != Dim || header.Shape[0] != tokens)
+                throw new FrameFormatException(FrameError.BadShape, $"frame holds {header.Shape}, expected [{tokens}x{Dim}]");
         }
     }
 
@@ -96,5 +114,13 @@ public abstract class TokenStreamCodec
         public override bool IsLossless => false;
         public override byte[] Encode(ReadOnlySpan<float> hidden) => quantizer.Encode(hidden);
         public override void Decode(ReadOnlySpan<byte> payload, Span<float> destination) => quantizer.Decode(payload, destination);
+
+        public override void EnsureCanHold(ReadOnlySpan<byte> payload, int tokens)
+        {
+            long bits = (long)tokens * Dim * quantizer.Code.ShortestLength;
+            if ((long)payload.Length * 8 < bits)
+                throw new FrameFormatException(FrameError.Truncated,
+                    $"a {payload.Length}-byte tq payload cannot hold {tokens} tokens of {Dim} values (at least {(bits + 7) / 8} bytes)");
+        }
     }
 }

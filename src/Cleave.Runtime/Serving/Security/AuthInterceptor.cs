@@ -1,0 +1,50 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Cleave.Runtime.Serving.Security;
+
+/// <summary>
+/// Refuses every gRPC call (split inference and generation alike) whose caller <see cref="ClientAuthenticator"/> does
+/// not recognise, with status UNAUTHENTICATED and a message that says nothing about which keys or CAs exist; attaches
+/// the recognised caller to the call for quotas and idempotency.
+/// </summary>
+public sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSecurityMetrics metrics) : Interceptor
+{
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Admit(context);
+        return continuation(request, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Admit(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Admit(context);
+        return continuation(request, responseStream, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Admit(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    private void Admit(ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        if (authenticator.Authenticate(http) is not { } caller)
+        {
+            metrics.Refused();
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "missing, unknown or revoked credentials (send an API key as 'authorization: Bearer KEY', or a client certificate)"));
+        }
+        caller.AttachTo(http);
+    }
+}
