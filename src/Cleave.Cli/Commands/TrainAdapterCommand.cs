@@ -83,7 +83,7 @@ public sealed class TrainAdapterCommand : ICommand
                 {
                     w.WriteStartObject();
                     w.WriteNumber("epoch", e.Epoch);
-                    w.WriteNumber("loss", e.Loss);
+                    w.WriteNumberOrNull("loss", e.Loss);
                     w.WriteNumberOrNull("validation_top1", e.ValidationTop1);
                     w.WriteNumberOrNull("validation_agreement", e.ValidationAgreement);
                     w.WriteNumberOrNull("validation_kl", e.ValidationKl);

@@ -80,7 +80,7 @@ public sealed class TrainBottleneckCommand : ICommand
                     w.WriteStartObject();
                     w.WriteString("stage", e.Stage);
                     w.WriteNumber("epoch", e.Epoch);
-                    w.WriteNumber("loss", e.Loss);
+                    w.WriteNumberOrNull("loss", e.Loss);
                     w.WriteNumber("kl", e.Kl);
                     w.WriteNumber("feature_error", e.FeatureError);
                     w.WriteNumber("bits_per_element", e.BitsPerElement);
