@@ -18,6 +18,8 @@ ICommand[] commands =
     new PlanCheckCommand(),
     new PlanAdaptCommand(),
     new SplitCommand(),
+    new TrainBottleneckCommand(),
+    new TrainAdapterCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),

@@ -1,6 +1,7 @@
 using Cleave.Cli.Infrastructure;
 using Cleave.Evaluation.Classification;
 using Cleave.Evaluation.Reports;
+using Cleave.Models.Preprocessing;
 
 namespace Cleave.Cli.Commands;
 
@@ -17,6 +18,8 @@ public sealed class EvalCommand : ICommand
         "  --baseline B        local (whole model on the device, 0 bytes), jpeg:q=Q, webp:q=Q (input image cropped and resized to\n" +
         "                      the model input, encoded at quality Q, whole model on the server); ';'-separated, {a,b} expands.\n" +
         "                      Without --split and --baseline: local.\n" +
+        "  --shift SPEC        a different camera applied to every image before preprocessing: blur=S,noise=N,gain=G[,seed=K]\n" +
+        "                      (Gaussian blur S px, gain G, Gaussian noise N levels after the gain; docs/training.md)\n" +
         "Reports top-1, top-5, agreement with the unsplit model's top-1, mean KL divergence to the unsplit output, bytes per\n" +
         "sample (mean, p95; frame headers included), head parameters and MACs (device side) and head / encode / decode / tail ms.\n" +
         EvalTasks.Usage;
@@ -25,7 +28,7 @@ public sealed class EvalCommand : ICommand
     {
         (string task, args) = EvalTasks.Take(args);
         if (task != "classification") return EvalTasks.Run(task, args);
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline"], ["json"]);
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline", "shift"], ["json"]);
         string? split = cl.Get("split"), splitDirs = cl.Get("split-dir");
         bool anyCut = split is not null || splitDirs is not null;
         if (!anyCut && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split or --split-dir too");
@@ -34,10 +37,13 @@ public sealed class EvalCommand : ICommand
         try { grid = SweepGrid.Parse(split, anyCut ? cl.Get("codec") ?? "raw" : null, baselines, splitDirs); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         var (images, spec) = ClassificationDataOptions.Load(cl);
+        CameraShift? shift;
+        try { shift = cl.Get("shift") is { } shiftText ? CameraShift.Parse(shiftText) : null; }
+        catch (FormatException e) { throw new UsageException($"--shift: {e.Message}"); }
 
         SweepResult result;
         using (var progress = new Progress("eval", images.Count))
-            result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report);
+            result = ClassificationSweep.Run(cl.Require("model"), grid, images, spec, progress.Report, shift);
 
         if (cl.Has("json"))
             Json.Write(w =>

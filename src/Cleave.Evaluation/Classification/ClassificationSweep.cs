@@ -16,7 +16,7 @@ namespace Cleave.Evaluation.Classification;
 public static class ClassificationSweep
 {
     public static SweepResult Run(string modelPath, SweepGrid grid, IReadOnlyList<LabelledImage> images,
-        PreprocessingSpec? preprocessing = null, Action<int, string>? progress = null)
+        PreprocessingSpec? preprocessing = null, Action<int, string>? progress = null, CameraShift? shift = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(images);
@@ -84,6 +84,7 @@ public static class ClassificationSweep
             {
                 progress?.Invoke(i, Path.GetFileName(images[i].Path));
                 var image = RgbImage.Load(images[i].Path);
+                if (shift is not null) image = shift.Apply(image, Path.GetFileName(images[i].Path));
                 var pixels = ImagePreprocessor.Process(image, spec);
                 long t0 = Stopwatch.GetTimestamp();
                 var reference = RunModel(full, input, output, inputShape, pixels);

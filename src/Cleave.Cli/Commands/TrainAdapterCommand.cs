@@ -1,0 +1,108 @@
+using System.Globalization;
+using Cleave.Cli.Infrastructure;
+using Cleave.Models.Preprocessing;
+using Cleave.Training.Adapter;
+
+namespace Cleave.Cli.Commands;
+
+public sealed class TrainAdapterCommand : ICommand
+{
+    public string Name => "train adapter";
+    public string Summary => "adapt a split to one user's camera: a residual adapter after the frozen head (or the whole head), trained through the frozen tail";
+    public string Usage =>
+        "usage: cleave train adapter --split DIR --model M.onnx --data DIR --shift SPEC -o SPLIT_DIR [options] [--json]\n" +
+        ClassificationDataOptions.Help + "\n" +
+        "  --split DIR         the split folder to adapt (tail.onnx and the cut stay as they are)\n" +
+        "  --model M.onnx      the unsplit model the folder was cut from (preprocessing; the teacher for --loss distill)\n" +
+        "  --shift SPEC        the user's camera: blur=S,noise=N,gain=G[,seed=K] applied to every image (docs/training.md)\n" +
+        "  -o, --output DIR    the adapted split folder (head.onnx = head + adapter; tail.onnx byte-identical)\n" +
+        "  --mode adapter|head train a residual adapter (default) or fine-tune every weight of the head (the comparison)\n" +
+        "  --loss labels|distill  cross-entropy to the labels (default) or KL to the unsplit model on the unshifted image\n" +
+        "  --rank R            adapter channels (1x1 down to R, 3x3, 1x1 up, zero-initialised: starts as identity; default 16)\n" +
+        "  --epochs E          epochs (default 2)   --batch N (default 32)   --lr X (AdamW, cosine; default 0.001)\n" +
+        "  --max-seconds S     stop training after S seconds (checked after every step; 0: no limit)\n" +
+        "  --val F             share of the images held out for validation (default 0.1)\n" +
+        "  --codec SPEC        codec on the validation images (default rans-ifc:bits=3,levels=6,clip=3,ctx=2d)\n" +
+        "  --seed N            seed of the split, shuffles and initial weights (default 1)\n" +
+        "  --max-steps N       stop after N steps (smoke runs)";
+
+    public int Run(IReadOnlyList<string> args)
+    {
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "epochs", "batch", "lr",
+            "max-seconds", "val", "codec", "seed", "max-steps"], ["json"]);
+        var options = new AdapterOptions
+        {
+            Mode = cl.Get("mode") switch
+            {
+                null or "adapter" => AdapterMode.Adapter,
+                "head" => AdapterMode.Head,
+                var other => throw new UsageException($"--mode takes adapter or head, not '{other}'"),
+            },
+            Loss = cl.Get("loss") switch
+            {
+                null or "labels" => AdapterLoss.Labels,
+                "distill" => AdapterLoss.Distill,
+                var other => throw new UsageException($"--loss takes labels or distill, not '{other}'"),
+            },
+            Rank = cl.GetInt("rank", 16),
+            Epochs = cl.GetInt("epochs", 2),
+            BatchSize = cl.GetInt("batch", 32),
+            LearningRate = cl.GetDouble("lr", 1e-3),
+            MaxSeconds = cl.GetDouble("max-seconds", 0),
+            ValidationFraction = cl.GetDouble("val", 0.1),
+            Codec = cl.Get("codec") ?? "rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
+            Seed = cl.GetInt("seed", 1),
+            MaxSteps = cl.GetInt("max-steps", 0),
+        };
+        if (options.Rank <= 0 || options.Epochs <= 0 || options.BatchSize <= 0 || !(options.LearningRate > 0) || options.MaxSeconds < 0)
+            throw new UsageException("--rank, --epochs, --batch and --lr must be positive, --max-seconds not negative");
+        if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
+        CameraShift? shift;
+        try { shift = cl.Get("shift") is { } s ? CameraShift.Parse(s) : null; }
+        catch (FormatException e) { throw new UsageException($"--shift: {e.Message}"); }
+        var (images, _) = ClassificationDataOptions.Load(cl);
+        AdapterResult result;
+        try { result = AdapterTrainer.Train(cl.Require("split"), cl.Require("model"), images, shift, cl.Require("output"), options, line => Console.Error.WriteLine(line)); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+
+        if (cl.Has("json"))
+            Json.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("output", result.OutputDirectory);
+                w.WriteString("manifest_hash", result.ManifestHash);
+                w.WriteString("mode", result.Mode.ToString().ToLowerInvariant());
+                w.WriteNumber("trainable_parameters", result.TrainableParameters);
+                w.WriteNumber("train_samples", result.TrainSamples);
+                w.WriteNumber("validation_images", result.ValidationImages);
+                w.WriteNumber("cache_seconds", result.CacheSeconds);
+                w.WriteNumber("train_seconds", result.TrainSeconds);
+                w.WriteNumber("peak_rss_bytes", result.PeakRssBytes);
+                w.WriteStartArray("epochs");
+                foreach (var e in result.Epochs)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("epoch", e.Epoch);
+                    w.WriteNumberOrNull("loss", e.Loss);
+                    w.WriteNumberOrNull("validation_top1", e.ValidationTop1);
+                    w.WriteNumberOrNull("validation_agreement", e.ValidationAgreement);
+                    w.WriteNumberOrNull("validation_kl", e.ValidationKl);
+                    w.WriteNumberOrNull("validation_bytes", e.ValidationBytes);
+                    w.WriteNumber("seconds", e.Seconds);
+                    w.WriteNumber("rss_bytes", e.RssBytes);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        else
+        {
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine($"split folder  {result.OutputDirectory}  (manifest {result.ManifestHash[..16]}...)");
+            Console.WriteLine(string.Create(inv, $"trained       {result.Mode.ToString().ToLowerInvariant()}, {result.TrainableParameters:N0} parameters, on {result.TrainSamples} images; validated on {result.ValidationImages}"));
+            Console.WriteLine(string.Create(inv, $"time          cache {result.CacheSeconds:F0}s, training {result.TrainSeconds:F0}s, peak RSS {result.PeakRssBytes / 1048576.0:F0} MiB"));
+            if (result.Epochs.Count > 0) Console.WriteLine($"last epoch    {AdapterTrainer.Describe(result.Epochs[^1])}");
+        }
+        return 0;
+    }
+}

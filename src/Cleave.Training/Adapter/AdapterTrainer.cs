@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using Cleave.Codecs;
+using Cleave.Models.Onnx;
+using Cleave.Models.Preprocessing;
+using Cleave.Models.Splitting;
+using Cleave.Training.Distillation;
+using Cleave.Training.Export;
+using Cleave.Training.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cleave.Training.Adapter;
+
+/// <summary>What an adapter (or head fine-tuning) run produced.</summary>
+public sealed record AdapterResult(string OutputDirectory, string ManifestHash, AdapterMode Mode, long TrainableParameters, int TrainSamples,
+    int ValidationImages, IReadOnlyList<EpochReport> Epochs, double CacheSeconds, double TrainSeconds, long PeakRssBytes);
+
+/// <summary>
+/// Adapting a split to one user's camera (SALT-style, <c>cleave train adapter</c>): the user's images are seen through
+/// a <see cref="CameraShift"/>, and either a small residual adapter after the frozen head (<see cref="AdapterMode.Adapter"/>)
+/// or the whole head (<see cref="AdapterMode.Head"/>, the comparison) is trained through the frozen tail: gradients flow
+/// through the tail's operations, its weights never change. The adapter is merged into head.onnx after the cut, so the
+/// cut tensor, tail.onnx and the bytes on the wire stay as they were.
+/// </summary>
+public static class AdapterTrainer
+{
+    public static AdapterResult Train(string splitDirectory, string modelPath, IReadOnlyList<LabelledImage> images, CameraShift? shift,
+        string outputDirectory, AdapterOptions options, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(options);
+        if (images.Count < 2) throw new ArgumentException($"training an adapter needs at least 2 images, got {images.Count}");
+        var codec = FeatureCodecs.Create(options.Codec);
+        TorchRuntime.Initialise();
+        var manifest = SplitManifest.Load(Path.Combine(splitDirectory, "split.json"));
+        if (manifest.Cut.Count != 1) throw new NotSupportedException("an adapter needs a split with one cut tensor");
+        string cut = manifest.Cut[0].Name;
+        var head = OnnxModel.Load(Path.Combine(splitDirectory, manifest.HeadFile));
+        var tailModel = OnnxModel.Load(Path.Combine(splitDirectory, manifest.TailFile));
+        var full = OnnxModel.Load(modelPath);
+        if (!string.Equals(full.Sha256, manifest.SourceSha256, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"'{splitDirectory}' was not cut from '{modelPath}' (source hashes differ)");
+        var spec = PreprocessingSpec.FromMetadata(head.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value))
+            ?? PreprocessingSpec.FromMetadata(full.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value))
+            ?? throw new InvalidOperationException("neither the head nor the model records its preprocessing (import with `cleave import`)");
+
+        var clock = Stopwatch.StartNew();
+        var (trainIndex, validationIndex) = TrainingLoop.Split(images.Count, options.ValidationFraction, options.Seed);
+        var trainImages = trainIndex.Select(i => images[i]).ToList();
+        var train = CutFeatureCache.Build(head, cut, full, trainImages, spec, featureShift: shift,
+            progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Count} {name}"); });
+        var validation = validationIndex.Length == 0 ? null
+            : CutFeatureCache.Build(head, cut, full, [.. validationIndex.Select(i => images[i])], spec, featureShift: shift);
+        // Head fine-tuning runs the head itself, so it needs the (shifted) model inputs rather than the head's outputs.
+        float[]? pixels = options.Mode == AdapterMode.Head ? ShiftedInputs(trainImages, spec, shift) : null;
+        double cacheSeconds = clock.Elapsed.TotalSeconds;
+        log?.Invoke($"cached {train.Count} training and {validation?.Count ?? 0} validation samples in {cacheSeconds:F0}s");
+
+        torch.manual_seed(options.Seed);
+        var random = new Random(options.Seed);
+        long[] sample = train.SampleShape;
+        using var tail = new FrozenTail(tailModel);
+        using var adapter = ResidualAdapter.Create(sample[0], options.Rank);
+        using var trainableHead = options.Mode == AdapterMode.Head ? new OnnxModule(head, trainable: true, name: "head") : null;
+        nn.Module trained = trainableHead is null ? adapter : trainableHead;
+        long trainableParameters = trained.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        long[] inputShape = [spec.Channels, spec.Height, spec.Width];
+        using var inputs = pixels is null ? tensor(train.Features).reshape([train.Count, .. sample]) : tensor(pixels).reshape([train.Count, .. inputShape]);
+        using var teacher = tensor(train.Teacher).reshape(train.Count, train.Outputs);
+        using var labels = tensor(train.Labels.Select(l => (long)l).ToArray());
+        var reports = new List<EpochReport>();
+        int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        int totalSteps = options.Epochs * batchesPerEpoch;
+        if (options.MaxSteps > 0) totalSteps = Math.Min(totalSteps, options.MaxSteps);
+        using var optimizer = optim.AdamW(trained.parameters().Where(p => p.requires_grad), options.LearningRate, weight_decay: options.WeightDecay);
+        var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, Math.Max(1, totalSteps));
+        int step = 0;
+        if (validation is not null)
+        {
+            // Epoch 0: the split as it is (adapter = identity, head untouched) on the shifted held-out images.
+            var (a0, t0, k0, b0) = Validate(trainableHead, adapter, tail, validation, validationIndex.Select(i => images[i]).ToList(), spec, shift, codec);
+            var before = new EpochReport(options.Mode.ToString().ToLowerInvariant(), 0, options.Epochs, double.NaN, 0, 0, 0, a0, t0, k0, b0, 0, TrainingLoop.RssBytes());
+            reports.Add(before);
+            log?.Invoke(Describe(before));
+        }
+        var trainClock = Stopwatch.StartNew();
+        for (int epoch = 1; epoch <= options.Epochs && step < totalSteps; epoch++)
+        {
+            if (OutOfTime()) break;
+            var epochClock = Stopwatch.StartNew();
+            double lossSum = 0;
+            int seen = 0;
+            foreach (var batch in TrainingLoop.Batches(train.Count, options.BatchSize, random))
+            {
+                if (step >= totalSteps || OutOfTime()) break;
+                using var scope = NewDisposeScope();
+                using var index = tensor(batch);
+                var x = inputs.index_select(0, index);
+                var features = trainableHead is null ? adapter.forward(x) : trainableHead.forward(x);
+                var logits = tail.Logits(features);
+                var loss = options.Loss == AdapterLoss.Labels
+                    ? DistillationLosses.CrossEntropy(logits, labels.index_select(0, index))
+                    : DistillationLosses.KlToTeacher(logits, teacher.index_select(0, index));
+                double value = loss.item<float>();
+                TrainingLoop.CheckFinite(value, step);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                schedule.step();
+                step++;
+                lossSum += value * batch.Length;
+                seen += batch.Length;
+            }
+            var (agreement, top1, kl, bytes) = validation is null ? (double.NaN, double.NaN, double.NaN, double.NaN)
+                : Validate(trainableHead, adapter, tail, validation, validationIndex.Select(i => images[i]).ToList(), spec, shift, codec);
+            var report = new EpochReport(options.Mode.ToString().ToLowerInvariant(), epoch, options.Epochs, lossSum / Math.Max(1, seen), 0, 0, 0,
+                agreement, top1, kl, bytes, epochClock.Elapsed.TotalSeconds, TrainingLoop.RssBytes());
+            reports.Add(report);
+            log?.Invoke(Describe(report));
+        }
+        double trainSeconds = trainClock.Elapsed.TotalSeconds;
+        bool OutOfTime() => options.MaxSeconds > 0 && trainClock.Elapsed.TotalSeconds >= options.MaxSeconds;
+
+        var written = trainableHead is null
+            ? SplitAttachment.Attach(splitDirectory, outputDirectory, adapter, serverLayer: null)
+            : HeadReplacement.Write(splitDirectory, outputDirectory, trainableHead.ToOnnx());
+        return new AdapterResult(outputDirectory, written.ComputeHash(), options.Mode, trainableParameters, train.Count, validation?.Count ?? 0, reports,
+            cacheSeconds, trainSeconds, TrainingLoop.PeakRssBytes());
+    }
+
+    /// <summary>
+    /// Held-out images through the deployed path (adapted or fine-tuned head, the real codec, the frozen tail): agreement
+    /// with the teacher (the unsplit model on the unshifted image), top-1 against labels, KL, frame bytes.
+    /// </summary>
+    private static (double Agreement, double Top1, double Kl, double Bytes) Validate(OnnxModule? trainableHead, nn.Module<Tensor, Tensor> adapter,
+        FrozenTail tail, CutFeatureCache data, IReadOnlyList<LabelledImage> images, PreprocessingSpec spec, CameraShift? shift, FeatureCodec codec)
+    {
+        using var noGrad = no_grad();
+        float[]? pixels = trainableHead is null ? null : ShiftedInputs(images, spec, shift);
+        long n = data.SampleElements, p = (long)spec.Channels * spec.Height * spec.Width;
+        int agree = 0, correct = 0;
+        double kl = 0, bytes = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            Tensor features = pixels is null
+                ? adapter.forward(tensor(data.Features.AsSpan((int)(i * n), (int)n).ToArray()).reshape([1, .. data.SampleShape]))
+                : trainableHead!.forward(tensor(pixels.AsSpan((int)(i * p), (int)p).ToArray()).reshape(1, spec.Channels, spec.Height, spec.Width));
+            features = features.contiguous();
+            byte[] frame = codec.Encode(features.data<float>().ToArray(), new TensorShape([.. features.shape.Select(d => (int)d)]));
+            bytes += frame.Length;
+            var logits = tail.Logits(tensor(FeatureFrame.Decode(frame, out _)).reshape(features.shape));
+            var teacher = tensor(data.Teacher.AsSpan(i * data.Outputs, data.Outputs).ToArray()).reshape(1, data.Outputs);
+            kl += DistillationLosses.KlToTeacher(logits, teacher).item<float>();
+            long best = logits.argmax(1).item<long>();
+            if (best == teacher.argmax(1).item<long>()) agree++;
+            if (best == data.Labels[i]) correct++;
+        }
+        return ((double)agree / data.Count, (double)correct / data.Count, kl / data.Count, bytes / data.Count);
+    }
+
+    /// <summary>The model inputs of shifted images, sample after sample.</summary>
+    private static float[] ShiftedInputs(IReadOnlyList<LabelledImage> images, PreprocessingSpec spec, CameraShift? shift)
+    {
+        int per = ImagePreprocessor.ElementCount(spec);
+        var result = new float[checked(images.Count * per)];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = RgbImage.Load(images[i].Path);
+            if (shift is not null) image = shift.Apply(image, Path.GetFileName(images[i].Path));
+            ImagePreprocessor.Process(image, spec, result.AsSpan(i * per, per));
+        }
+        return result;
+    }
+
+    public static string Describe(EpochReport r) =>
+        $"{r.Stage} epoch {r.Epoch}/{r.Epochs}: loss {r.Loss:F4}" +
+        (double.IsNaN(r.ValidationAgreement) ? "" : $"; validation (shifted): top-1 {r.ValidationTop1:P1}, agreement with the unshifted unsplit model {r.ValidationAgreement:P1}, KL {r.ValidationKl:F4}, {r.ValidationBytes:F0} B") +
+        $"; {r.Seconds:F1}s, RSS {r.RssBytes / 1048576.0:F0} MiB";
+}

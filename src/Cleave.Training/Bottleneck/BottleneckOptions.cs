@@ -1,0 +1,44 @@
+namespace Cleave.Training.Bottleneck;
+
+/// <summary>Settings of <c>cleave train bottleneck</c> (defaults are the documented MobileNetV2 run).</summary>
+public sealed record BottleneckOptions
+{
+    /// <summary>Channels of the code the device sends.</summary>
+    public int CodeChannels { get; init; } = 8;
+
+    /// <summary>Channels inside encoder and decoder.</summary>
+    public int Hidden { get; init; } = 64;
+
+    /// <summary>The code's soft bound B: values in (−B, B), about 2B+1 levels at step 1.</summary>
+    public double Bound { get; init; } = 3;
+
+    /// <summary>Epochs of the first stage: encoder and decoder against the cut tensor only (the tail is not run: cheap).</summary>
+    public int FeatureEpochs { get; init; } = 10;
+
+    /// <summary>Epochs of the second stage: distillation through the frozen tail.</summary>
+    public int Epochs { get; init; } = 4;
+
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 1e-3;
+    public double WeightDecay { get; init; } = 1e-4;
+
+    /// <summary>Weight of the rate term (estimated bits per code element).</summary>
+    public double RateWeight { get; init; } = 0.01;
+
+    /// <summary>Weight of the feature term (MSE to the cut tensor over its variance) in the second stage.</summary>
+    public double FeatureWeight { get; init; } = 0.5;
+
+    /// <summary>Share of the training images held out for validation (never trained on).</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Also train on mirrored images (features computed by the head on the mirrored image).</summary>
+    public bool Flips { get; init; } = true;
+
+    /// <summary>The codec measured on the validation images (bytes and accuracy through encode/decode).</summary>
+    public string Codec { get; init; } = "rans-ifc:bits=3,levels=7,ctx=2d";
+
+    /// <summary>Stops each stage after this many steps when positive (smoke tests).</summary>
+    public int MaxStepsPerStage { get; init; }
+}

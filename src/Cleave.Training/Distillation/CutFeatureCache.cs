@@ -1,0 +1,146 @@
+using Cleave.Models.Onnx;
+using Cleave.Models.Preprocessing;
+using Cleave.Models.Profiling;
+
+namespace Cleave.Training.Distillation;
+
+/// <summary>
+/// What a frozen head gives for a set of images, computed once with ONNX Runtime so that training runs only what
+/// comes after the head: the cut tensor of every sample, the frozen full model's output for it (the teacher, a
+/// probability vector) and the label's output index. With <c>flips</c> every image also appears mirrored (two
+/// samples, both computed by the real head: augmentation that survives caching).
+/// </summary>
+public sealed class CutFeatureCache
+{
+    private CutFeatureCache(float[] features, long[] sampleShape, float[] teacher, int outputs, int[] labels, string[] names)
+    {
+        Features = features;
+        SampleShape = sampleShape;
+        Teacher = teacher;
+        Outputs = outputs;
+        Labels = labels;
+        Names = names;
+    }
+
+    /// <summary>Cut tensors, sample after sample.</summary>
+    public float[] Features { get; }
+
+    /// <summary>One sample's cut shape without the batch dimension.</summary>
+    public long[] SampleShape { get; }
+
+    /// <summary>Teacher probabilities, <see cref="Outputs"/> per sample.</summary>
+    public float[] Teacher { get; }
+
+    public int Outputs { get; }
+
+    /// <summary>Output index of each sample's label.</summary>
+    public int[] Labels { get; }
+
+    /// <summary>File name of each sample (with "~flip" for mirrored copies).</summary>
+    public string[] Names { get; }
+
+    public int Count => Labels.Length;
+
+    public long SampleElements => SampleShape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>
+    /// Runs <paramref name="head"/> (producing <paramref name="cutTensor"/>) and <paramref name="fullModel"/> (the teacher)
+    /// over the images. <paramref name="featureShift"/> changes the images the head sees (a different camera) while the
+    /// teacher keeps seeing the originals, which is what a distilled adapter learns to undo.
+    /// </summary>
+    public static CutFeatureCache Build(OnnxModel head, string cutTensor, OnnxModel? fullModel, IReadOnlyList<LabelledImage> images,
+        PreprocessingSpec spec, bool flips = false, CameraShift? featureShift = null, Action<int, string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(spec);
+        if (images.Count == 0) throw new ArgumentException("no images to cache features for");
+        using var headRunner = new OrtModelRunner(head.ToBytes());
+        using var fullRunner = fullModel is null ? null : new OrtModelRunner(fullModel.ToBytes());
+        string input = headRunner.InputNames.Contains(spec.InputName) ? spec.InputName : headRunner.InputNames[0];
+        long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
+        int copies = flips ? 2 : 1;
+        var features = new List<float[]>(images.Count * copies);
+        var teacher = new List<float[]>(images.Count * copies);
+        var labels = new List<int>(images.Count * copies);
+        var names = new List<string>(images.Count * copies);
+        long[]? sampleShape = null;
+        for (int i = 0; i < images.Count; i++)
+        {
+            string name = Path.GetFileName(images[i].Path);
+            progress?.Invoke(i, name);
+            var original = RgbImage.Load(images[i].Path);
+            for (int copy = 0; copy < copies; copy++)
+            {
+                var clean = copy == 0 ? original : Mirror(original);
+                var seen = featureShift is null ? clean : featureShift.Apply(clean, copy == 0 ? name : name + "~flip");
+                var pixels = ImagePreprocessor.Process(seen, spec);
+                var feature = headRunner.Run(new Dictionary<string, HostTensor> { [input] = new(OnnxElementType.Float, inputShape, pixels) }, [cutTensor])[cutTensor];
+                var shape = feature.Shape.Skip(1).ToArray();
+                if (feature.Shape[0] != 1) throw new InvalidDataException($"the head gave a batch of {feature.Shape[0]} for one image");
+                if (sampleShape is null) sampleShape = shape;
+                else if (!sampleShape.SequenceEqual(shape))
+                    throw new InvalidDataException($"'{name}' gave a cut of shape [{string.Join(",", shape)}], earlier images [{string.Join(",", sampleShape)}]");
+                features.Add((float[])feature.Data);
+                float[] scores = [];
+                if (fullRunner is not null)
+                {
+                    var cleanPixels = ReferenceEquals(seen, clean) ? pixels : ImagePreprocessor.Process(clean, spec);
+                    string output = fullRunner.OutputNames[0];
+                    scores = (float[])fullRunner.Run(new Dictionary<string, HostTensor> { [input] = new(OnnxElementType.Float, inputShape, cleanPixels) }, [output])[output].Data;
+                    if (teacher.Count > 0 && scores.Length != teacher[0].Length) throw new InvalidDataException("the teacher's output size changed between images");
+                    scores = AsProbabilities(scores);
+                }
+                teacher.Add(scores);
+                labels.Add(ImageNetSample.OutputIndex(images[i].ClassIndex, scores.Length == 0 ? 1000 : scores.Length));
+                names.Add(copy == 0 ? name : name + "~flip");
+            }
+        }
+        int outputs = teacher[0].Length;
+        return new CutFeatureCache([.. features.SelectMany(f => f)], sampleShape!, [.. teacher.SelectMany(t => t)], outputs, [.. labels], [.. names]);
+    }
+
+    /// <summary>Samples at <paramref name="indices"/> as a new cache (train/validation splits).</summary>
+    public CutFeatureCache Subset(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        long n = SampleElements;
+        var features = new float[checked(indices.Count * n)];
+        var teacher = new float[indices.Count * Outputs];
+        for (int k = 0; k < indices.Count; k++)
+        {
+            Array.Copy(Features, indices[k] * n, features, k * n, n);
+            Array.Copy(Teacher, (long)indices[k] * Outputs, teacher, (long)k * Outputs, Outputs);
+        }
+        return new CutFeatureCache(features, SampleShape, teacher, Outputs, [.. indices.Select(i => Labels[i])], [.. indices.Select(i => Names[i])]);
+    }
+
+    private static RgbImage Mirror(RgbImage image)
+    {
+        int w = image.Width, h = image.Height;
+        var pixels = new byte[image.Pixels.Length];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                Buffer.BlockCopy(image.Pixels, (y * w + x) * 3, pixels, (y * w + (w - 1 - x)) * 3, 3);
+        return new RgbImage(w, h, pixels);
+    }
+
+    /// <summary>A model ending in Softmax gives probabilities already; raw scores are turned into them.</summary>
+    private static float[] AsProbabilities(float[] scores)
+    {
+        double total = 0;
+        bool probabilities = true;
+        foreach (float s in scores)
+        {
+            if (!(s >= 0)) { probabilities = false; break; }
+            total += s;
+        }
+        if (probabilities && Math.Abs(total - 1) < 1e-3) return scores;
+        float max = scores.Max();
+        var p = new float[scores.Length];
+        double sum = 0;
+        for (int i = 0; i < p.Length; i++) sum += p[i] = MathF.Exp(scores[i] - max);
+        for (int i = 0; i < p.Length; i++) p[i] = (float)(p[i] / sum);
+        return p;
+    }
+}
