@@ -93,30 +93,46 @@ public sealed class SplitClient : IAsyncDisposable
     public static async Task<SplitClient> ConnectAsync(SplitClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var client = new SplitClient(options);
-        long start = options.Time.GetTimestamp();
-        try
+        // A cluster's silo that lacks the cut names one that has it (CUT_ELSEWHERE): follow that once, no further,
+        // so two silos with stale views cannot bounce a client between them.
+        for (int redirects = 0; ; redirects++)
         {
-            for (int attempt = 1; ; attempt++)
+            var client = new SplitClient(options);
+            try
             {
-                try
-                {
-                    await client.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-                    return client;
-                }
-                catch (Exception e) when (IsUnreachable(e))
-                {
-                    // EnsureConnectedAsync spaces the next try by the jittered backoff it set after this failure.
-                    if (attempt >= options.Retry.MaxAttempts || options.Time.GetElapsedTime(start) >= options.Retry.Deadline)
-                        throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {options.Server.ToString().TrimEnd('/')}: {UnreachableReason(e)}", 0, e)
-                        { ServerUnreachable = true, DeadlineExceeded = attempt < options.Retry.MaxAttempts };
-                }
+                await client.FirstConnectAsync(cancellationToken).ConfigureAwait(false);
+                return client;
+            }
+            catch (SplitInferenceException e) when (e.Code == ErrorCode.CutElsewhere && e.Redirect is { } elsewhere && redirects == 0)
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+                options = options with { Server = elsewhere };
+            }
+            catch
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+                throw;
             }
         }
-        catch
+    }
+
+    /// <summary>The first connect: a server not reachable yet is tried again (the backoff is EnsureConnectedAsync's) until the retry policy runs out.</summary>
+    private async Task FirstConnectAsync(CancellationToken cancellationToken)
+    {
+        long start = Options.Time.GetTimestamp();
+        for (int attempt = 1; ; attempt++)
         {
-            await client.DisposeAsync().ConfigureAwait(false);
-            throw;
+            try
+            {
+                await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                if (attempt >= Options.Retry.MaxAttempts || Options.Time.GetElapsedTime(start) >= Options.Retry.Deadline)
+                    throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {Options.Server.ToString().TrimEnd('/')}: {UnreachableReason(e)}", 0, e)
+                    { ServerUnreachable = true, DeadlineExceeded = attempt < Options.Retry.MaxAttempts };
+            }
         }
     }
 
