@@ -27,6 +27,9 @@ public sealed class SplitInferenceException : Exception
     /// </summary>
     public bool DeadlineExceeded { get; init; }
 
+    /// <summary>True when the client never reached the server (its first connect failed until the retry policy ran out).</summary>
+    public bool ServerUnreachable { get; init; }
+
     /// <summary>The server's hint for <see cref="ErrorCode.ResourceExhausted"/>: wait this long before retrying.</summary>
     public uint RetryAfterMs { get; }
 

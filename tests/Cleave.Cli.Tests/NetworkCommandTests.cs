@@ -57,6 +57,21 @@ public sealed class NetworkCommandTests
     }
 
     [Fact]
+    public void A_client_whose_server_never_appears_says_so_in_one_line()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("a.jpg"), [0xFF, 0xD8]); // never read: the connect fails first
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var (code, stdout, stderr) = CliRunner.Run("client", "--server", $"http://127.0.0.1:{port}", "--mode", "full", "--images", dir.Path, "--deadline-ms", "300");
+        Assert.Equal(1, code);
+        Assert.Equal($"cleave client: cannot reach http://127.0.0.1:{port}: connection refused; is 'cleave serve' running?", stderr.Trim());
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
     public void Serve_without_a_model_and_unknown_links_are_usage_errors()
     {
         var (code, _, stderr) = CliRunner.Run("serve", "--port", "0");

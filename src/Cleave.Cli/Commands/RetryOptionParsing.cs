@@ -11,7 +11,8 @@ internal static class RetryOptionParsing
     public const string Help =
         "  --retries N         retries of transient failures (refusals with a retry hint, a lost or refused connection,\n" +
         "                      a try's timeout), same idempotency id, with jittered exponential backoff (50 ms doubling\n" +
-        "                      to 2 s); default: until the deadline. --retries 0 sends each request once\n" +
+        "                      to 2 s); default: until the deadline. --retries 0 sends each request once. The first\n" +
+        "                      connect retries the same way (a client started while its server restarts waits for it)\n" +
         "  --deadline-ms T     how long a request (a generation step) keeps being retried, e.g. through a server restart\n" +
         "                      (default 60000); then it fails with a typed error";
 

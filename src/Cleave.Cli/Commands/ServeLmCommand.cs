@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
 using Cleave.Runtime.Generation;
-using Cleave.Runtime.Serving.Security;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Cleave.Cli.Commands;
@@ -15,7 +14,7 @@ public sealed class ServeLmCommand : ICommand
         usage: cleave serve-lm --model DIR --split-layer K [--port P] [--host ADDR] [--max-sessions N] [--kv-cap-mb MB]
                                [--session-kv-cap-mb MB] [--idle-s S] [--workers N] [--batch-decode on|off|auto]
                                [--cert F.pfx [--cert-password P]] [--api-keys FILE] [--client-ca CA.pem]
-                               [--max-connections N] [--max-streams N]
+                               [--rate R] [--burst B] [--max-concurrent C] [--max-connections N] [--max-streams N]
           --model DIR          folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --split-layer K      the server runs layers K.. (tail_K.onnx)
           --port P             port (default 50061; 0 lets the OS choose); --host defaults to 127.0.0.1
@@ -29,6 +28,9 @@ public sealed class ServeLmCommand : ICommand
           --cert F.pfx         TLS (HTTP/2) instead of cleartext HTTP/2
           --api-keys FILE      accept only callers with a key from FILE (as `cleave serve --api-keys`; also ${SecurityOptionParsing.ServerKeysVariable})
           --client-ca F        also accept callers whose client certificate chains to the CA in F (needs --cert)
+          --rate R --burst B --max-concurrent C  per-caller quota on Open and Step calls (calls/s, burst, calls in
+                               flight) for callers whose key line sets none (as `cleave serve`). Over quota: in-band
+                               SERVER_BUSY with retry_after_ms, which `generate --server` waits out (default: unlimited)
           --max-connections N  TCP connections open at once (default 1024); --max-streams N: gRPC calls per
                                connection (default 100). Other HTTP/2 limits: docs/serving.md, "Limits"
         Refused callers get gRPC UNAUTHENTICATED (docs/security.md). Runs until Ctrl+C or SIGTERM.
@@ -37,7 +39,7 @@ public sealed class ServeLmCommand : ICommand
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, ["model", "split-layer", "port", "host", "max-sessions", "kv-cap-mb", "session-kv-cap-mb", "idle-s", "workers", "batch-decode", "cert", "cert-password", "api-keys", "client-ca",
-            "max-connections", "max-streams"], []);
+            "rate", "burst", "max-concurrent", "max-connections", "max-streams"], []);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         var options = new GenerationOptions
         {
@@ -52,11 +54,7 @@ public sealed class ServeLmCommand : ICommand
         };
         string hostText = cl.Get("host") ?? "127.0.0.1";
         var host = System.Net.IPAddress.Parse(hostText);
-        var security = new ServerSecurityOptions
-        {
-            ApiKeyFile = cl.Get("api-keys"), ClientCaPath = cl.Get("client-ca"),
-            ApiKeys = SecurityOptionParsing.ServerKeysFromEnvironment(),
-        };
+        var security = SecurityOptionParsing.ParseServer(cl);
         using var certificate = cl.Get("cert") is { } pfx ? X509CertificateLoader.LoadPkcs12FromFile(pfx, cl.Get("cert-password")) : null;
         if (security.InsecureBindingWarning(hostText, certificate is not null) is { } warning) Console.Error.WriteLine(warning);
         try { security.Validate(certificate is not null); }

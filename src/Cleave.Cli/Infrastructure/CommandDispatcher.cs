@@ -43,7 +43,8 @@ public static class CommandDispatcher
             or UnauthorizedAccessException or ArgumentException or InvalidOperationException or FormatException
             or Cleave.Runtime.SplitInferenceException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unauthenticated })
         {
-            Console.Error.WriteLine($"cleave {match.command.Name}: {e.Message}");
+            string hint = e is Cleave.Runtime.SplitInferenceException { ServerUnreachable: true } ? "; is 'cleave serve' running?" : "";
+            Console.Error.WriteLine($"cleave {match.command.Name}: {e.Message}{hint}");
             return 1;
         }
     }

@@ -84,7 +84,12 @@ public sealed class SplitClient : IAsyncDisposable
     /// <summary>Tries sent again after a transient failure (all requests together).</summary>
     public long Retries => Interlocked.Read(ref _retries);
 
-    /// <summary>Connects and handshakes; throws <see cref="SplitInferenceException"/> when the server refuses the Hello.</summary>
+    /// <summary>
+    /// Connects and handshakes. A server not reachable yet (refused or broken connection, no handshake answer) is tried
+    /// again with the reconnect backoff within <see cref="SplitClientOptions.Retry"/> (deadline, attempts), so a client
+    /// started while its server (re)starts waits for it; then throws <see cref="SplitInferenceException"/> UNAVAILABLE
+    /// marked <see cref="SplitInferenceException.ServerUnreachable"/>. A refused Hello throws at once.
+    /// </summary>
     public static async Task<SplitClient> ConnectAsync(SplitClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -95,7 +100,7 @@ public sealed class SplitClient : IAsyncDisposable
             var client = new SplitClient(options);
             try
             {
-                await client.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                await client.FirstConnectAsync(cancellationToken).ConfigureAwait(false);
                 return client;
             }
             catch (SplitInferenceException e) when (e.Code == ErrorCode.CutElsewhere && e.Redirect is { } elsewhere && redirects == 0)
@@ -107,6 +112,26 @@ public sealed class SplitClient : IAsyncDisposable
             {
                 await client.DisposeAsync().ConfigureAwait(false);
                 throw;
+            }
+        }
+    }
+
+    /// <summary>The first connect: a server not reachable yet is tried again (the backoff is EnsureConnectedAsync's) until the retry policy runs out.</summary>
+    private async Task FirstConnectAsync(CancellationToken cancellationToken)
+    {
+        long start = Options.Time.GetTimestamp();
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                if (attempt >= Options.Retry.MaxAttempts || Options.Time.GetElapsedTime(start) >= Options.Retry.Deadline)
+                    throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {Options.Server.ToString().TrimEnd('/')}: {UnreachableReason(e)}", 0, e)
+                    { ServerUnreachable = true, DeadlineExceeded = attempt < Options.Retry.MaxAttempts };
             }
         }
     }
@@ -229,6 +254,25 @@ public sealed class SplitClient : IAsyncDisposable
         finally { connection.ForgetPong(nonce); }
         await LinkShaper.WaitAsync(shaper.DownlinkDelay(new ServerMessage { Pong = new Pong { Nonce = nonce } }.CalculateSize()), cancellationToken).ConfigureAwait(false);
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <summary>A failed first connect worth trying again: the server is not there (yet), not a refusal or a TLS mismatch.</summary>
+    private static bool IsUnreachable(Exception e) =>
+        (e is SplitInferenceException { IsTransient: true, FromServer: false } or RpcException { StatusCode: StatusCode.Unavailable } or IOException or HttpRequestException)
+        && !Causes(e).Any(c => c is System.Security.Authentication.AuthenticationException);
+
+    private static string UnreachableReason(Exception e) => Causes(e).OfType<System.Net.Sockets.SocketException>().FirstOrDefault()?.SocketErrorCode switch
+    {
+        System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
+        System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData => "host not found",
+        System.Net.Sockets.SocketError.TimedOut => "connection timed out",
+        System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.HostUnreachable => "network unreachable",
+        _ => e.Message,
+    };
+
+    private static IEnumerable<Exception> Causes(Exception e)
+    {
+        for (Exception? c = e; c is not null; c = c.InnerException) yield return c;
     }
 
     private static bool IsTransport(Exception e) => e is RpcException or IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException;

@@ -21,15 +21,19 @@ public sealed class GenerationServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private GenerationServer(WebApplication app, Uri address)
+    private GenerationServer(WebApplication app, Uri address, MemoryBudget bufferedRequests)
     {
         _app = app;
         Address = address;
         Engine = app.Services.GetRequiredService<GenerationEngine>();
+        BufferedRequests = bufferedRequests;
     }
 
     public Uri Address { get; }
     public GenerationEngine Engine { get; }
+
+    /// <summary>Bytes of partly received Open/Step messages held across all calls (<see cref="ServerLimits.MaxBufferedRequestBytes"/>).</summary>
+    public MemoryBudget BufferedRequests { get; }
 
     /// <param name="limits">Connection and HTTP/2 limits (<see cref="KestrelHardening"/>); the defaults when null.</param>
     /// <param name="security">API keys and client certificates (<see cref="ServerSecurityOptions"/>); none when null.</param>
@@ -40,12 +44,13 @@ public sealed class GenerationServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         security ??= new ServerSecurityOptions();
         security.Validate(certificate is not null);
+        limits ??= new ServerLimits();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            KestrelHardening.Apply(k, limits ?? new ServerLimits());
+            KestrelHardening.Apply(k, limits);
             k.Listen(address ?? IPAddress.Loopback, port, l =>
             {
                 if (certificate is null) l.Protocols = HttpProtocols.Http2;
@@ -55,11 +60,15 @@ public sealed class GenerationServer : IAsyncDisposable
         builder.Services.AddGeneration(options);
         builder.Services.AddServerSecurity(security, new ServerSecurityMetrics());
         var app = builder.Build();
+        // An Open with history may be up to 16 MiB and gRPC buffers a message whole: without a budget, many calls
+        // that each trickle most of one would hold gigabytes (as for `serve`, docs/security.md).
+        var bufferedRequests = new MemoryBudget(limits.MaxBufferedRequestBytes);
+        app.UseBufferedBodyBudget(bufferedRequests);
         app.MapGeneration();
         _ = app.Services.GetRequiredService<GenerationEngine>(); // load the tail before the first client arrives
         await app.StartAsync().ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new GenerationServer(app, new Uri(bound));
+        return new GenerationServer(app, new Uri(bound), bufferedRequests);
     }
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellationToken);

@@ -82,7 +82,7 @@ public sealed class SplitServer : IAsyncDisposable
                 grpc.MaxReceiveMessageSize = state.MaxReceiveMessageBytes;
                 grpc.MaxSendMessageSize = null;
             });
-            builder.Services.AddServerSecurity(security, state.SecurityMetrics);
+            builder.Services.AddServerSecurity(security, state.SecurityMetrics, state.Quotas);
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();

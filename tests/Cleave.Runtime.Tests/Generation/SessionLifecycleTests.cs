@@ -85,6 +85,20 @@ public sealed class SessionLifecycleTests
     }
 
     [StoriesFact]
+    public async Task Sessions_opened_and_never_stepped_expire_without_any_further_request()
+    {
+        // The cheapest way to hold server memory: open sessions (no history, no step) and walk away.
+        var clock = new ManualClock();
+        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(K) with { IdleTimeout = TimeSpan.FromMilliseconds(300), Time = clock });
+        using var client = new GenerationClient(server.Address);
+        for (int i = 0; i < 5; i++) Assert.Null((await client.OpenAsync(StoriesModel.Open(K))).Error);
+        Assert.Equal(5, server.Engine.OpenSessions);
+        clock.Advance(TimeSpan.FromMilliseconds(900)); // the sweep timer fires on the way
+        Assert.Equal(0, server.Engine.OpenSessions);
+        Assert.Equal(5, server.Engine.Expirations);
+    }
+
+    [StoriesFact]
     public async Task Idle_sessions_expire_and_resume()
     {
         // A manual clock: the session is idle exactly as long as the test says, however loaded the machine is.

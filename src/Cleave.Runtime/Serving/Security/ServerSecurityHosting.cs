@@ -11,14 +11,19 @@ public static class ServerSecurityHosting
 {
     /// <summary>
     /// Registers the authenticator and, when callers must authenticate, <see cref="AuthInterceptor"/> on every gRPC
-    /// service of the host. <paramref name="metrics"/> is shared with whoever exports it.
+    /// service of the host, and the per-caller <see cref="ClientQuotas"/>: <paramref name="quotas"/> when the host already
+    /// has them (so every service on it counts against one quota per caller), else new ones owned by the host.
+    /// <paramref name="metrics"/> is shared with whoever exports it.
     /// </summary>
-    public static IServiceCollection AddServerSecurity(this IServiceCollection services, ServerSecurityOptions options, ServerSecurityMetrics metrics)
+    public static IServiceCollection AddServerSecurity(this IServiceCollection services, ServerSecurityOptions options, ServerSecurityMetrics metrics,
+        ClientQuotas? quotas = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
         services.AddSingleton(metrics);
+        if (quotas is null) services.AddSingleton(_ => new ClientQuotas(metrics)); // a factory: the host disposes it
+        else services.AddSingleton(quotas);
         if (options.RequiresAuthentication)
         {
             // Built now, not on the first call: an unreadable key file or CA fails the start, not a client's request.
