@@ -11,13 +11,16 @@ namespace Cleave.Runtime.Client;
 /// <summary>
 /// A client of <c>cleave.v1.SplitInference</c>: one bidirectional stream (reopened, with a new handshake, when it
 /// breaks), many requests in flight on it, answers matched by request id. Each request is retried on transient
-/// failures with the same idempotency id, goes through the link emulator both ways, and times out per try.
+/// failures with the same idempotency id, goes through the link emulator both ways, and times out per try. Given
+/// several servers (a cluster's silos), a stream that cannot be opened to one is opened to the next, and the
+/// unanswered requests are re-sent there under the same ids.
 /// Thread-safe: call <see cref="InferAsync"/> from as many tasks as requests should be in flight.
 /// </summary>
 public sealed class SplitClient : IAsyncDisposable
 {
-    private readonly GrpcChannel _channel;
-    private readonly SplitInference.SplitInferenceClient _stub;
+    private readonly ServerAddressList _servers;
+    private readonly GrpcChannel[] _channels;
+    private readonly SplitInference.SplitInferenceClient[] _stubs;
     private volatile LinkShaper _shaper;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly Random _jitter = new();
@@ -29,6 +32,7 @@ public sealed class SplitClient : IAsyncDisposable
     private long _linkChanges;
     private long _duplicates;
     private long _reconnects;
+    private long _failovers;
     private long _retries;
     private int _connectFailures;
     private long _nextConnectAt;
@@ -36,21 +40,27 @@ public sealed class SplitClient : IAsyncDisposable
     private SplitClient(SplitClientOptions options)
     {
         Options = options;
-        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
-        if (options.AcceptAnyServerCertificate)
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        options.Credentials.ApplyTo(handler);
-        _channel = GrpcChannel.ForAddress(options.Server, new GrpcChannelOptions
+        _servers = new ServerAddressList(options.Servers);
+        _channels = new GrpcChannel[_servers.Count];
+        _stubs = new SplitInference.SplitInferenceClient[_servers.Count];
+        for (int i = 0; i < _servers.Count; i++)
         {
-            HttpHandler = handler,
-            MaxReceiveMessageSize = null,
-            MaxSendMessageSize = null,
-            // The channel has its own reconnect backoff (1 s growing to 120 s by default): after an outage of some
-            // seconds it would keep failing calls for seconds more after the server is back. Ours paces retries.
-            InitialReconnectBackoff = options.Retry.BaseDelay,
-            MaxReconnectBackoff = options.Retry.MaxDelay,
-        });
-        _stub = new SplitInference.SplitInferenceClient(_channel);
+            var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+            if (options.AcceptAnyServerCertificate)
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            options.Credentials.ApplyTo(handler);
+            _channels[i] = GrpcChannel.ForAddress(_servers[i], new GrpcChannelOptions
+            {
+                HttpHandler = handler,
+                MaxReceiveMessageSize = null,
+                MaxSendMessageSize = null,
+                // The channel has its own reconnect backoff (1 s growing to 120 s by default): after an outage of some
+                // seconds it would keep failing calls for seconds more after the server is back. Ours paces retries.
+                InitialReconnectBackoff = options.Retry.BaseDelay,
+                MaxReconnectBackoff = options.Retry.MaxDelay,
+            });
+            _stubs[i] = new SplitInference.SplitInferenceClient(_channels[i]);
+        }
         _shaper = new LinkShaper(options.Link, options.LinkSeed);
     }
 
@@ -77,6 +87,12 @@ public sealed class SplitClient : IAsyncDisposable
 
     /// <summary>Answers that arrived for a request already answered (a retried try's second answer): ignored, counted.</summary>
     public long DuplicateAnswers => Interlocked.Read(ref _duplicates);
+
+    /// <summary>The server the client uses now (of <see cref="SplitClientOptions.Servers"/>).</summary>
+    public Uri CurrentServer => _connection?.Server ?? _servers.Current;
+
+    /// <summary>Times a connect failed on one address and the client moved to the next (with several servers).</summary>
+    public long Failovers => Interlocked.Read(ref _failovers);
 
     /// <summary>Times the stream was reopened (handshaken again) after it broke.</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
@@ -106,7 +122,8 @@ public sealed class SplitClient : IAsyncDisposable
             catch (SplitInferenceException e) when (e.Code == ErrorCode.CutElsewhere && e.Redirect is { } elsewhere && redirects == 0)
             {
                 await client.DisposeAsync().ConfigureAwait(false);
-                options = options with { Server = elsewhere };
+                // The named silo first; the others stay behind it for failover.
+                options = options with { Servers = [elsewhere, .. options.Servers.Where(s => s != elsewhere)] };
             }
             catch
             {
@@ -130,7 +147,7 @@ public sealed class SplitClient : IAsyncDisposable
             catch (Exception e) when (IsUnreachable(e))
             {
                 if (attempt >= Options.Retry.MaxAttempts || Options.Time.GetElapsedTime(start) >= Options.Retry.Deadline)
-                    throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {Options.Server.ToString().TrimEnd('/')}: {UnreachableReason(e)}", 0, e)
+                    throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {_servers}: {UnreachableReason(e)}", 0, e)
                     { ServerUnreachable = true, DeadlineExceeded = attempt < Options.Retry.MaxAttempts };
             }
         }
@@ -295,19 +312,33 @@ public sealed class SplitClient : IAsyncDisposable
             long now = time.GetTimestamp();
             if (now < _nextConnectAt)
                 await Task.Delay(time.GetElapsedTime(now, _nextConnectAt), time, cancellationToken).ConfigureAwait(false);
-            var connection = new Connection(this);
-            try
+            Connection connection;
+            while (true)
             {
-                await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+                connection = new Connection(this, _stubs[_servers.CurrentIndex], _servers.Current);
+                try
+                {
+                    await connection.HandshakeAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception e)
+                {
+                    connection.Dispose();
+                    // An unreachable server is left for the next address at once; the backoff waits only after a
+                    // whole round failed. A refusal (credentials, manifest) or a cancellation ends the connect here.
+                    bool unreachable = IsUnreachable(e) && !cancellationToken.IsCancellationRequested;
+                    if (unreachable && _servers.Count > 1)
+                    {
+                        Interlocked.Increment(ref _failovers);
+                        if (!_servers.Failed()) continue;
+                    }
+                    TimeSpan wait;
+                    lock (_jitterLock) wait = Options.Retry.DelayBefore(++_connectFailures, 0, _jitter);
+                    _nextConnectAt = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
+                    throw;
+                }
             }
-            catch
-            {
-                connection.Dispose();
-                TimeSpan wait;
-                lock (_jitterLock) wait = Options.Retry.DelayBefore(++_connectFailures, 0, _jitter);
-                _nextConnectAt = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
-                throw;
-            }
+            _servers.Succeeded();
             _connectFailures = 0;
             if (current is not null)
             {
@@ -326,7 +357,7 @@ public sealed class SplitClient : IAsyncDisposable
         _disposed.Cancel();
         var connection = _connection;
         if (connection is not null) await connection.CloseAsync().ConfigureAwait(false);
-        _channel.Dispose();
+        foreach (var channel in _channels) channel.Dispose();
         _connectLock.Dispose();
         _disposed.Dispose();
     }
@@ -344,12 +375,16 @@ public sealed class SplitClient : IAsyncDisposable
         private Task? _reader;
         private volatile bool _broken;
 
-        public Connection(SplitClient owner)
+        public Connection(SplitClient owner, SplitInference.SplitInferenceClient stub, Uri server)
         {
             _owner = owner;
+            Server = server;
             _cancel = CancellationTokenSource.CreateLinkedTokenSource(owner._disposed.Token);
-            _call = owner._stub.Infer(owner.Options.Credentials.Headers(), cancellationToken: _cancel.Token);
+            _call = stub.Infer(owner.Options.Credentials.Headers(), cancellationToken: _cancel.Token);
         }
+
+        /// <summary>The address this stream was opened to.</summary>
+        public Uri Server { get; }
 
         public bool IsBroken => _broken;
 
@@ -370,7 +405,7 @@ public sealed class SplitClient : IAsyncDisposable
             }
             Welcome welcome;
             try { welcome = await _welcome.Task.WaitAsync(options.ConnectTimeout, options.Time, cancellationToken).ConfigureAwait(false); }
-            catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no handshake answer from {options.Server} within {options.ConnectTimeout.TotalSeconds:0.#} s"); }
+            catch (TimeoutException) { throw new SplitInferenceException(ErrorCode.Unavailable, $"no handshake answer from {Server} within {options.ConnectTimeout.TotalSeconds:0.#} s"); }
             if (welcome.Error is { } error)
             {
                 Dispose();

@@ -6,8 +6,25 @@ namespace Cleave.Runtime.Client;
 /// <summary>How a <see cref="SplitClient"/> connects, what it announces in its Hello, and how it shapes and retries.</summary>
 public sealed record SplitClientOptions
 {
-    /// <summary>The server, e.g. http://127.0.0.1:7070 (cleartext HTTP/2) or https://host:7070.</summary>
-    public required Uri Server { get; init; }
+    private IReadOnlyList<Uri> _servers = [];
+
+    /// <summary>The server, e.g. http://127.0.0.1:7070 (cleartext HTTP/2) or https://host:7070: the first of <see cref="Servers"/>; setting it sets a list of one.</summary>
+    public Uri Server
+    {
+        get => _servers.Count > 0 ? _servers[0] : throw new InvalidOperationException("no server address given");
+        init => _servers = [value ?? throw new ArgumentNullException(nameof(value))];
+    }
+
+    /// <summary>
+    /// Servers that answer the same requests (a cluster's silos): the client uses one until a connect to it fails,
+    /// then the next (round robin, with the reconnect backoff only after a whole round failed), and re-sends every
+    /// unanswered request under its idempotency id. Give this or <see cref="Server"/>.
+    /// </summary>
+    public IReadOnlyList<Uri> Servers
+    {
+        get => _servers;
+        init => _servers = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>Scopes idempotency ids on the server: keep it when reconnecting so retries are recognised.</summary>
     public string ClientId { get; init; } = Guid.NewGuid().ToString("N");

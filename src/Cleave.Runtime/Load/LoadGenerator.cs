@@ -8,7 +8,7 @@ using Cleave.Runtime.Serving;
 namespace Cleave.Runtime.Load;
 
 /// <summary>
-/// Simulates many clients against one server: each client is its own <see cref="SplitClient"/> (its own stream),
+/// Simulates many clients against one server (or several, which the clients fail over among): each client is its own <see cref="SplitClient"/> (its own stream),
 /// sending precomputed payloads in a closed loop for the test's duration, then waiting for every answer. Reads the
 /// server's <c>/metrics</c> before, every half second during, and after the test to report server CPU seconds,
 /// executions and batch sizes per request, per server process (a restarted server is a new one), and times the
@@ -35,7 +35,7 @@ public static class LoadGenerator
             for (int i = 0; i < clients.Length; i++)
                 clients[i] = await SplitClient.ConnectAsync(new SplitClientOptions
                 {
-                    Server = options.Server, ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
+                    Servers = [options.Server, .. options.FailoverServers], ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
                     RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i,
                     AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,
@@ -47,11 +47,15 @@ public static class LoadGenerator
                     },
                 }, cancellationToken).ConfigureAwait(false);
 
-            Task<MetricsSnapshot> Read(CancellationToken token) =>
-                MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, token, TimeSpan.FromSeconds(2));
+            // Every server the clients may use is read: after a failover the answers come from another process.
+            Uri[] metricsUrls = options.MetricsUrl is { } metricsUrl ? [metricsUrl] : [options.Server, .. options.FailoverServers];
+            Func<CancellationToken, Task<MetricsSnapshot>> Reader(Uri url) => token =>
+                MetricsSnapshot.FetchAsync(url, options.AcceptAnyServerCertificate, token, TimeSpan.FromSeconds(2));
             var clock = Stopwatch.StartNew();
-            processes.Add(await MetricsSnapshot.FetchAsync(options.MetricsUrl ?? options.Server, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true);
-            polling = processes.PollAsync(Read, MetricsInterval, () => clock.Elapsed.TotalSeconds, stopPolling.Token);
+            processes.Add(await MetricsSnapshot.FetchAsync(metricsUrls[0], options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true);
+            foreach (var url in metricsUrls.Skip(1))
+                await ReadInto(processes, Reader(url), 0, baseline: true, cancellationToken).ConfigureAwait(false);
+            polling = Task.WhenAll(metricsUrls.Select(url => processes.PollAsync(Reader(url), MetricsInterval, () => clock.Elapsed.TotalSeconds, stopPolling.Token)));
             long stopAt = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             var loops = new List<Task>(options.Clients * options.InFlightPerClient);
             for (int c = 0; c < clients.Length; c++)
@@ -61,8 +65,8 @@ public static class LoadGenerator
             double seconds = clock.Elapsed.TotalSeconds;
             await stopPolling.CancelAsync().ConfigureAwait(false);
             await polling.ConfigureAwait(false);
-            try { processes.Add(await Read(cancellationToken).ConfigureAwait(false), clock.Elapsed.TotalSeconds); }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException) { processes.ReadingFailed(); }
+            foreach (var url in metricsUrls)
+                await ReadInto(processes, Reader(url), clock.Elapsed.TotalSeconds, baseline: false, cancellationToken).ConfigureAwait(false);
 
             return Report(options, tally, seconds, processes, outages.Outages(seconds), clients);
         }
@@ -73,6 +77,14 @@ public static class LoadGenerator
             foreach (var client in clients)
                 if (client is not null) await client.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One /metrics reading, counted as failed when the server cannot be reached (killed, not started yet).</summary>
+    private static async Task ReadInto(ServerProcessTracker processes, Func<CancellationToken, Task<MetricsSnapshot>> read, double atSeconds, bool baseline,
+        CancellationToken cancellationToken)
+    {
+        try { processes.Add(await read(cancellationToken).ConfigureAwait(false), atSeconds, baseline); }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException) { processes.ReadingFailed(); }
     }
 
     private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, int offset, long stopAt, Tally tally, OutageTracker outages,

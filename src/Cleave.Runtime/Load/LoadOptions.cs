@@ -10,6 +10,12 @@ public sealed record LoadOptions
     public required Uri Server { get; init; }
 
     /// <summary>
+    /// Further servers (a cluster's other silos) each client fails over to when it cannot reach <see cref="Server"/>
+    /// (<see cref="SplitClientOptions.Servers"/>); their <c>/metrics</c> are read too, unless <see cref="MetricsUrl"/> is given.
+    /// </summary>
+    public IReadOnlyList<Uri> FailoverServers { get; init; } = [];
+
+    /// <summary>
     /// Payloads the clients cycle through: frames made once beforehand (split mode) or image files (full mode), so
     /// the load generator spends no CPU on heads and codecs that the server being measured needs.
     /// </summary>
@@ -37,6 +43,6 @@ public sealed record LoadOptions
     /// <summary>API key and/or client certificate every client presents.</summary>
     public Client.ClientCredentials Credentials { get; init; } = Client.ClientCredentials.None;
 
-    /// <summary>Where the server's <c>/metrics</c> is (a separate metrics port); null: <see cref="Server"/>.</summary>
+    /// <summary>Where the server's <c>/metrics</c> is (a separate metrics port); null: <see cref="Server"/> and the <see cref="FailoverServers"/>.</summary>
     public Uri? MetricsUrl { get; init; }
 }
