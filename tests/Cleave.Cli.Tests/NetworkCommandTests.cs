@@ -25,6 +25,8 @@ public sealed class NetworkCommandTests
             SplitDirectory = dir.File("split"), FullModelPath = dir.File("m.onnx"), Port = 0, Threads = 1,
         });
         string url = server.Url.ToString();
+        // A first address where nothing listens: the client and the load test fail over to the real server.
+        string deadThenLive = $"{DeadAddress()},{url}";
 
         (code, var stdout, stderr) = CliRunner.Run("client", "--server", url, "--split", dir.File("split"), "--images", images,
             "--limit", "3", "--check", "--link", "wifi", "--json");
@@ -38,11 +40,12 @@ public sealed class NetworkCommandTests
             Assert.True(summary.GetProperty("uplink_ms").GetDouble() >= 2.5, "the wifi preset adds half its 5 ms RTT");
         }
 
-        (code, stdout, stderr) = CliRunner.Run("client", "--server", url, "--mode", "full", "--images", images, "--limit", "2");
+        (code, stdout, stderr) = CliRunner.Run("client", "--server", deadThenLive, "--mode", "full", "--images", images, "--limit", "2");
         Assert.True(code == 0, stderr);
         Assert.Contains("2/2 answered", stdout);
+        Assert.Contains($"connected to {url}", stderr);
 
-        (code, stdout, stderr) = CliRunner.Run("loadtest", "--server", url, "--split", dir.File("split"), "--images", images,
+        (code, stdout, stderr) = CliRunner.Run("loadtest", "--server", deadThenLive, "--split", dir.File("split"), "--images", images,
             "--limit", "2", "--clients", "3", "--duration", "1", "--json");
         Assert.True(code == 0, stderr);
         using (var doc = JsonDocument.Parse(stdout))
@@ -56,18 +59,33 @@ public sealed class NetworkCommandTests
         }
     }
 
+    /// <summary>An http:// address on a loopback port where nothing listens (connections are refused).</summary>
+    private static string DeadAddress()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+
+    [Fact]
+    public void A_server_list_with_a_bad_address_is_a_usage_error()
+    {
+        var (code, _, stderr) = CliRunner.Run("loadtest", "--server", "http://127.0.0.1:1,ftp://x", "--mode", "full", "--images", ".");
+        Assert.Equal(2, code);
+        Assert.Contains("'ftp://x' is not an http:// or https:// address", stderr);
+    }
+
     [Fact]
     public void A_client_whose_server_never_appears_says_so_in_one_line()
     {
         using var dir = new TempFolder();
         File.WriteAllBytes(dir.File("a.jpg"), [0xFF, 0xD8]); // never read: the connect fails first
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var (code, stdout, stderr) = CliRunner.Run("client", "--server", $"http://127.0.0.1:{port}", "--mode", "full", "--images", dir.Path, "--deadline-ms", "300");
+        string dead = DeadAddress();
+        var (code, stdout, stderr) = CliRunner.Run("client", "--server", dead, "--mode", "full", "--images", dir.Path, "--deadline-ms", "300");
         Assert.Equal(1, code);
-        Assert.Equal($"cleave client: cannot reach http://127.0.0.1:{port}: connection refused; is 'cleave serve' running?", stderr.Trim());
+        Assert.Equal($"cleave client: cannot reach {dead}: connection refused; is 'cleave serve' running?", stderr.Trim());
         Assert.Equal("", stdout);
     }
 

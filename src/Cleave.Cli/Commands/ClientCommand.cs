@@ -12,9 +12,10 @@ public sealed class ClientCommand : ICommand
     public string Name => "client";
     public string Summary => "classify images through a `cleave serve` server: head and codec here, tail there";
     public string Usage => $"""
-        usage: cleave client --server URL --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
+        usage: cleave client --server URL[,URL...] --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
                              [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--check] [--insecure] [--json]
                              [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx]
+        {ServerAddressParsing.Help}
           --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
           --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --mode full      upload the image files instead; the server runs the whole model (--split not needed)
@@ -35,7 +36,7 @@ public sealed class ClientCommand : ICommand
         var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "timeout-ms", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
             .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
-        var server = new Uri(cl.Require("server"));
+        var servers = ServerAddressParsing.Parse(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
         var link = NetworkOptionParsing.ParseLink(cl);
@@ -50,7 +51,7 @@ public sealed class ClientCommand : ICommand
         using var localTail = cl.Has("check") ? SplitTailBackend.Load(split!.Path) : null;
         var options = new SplitClientOptions
         {
-            Server = server, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
+            Servers = servers, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
             Link = link, Retry = RetryOptionParsing.Parse(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl),
@@ -63,7 +64,7 @@ public sealed class ClientCommand : ICommand
         SplitTailBackend? localTail, int inFlight, bool json)
     {
         await using var client = await SplitClient.ConnectAsync(options);
-        Console.Error.WriteLine($"connected to {options.Server} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}");
+        Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}");
         var print = new Lock();
         if (!json)
             Console.WriteLine($"{"image",-36} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
@@ -78,7 +79,8 @@ public sealed class ClientCommand : ICommand
             Json.Write(w =>
             {
                 w.WriteStartObject();
-                w.WriteString("server", options.Server.ToString());
+                w.WriteString("server", client.CurrentServer.ToString());
+                w.WriteNumber("failovers", client.Failovers);
                 w.WriteString("mode", options.Mode);
                 w.WriteString("codec", head is null ? null : codec.Spec);
                 w.WriteString("link", options.Link.ToString());

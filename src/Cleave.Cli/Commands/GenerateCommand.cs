@@ -15,7 +15,7 @@ public sealed class GenerateCommand : ICommand
     public string Name => "generate";
     public string Summary => "generate text with an imported language model: whole, or split with a codec at the cut (in-process or against `cleave serve-lm`)";
     public string Usage => $"""
-        usage: cleave generate --model DIR (--local | --server URL) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
+        usage: cleave generate --model DIR (--local | --server URL[,URL...]) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
                                [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--batch-decode on|off|auto]
                                [--retries N] [--deadline-ms T] [--json]
                                [--api-key-file F] [--client-cert F.pfx] [--insecure]
@@ -94,10 +94,7 @@ public sealed class GenerateCommand : ICommand
         }
         else
         {
-            var addresses = new List<Uri>();
-            foreach (string address in server!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                addresses.Add(Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : throw new UsageException($"--server: '{address}' is not an address"));
-            transport = new GenerationClient(addresses, SecurityOptionParsing.ParseClient(cl), cl.Has("insecure"));
+            transport = new GenerationClient(ServerAddressParsing.Parse(server!), SecurityOptionParsing.ParseClient(cl), cl.Has("insecure"));
         }
         try
         {

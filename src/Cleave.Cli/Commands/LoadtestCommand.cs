@@ -12,9 +12,10 @@ public sealed class LoadtestCommand : ICommand
     public string Name => "loadtest";
     public string Summary => "many simulated clients against one `cleave serve`: throughput, latency percentiles, errors, server CPU per request";
     public string Usage => $"""
-        usage: cleave loadtest --server URL --split DIR --images DIR --clients N --duration S [--codec SPEC]
+        usage: cleave loadtest --server URL[,URL...] --split DIR --images DIR --clients N --duration S [--codec SPEC]
                                [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--insecure] [--json]
                                [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx] [--metrics-url URL]
+        {ServerAddressParsing.Help}
           --clients N      concurrent simulated clients, each with its own stream (closed loop)
           --duration S     seconds of sending; every request in flight at the end is still awaited and counted
           --mode full      send the image files; the server runs the whole model (compare server CPU per request)
@@ -23,7 +24,7 @@ public sealed class LoadtestCommand : ICommand
           --in-flight N    requests each client keeps waiting (default 1)
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
         {RetryOptionParsing.Help}
-          --metrics-url URL where the server's /metrics is, for a server with --metrics-port (default: --server)
+          --metrics-url URL where the server's /metrics is, for a server with --metrics-port (default: each --server)
         {SecurityOptionParsing.ClientHelp}
         {NetworkOptionParsing.LinkHelp}
         Server figures (CPU seconds, executions, batch sizes, decode and tail seconds) are differences of the
@@ -39,6 +40,7 @@ public sealed class LoadtestCommand : ICommand
             .. SecurityOptionParsing.ClientValueOptions], ["json", "insecure"]);
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
+        var servers = ServerAddressParsing.Parse(cl.Require("server"));
         int clients = cl.GetInt("clients", 8);
         double duration = cl.GetDouble("duration", 10);
         if (clients < 1 || !(duration > 0)) throw new UsageException("--clients and --duration must be positive");
@@ -50,7 +52,7 @@ public sealed class LoadtestCommand : ICommand
         var payloads = split is null ? LoadPayloads.ImageFiles(images) : LoadPayloads.SplitFrames(split, images, codec);
         var options = new LoadOptions
         {
-            Server = new Uri(cl.Require("server")), Payloads = payloads, Mode = mode, ManifestHash = split?.ManifestHash ?? "",
+            Server = servers[0], FailoverServers = servers.Skip(1).ToArray(), Payloads = payloads, Mode = mode, ManifestHash = split?.ManifestHash ?? "",
             Codecs = split is null ? [] : [codec.Spec], Clients = clients, Duration = TimeSpan.FromSeconds(duration),
             InFlightPerClient = Math.Max(1, cl.GetInt("in-flight", 1)),
             Retry = RetryOptionParsing.Parse(cl),
@@ -58,7 +60,7 @@ public sealed class LoadtestCommand : ICommand
             Link = NetworkOptionParsing.ParseLink(cl), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl), MetricsUrl = cl.Get("metrics-url") is { } metrics ? new Uri(metrics) : null,
         };
-        Console.Error.WriteLine($"{clients} clients x {options.InFlightPerClient} in flight for {duration} s against {options.Server} ({mode})");
+        Console.Error.WriteLine($"{clients} clients x {options.InFlightPerClient} in flight for {duration} s against {string.Join(", ", servers)} ({mode})");
         var report = LoadGenerator.RunAsync(options).GetAwaiter().GetResult();
 
         if (cl.Has("json"))

@@ -52,9 +52,15 @@ public static class LoadGenerator
             Func<CancellationToken, Task<MetricsSnapshot>> Reader(Uri url) => token =>
                 MetricsSnapshot.FetchAsync(url, options.AcceptAnyServerCertificate, token, TimeSpan.FromSeconds(2));
             var clock = Stopwatch.StartNew();
-            processes.Add(await MetricsSnapshot.FetchAsync(metricsUrls[0], options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true);
-            foreach (var url in metricsUrls.Skip(1))
-                await ReadInto(processes, Reader(url), 0, baseline: true, cancellationToken).ConfigureAwait(false);
+            // A listed server that is down now (the clients failed over from it) has no baseline; if none answers, the
+            // metrics address is wrong and the first failure says so.
+            Exception? firstFailure = null;
+            foreach (var url in metricsUrls)
+            {
+                try { processes.Add(await MetricsSnapshot.FetchAsync(url, options.AcceptAnyServerCertificate, cancellationToken).ConfigureAwait(false), 0, baseline: true); }
+                catch (Exception e) when (e is HttpRequestException or IOException) { firstFailure ??= e; }
+            }
+            if (processes.Instances().Count == 0 && firstFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
             polling = Task.WhenAll(metricsUrls.Select(url => processes.PollAsync(Reader(url), MetricsInterval, () => clock.Elapsed.TotalSeconds, stopPolling.Token)));
             long stopAt = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
             var loops = new List<Task>(options.Clients * options.InFlightPerClient);
