@@ -152,6 +152,8 @@ public sealed class FailoverTests
             Assert.Equal(0, report.Duplicates);
             Assert.Equal(report.Sent, report.Answered);
             Assert.Contains(report.ServerProcesses, p => p.ServerId == second.Metrics.ServerId && p.Answered > 0);
+            Assert.Equal(report.Answered, report.LatencyWindows.Sum(w => w.Answered));
+            Assert.All(report.LatencyWindows, w => Assert.InRange(w.P50Ms, 0, w.P99Ms));
             Assert.True(report.Reconnects >= 4, $"each of the 4 clients reopened its stream on the second server; {report.Reconnects}");
         }
         finally

@@ -30,7 +30,8 @@ public sealed class LoadtestCommand : ICommand
         Server figures (CPU seconds, executions, batch sizes, decode and tail seconds) are differences of the
         server's /metrics read before, every 0.5 s during, and after the test, per server process (a restarted
         server is a new process: a killed one counts up to its last reading). Failed tries, retries, reconnects
-        and outages (a try the transport lost, to the next answer) are reported; the exit status is 1 when a
+        and outages (a try the transport lost, to the next answer) are reported, and latency p50/p99 per 10 s of
+        answers (before, during and after an outage); the exit status is 1 when a
         request was lost (no answer by its deadline) or answered twice.
         """;
 
@@ -76,6 +77,9 @@ public sealed class LoadtestCommand : ICommand
                 $"{report.Retries} retries, {report.Reconnects} reconnects, {report.Replayed} replayed; " +
                 (report.Outages.Count == 0 ? "no outage" : string.Join("; ", report.Outages.Select(o =>
                     $"outage {o.StartSeconds:F1}-{o.EndSeconds:F1} s ({o.Seconds:F2} s{(o.Resolved ? "" : ", unresolved")})"))));
+            if (report.LatencyWindows.Count > 1)
+                Console.WriteLine("latency by answer time: " + string.Join("; ", report.LatencyWindows.Select(w =>
+                    $"{w.StartSeconds:F0}-{w.EndSeconds:F0} s {w.Answered} answered, p50 {w.P50Ms:F0} ms, p99 {w.P99Ms:F0} ms")));
             foreach (var p in report.ServerProcesses)
                 Console.WriteLine($"server process {p.ServerId}: seen {p.FirstSeenSeconds:F1}-{p.LastSeenSeconds:F1} s, {p.Answered} answered, {p.Executed} executed, " +
                     $"CPU {1000 * p.CpuSecondsPerRequest:F2} ms/request, mean batch {p.MeanBatchSize:F2}");

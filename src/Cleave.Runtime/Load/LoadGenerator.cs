@@ -66,7 +66,7 @@ public static class LoadGenerator
             var loops = new List<Task>(options.Clients * options.InFlightPerClient);
             for (int c = 0; c < clients.Length; c++)
                 for (int slot = 0; slot < options.InFlightPerClient; slot++)
-                    loops.Add(ClientLoop(clients[c], options.Payloads, c * 7919 + slot * 104729, stopAt, tally, outages, cancellationToken));
+                    loops.Add(ClientLoop(clients[c], options.Payloads, c * 7919 + slot * 104729, stopAt, clock, tally, outages, cancellationToken));
             await Task.WhenAll(loops).ConfigureAwait(false);
             double seconds = clock.Elapsed.TotalSeconds;
             await stopPolling.CancelAsync().ConfigureAwait(false);
@@ -93,7 +93,7 @@ public static class LoadGenerator
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException) { processes.ReadingFailed(); }
     }
 
-    private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, int offset, long stopAt, Tally tally, OutageTracker outages,
+    private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, int offset, long stopAt, Stopwatch clock, Tally tally, OutageTracker outages,
         CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -109,6 +109,7 @@ public static class LoadGenerator
                 Interlocked.Increment(ref tally.Answered);
                 if (result.Replayed) Interlocked.Increment(ref tally.Replayed);
                 tally.Latencies.Add(result.TotalMs);
+                tally.Answers.Add((clock.Elapsed.TotalSeconds, result.TotalMs));
                 tally.AnsweredBy.AddOrUpdate(result.ServerId, 1, (_, v) => v + 1);
             }
             catch (SplitInferenceException e)
@@ -181,6 +182,7 @@ public static class LoadGenerator
             FailedTries = Interlocked.Read(ref tally.FailedTries),
             FailedTriesByKind = new SortedDictionary<string, long>(tally.FailedTriesByKind, StringComparer.Ordinal),
             Outages = outages,
+            LatencyWindows = Windows(tally.Answers, seconds),
             ServerProcesses = [.. instances.Select(i => ProcessReport(i, mode, tally))],
             MetricsReadingsFailed = processes.FailedReadings,
             ThroughputPerSecond = tally.Answered / seconds,
@@ -214,6 +216,17 @@ public static class LoadGenerator
         };
     }
 
+    /// <summary>Answers by answer time in windows of 10 s (wider for long tests: 100 windows at most).</summary>
+    private static IReadOnlyList<LatencyWindow> Windows(IEnumerable<(double AtSeconds, double Ms)> answers, double seconds)
+    {
+        double width = Math.Max(10, seconds / 100);
+        return [.. answers.GroupBy(a => (int)Math.Min(Math.Floor(a.AtSeconds / width), 100)).OrderBy(g => g.Key).Select(g =>
+        {
+            var sorted = g.Select(a => a.Ms).Order().ToArray();
+            return new LatencyWindow(g.Key * width, (g.Key + 1) * width, sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+        })];
+    }
+
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
@@ -221,6 +234,7 @@ public static class LoadGenerator
     {
         public long Sent, Answered, Replayed, PayloadBytes, FailedTries;
         public readonly ConcurrentBag<double> Latencies = [];
+        public readonly ConcurrentBag<(double AtSeconds, double Ms)> Answers = [];
         public readonly ConcurrentDictionary<string, long> AnsweredBy = new(StringComparer.Ordinal);
         public readonly ConcurrentDictionary<string, long> FailedTriesByKind = new(StringComparer.Ordinal);
         public readonly ConcurrentDictionary<string, long> Errors = new(StringComparer.Ordinal);

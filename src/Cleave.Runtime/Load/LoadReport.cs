@@ -37,6 +37,9 @@ public sealed record LoadReport
     /// <summary>From a try the transport lost to the next answer (e.g. a server killed and restarted), in order.</summary>
     public required IReadOnlyList<Outage> Outages { get; init; }
 
+    /// <summary>Latency p50/p99 per 10 s of answers (seconds from the start of sending): before, during and after an outage.</summary>
+    public required IReadOnlyList<LatencyWindow> LatencyWindows { get; init; }
+
     /// <summary>Server processes that answered during the test, in order of first sighting (more than one after a restart).</summary>
     public required IReadOnlyList<ServerProcessReport> ServerProcesses { get; init; }
 
