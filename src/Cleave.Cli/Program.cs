@@ -24,6 +24,7 @@ ICommand[] commands =
     new ServeLmCommand(),
     new EvalLmCommand(),
     new ServeCommand(),
+    new ClusterStatusCommand(),
     new ClientCommand(),
     new LoadtestCommand(),
     new KeysCommand(),

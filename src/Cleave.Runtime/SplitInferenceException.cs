@@ -30,6 +30,9 @@ public sealed class SplitInferenceException : Exception
     /// <summary>The server's hint for <see cref="ErrorCode.ResourceExhausted"/>: wait this long before retrying.</summary>
     public uint RetryAfterMs { get; }
 
+    /// <summary>With <see cref="ErrorCode.CutElsewhere"/>: a server that serves the client's cut (a cluster's silo).</summary>
+    public Uri? Redirect { get; init; }
+
     /// <summary>True for errors worth retrying with the same idempotency id (queue full, server going away, timeouts).</summary>
     public bool IsTransient => IsTransientCode(Code);
 
@@ -37,5 +40,9 @@ public sealed class SplitInferenceException : Exception
 
     public Error ToError() => new() { Code = Code, Message = Message, RetryAfterMs = RetryAfterMs };
 
-    public static SplitInferenceException FromError(Error error) => new(error.Code, error.Message, error.RetryAfterMs) { FromServer = true };
+    public static SplitInferenceException FromError(Error error) => new(error.Code, error.Message, error.RetryAfterMs)
+    {
+        FromServer = true,
+        Redirect = error.Redirect.Length > 0 && Uri.TryCreate(error.Redirect, UriKind.Absolute, out var redirect) ? redirect : null,
+    };
 }

@@ -21,7 +21,8 @@ public sealed class GenerateCommand : ICommand
                                [--api-key-file F] [--client-cert F.pfx] [--insecure]
           --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --local                run in this process: the whole model, or with --split-layer the split with an in-process server
-          --server URL           split generation against `cleave serve-lm` (e.g. http://127.0.0.1:50061); needs --split-layer
+          --server URL           split generation against `cleave serve-lm` (e.g. http://127.0.0.1:50061); needs --split-layer.
+                                 URL,URL,... : the front ends of a cluster's silos; a call whose connection fails goes to the next
           --split-layer K        the client runs the embedding and layers < K
           --codec SPEC           how each step's hidden states cross: a frame codec (raw, fp16, quant:bits=8,...) or the
                                  per-session token codec tq:levels=L,clip=K (default raw)
@@ -93,7 +94,10 @@ public sealed class GenerateCommand : ICommand
         }
         else
         {
-            transport = new GenerationClient(new Uri(server!), SecurityOptionParsing.ParseClient(cl), cl.Has("insecure"));
+            var addresses = new List<Uri>();
+            foreach (string address in server!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                addresses.Add(Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri : throw new UsageException($"--server: '{address}' is not an address"));
+            transport = new GenerationClient(addresses, SecurityOptionParsing.ParseClient(cl), cl.Has("insecure"));
         }
         try
         {

@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
+using Cleave.Cluster.FrontEnd;
+using Cleave.Cluster.Hosting;
+using Cleave.Cluster.Status;
 using Cleave.Runtime.Generation;
 using Cleave.Runtime.Serving;
 
@@ -17,6 +20,8 @@ public sealed class ServeCommand : ICommand
                             [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
                             [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
                             [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
+                            [--cluster dev|redis://HOST:PORT [--cluster-id ID] [--silo-port P] [--gateway-port G]
+                             [--primary-silo-port P0]]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
@@ -40,6 +45,13 @@ public sealed class ServeCommand : ICommand
                            would exceed it is reset (RESOURCE_EXHAUSTED). Limits: docs/serving.md, "Limits"
           --lm DIR --lm-split-layer K  also host split generation for a language model imported by `cleave import
                            model.bin --splits` (service cleave.v1.Generation, defaults as `cleave serve-lm`)
+          --cluster M      run as one silo of a Cleave cluster on Microsoft Orleans (docs/scaling.md): `dev` for
+                           development clustering on this machine, redis://HOST:PORT for Redis membership. The
+                           gRPC services are unchanged; language-model sessions become grains any silo serves, and
+                           GET /cluster on --port describes every silo (`cleave cluster status`)
+          --cluster-id ID  silos join only a cluster of the same id (default cleave; one Redis serves one cluster)
+          --silo-port P    silo-to-silo port (default 11111); --gateway-port G: Orleans client port (default 30000)
+          --primary-silo-port P0  with --cluster dev: the silo port of the first silo (omit on the first)
         {SecurityOptionParsing.ServerHelp}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
         (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
@@ -49,7 +61,8 @@ public sealed class ServeCommand : ICommand
     {
         var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
             "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
-            "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb"], []);
+            "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
+            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port"], []);
         var defaults = new ServerLimits();
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
@@ -82,24 +95,62 @@ public sealed class ServeCommand : ICommand
                 MaxBufferedRequestBytes = Mib(cl, "max-buffered-mb", defaults.MaxBufferedRequestBytes),
             },
         };
+        GenerationOptions? generation = null;
         if (cl.Get("lm") is { } lm)
         {
             // One port for both kinds of client: the generation service is mapped on the same Kestrel host.
             int layer = cl.GetInt("lm-split-layer", 0);
             if (layer < 1) throw new UsageException("--lm needs --lm-split-layer K (the number of transformer layers the client runs, at least 1)");
-            var generation = new GenerationOptions { ModelDirectory = lm, SplitLayer = layer };
-            options = options with { ConfigureServices = services => services.AddGeneration(generation), ConfigureEndpoints = endpoints => endpoints.MapGeneration() };
+            generation = new GenerationOptions { ModelDirectory = lm, SplitLayer = layer };
+            if (!cl.Has("cluster")) options = options with { ConfigureServices = services => services.AddGeneration(generation), ConfigureEndpoints = endpoints => endpoints.MapGeneration() };
         }
         else if (cl.Has("lm-split-layer")) throw new UsageException("--lm-split-layer needs --lm MODEL_DIR");
-        if (options.SplitDirectory is null && options.FullModelPath is null) throw new UsageException("give a split folder, --full model.onnx, or both");
-        try { options.Validate(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        bool classification = options.SplitDirectory is not null || options.FullModelPath is not null;
+        ClusterSiloOptions? silo = null;
+        if (cl.Get("cluster") is { } cluster)
+        {
+            if (!classification && generation is null) throw new UsageException("a silo needs something to serve: a split folder, --full, or --lm");
+            silo = new ClusterSiloOptions
+            {
+                Redis = cluster == "dev" ? null : cluster,
+                ClusterId = cl.Get("cluster-id") ?? "cleave",
+                SiloPort = cl.GetInt("silo-port", 11111),
+                GatewayPort = cl.GetInt("gateway-port", 30000),
+                PrimarySiloPort = cl.Has("primary-silo-port") ? cl.GetInt("primary-silo-port", 0) : null,
+                FrontEnd = new FrontEndOptions { Host = options.Host, Port = options.Port, Classification = classification ? options : null },
+                Generation = generation,
+            };
+            try { silo.Validate(); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+        }
+        else
+        {
+            foreach (string clusterOnly in new[] { "cluster-id", "silo-port", "gateway-port", "primary-silo-port" })
+                if (cl.Has(clusterOnly)) throw new UsageException($"--{clusterOnly} needs --cluster");
+            if (!classification) throw new UsageException("give a split folder, --full model.onnx, or both");
+        }
+        if (classification)
+        {
+            try { options.Validate(); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+        }
 
         using var stop = new CancellationTokenSource();
         // Ctrl+C and SIGTERM end the verb, which disposes the server (the server itself takes no process signals).
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        return Serve(options, stop.Token).GetAwaiter().GetResult();
+        return silo is null ? Serve(options, stop.Token).GetAwaiter().GetResult() : ServeSilo(silo, stop.Token).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> ServeSilo(ClusterSiloOptions options, CancellationToken stop)
+    {
+        Console.Error.WriteLine($"joining cluster '{options.ClusterId}' ({options.Redis ?? "development clustering"}), silo port {options.SiloPort}, gateway port {options.GatewayPort}");
+        await using var silo = await ClusterSilo.StartAsync(options, stop);
+        Console.WriteLine($"silo {silo.SiloAddress} listening on {silo.FrontEndUrl} (cluster: {new Uri(silo.FrontEndUrl, ClusterStatus.Path)}); Ctrl+C stops");
+        try { await Task.Delay(Timeout.Infinite, stop); }
+        catch (OperationCanceledException) { }
+        Console.Error.WriteLine("leaving the cluster");
+        return 0;
     }
 
     private static TimeSpan Seconds(CommandLine cl, string name, TimeSpan fallback)

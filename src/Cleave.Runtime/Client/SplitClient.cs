@@ -88,16 +88,26 @@ public sealed class SplitClient : IAsyncDisposable
     public static async Task<SplitClient> ConnectAsync(SplitClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var client = new SplitClient(options);
-        try
+        // A cluster's silo that lacks the cut names one that has it (CUT_ELSEWHERE): follow that once, no further,
+        // so two silos with stale views cannot bounce a client between them.
+        for (int redirects = 0; ; redirects++)
         {
-            await client.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-            throw;
+            var client = new SplitClient(options);
+            try
+            {
+                await client.EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                return client;
+            }
+            catch (SplitInferenceException e) when (e.Code == ErrorCode.CutElsewhere && e.Redirect is { } elsewhere && redirects == 0)
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+                options = options with { Server = elsewhere };
+            }
+            catch
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
     }
 

@@ -321,7 +321,7 @@ public sealed class GenerationEngine : IDisposable
     public int ExpireIdleSessions() => _store.ExpireIdle();
 
     /// <summary>72 random bits as 12 base64url characters: every step carries the id, so it is kept short (14 bytes on the wire, not 34 for a GUID).</summary>
-    private static string NewSessionId() =>
+    public static string NewSessionId() =>
         Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9)).Replace('+', '-').Replace('/', '_');
 
     private float[] DecodePayload(GenerationSession session, ReadOnlySpan<byte> payload, int tokens)

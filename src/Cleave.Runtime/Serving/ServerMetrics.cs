@@ -27,6 +27,15 @@ public sealed class ServerMetrics
     /// </summary>
     public string ServerId { get; } = Guid.NewGuid().ToString("N")[..16];
 
+    /// <summary>
+    /// The server's name within a cluster: when set, every sample carries a <c>silo</c> label, so a Prometheus that
+    /// scrapes every silo keeps their series apart.
+    /// </summary>
+    public string? SiloLabel { get; set; }
+
+    /// <summary>More samples from whoever hosts this server (a cluster's session counters), in the text format; labelled like the rest.</summary>
+    public Func<string>? MoreMetrics { get; set; }
+
     /// <summary>Queue depth per mode, read when the metrics are written.</summary>
     public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
 
@@ -78,6 +87,17 @@ public sealed class ServerMetrics
     public long ErrorCount(ErrorCode code) => _errors.TryGetValue(code, out long n) ? n : 0;
 
     public long ReplayedCount => Interlocked.Read(ref _replayed);
+
+    /// <summary>Requests received in every mode together.</summary>
+    public long RequestCount
+    {
+        get
+        {
+            long total = 0;
+            foreach (var (_, c) in _modes) total += Interlocked.Read(ref c.Requests);
+            return total;
+        }
+    }
 
     public long PingCount => Interlocked.Read(ref _pings);
 
@@ -142,6 +162,29 @@ public sealed class ServerMetrics
         }
         Header(s, "process_cpu_seconds_total", "counter", "user and system CPU time of the server process");
         using (var process = Process.GetCurrentProcess()) Line(s, "process_cpu_seconds_total", process.TotalProcessorTime.TotalSeconds);
+        if (MoreMetrics is { } more) s.Append(more());
+        return SiloLabel is { } silo ? WithLabel(s.ToString(), "silo", silo) : s.ToString();
+    }
+
+    /// <summary>Adds <c>name="value"</c> as the first label of every sample line of a Prometheus text.</summary>
+    public static string WithLabel(string text, string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string label = $"{name}=\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+        var s = new StringBuilder(text.Length + 64);
+        foreach (string line in text.Split('\n'))
+        {
+            if (line.Length == 0) continue;
+            if (line[0] == '#') s.Append(line);
+            else
+            {
+                int brace = line.IndexOf('{', StringComparison.Ordinal), space = line.IndexOf(' ', StringComparison.Ordinal);
+                if (brace >= 0 && (space < 0 || brace < space)) s.Append(line, 0, brace + 1).Append(label).Append(',').Append(line, brace + 1, line.Length - brace - 1);
+                else if (space > 0) s.Append(line, 0, space).Append('{').Append(label).Append('}').Append(line, space, line.Length - space);
+                else s.Append(line);
+            }
+            s.Append('\n');
+        }
         return s.ToString();
     }
 

@@ -107,6 +107,8 @@ public sealed class ServingState : IDisposable
             if (accepted.Error is null) accepted.MaxMessageBytes = (uint)MaxPayloadBytes(moreKey);
             return (accepted, accepted.Error is null ? moreKey : null);
         }
+        if (mode == ServingModes.Split && Options.LocateCut is { } locate && (!_modes.TryGetValue(mode, out var local) || hello.ManifestHash != local.Backend.ModelHash))
+            return (Elsewhere(welcome, hello.ManifestHash, locate), null);
         if (!_modes.TryGetValue(mode, out var served))
             return (Refuse(welcome, ErrorCode.InvalidRequest, $"this server does not serve mode '{mode}' (it serves: {string.Join(", ", _modes.Keys)})"), null);
         // A refused client learns only that its hash is not served: not which hash is (that would tell a stranger
@@ -124,6 +126,17 @@ public sealed class ServingState : IDisposable
             return (Refuse(welcome, ErrorCode.UnsupportedCodec, $"none of the client's codecs is known here: {string.Join("; ", hello.Codecs)}"), null);
         welcome.MaxMessageBytes = (uint)MaxPayloadBytes(mode);
         return (welcome, mode);
+    }
+
+    /// <summary>A cut this server lacks: the address of one that has it, or a refusal saying none has.</summary>
+    private static Welcome Elsewhere(Welcome welcome, string manifestHash, Func<string, Uri?> locate)
+    {
+        if (manifestHash.Length > 0 && locate(manifestHash) is { } address)
+        {
+            welcome.Error = new Error { Code = ErrorCode.CutElsewhere, Message = $"cut {Truncate(manifestHash)} is served by {address}, not here", Redirect = address.ToString() };
+            return welcome;
+        }
+        return Refuse(welcome, ErrorCode.ManifestMismatch, $"no server of the cluster serves the cut with split manifest hash '{Truncate(manifestHash)}'");
     }
 
     private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "...";

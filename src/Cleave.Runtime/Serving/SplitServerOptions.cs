@@ -74,6 +74,13 @@ public sealed record SplitServerOptions
 
     public string? CertificatePassword { get; init; }
 
+    /// <summary>
+    /// Where else a cut is served, by manifest hash (a cluster's directory): a Hello for a cut this server lacks is
+    /// answered CUT_ELSEWHERE with that address, or MANIFEST_MISMATCH saying no server has it when this returns null.
+    /// Called on the handshake path: it must answer from memory.
+    /// </summary>
+    public Func<string, Uri?>? LocateCut { get; init; }
+
     /// <summary>Registers more services on the host (e.g. what another gRPC service needs).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 

@@ -1,0 +1,91 @@
+using System.Net;
+using Cleave.Cluster.FrontEnd;
+using Cleave.Cluster.Membership;
+using Cleave.Runtime.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace Cleave.Cluster.Hosting;
+
+/// <summary>
+/// A silo process's host: Orleans (development clustering on one machine, or Redis membership), the session grains,
+/// and the gRPC front end. What <c>cleave serve --cluster</c> runs. Every failure to start is a
+/// <see cref="ClusterStartException"/> with one sentence, and the start is bounded by <see cref="ClusterSiloOptions.StartDeadline"/>.
+/// </summary>
+public sealed class ClusterSilo : IAsyncDisposable
+{
+    /// <summary>The Orleans service id: every Cleave cluster is the same service; the cluster id tells clusters apart.</summary>
+    public const string ServiceId = "cleave";
+
+    private readonly IHost _host;
+
+    private ClusterSilo(IHost host)
+    {
+        _host = host;
+        FrontEnd = host.Services.GetRequiredService<SiloFrontEnd>();
+        SiloAddress = host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+    }
+
+    public SiloFrontEnd FrontEnd { get; }
+    public Uri FrontEndUrl => FrontEnd.Url!;
+    public string SiloAddress { get; }
+    public IServiceProvider Services => _host.Services;
+
+    public static async Task<ClusterSilo> StartAsync(ClusterSiloOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var address = IPAddress.Parse(options.FrontEnd.Host);
+        // Silos tell each other where they are: a wildcard bind still needs an address the others can reach.
+        var advertised = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? IPAddress.Loopback : address;
+        StartChecks.PortFree("silo", "--silo-port", advertised, options.SiloPort);
+        StartChecks.PortFree("gateway", "--gateway-port", advertised, options.GatewayPort);
+        StartChecks.PortFree("front end", "--port", address, options.FrontEnd.Port);
+        if (options.Redis is { } redis) await StartChecks.RedisServesClusterAsync(redis, options.ClusterId, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = ServiceId; });
+            silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort);
+            if (options.Redis is { } redis)
+                silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisAddress.Parse(redis)));
+            else
+                silo.UseDevelopmentClustering(new IPEndPoint(advertised, options.PrimarySiloPort ?? options.SiloPort));
+        });
+        builder.Services.AddCleaveSilo(options.FrontEnd, options.Generation);
+        var host = builder.Build();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.StartDeadline);
+        try
+        {
+            await host.StartAsync(deadline.Token).ConfigureAwait(false);
+            return new ClusterSilo(host);
+        }
+        catch (Exception e)
+        {
+            await StopAsync(host).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested) throw;
+            throw e is OperationCanceledException
+                ? new ClusterStartException($"the silo did not join cluster '{options.ClusterId}' within {options.StartDeadline.TotalSeconds:0} s " +
+                    (options.Redis is null ? $"(is the primary silo listening on port {options.PrimarySiloPort ?? options.SiloPort}, with the same cluster id?)" : "(can the other silos be reached?)"), e)
+                : new ClusterStartException($"the silo could not start: {e.GetBaseException().Message}", e);
+        }
+    }
+
+    private static async Task StopAsync(IHost host)
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try { await host.StopAsync(stop.Token).ConfigureAwait(false); }
+        catch (Exception e) when (e is OperationCanceledException or OrleansException) { /* leaving anyway */ }
+        finally { host.Dispose(); }
+    }
+
+    /// <summary>Leaves the cluster gracefully (sessions here are lost; their clients resume elsewhere).</summary>
+    public async ValueTask DisposeAsync() => await StopAsync(_host).ConfigureAwait(false);
+}
