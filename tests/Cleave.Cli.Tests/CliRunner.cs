@@ -37,20 +37,3 @@ public sealed class TempFolder : IDisposable
     public string File(string name) => System.IO.Path.Combine(Path, name);
     public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
 }
-
-/// <summary>Shared assets for CLI tests: null when absent (the Models tests report that skip with a reason).</summary>
-public static class CliAssets
-{
-    public static string? Find(string relative)
-    {
-        try
-        {
-            string path = Path.Combine(Cleave.Models.AssetLocator.Resolve(), relative);
-            return File.Exists(path) || Directory.Exists(path) ? path : null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
-}

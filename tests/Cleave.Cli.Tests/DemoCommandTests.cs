@@ -4,11 +4,9 @@ namespace Cleave.Cli.Tests;
 
 public sealed class DemoCommandTests
 {
-    [Fact]
+    [AssetFact("vision/mobilenet_v2_1.0_224_quant.tflite", "imagenet-sample")]
     public void Demo_runs_a_real_server_and_reports_both_paths()
     {
-        if (CliAssets.Find("vision/mobilenet_v2_1.0_224_quant.tflite") is null || CliAssets.Find("imagenet-sample") is null)
-            return; // the Models tests report the missing assets with a visible skip
         using var temp = new TempFolder();
 
         var (code, stdout, stderr) = CliRunner.Run("demo", "--out", temp.Path, "--images", "8", "--clients", "2", "--link", "wifi", "--json");

@@ -4,12 +4,11 @@ namespace Cleave.Cli.Tests;
 
 public sealed class DumpCommandTests
 {
-    [Fact]
+    [AssetFact("vision/mobilenet_v1_0.25_128_quant.tflite", "imagenet-sample")]
     public void Image_dump_writes_the_cut_tensor_of_each_image_and_refuses_a_non_split_point()
     {
-        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
-        string? images = CliAssets.Find("imagenet-sample");
-        if (tflite is null || images is null) return; // the Models tests report the skip
+        string tflite = TestAssets.Path("vision/mobilenet_v1_0.25_128_quant.tflite");
+        string images = TestAssets.Path("imagenet-sample");
 
         using var dir = new TempFolder();
         var (code, _, stderr) = CliRunner.Run("import", tflite, "-o", dir.File("m.onnx"));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Cleave.Models.Text;
 
 namespace Cleave.Cli.Tests;
 
@@ -19,11 +18,10 @@ public sealed class EvalTaskCommandTests
         Assert.Contains("--model and --vocab go together", stderr);
     }
 
-    [Fact]
+    [StsFact]
     public void StsTaskReportsSpearmanAndBytesPerTokenAsJson()
     {
-        string? sts = CliAssets.Find("text/sts-test.csv");
-        if (sts is null || MiniLmPackage.TryLocate() is null) return; // the Evaluation tests report these skips
+        string sts = TestAssets.Path(StsFactAttribute.StsCsv);
 
         var (code, stdout, stderr) = CliRunner.Run("eval", "--task", "sts", "--split", "522", "--data", sts, "--limit", "3",
             "--codec", "raw;quant:bits=8,entropy=rans", "--json");

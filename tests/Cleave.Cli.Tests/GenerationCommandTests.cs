@@ -5,10 +5,9 @@ namespace Cleave.Cli.Tests;
 
 public sealed class GenerationCommandTests
 {
-    private static string? ImportStories(TempFolder dir)
+    private static string ImportStories(TempFolder dir)
     {
-        string? checkpoint = CliAssets.Find("llm/stories260K.bin"), tokenizer = CliAssets.Find("llm/tok512.bin");
-        if (checkpoint is null || tokenizer is null) return null; // assets absent: the Models tests report the skip
+        string checkpoint = TestAssets.Path("llm/stories260K.bin"), tokenizer = TestAssets.Path("llm/tok512.bin");
         string model = dir.File("stories");
         var (code, _, stderr) = CliRunner.Run("import", checkpoint, "--tokenizer", tokenizer, "-o", model, "--splits");
         Assert.True(code == 0, stderr);
@@ -21,12 +20,11 @@ public sealed class GenerationCommandTests
         return [.. doc.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())];
     }
 
-    [Fact]
+    [AssetFact("llm/stories260K.bin", "llm/tok512.bin")]
     public async Task Generate_split_locally_and_against_a_server_equals_whole_model_generation()
     {
         using var dir = new TempFolder();
-        string? model = ImportStories(dir);
-        if (model is null) return;
+        string model = ImportStories(dir);
 
         var (code, stdout, stderr) = CliRunner.Run("generate", "--model", model, "--local", "--max-tokens", "30", "--prompt", "Tim and his dog", "--json");
         Assert.True(code == 0, stderr);
@@ -57,13 +55,12 @@ public sealed class GenerationCommandTests
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 
-    [Fact]
+    [AssetFact("llm/stories260K.bin", "llm/tok512.bin", "llm/tinystories_sample.txt")]
     public void Eval_lm_reports_perplexity_and_bits_per_token_for_each_codec()
     {
         using var dir = new TempFolder();
-        string? model = ImportStories(dir);
-        string? text = CliAssets.Find("llm/tinystories_sample.txt");
-        if (model is null || text is null) return;
+        string model = ImportStories(dir);
+        string text = TestAssets.Path("llm/tinystories_sample.txt");
 
         var (code, stdout, stderr) = CliRunner.Run("eval-lm", "--model", model, "--text", text, "--limit", "1", "--split-layer", "2",
             "--codecs", "raw;tq:levels=24,clip=5", "--calibration-tokens", "256", "--plot", dir.File("curve.png"), "--json");

@@ -5,13 +5,10 @@ namespace Cleave.Cli.Tests;
 
 public sealed class Llama2cCommandTests
 {
-    private static string? Asset(string relative) => CliAssets.Find(relative);
-
-    [Fact]
+    [AssetFact("llm/stories260K.bin", "llm/tok512.bin", "llm/tinystories_sample.txt")]
     public void Dump_writes_one_hidden_state_tensor_per_document()
     {
-        string? checkpoint = Asset("llm/stories260K.bin"), tokenizer = Asset("llm/tok512.bin"), text = Asset("llm/tinystories_sample.txt");
-        if (checkpoint is null || tokenizer is null || text is null) return; // assets absent: the Models tests report the skip
+        string checkpoint = TestAssets.Path("llm/stories260K.bin"), tokenizer = TestAssets.Path("llm/tok512.bin"), text = TestAssets.Path("llm/tinystories_sample.txt");
 
         using var dir = new TempFolder();
         string model = dir.File("stories");
@@ -31,11 +28,10 @@ public sealed class Llama2cCommandTests
         Assert.Contains("split layer must be 1..4", stderr);
     }
 
-    [Fact]
+    [AssetFact("llm/stories260K.bin", "llm/tok512.bin")]
     public void Import_then_generate_reproduces_the_documented_sample()
     {
-        string? checkpoint = Asset("llm/stories260K.bin"), tokenizer = Asset("llm/tok512.bin");
-        if (checkpoint is null || tokenizer is null) return; // assets absent: the Models tests report the skip
+        string checkpoint = TestAssets.Path("llm/stories260K.bin"), tokenizer = TestAssets.Path("llm/tok512.bin");
 
         using var dir = new TempFolder();
         string model = dir.File("stories");

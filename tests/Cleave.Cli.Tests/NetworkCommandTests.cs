@@ -8,12 +8,11 @@ public sealed class NetworkCommandTests
 {
     private const string Cut = "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6";
 
-    [Fact]
+    [AssetFact("vision/mobilenet_v1_0.25_128_quant.tflite", "imagenet-sample")]
     public async Task Client_and_loadtest_verbs_talk_to_a_real_server()
     {
-        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
-        string? images = CliAssets.Find("imagenet-sample");
-        if (tflite is null || images is null) return; // the Models tests report the skip
+        string tflite = TestAssets.Path("vision/mobilenet_v1_0.25_128_quant.tflite");
+        string images = TestAssets.Path("imagenet-sample");
 
         using var dir = new TempFolder();
         var (code, _, stderr) = CliRunner.Run("import", tflite, "-o", dir.File("m.onnx"));

@@ -6,12 +6,11 @@ public sealed class SweepCommandTests
 {
     private const string Cut = "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6";
 
-    [Fact]
+    [AssetFact("vision/mobilenet_v1_0.25_128_quant.tflite", "imagenet-sample")]
     public void Sweep_writes_a_report_and_json_and_eval_measures_baselines_with_head_compute()
     {
-        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
-        string? images = CliAssets.Find("imagenet-sample");
-        if (tflite is null || images is null) return; // the Models tests report the skip
+        string tflite = TestAssets.Path("vision/mobilenet_v1_0.25_128_quant.tflite");
+        string images = TestAssets.Path("imagenet-sample");
 
         using var dir = new TempFolder();
         var (code, _, stderr) = CliRunner.Run("import", tflite, "-o", dir.File("m.onnx"));
@@ -46,11 +45,10 @@ public sealed class SweepCommandTests
         }
     }
 
-    [Fact]
+    [AssetFact("vision/mobilenet_v1_0.25_128_quant.tflite")]
     public void A_bad_labels_csv_row_is_a_clear_error()
     {
-        string? tflite = CliAssets.Find("vision/mobilenet_v1_0.25_128_quant.tflite");
-        if (tflite is null) return;
+        string tflite = TestAssets.Path("vision/mobilenet_v1_0.25_128_quant.tflite");
         using var dir = new TempFolder();
         Assert.Equal(0, CliRunner.Run("import", tflite, "-o", dir.File("m.onnx")).ExitCode);
         string data = Directory.CreateDirectory(dir.File("data")).FullName;

@@ -8,10 +8,10 @@ namespace Cleave.Runtime.Tests.Generation;
 /// <summary>One server, one port, both services: image clients and text-generation clients side by side.</summary>
 public sealed class SharedHostTests
 {
-    [StoriesFact]
+    // Both models and an image: skipped with the reason shown when any of them is missing.
+    [AssetFact("llm/stories260K.bin", "llm/tok512.bin", MobileNetSplit.TfLite, "imagenet-sample")]
     public async Task Split_server_also_hosts_generation_on_the_same_port()
     {
-        if (TestAssets.Root is null) return; // StoriesFact already skips without the language model
         var generation = StoriesModel.Options(2);
         await using var server = await SplitServer.StartAsync(new SplitServerOptions
         {

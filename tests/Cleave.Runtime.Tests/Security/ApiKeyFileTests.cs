@@ -36,6 +36,28 @@ public sealed class ApiKeyFileTests
         Assert.Throws<FormatException>(() => ApiKeyFile.Parse(text));
 
     [Fact]
+    public void A_revoked_key_stops_working_once_the_reload_interval_has_passed()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cleave-keys-{Guid.NewGuid():N}");
+        try
+        {
+            string alice = ApiKeyFile.Add(path, "alice");
+            string carol = ApiKeyFile.Add(path, "carol");
+            var clock = new ManualClock();
+            var store = new ApiKeyStore(path, time: clock) { ReloadInterval = TimeSpan.FromSeconds(1) };
+            Assert.Equal("alice", store.Find(alice)?.Name);
+            Assert.True(ApiKeyFile.Revoke(path, "alice"));
+            clock.Advance(TimeSpan.FromMilliseconds(999));
+            Assert.Equal("alice", store.Find(alice)?.Name); // the file is looked at no more than once per interval
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.Null(store.Find(alice));
+            Assert.Equal("carol", store.Find(carol)?.Name);
+            Assert.Equal(0, store.ReloadFailures);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void A_broken_file_on_reload_keeps_the_previous_keys()
     {
         string path = Path.Combine(Path.GetTempPath(), $"cleave-keys-{Guid.NewGuid():N}");
