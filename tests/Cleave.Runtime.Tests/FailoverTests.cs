@@ -154,7 +154,9 @@ public sealed class FailoverTests
             Assert.Contains(report.ServerProcesses, p => p.ServerId == second.Metrics.ServerId && p.Answered > 0);
             Assert.Equal(report.Answered, report.LatencyWindows.Sum(w => w.Answered));
             Assert.All(report.LatencyWindows, w => Assert.InRange(w.P50Ms, 0, w.P99Ms));
-            Assert.True(report.Reconnects >= 4, $"each of the 4 clients reopened its stream on the second server; {report.Reconnects}");
+            // Clients start at server i mod 2: the two that began on the first one reopened their streams on the second.
+            Assert.True(report.Reconnects >= 2, $"each of the 2 clients on the first server reopened its stream on the second; {report.Reconnects}");
+            Assert.Contains(report.ServerProcesses, p => p.ServerId == first.Metrics.ServerId && p.Answered > 0);
         }
         finally
         {

@@ -32,10 +32,13 @@ public static class LoadGenerator
         Task polling = Task.CompletedTask;
         try
         {
+            Uri[] servers = [options.Server, .. options.FailoverServers];
             for (int i = 0; i < clients.Length; i++)
                 clients[i] = await SplitClient.ConnectAsync(new SplitClientOptions
                 {
-                    Servers = [options.Server, .. options.FailoverServers], ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
+                    // Client i starts at server i mod n, as a fleet given the list in different orders would: every
+                    // client starting at the first address put the whole load on one silo and its failover target.
+                    Servers = [.. servers.Skip(i % servers.Length), .. servers.Take(i % servers.Length)], ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
                     RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i,
                     AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,

@@ -12,6 +12,7 @@ public sealed record LoadOptions
     /// <summary>
     /// Further servers (a cluster's other silos) each client fails over to when it cannot reach <see cref="Server"/>
     /// (<see cref="SplitClientOptions.Servers"/>); their <c>/metrics</c> are read too, unless <see cref="MetricsUrl"/> is given.
+    /// Client i starts at the i-th address of the list (mod its length), so the load is spread over all of them.
     /// </summary>
     public IReadOnlyList<Uri> FailoverServers { get; init; } = [];
 
