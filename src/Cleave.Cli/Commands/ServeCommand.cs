@@ -147,7 +147,15 @@ public sealed class ServeCommand : ICommand
     private static async Task<int> ServeSilo(ClusterSiloOptions options, CancellationToken stop)
     {
         Console.Error.WriteLine($"joining cluster '{options.ClusterId}' ({options.Redis ?? "development clustering"}), silo port {options.SiloPort}, gateway port {options.GatewayPort}");
-        await using var silo = await ClusterSilo.StartAsync(options, stop);
+        ClusterSilo started;
+        try { started = await ClusterSilo.StartAsync(options, stop); }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM while still joining: nothing was served, so stop quietly (no stack trace).
+            Console.Error.WriteLine("stopped before the silo had joined the cluster");
+            return 1;
+        }
+        await using var silo = started;
         Console.WriteLine($"silo {silo.SiloAddress} listening on {silo.FrontEndUrl} (cluster: {new Uri(silo.FrontEndUrl, ClusterStatus.Path)}); Ctrl+C stops");
         try { await Task.Delay(Timeout.Infinite, stop); }
         catch (OperationCanceledException) { }
