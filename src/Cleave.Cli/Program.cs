@@ -4,6 +4,7 @@ using Cleave.Cli.Infrastructure;
 // Every verb is one class in Commands/; add it here to make it reachable.
 ICommand[] commands =
 [
+    new CalibrateCommand(),
     new CodecBenchCommand(),
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
