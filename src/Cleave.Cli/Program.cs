@@ -22,6 +22,7 @@ ICommand[] commands =
     new SplitCommand(),
     new TrainBottleneckCommand(),
     new TrainAdapterCommand(),
+    new TrainTaskTailCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),
