@@ -20,6 +20,8 @@ ICommand[] commands =
     new SplitCommand(),
     new TrainBottleneckCommand(),
     new TrainAdapterCommand(),
+    new TrainExitCnnCommand(),
+    new TrainExitCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),
