@@ -104,6 +104,31 @@ public sealed class EarlyExitTests : IDisposable
     }
 
     [AssetFact(MobileNetSplit.TfLite, "imagenet-sample")]
+    public async Task A_load_test_counts_exited_payloads_and_never_sends_them()
+    {
+        var split = SplitWithExit(favoured: 7, bias: 20, threshold: 0.9);
+        var codec = FeatureCodecs.Create(Codec);
+        using var head = SplitHead.Load(split);
+        byte[] frame = head.Encode(MobileNetSplit.Images(1)[0], codec).Frame;
+        await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = _folder, Port = 0 });
+        var options = new LoadOptions
+        {
+            Server = server.Url, ManifestHash = split.ManifestHash, Codecs = [Codec], Clients = 2, Duration = TimeSpan.FromSeconds(1),
+            // Payload 0 is answered on the device, payload 1 goes to the server.
+            Payloads = [frame, frame], AnsweredOnDevice = [true, false],
+        };
+        var report = await LoadGenerator.RunAsync(options);
+        Assert.True(report.Exited > 0 && report.Answered > 0);
+        Assert.Equal(report.Sent, report.Answered);
+        Assert.Equal(report.Answered, report.ServerExecuted);
+        Assert.Equal(report.Exited * frame.Length, report.BytesSaved);
+        // Each client alternates, so exits and sends differ by at most one per client.
+        Assert.InRange(report.Exited - report.Sent, -2, 2);
+        await Assert.ThrowsAsync<ArgumentException>(() => LoadGenerator.RunAsync(options with { AnsweredOnDevice = [true, true] }));
+        await Assert.ThrowsAsync<ArgumentException>(() => LoadGenerator.RunAsync(options with { AnsweredOnDevice = [true] }));
+    }
+
+    [AssetFact(MobileNetSplit.TfLite, "imagenet-sample")]
     public void A_tampered_exit_model_or_a_wrong_cut_is_refused_when_loading()
     {
         var split = SplitWithExit(favoured: 3, bias: 5, threshold: 0.5);
