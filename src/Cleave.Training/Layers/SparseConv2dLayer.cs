@@ -23,10 +23,7 @@ public sealed class SparseConv2dLayer : ExportableLayer, IFoldsBatchNorm
     public SparseConv2dLayer(long inputChannels, long outputChannels, long kernel, double density, int seed, long stride = 1, long? padding = null)
         : base("sparse_conv2d")
     {
-        if (!(density > 0 && density <= 1)) throw new ArgumentOutOfRangeException(nameof(density), density, "density must be in (0, 1]");
-        long groups = (long)Math.Round(1 / density);
-        if (Math.Abs(1.0 / groups - density) > 1e-6)
-            throw new ArgumentException($"density {density} is not 1/G for a whole number G (try {1.0 / Math.Max(1, groups):0.####})", nameof(density));
+        long groups = GroupsFor(density);
         if (inputChannels % groups != 0 || outputChannels % groups != 0)
             throw new ArgumentException($"density 1/{groups} needs both channel counts divisible by {groups}, got {inputChannels} -> {outputChannels}", nameof(density));
         Groups = groups;
@@ -34,6 +31,16 @@ public sealed class SparseConv2dLayer : ExportableLayer, IFoldsBatchNorm
         permutation = Permutation(inputChannels, seed);
         conv = new Conv2dLayer(inputChannels, outputChannels, kernel, stride, padding, groups: groups);
         RegisterComponents();
+    }
+
+    /// <summary>G for a density of 1/G; anything else is refused (the pattern is whole groups, nothing finer).</summary>
+    public static long GroupsFor(double density)
+    {
+        if (!(density > 0 && density <= 1)) throw new ArgumentOutOfRangeException(nameof(density), density, "density must be in (0, 1]");
+        long groups = (long)Math.Round(1 / density);
+        if (Math.Abs(1.0 / groups - density) > 1e-6)
+            throw new ArgumentException($"density {density} is not 1/G for a whole number G (try {1.0 / Math.Max(1, groups):0.####})", nameof(density));
+        return groups;
     }
 
     public long InputChannels => conv.InputChannels;

@@ -62,6 +62,9 @@ public static class ExitCnnTraining
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Options.Validate();
+        long groups = SparseConv2dLayer.GroupsFor(request.Density);
+        if (request.Width < 1 || request.Width % groups != 0)
+            throw new ArgumentException($"density 1/{groups} needs a width divisible by {groups}, got {request.Width}");
         TorchRuntime.Initialise();
         var clock = Stopwatch.StartNew();
         var all = FashionMnist.Load(limit: request.Limit > 0 ? request.Limit : null);
