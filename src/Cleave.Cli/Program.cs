@@ -23,6 +23,8 @@ ICommand[] commands =
     new TrainBottleneckCommand(),
     new TrainAdapterCommand(),
     new TrainTaskTailCommand(),
+    new TrainExitCnnCommand(),
+    new TrainExitCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),

@@ -24,6 +24,7 @@ public sealed class ClientCommand : ICommand
           --in-flight N    requests waiting for answers at once (default 4)
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
         {RetryOptionParsing.Help}
+        {ExitOptionParsing.Help}
           --check          also run the tail here on each frame and count agreement with the server's top-1
           --insecure       accept any TLS certificate (self-signed development servers)
         {SecurityOptionParsing.ClientHelp}
@@ -35,8 +36,8 @@ public sealed class ClientCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
-            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", "exit-threshold", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
+            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", "exit", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var servers = ServerAddressParsing.Parse(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
@@ -50,6 +51,7 @@ public sealed class ClientCommand : ICommand
         if (cl.Has("check") && (split is null || mode != ServingModes.Split)) throw new UsageException("--check compares split answers: needs --split in split mode");
 
         using var head = mode == ServingModes.Split ? SplitHead.Load(split!) : null;
+        using var exit = ExitOptionParsing.Load(cl, mode == ServingModes.Split ? split : null);
         using var localTail = cl.Has("check") ? SplitTailBackend.Load(split!.Path) : null;
         var options = new SplitClientOptions
         {
@@ -61,10 +63,10 @@ public sealed class ClientCommand : ICommand
         };
         var labels = TaskLabels(split, options.Tasks);
         bool json = cl.Has("json");
-        return RunAsync(options, images, head, codec, localTail, inFlight, json, labels).GetAwaiter().GetResult();
+        return RunAsync(options, images, head, exit, codec, localTail, inFlight, json, labels).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, FeatureCodec codec,
+    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, FeatureCodec codec,
         SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels)
     {
         await using var client = await SplitClient.ConnectAsync(options);
@@ -74,7 +76,7 @@ public sealed class ClientCommand : ICommand
         if (!json)
             Console.WriteLine($"{"image",-36} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
         var results = await ImageClassificationRun.RunAsync(client, images,
-            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : head.Encode(path, codec),
+            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : head.Encode(path, codec, exit),
             inFlight,
             localTail is null ? null : frame => ImageNetSample.TopK(localTail.RunBatch([localTail.Prepare(frame)])[0], 1)[0],
             json ? null : r => { lock (print) PrintLine(r, labels); });
@@ -97,7 +99,14 @@ public sealed class ClientCommand : ICommand
                     w.WriteNumber("bytes", r.PayloadBytes);
                     w.WriteNumber("head_ms", r.HeadMs);
                     w.WriteNumber("encode_ms", r.EncodeMs);
-                    if (r.Result is { } a)
+                    if (r.Exit is { } e)
+                    {
+                        w.WriteNumber("exit_top1", e.Top1);
+                        w.WriteNumber("exit_confidence", e.Confidence);
+                        w.WriteBoolean("exited", e.Exited);
+                    }
+                    if (r.AnsweredOnDevice) w.WriteNumber("bytes_saved", r.BytesSaved);
+                    else if (r.Result is { } a)
                     {
                         w.WriteString("request_id", a.RequestId);
                         w.WriteNumber("top1", a.Top1);
@@ -140,6 +149,9 @@ public sealed class ClientCommand : ICommand
             Console.WriteLine($"{summary.Answered}/{summary.Requests} answered, {summary.Failed} failed; bytes per request {summary.BytesMean:F0}");
             Console.WriteLine($"mean ms: head {summary.HeadMs:F2}, encode {summary.EncodeMs:F2}, uplink {summary.UplinkMs:F2}, queue {summary.QueueMs:F2}, " +
                 $"decode {summary.DecodeMs:F2}, tail {summary.TailMs:F2}, downlink {summary.DownlinkMs:F2}; end to end {summary.TotalMs:F2} (p50 {summary.TotalP50Ms:F2}, p95 {summary.TotalP95Ms:F2}); mean batch {summary.MeanBatchSize:F1}");
+            if (exit is not null)
+                Console.WriteLine($"exit (threshold {exit.Threshold:0.####}): {summary.Exited}/{summary.Requests} answered on the device, {summary.BytesSaved:N0} B not sent, " +
+                    $"about {summary.ServerMsSaved:F1} ms of server decode + tail not spent");
             if (summary.Checked > 0) Console.WriteLine($"top-1 equal to the in-process split: {summary.CheckAgreed}/{summary.Checked}");
             foreach (string task in options.Tasks)
             {
@@ -167,6 +179,7 @@ public sealed class ClientCommand : ICommand
     {
         string name = Path.GetFileName(r.Image);
         if (name.Length > 36) name = name[..36];
+        if (r.AnsweredOnDevice) { Console.WriteLine($"{name,-36} {r.Exit!.Top1,5} {r.Exit.Confidence,6:F3} {0,8} {r.HeadMs,6:F1}  answered on the device (exit), {r.BytesSaved} B not sent"); return; }
         if (r.Result is not { } a) { Console.WriteLine($"{name,-36} error: {r.Error}"); return; }
         Console.WriteLine($"{name,-36} {a.Top1,5} {(a.Top.Count > 0 ? a.Top[0].Score : 0),6:F3} {r.PayloadBytes,8} {r.HeadMs,6:F1} {r.EncodeMs,6:F2} {a.UplinkMs,7:F1} " +
             $"{a.Timing.QueueMs,6:F1} {a.Timing.DecodeMs,6:F2} {a.Timing.TailMs,6:F1} {a.DownlinkMs,7:F1} {a.TotalMs,7:F1} {a.Timing.BatchSize,5} {a.Attempts,3}" +
