@@ -2,9 +2,26 @@ using System.Text.Json;
 
 namespace Cleave.Cli.Tests;
 
-/// <summary>`cleave inspect`'s table: aligned whatever the names' length, names whole, `_preact` twins folded.</summary>
-public sealed class InspectTableTests
+/// <summary>The tables `inspect` and `eval` print: aligned whatever the names' length, names whole (they paste back), `_preact` twins folded.</summary>
+public sealed class TableTests
 {
+    [AssetFact("vision/mobilenet_v1_0.25_128_quant.tflite", "imagenet-sample")]
+    public void Eval_prints_the_split_name_whole_and_aligned()
+    {
+        const string Cut = "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6";
+        using var dir = new TempFolder();
+        var (code, _, stderr) = CliRunner.Run("import", TestAssets.Path("vision/mobilenet_v1_0.25_128_quant.tflite"), "-o", dir.File("m.onnx"));
+        Assert.True(code == 0, stderr);
+        (code, var table, stderr) = CliRunner.Run("eval", "--model", dir.File("m.onnx"), "--data", TestAssets.Path("imagenet-sample"),
+            "--split", Cut, "--codec", "raw;quant:bits=8,entropy=rans", "--limit", "2");
+        Assert.True(code == 0, stderr);
+        var lines = table.ReplaceLineEndings("\n").Split('\n');
+        var rows = lines.Where(l => l.StartsWith(Cut + " ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        int top1 = lines.Single(l => l.StartsWith("split ", StringComparison.Ordinal)).IndexOf("top-1", StringComparison.Ordinal);
+        Assert.All(rows, r => Assert.True(char.IsDigit(r[top1 + 4]), r)); // the top-1 figures end under the header
+    }
+
     [AssetFact("vision/mobilenet_v2_1.0_224_quant.tflite")]
     public void Rows_align_print_whole_names_and_fold_preact_twins()
     {
