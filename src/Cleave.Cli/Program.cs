@@ -40,4 +40,4 @@ ICommand[] commands =
     new AttackFuzzProtocolCommand(),
 ];
 
-return CommandDispatcher.Run(commands, args);
+return CommandDispatcher.Run(commands, args, VerbExamples.All);

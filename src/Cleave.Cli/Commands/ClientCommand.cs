@@ -17,6 +17,8 @@ public sealed class ClientCommand : ICommand
                              [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx]
         {ServerAddressParsing.Help}
           --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
+        {NetworkOptionParsing.ImagesHelp}
+          --limit N        only the first N images
           --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --mode full      upload the image files instead; the server runs the whole model (--split not needed)
           --tasks A,B      ask every request for these task tails (names from the server's Welcome; default: the default
@@ -73,13 +75,15 @@ public sealed class ClientCommand : ICommand
         Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}" +
             (client.Welcome.Tasks.Count > 0 ? $", tasks {string.Join(", ", client.Welcome.Tasks.Select(t => $"{t.Name} ({t.Kind}, {t.Outputs})"))}" : ""));
         var print = new Lock();
+        // As wide as the longest file name: a name is printed whole, so it can be pasted back.
+        int width = images.Select(p => Path.GetFileName(p).Length).Append(5).Max();
         if (!json)
-            Console.WriteLine($"{"image",-36} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
+            Console.WriteLine($"{"image".PadRight(width)} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
         var results = await ImageClassificationRun.RunAsync(client, images,
             path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : head.Encode(path, codec, exit),
             inFlight,
             localTail is null ? null : frame => ImageNetSample.TopK(localTail.RunBatch([localTail.Prepare(frame)])[0], 1)[0],
-            json ? null : r => { lock (print) PrintLine(r, labels); });
+            json ? null : r => { lock (print) PrintLine(r, width, labels); });
 
         var summary = ClientSummary.From(results);
         if (json)
@@ -175,13 +179,12 @@ public sealed class ClientCommand : ICommand
     private static string? Label(IReadOnlyDictionary<string, IReadOnlyList<string>> labels, TaskAnswer answer) =>
         labels.TryGetValue(answer.Name, out var names) && answer.Top1 >= 0 && answer.Top1 < names.Count ? names[answer.Top1] : null;
 
-    private static void PrintLine(ImageRequestResult r, IReadOnlyDictionary<string, IReadOnlyList<string>> labels)
+    private static void PrintLine(ImageRequestResult r, int width, IReadOnlyDictionary<string, IReadOnlyList<string>> labels)
     {
-        string name = Path.GetFileName(r.Image);
-        if (name.Length > 36) name = name[..36];
-        if (r.AnsweredOnDevice) { Console.WriteLine($"{name,-36} {r.Exit!.Top1,5} {r.Exit.Confidence,6:F3} {0,8} {r.HeadMs,6:F1}  answered on the device (exit), {r.BytesSaved} B not sent"); return; }
-        if (r.Result is not { } a) { Console.WriteLine($"{name,-36} error: {r.Error}"); return; }
-        Console.WriteLine($"{name,-36} {a.Top1,5} {(a.Top.Count > 0 ? a.Top[0].Score : 0),6:F3} {r.PayloadBytes,8} {r.HeadMs,6:F1} {r.EncodeMs,6:F2} {a.UplinkMs,7:F1} " +
+        string name = Path.GetFileName(r.Image).PadRight(width);
+        if (r.AnsweredOnDevice) { Console.WriteLine($"{name} {r.Exit!.Top1,5} {r.Exit.Confidence,6:F3} {0,8} {r.HeadMs,6:F1}  answered on the device (exit), {r.BytesSaved} B not sent"); return; }
+        if (r.Result is not { } a) { Console.WriteLine($"{name} error: {r.Error}"); return; }
+        Console.WriteLine($"{name} {a.Top1,5} {(a.Top.Count > 0 ? a.Top[0].Score : 0),6:F3} {r.PayloadBytes,8} {r.HeadMs,6:F1} {r.EncodeMs,6:F2} {a.UplinkMs,7:F1} " +
             $"{a.Timing.QueueMs,6:F1} {a.Timing.DecodeMs,6:F2} {a.Timing.TailMs,6:F1} {a.DownlinkMs,7:F1} {a.TotalMs,7:F1} {a.Timing.BatchSize,5} {a.Attempts,3}" +
             (r.LocalTop1 is int local && local != a.Top1 ? $"  (in-process top-1 {local})" : ""));
         foreach (var t in a.Tasks)

@@ -16,6 +16,9 @@ public sealed class LoadtestCommand : ICommand
                                [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--insecure] [--json]
                                [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx] [--metrics-url URL]
         {ServerAddressParsing.Help}
+          --split DIR      the split folder the server serves (its head makes the frames here)
+        {NetworkOptionParsing.ImagesHelp}
+          --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --clients N      concurrent simulated clients, each with its own stream (closed loop)
           --duration S     seconds of sending; every request in flight at the end is still awaited and counted
           --mode full      send the image files; the server runs the whole model (compare server CPU per request)
@@ -23,6 +26,7 @@ public sealed class LoadtestCommand : ICommand
                            load generator spends no CPU on heads and codecs while it measures the server
           --in-flight N    requests each client keeps waiting (default 1)
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
+          --insecure       accept any TLS certificate (self-signed development servers)
         {RetryOptionParsing.Help}
         {ExitOptionParsing.Help}
           --metrics-url URL where the server's /metrics is, for a server with --metrics-port (default: each --server)
