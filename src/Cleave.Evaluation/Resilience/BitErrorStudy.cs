@@ -114,7 +114,8 @@ public static class BitErrorStudy
                         row.Groups += result.Groups;
                         if (!result.IsIntact) row.FramesConcealed++;
                     }
-                    if (Correct(restored)) row.ResilientTop1[m]++;
+                    // An intact (or repaired) frame decodes to the clean frame's tensor: its answer is already known.
+                    if (result.IsIntact ? resilientClean : Correct(restored)) row.ResilientTop1[m]++;
                 }
             }
         }
