@@ -70,7 +70,7 @@ internal static class EvalBitErrors
         Console.WriteLine("plain A = a refused frame counts as a wrong answer; plain B = resent until intact (tx = transmissions per answer, at most 100)");
         string modes = string.Join(" | ", r.Modes.Select(m => $"res {Mode(m)} top-1"));
         Console.WriteLine($"| channel | flips/frame | plain lost % | plain A top-1 | plain B top-1 | plain B tx | res. lost % | frames concealed % | groups repaired % | groups concealed % | {modes} |");
-        Console.WriteLine($"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | {string.Join(" | ", r.Modes.Select(_ => "---:"))} |");
+        Console.WriteLine($"| --- |{string.Concat(Enumerable.Repeat(" ---: |", 9))} {string.Join(" | ", r.Modes.Select(_ => "---:"))} |");
         foreach (var row in r.Rows)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {row.Channel} | {row.ResilientFlipsPerFrame:F2} | {row.PlainLostPercent:F1} | {row.PlainTop1LostAsWrong:F1} | {row.PlainTop1Resent:F1} | {row.PlainMeanTransmissions:F2} | {row.ResilientLostPercent:F1} | {row.FramesConcealedPercent:F1} | {row.GroupsRepairedPercent:F2} | {row.GroupsConcealedPercent:F2} | {string.Join(" | ", row.ResilientTop1.Select(t => t.ToString("F1", CultureInfo.InvariantCulture)))} |"));
