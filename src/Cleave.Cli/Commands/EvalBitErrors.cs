@@ -16,7 +16,7 @@ internal static class EvalBitErrors
         "in the resilient layout, and top-1 is reported per error rate:\n" +
         "  --ber P[,P...]      bit-error rates to study (independent flips), e.g. 1e-6,1e-5,1e-4,1e-3\n" +
         "  --ber-burst L[,L]   also study each rate as Gilbert-Elliott bursts of mean length L bits\n" +
-        "  --resilient OPTS    the resilient layout's options (default planes=4,rows=7): frames are resilient:OPTS/CODEC\n" +
+        "  --resilient OPTS    the resilient layout's options (default planes=1,rows=14): frames are resilient:OPTS/CODEC\n" +
         "  --seed S            the channel's seed (default 17): the same seed gives the same flips";
 
     public static int Run(CommandLine cl, string? split)
@@ -40,7 +40,7 @@ internal static class EvalBitErrors
         {
             try
             {
-                result = BitErrorStudy.Run(cl.Require("model"), split, codec, cl.Get("resilient") ?? "planes=4,rows=7", channels, images, spec,
+                result = BitErrorStudy.Run(cl.Require("model"), split, codec, cl.Get("resilient") ?? "planes=1,rows=14", channels, images, spec,
                     cl.GetInt("seed", 17), progress.Report);
             }
             catch (ArgumentException e) { throw new UsageException(e.Message); }

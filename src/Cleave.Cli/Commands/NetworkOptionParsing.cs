@@ -16,7 +16,7 @@ internal static class NetworkOptionParsing
         "                      loadtest seeds client i with i): independent flips\n" +
         "                      with probability P, or Gilbert-Elliott bursts of mean length L bits at the same mean rate; the\n" +
         "                      request envelope is not damaged. Plain frames are then refused by the server; send resilient frames\n" +
-        "                      (--codec \"resilient:planes=4,rows=7/CODEC\") to get answers from concealed ones (docs/resilience.md)";
+        "                      (--codec \"resilient:planes=1,rows=14/CODEC\") to get answers from concealed ones (docs/resilience.md)";
 
     private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"];
 

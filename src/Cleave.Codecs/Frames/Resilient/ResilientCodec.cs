@@ -43,13 +43,13 @@ public sealed class ResilientCodec : FeatureCodec
         ArgumentNullException.ThrowIfNull(spec);
         int slash = spec.IndexOf('/');
         if (slash < 0)
-            throw new ArgumentException($"codec spec '{spec}': a resilient codec names the codec it wraps after a '/', e.g. resilient:planes=4,rows=7/rans-ifc:bits=4");
+            throw new ArgumentException($"codec spec '{spec}': a resilient codec names the codec it wraps after a '/', e.g. resilient:planes=1,rows=14/rans-ifc:bits=4");
         var outer = CodecSpec.Parse(spec[..slash]);
         string innerSpec = spec[(slash + 1)..];
         if (IsResilientSpec(innerSpec)) throw new ArgumentException($"codec spec '{spec}': a resilient codec cannot wrap another");
         var inner = FeatureCodecs.Create(innerSpec);
-        int planes = outer.GetInt("planes", 4, 1, ResilientHeader.MaxGroups);
-        int rows = outer.GetInt("rows", 7, 1, ResilientHeader.MaxGroups);
+        int planes = outer.GetInt("planes", 1, 1, ResilientHeader.MaxGroups);
+        int rows = outer.GetInt("rows", 14, 1, ResilientHeader.MaxGroups);
         if (planes * rows > ResilientHeader.MaxGroups)
             throw new ArgumentException($"codec spec '{spec}': {planes} x {rows} groups exceed {ResilientHeader.MaxGroups}");
         var conceal = outer.GetChoice("conceal", "interp", "zero", "mean", "interp") switch
