@@ -13,12 +13,14 @@ public sealed class ClientCommand : ICommand
     public string Summary => "classify images through a `cleave serve` server: head and codec here, tail there";
     public string Usage => $"""
         usage: cleave client --server URL[,URL...] --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
-                             [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--check] [--insecure] [--json]
+                             [--tasks A,B] [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--check] [--insecure] [--json]
                              [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx]
         {ServerAddressParsing.Help}
           --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
           --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --mode full      upload the image files instead; the server runs the whole model (--split not needed)
+          --tasks A,B      ask every request for these task tails (names from the server's Welcome; default: the default
+                           task only): one transmission, one answer per task, printed under each image
           --in-flight N    requests waiting for answers at once (default 4)
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
         {RetryOptionParsing.Help}
@@ -33,7 +35,7 @@ public sealed class ClientCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "in-flight", "timeout-ms", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
             .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var servers = ServerAddressParsing.Parse(cl.Require("server"));
@@ -56,16 +58,19 @@ public sealed class ClientCommand : ICommand
             BitErrors = NetworkOptionParsing.ParseBitErrors(cl), LinkSeed = NetworkOptionParsing.ParseLinkSeed(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl),
+            Tasks = cl.Get("tasks") is { } tasks ? [.. tasks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : [],
         };
+        var labels = TaskLabels(split, options.Tasks);
         bool json = cl.Has("json");
-        return RunAsync(options, images, head, codec, localTail, inFlight, json).GetAwaiter().GetResult();
+        return RunAsync(options, images, head, codec, localTail, inFlight, json, labels).GetAwaiter().GetResult();
     }
 
     private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, FeatureCodec codec,
-        SplitTailBackend? localTail, int inFlight, bool json)
+        SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels)
     {
         await using var client = await SplitClient.ConnectAsync(options);
-        Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}");
+        Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}" +
+            (client.Welcome.Tasks.Count > 0 ? $", tasks {string.Join(", ", client.Welcome.Tasks.Select(t => $"{t.Name} ({t.Kind}, {t.Outputs})"))}" : ""));
         var print = new Lock();
         if (!json)
             Console.WriteLine($"{"image",-36} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
@@ -73,7 +78,7 @@ public sealed class ClientCommand : ICommand
             path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : head.Encode(path, codec),
             inFlight,
             localTail is null ? null : frame => ImageNetSample.TopK(localTail.RunBatch([localTail.Prepare(frame)])[0], 1)[0],
-            json ? null : r => { lock (print) PrintLine(r); });
+            json ? null : r => { lock (print) PrintLine(r, labels); });
 
         var summary = ClientSummary.From(results);
         if (json)
@@ -106,6 +111,21 @@ public sealed class ClientCommand : ICommand
                         w.WriteNumber("total_ms", a.TotalMs);
                         w.WriteNumber("batch_size", a.Timing.BatchSize);
                         w.WriteNumber("attempts", a.Attempts);
+                        if (a.Tasks.Count > 0)
+                        {
+                            w.WriteStartArray("tasks");
+                            foreach (var t in a.Tasks)
+                            {
+                                w.WriteStartObject();
+                                w.WriteString("name", t.Name);
+                                w.WriteNumber("top1", t.Top1);
+                                if (Label(labels, t) is { } label) w.WriteString("label", label);
+                                w.WriteNumber("score", t.Top.Count > 0 ? t.Top[0].Score : 0);
+                                w.WriteNumber("tail_ms", t.TailMs);
+                                w.WriteEndObject();
+                            }
+                            w.WriteEndArray();
+                        }
                     }
                     else w.WriteString("error", r.Error);
                     if (r.LocalTop1 is int local) w.WriteNumber("local_top1", local);
@@ -122,11 +142,29 @@ public sealed class ClientCommand : ICommand
             Console.WriteLine($"mean ms: head {summary.HeadMs:F2}, encode {summary.EncodeMs:F2}, uplink {summary.UplinkMs:F2}, queue {summary.QueueMs:F2}, " +
                 $"decode {summary.DecodeMs:F2}, tail {summary.TailMs:F2}, downlink {summary.DownlinkMs:F2}; end to end {summary.TotalMs:F2} (p50 {summary.TotalP50Ms:F2}, p95 {summary.TotalP95Ms:F2}); mean batch {summary.MeanBatchSize:F1}");
             if (summary.Checked > 0) Console.WriteLine($"top-1 equal to the in-process split: {summary.CheckAgreed}/{summary.Checked}");
+            foreach (string task in options.Tasks)
+            {
+                var answers = results.Select(r => r.Result?.Tasks.FirstOrDefault(t => t.Name == task)).OfType<TaskAnswer>().ToList();
+                if (answers.Count > 0) Console.WriteLine($"task {task}: {answers.Count} answers, mean tail {answers.Average(t => t.TailMs):F2} ms (its model run on the batch)");
+            }
         }
         return summary.Failed == 0 && summary.CheckAgreed == summary.Checked ? 0 : 1;
     }
 
-    private static void PrintLine(ImageRequestResult r)
+    /// <summary>The class names of the named tasks that have a labels file in the local split folder.</summary>
+    private static Dictionary<string, IReadOnlyList<string>> TaskLabels(SplitDirectory? split, IReadOnlyList<string> tasks)
+    {
+        var labels = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (split is null) return labels;
+        foreach (var task in split.Tasks)
+            if (tasks.Contains(task.Name) && split.TaskLabels(task) is { } names) labels[task.Name] = names;
+        return labels;
+    }
+
+    private static string? Label(IReadOnlyDictionary<string, IReadOnlyList<string>> labels, TaskAnswer answer) =>
+        labels.TryGetValue(answer.Name, out var names) && answer.Top1 >= 0 && answer.Top1 < names.Count ? names[answer.Top1] : null;
+
+    private static void PrintLine(ImageRequestResult r, IReadOnlyDictionary<string, IReadOnlyList<string>> labels)
     {
         string name = Path.GetFileName(r.Image);
         if (name.Length > 36) name = name[..36];
@@ -134,5 +172,7 @@ public sealed class ClientCommand : ICommand
         Console.WriteLine($"{name,-36} {a.Top1,5} {(a.Top.Count > 0 ? a.Top[0].Score : 0),6:F3} {r.PayloadBytes,8} {r.HeadMs,6:F1} {r.EncodeMs,6:F2} {a.UplinkMs,7:F1} " +
             $"{a.Timing.QueueMs,6:F1} {a.Timing.DecodeMs,6:F2} {a.Timing.TailMs,6:F1} {a.DownlinkMs,7:F1} {a.TotalMs,7:F1} {a.Timing.BatchSize,5} {a.Attempts,3}" +
             (r.LocalTop1 is int local && local != a.Top1 ? $"  (in-process top-1 {local})" : ""));
+        foreach (var t in a.Tasks)
+            Console.WriteLine($"  task {t.Name,-12} {t.Top1,5} {(t.Top.Count > 0 ? t.Top[0].Score : 0),6:F3} {Label(labels, t) ?? ""} (tail {t.TailMs:F2} ms)");
     }
 }

@@ -183,7 +183,8 @@ public sealed class ServeCommand : ICommand
         {
             var backend = server.State.Backend(mode);
             Console.Error.WriteLine($"{mode}: {(mode.StartsWith(ServingModes.Split, StringComparison.Ordinal) ? $"manifest {backend.ModelHash}" : $"model sha256 {backend.ModelHash}")}, " +
-                $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
+                $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}" +
+                (backend.Tasks.Count > 1 ? $", tasks {string.Join(", ", backend.Tasks.Select(t => $"{t.Name} ({t.Kind})"))}" : ""));
         }
         Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");
         if (options.Security.RequiresAuthentication)
