@@ -4,12 +4,14 @@ using Cleave.Cli.Infrastructure;
 // Every verb is one class in Commands/; add it here to make it reachable.
 ICommand[] commands =
 [
+    new CalibrateCommand(),
     new CodecBenchCommand(),
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
     new CodecNcolsCommand(),
     new CodecStudyCommand(),
     new DemoCommand(),
+    new AssetsFetchCommand(),
     new DumpCommand(),
     new EvalCommand(),
     new ImportCommand(),
@@ -20,6 +22,9 @@ ICommand[] commands =
     new SplitCommand(),
     new TrainBottleneckCommand(),
     new TrainAdapterCommand(),
+    new TrainTaskTailCommand(),
+    new TrainExitCnnCommand(),
+    new TrainExitCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),
@@ -35,4 +40,4 @@ ICommand[] commands =
     new AttackFuzzProtocolCommand(),
 ];
 
-return CommandDispatcher.Run(commands, args);
+return CommandDispatcher.Run(commands, args, VerbExamples.All);

@@ -62,7 +62,10 @@ public sealed class SplitClient : IAsyncDisposable
             _stubs[i] = new SplitInference.SplitInferenceClient(_channels[i]);
         }
         _shaper = new LinkShaper(options.Link, options.LinkSeed);
+        if (!options.BitErrors.IsNone) _bitErrors = new BitErrorChannel(options.BitErrors, options.LinkSeed ?? Random.Shared.Next());
     }
+
+    private readonly BitErrorChannel? _bitErrors;
 
     public SplitClientOptions Options { get; }
 
@@ -174,6 +177,7 @@ public sealed class SplitClient : IAsyncDisposable
                 Payload = UnsafeByteOperations.UnsafeWrap(payload),
                 TopK = Options.TopK,
                 ReturnTensor = Options.ReturnTensor,
+                Tasks = { Options.Tasks },
             },
         };
         int messageBytes = message.CalculateSize();
@@ -188,6 +192,12 @@ public sealed class SplitClient : IAsyncDisposable
                 var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
                 var answer = connection.Expect(requestId);
                 var shaper = _shaper;
+                if (_bitErrors is not null)
+                {
+                    byte[] damaged = payload.ToArray();
+                    _bitErrors.Damage(damaged);
+                    message.Request.Payload = UnsafeByteOperations.UnsafeWrap(damaged);
+                }
                 var uplink = shaper.UplinkDelay(messageBytes);
                 await LinkShaper.WaitAsync(uplink, cancellationToken).ConfigureAwait(false);
                 await connection.SendAsync(message, cancellationToken).ConfigureAwait(false);
@@ -211,7 +221,7 @@ public sealed class SplitClient : IAsyncDisposable
                     return new SplitResult(requestId, [.. response.Top], response.OutputFrame.IsEmpty ? null : response.OutputFrame.ToByteArray(),
                         timing, attempt, response.Replayed, payload.Length, uplink.TotalMilliseconds,
                         downlink.TotalMilliseconds + Math.Max(0, roundTripMs - serverMs), time.GetElapsedTime(start).TotalMilliseconds)
-                    { ServerId = connection.Welcome?.ServerId ?? "" };
+                    { ServerId = connection.Welcome?.ServerId ?? "", Tasks = [.. response.Tasks.Select(TaskAnswer.From)] };
                 }
                 failure = SplitInferenceException.FromError(response.Error);
             }

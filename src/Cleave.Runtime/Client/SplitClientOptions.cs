@@ -43,6 +43,13 @@ public sealed record SplitClientOptions
     /// <summary>Seeds the link emulator's loss draws (null: a random seed).</summary>
     public int? LinkSeed { get; init; }
 
+    /// <summary>
+    /// Bit errors the emulated link puts into every frame sent, each try drawn afresh (docs/links.md, "Bit errors"):
+    /// only the payload bytes are damaged; the request id and the message envelope arrive intact. Seeded by
+    /// <see cref="LinkSeed"/>.
+    /// </summary>
+    public BitErrorModel BitErrors { get; init; } = BitErrorModel.None;
+
     public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
 
     /// <summary>How long one try waits for its answer before it counts as lost and is retried.</summary>
@@ -55,6 +62,12 @@ public sealed record SplitClientOptions
 
     /// <summary>Also ask for the whole output tensor (a raw frame) in every answer.</summary>
     public bool ReturnTensor { get; init; }
+
+    /// <summary>
+    /// The task tails every request asks for (names the server's Welcome lists), answered from one transmission in
+    /// <see cref="SplitResult.Tasks"/>; empty: the default task only, answered in <see cref="SplitResult.Top"/> as before.
+    /// </summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [];
 
     /// <summary>Trust any TLS certificate (a self-signed development certificate); never for production.</summary>
     public bool AcceptAnyServerCertificate { get; init; }

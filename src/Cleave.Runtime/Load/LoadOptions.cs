@@ -22,6 +22,12 @@ public sealed record LoadOptions
     /// </summary>
     public required IReadOnlyList<byte[]> Payloads { get; init; }
 
+    /// <summary>
+    /// Per payload, whether the device's early exit answers it (<see cref="Client.DeviceExit"/>): such a request is
+    /// counted as exited, its frame as bytes saved, and nothing is sent. Empty: every payload is sent.
+    /// </summary>
+    public IReadOnlyList<bool> AnsweredOnDevice { get; init; } = [];
+
     public string Mode { get; init; } = ServingModes.Split;
     public string ManifestHash { get; init; } = "";
     public IReadOnlyList<string> Codecs { get; init; } = [];
@@ -39,6 +45,9 @@ public sealed record LoadOptions
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public LinkProfile Link { get; init; } = LinkProfile.Unlimited;
+
+    /// <summary>Bit errors in every frame each client sends (seeded per client like the link's loss draws).</summary>
+    public BitErrorModel BitErrors { get; init; } = BitErrorModel.None;
     public bool AcceptAnyServerCertificate { get; init; }
 
     /// <summary>API key and/or client certificate every client presents.</summary>

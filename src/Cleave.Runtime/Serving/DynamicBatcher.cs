@@ -92,16 +92,35 @@ public sealed class DynamicBatcher : IDisposable
                 batch.RemoveAt(i);
             }
         if (batch.Count == 0) return;
-        foreach (var item in batch) inputs.Add(item.Input);
 
+        // Each task asked for by anyone in the batch runs once, on the inputs of the requests that asked for it: the
+        // one decoded feature of a request serves all its tasks.
+        uint wanted = 0;
+        foreach (var item in batch) wanted |= item.TaskMask;
+        int tasks = _backend.Tasks.Count;
+        var outputs = new float[]?[batch.Count][];
+        for (int i = 0; i < batch.Count; i++) outputs[i] = new float[]?[tasks];
+        var taskMs = new double[tasks];
         long start = Stopwatch.GetTimestamp();
-        float[][] outputs;
-        try { outputs = _backend.RunBatch(inputs); }
-        catch (Exception e)
+        for (int task = 0; task < tasks; task++)
         {
-            var error = new SplitInferenceException(ErrorCode.Internal, $"the model failed on a batch of {batch.Count}: {e.Message}", 0, e);
-            foreach (var item in batch) item.Fail(error);
-            return;
+            uint bit = 1u << task;
+            if ((wanted & bit) == 0) continue;
+            inputs.Clear();
+            foreach (var item in batch)
+                if ((item.TaskMask & bit) != 0) inputs.Add(item.Input);
+            long taskStart = Stopwatch.GetTimestamp();
+            float[][] results;
+            try { results = _backend.RunBatch(inputs, task); }
+            catch (Exception e)
+            {
+                var error = new SplitInferenceException(ErrorCode.Internal, $"the model of task '{_backend.Tasks[task].Name}' failed on a batch of {inputs.Count}: {e.Message}", 0, e);
+                foreach (var item in batch) item.Fail(error);
+                return;
+            }
+            taskMs[task] = Stopwatch.GetElapsedTime(taskStart).TotalMilliseconds;
+            for (int i = 0, next = 0; i < batch.Count; i++)
+                if ((batch[i].TaskMask & bit) != 0) outputs[i][task] = results[next++];
         }
         double tailMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         Volatile.Write(ref _meanBatchMs, 0.9 * _meanBatchMs + 0.1 * tailMs);
@@ -109,7 +128,10 @@ public sealed class DynamicBatcher : IDisposable
         for (int i = 0; i < batch.Count; i++)
         {
             double queueMs = (start - batch[i].EnqueuedAt) * 1000.0 / Stopwatch.Frequency;
-            batch[i].Complete(new BatchResult(outputs[i], queueMs, tailMs, batch.Count));
+            double mine = 0;
+            for (int task = 0; task < tasks; task++)
+                if ((batch[i].TaskMask & (1u << task)) != 0) mine += taskMs[task];
+            batch[i].Complete(new BatchResult(outputs[i], taskMs, queueMs, mine, batch.Count));
         }
     }
 

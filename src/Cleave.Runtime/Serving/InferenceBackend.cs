@@ -5,34 +5,72 @@ namespace Cleave.Runtime.Serving;
 
 /// <summary>
 /// What the server runs for one mode: <see cref="Prepare"/> turns a request's payload into one sample of the model's
-/// input (in the request's own task, so bad payloads never reach the batcher), and <see cref="RunBatch"/> runs the
-/// model once on samples concatenated along the batch dimension.
+/// input (in the request's own task, so bad payloads never reach the batcher), and <see cref="RunBatch(IReadOnlyList{float[]}, int)"/>
+/// runs one of the mode's task models (<see cref="Tasks"/>, the default first) once on samples concatenated along the
+/// batch dimension: several tasks read the same prepared input.
 /// </summary>
 public abstract class InferenceBackend : IDisposable
 {
-    private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly string _inputName;
-    private readonly string _outputName;
     private readonly long[] _sampleShape;
+    private readonly List<TaskModel> _tasks = [];
 
     protected InferenceBackend(byte[] model, string inputName, long[] sampleShape, bool batchable, int threads)
+        : this([(Cleave.Models.Splitting.SplitManifest.DefaultTaskName, Cleave.Models.Splitting.SplitTask.ClassesKind, model)], inputName, sampleShape, batchable, threads)
+    {
+    }
+
+    protected InferenceBackend(IReadOnlyList<(string Name, string Kind, byte[] Model)> tasks, string inputName, long[] sampleShape, bool batchable, int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(tasks.Count);
+        _inputName = inputName;
+        _sampleShape = sampleShape;
+        SampleElements = 1;
+        foreach (long d in sampleShape) SampleElements *= checked((int)d);
+        Batchable = batchable;
+        try
+        {
+            foreach (var (name, kind, bytes) in tasks) _tasks.Add(LoadTask(name, kind, bytes, threads));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    private TaskModel LoadTask(string name, string kind, byte[] model, int threads)
     {
         using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
         if (threads > 0) options.IntraOpNumThreads = threads;
         // Idle intra-op threads sleep instead of spinning: on a server the CPU they would burn belongs to the
         // request threads (decoding, gRPC), and CPU seconds per request stay honest.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        try { _session = new InferenceSession(model, options); }
-        catch (OnnxRuntimeException e) { throw new InvalidOperationException($"ONNX Runtime cannot load the model: {e.Message}", e); }
-        _inputName = inputName;
-        _outputName = _session.OutputMetadata.Keys.First();
-        _sampleShape = sampleShape;
-        SampleElements = 1;
-        foreach (long d in sampleShape) SampleElements *= checked((int)d);
-        Batchable = batchable;
+        InferenceSession session;
+        try { session = new InferenceSession(model, options); }
+        catch (OnnxRuntimeException e) { throw new InvalidOperationException($"ONNX Runtime cannot load the model of task '{name}': {e.Message}", e); }
+        if (!session.InputMetadata.ContainsKey(_inputName))
+        {
+            session.Dispose();
+            throw new InvalidOperationException($"the model of task '{name}' has no input '{_inputName}': every task reads the same input");
+        }
+        var (outputName, output) = session.OutputMetadata.First();
+        long per = 1;
+        foreach (int d in output.Dimensions.Skip(1)) per = d > 0 && per > 0 ? per * d : 0;
+        return new TaskModel(name, kind, session, outputName, per is > 0 and <= int.MaxValue ? (int)per : 0);
     }
 
+    /// <summary>The models this mode runs on a prepared input, the default task first.</summary>
+    public IReadOnlyList<TaskModel> Tasks => _tasks;
+
+    /// <summary>The index of the task called <paramref name="name"/> in <see cref="Tasks"/>, or -1.</summary>
+    public int TaskIndex(string name)
+    {
+        for (int i = 0; i < _tasks.Count; i++)
+            if (string.Equals(_tasks[i].Name, name, StringComparison.Ordinal)) return i;
+        return -1;
+    }
     /// <summary>"split" or "full": the mode clients name in their Hello.</summary>
     public abstract string Mode { get; }
 
@@ -61,12 +99,16 @@ public abstract class InferenceBackend : IDisposable
     /// Runs the model on <paramref name="samples"/> (each <see cref="SampleElements"/> long) and returns each sample's
     /// output. Called by one batcher thread at a time.
     /// </summary>
-    public float[][] RunBatch(IReadOnlyList<float[]> samples)
+    public float[][] RunBatch(IReadOnlyList<float[]> samples) => RunBatch(samples, 0);
+
+    /// <summary>Runs task <paramref name="task"/> (an index into <see cref="Tasks"/>) like <see cref="RunBatch(IReadOnlyList{float[]})"/>.</summary>
+    public float[][] RunBatch(IReadOnlyList<float[]> samples, int task)
     {
+        var model = _tasks[task];
         if (!Batchable && samples.Count > 1)
         {
             var each = new float[samples.Count][];
-            for (int i = 0; i < samples.Count; i++) each[i] = RunBatch([samples[i]]);
+            for (int i = 0; i < samples.Count; i++) each[i] = RunBatch([samples[i]], task)[0];
             return each;
         }
         var input = new float[samples.Count * SampleElements];
@@ -74,7 +116,7 @@ public abstract class InferenceBackend : IDisposable
         var shape = (long[])_sampleShape.Clone();
         shape[0] = samples.Count;
         using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var outputs = _session.Run(_runOptions, [_inputName], [value], [_outputName]);
+        using var outputs = model.Session.Run(_runOptions, [_inputName], [value], [model.OutputName]);
         var output = outputs[0];
         if (output.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
             throw new NotSupportedException($"the model's output is {output.GetTensorTypeAndShape().ElementDataType}; only float outputs are served");
@@ -85,12 +127,10 @@ public abstract class InferenceBackend : IDisposable
         return results;
     }
 
-    private float[] RunBatch(float[][] single) => RunBatch((IReadOnlyList<float[]>)single)[0];
-
     public void Dispose()
     {
         _runOptions.Dispose();
-        _session.Dispose();
+        foreach (var task in _tasks) task.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -156,6 +156,8 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         else if (request.Payload.Length > state.MaxPayloadBytes(mode))
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.MessageTooLarge,
                 $"the payload is {request.Payload.Length} bytes; this server takes at most {state.MaxPayloadBytes(mode)} in mode {mode}"));
+        else if (TaskSelection.Resolve(state.Backend(mode), request.Tasks) is { Error: { } taskError })
+            response = ErrorResponse(request.RequestId, taskError);
         else
             response = await RunOnce(mode, key, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
@@ -207,13 +209,15 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         if (batcher.Depth >= batcher.QueueCapacity) return QueueFull(request.RequestId, mode, batcher);
         long start = Stopwatch.GetTimestamp();
         double cpuStart = ThreadCpuClock.NowSeconds();
+        var tasks = TaskSelection.Resolve(backend, request.Tasks);
+        if (tasks.Error is { } taskError) return ErrorResponse(request.RequestId, taskError);
         float[] input;
         try { input = backend.Prepare(request.Payload.Memory); }
         catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
         double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         state.Metrics.Decoded(mode, decodeMs / 1000, ThreadCpuClock.NowSeconds() - cpuStart);
 
-        var item = new BatchItem(input, gone);
+        var item = new BatchItem(input, gone, tasks.Mask);
         if (!batcher.TryEnqueue(item)) return QueueFull(request.RequestId, mode, batcher);
         BatchResult result;
         try { result = await item.Completion.ConfigureAwait(false); }
@@ -224,12 +228,34 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             RequestId = request.RequestId,
             Timing = new ServerTiming { QueueMs = result.QueueMs, DecodeMs = decodeMs, TailMs = result.TailMs, BatchSize = (uint)result.BatchSize },
         };
-        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)result.Output.Length);
-        foreach (int index in ImageNetSample.TopK(result.Output, k))
-            response.Top.Add(new ClassScore { ClassIndex = index, Score = result.Output[index] });
-        if (request.ReturnTensor)
-            response.OutputFrame = UnsafeByteOperations.UnsafeWrap(RawCodec.Instance.Encode(result.Output, new TensorShape(1, result.Output.Length)));
+        // The first task asked for also fills the single-task fields, so a client that names no task reads its answer
+        // where it always did.
+        for (int i = 0; i < tasks.Indices.Length; i++)
+        {
+            var task = backend.Tasks[tasks.Indices[i]];
+            var answer = TaskResultOf(task, result.Outputs[tasks.Indices[i]]!, result.TaskMs[tasks.Indices[i]], request);
+            if (i == 0)
+            {
+                response.Top.Add(answer.Top);
+                response.OutputFrame = answer.OutputFrame;
+            }
+            if (request.Tasks.Count > 0) response.Tasks.Add(answer);
+        }
         return response;
+    }
+
+    private static TaskResult TaskResultOf(TaskModel task, float[] output, double tailMs, InferRequest request)
+    {
+        var result = new TaskResult { Name = task.Name, TailMs = tailMs };
+        if (task.Kind == Cleave.Models.Splitting.SplitTask.ClassesKind)
+        {
+            int k = request.TopK == 0 ? Math.Min(DefaultTopK, output.Length) : (int)Math.Min(request.TopK, (uint)output.Length);
+            foreach (int index in ImageNetSample.TopK(output, k))
+                result.Top.Add(new ClassScore { ClassIndex = index, Score = output[index] });
+        }
+        if (request.ReturnTensor || task.Kind == Cleave.Models.Splitting.SplitTask.TensorKind)
+            result.OutputFrame = UnsafeByteOperations.UnsafeWrap(RawCodec.Instance.Encode(output, new TensorShape(1, output.Length)));
+        return result;
     }
 
     private static InferResponse QueueFull(string requestId, string mode, DynamicBatcher batcher) =>
