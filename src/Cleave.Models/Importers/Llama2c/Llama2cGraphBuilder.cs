@@ -12,12 +12,11 @@ namespace Cleave.Models.Importers.Llama2c;
 /// Three forms (<see cref="Llama2cCacheForm"/>). The growing form (the full model.onnx): every layer derives the token positions
 /// from its own past length (the third axis of its past_key input), so the layers after a cut need nothing from before it
 /// but the hidden state, and returns present = Concat(past, new). The fixed-capacity form (the split halves that the
-/// client and the server run): caches of the model's whole context are inputs that are only read, a <c>position</c>
-/// input says how many rows are valid (the rest is masked), and only the new rows leave the graph, so a step costs the
-/// same at every position and nothing but the new rows is copied. Its attention is ONNX Runtime's GroupQueryAttention
-/// (com.microsoft) with the cache bound as both past and present: the operator writes the new rows into the cache in place
-/// and attends over the valid rows only, so a short sequence does not pay for the whole context. The batched form:
-/// single-token steps of many sequences.
+/// client and the server run): caches of the model's whole context are inputs and, as the same buffers, outputs, and a
+/// <c>position</c> input says how many rows are valid. Its attention is ONNX Runtime's GroupQueryAttention
+/// (com.microsoft), which sees past == present, writes the new rows into the cache in place and attends over the valid
+/// rows only: nothing but the new rows is copied, and a short sequence does not pay for the whole context. The batched
+/// form: single-token steps of many sequences.
 /// Attention groups the query heads by key/value head ([1, kv, group, T, head]) and broadcasts the cache over the group
 /// instead of repeating it.
 /// </remarks>
