@@ -5,9 +5,10 @@ namespace Cleave.Models.Text;
 
 /// <summary>
 /// One sequence's caches for a fixed-capacity stage: one native tensor per cache, allocated once for the stage's whole
-/// context and handed to ONNX Runtime as it is on every run. A step writes its new rows in place (keys into the
-/// transposed [heads, head_size, C] layout, values into [heads, C, head_size]); nothing ever moves the rows already
-/// there. Rows at and after the position are masked by the graph, so a reset only rewinds the position.
+/// context, [1, heads, C, head_size], and handed to ONNX Runtime as it is on every run, as both the past and the present.
+/// A single-sequence run's graph writes its new rows in place; a batched decode step's rows are written by
+/// <see cref="WriteRows"/>. Nothing ever moves the rows already there. Rows at and after the position are never read,
+/// so a reset only rewinds the position.
 /// </summary>
 internal sealed class FixedKvCache : IDisposable
 {
@@ -22,10 +23,9 @@ internal sealed class FixedKvCache : IDisposable
         {
             for (int i = 0; i < Tensors.Length; i++)
             {
-                var (heads, headSize, transposed) = model.PastGeometry(i);
-                long[] shape = transposed ? [1, heads, headSize, Capacity] : [1, heads, Capacity, headSize];
-                Tensors[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
-                // Masked rows are multiplied by a zero weight: they must hold finite numbers, never allocator garbage.
+                var (heads, headSize) = model.PastGeometry(i);
+                Tensors[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [1, heads, Capacity, headSize]);
+                // Never read beyond the valid rows, but no allocator garbage (an earlier session's rows) stays in them either.
                 Tensors[i].GetTensorMutableDataAsSpan<float>().Clear();
             }
         }
@@ -38,7 +38,7 @@ internal sealed class FixedKvCache : IDisposable
 
     public int Capacity { get; }
 
-    /// <summary>The cache tensors in <see cref="KvCacheModel.PastNames"/> order, bound as the run's inputs.</summary>
+    /// <summary>The cache tensors in <see cref="KvCacheModel.PastNames"/> order, bound as the run's inputs and outputs.</summary>
     public OrtValue[] Tensors { get; }
 
     /// <summary>
@@ -47,23 +47,13 @@ internal sealed class FixedKvCache : IDisposable
     /// </summary>
     public long WriteRows(int index, ReadOnlySpan<float> rows, int tokens, int position)
     {
-        var (heads, headSize, transposed) = _model.PastGeometry(index);
+        var (heads, headSize) = _model.PastGeometry(index);
         if ((uint)position > (uint)Capacity || tokens > Capacity - position)
             throw new ArgumentOutOfRangeException(nameof(position), $"rows {position}..{position + tokens - 1} are outside a cache of {Capacity}");
         if (rows.Length != heads * tokens * headSize) throw new ArgumentException($"{heads * tokens * headSize} values expected, not {rows.Length}", nameof(rows));
         var target = Tensors[index].GetTensorMutableDataAsSpan<float>();
         for (int h = 0; h < heads; h++)
-        {
-            var source = rows.Slice(h * tokens * headSize, tokens * headSize);
-            if (!transposed)
-            {
-                source.CopyTo(target.Slice((h * Capacity + position) * headSize));
-                continue;
-            }
-            for (int t = 0; t < tokens; t++)
-                for (int d = 0; d < headSize; d++)
-                    target[(h * headSize + d) * Capacity + position + t] = source[t * headSize + d];
-        }
+            rows.Slice(h * tokens * headSize, tokens * headSize).CopyTo(target.Slice((h * Capacity + position) * headSize));
         return (long)rows.Length * sizeof(float);
     }
 
@@ -73,22 +63,10 @@ internal sealed class FixedKvCache : IDisposable
     /// </summary>
     public void CopyRowsTo(int index, int length, Span<float> target, int stride)
     {
-        var (heads, headSize, transposed) = _model.PastGeometry(index);
+        var (heads, headSize) = _model.PastGeometry(index);
         var source = Tensors[index].GetTensorDataAsSpan<float>();
         for (int h = 0; h < heads; h++)
-        {
-            var head = target.Slice(h * stride * headSize, length * headSize);
-            if (!transposed)
-            {
-                source.Slice(h * Capacity * headSize, length * headSize).CopyTo(head);
-                continue;
-            }
-            for (int d = 0; d < headSize; d++)
-            {
-                var column = source.Slice((h * headSize + d) * Capacity, length);
-                for (int p = 0; p < length; p++) head[p * headSize + d] = column[p];
-            }
-        }
+            source.Slice(h * Capacity * headSize, length * headSize).CopyTo(target.Slice(h * stride * headSize, length * headSize));
     }
 
     public void Dispose()

@@ -4,9 +4,9 @@ namespace Cleave.Models.Text;
 
 /// <summary>
 /// The bound inputs and outputs of a fixed-capacity stage's run of <see cref="Tokens"/> tokens: managed buffers pinned
-/// under <see cref="OrtValue"/>s (input, position, primary output, each cache's new rows) plus the cache tensors
-/// themselves. A session keeps one for single-token steps, so a step allocates nothing and binds nothing anew: it
-/// writes the input and the position into the buffers and runs.
+/// under <see cref="OrtValue"/>s (input, position, primary output) plus the cache tensors themselves, bound as inputs
+/// and again as outputs (the graph writes the new rows into them). A session keeps one for single-token steps, so a step
+/// allocates nothing and binds nothing anew: it writes the input and the position into the buffers and runs.
 /// </summary>
 internal sealed class FixedRun : IDisposable
 {
@@ -15,7 +15,6 @@ internal sealed class FixedRun : IDisposable
     private readonly float[] _hidden = [];
     private readonly long[] _position = new long[1];
     private readonly float[] _output;
-    private readonly float[][] _newRows;
     private readonly List<OrtValue> _owned = [];
     private readonly OrtValue[] _inputs, _outputs;
 
@@ -27,7 +26,6 @@ internal sealed class FixedRun : IDisposable
         _inputs = new OrtValue[caches.Length + 2];
         _outputs = new OrtValue[caches.Length + 1];
         _output = new float[checked(tokens * model.OutputWidth)];
-        _newRows = new float[caches.Length][];
         try
         {
             if (model.TakesTokens)
@@ -43,12 +41,7 @@ internal sealed class FixedRun : IDisposable
             _inputs[1] = Own(OrtValue.CreateTensorValueFromMemory(_position, [1]));
             caches.CopyTo(_inputs, 2);
             _outputs[0] = Own(OrtValue.CreateTensorValueFromMemory(_output, [1, tokens, model.OutputWidth]));
-            for (int i = 0; i < caches.Length; i++)
-            {
-                var (heads, headSize, _) = model.PastGeometry(i);
-                _newRows[i] = new float[checked(heads * tokens * headSize)];
-                _outputs[i + 1] = Own(OrtValue.CreateTensorValueFromMemory(_newRows[i], [1, heads, tokens, headSize]));
-            }
+            caches.CopyTo(_outputs, 1); // the same buffers: the operator sees past == present and appends in place
         }
         catch
         {
@@ -61,9 +54,6 @@ internal sealed class FixedRun : IDisposable
 
     /// <summary>The last run's primary output, [Tokens * OutputWidth].</summary>
     public ReadOnlySpan<float> Output => _output;
-
-    /// <summary>The last run's new rows of cache <paramref name="index"/>, [heads, Tokens, head_size].</summary>
-    public ReadOnlySpan<float> NewRows(int index) => _newRows[index];
 
     /// <summary>Copies the token ids into the bound input; returns the bytes copied.</summary>
     public long SetTokens(ReadOnlySpan<int> tokens)

@@ -109,7 +109,7 @@ public sealed class KvCacheBatchDecoder : IDisposable
     /// <summary>Cache tensor <paramref name="index"/> of every session, zero-padded to [B, heads, longest, head_size] (zeros, not garbage: a masked score must stay finite before the mask).</summary>
     private OrtValue PaddedCache(IReadOnlyList<KvCacheSession> sessions, int index, int longest, ref long gathered)
     {
-        var (heads, headSize, _) = _single.PastGeometry(index);
+        var (heads, headSize) = _single.PastGeometry(index);
         var padded = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [sessions.Count, heads, longest, headSize]);
         var target = padded.GetTensorMutableDataAsSpan<float>();
         target.Clear();

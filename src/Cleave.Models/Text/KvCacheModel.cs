@@ -5,15 +5,15 @@ namespace Cleave.Models.Text;
 
 /// <summary>
 /// One loaded KV-cached ONNX stage (a full model, a split head or a split tail), shareable by many caches: one primary
-/// input (token ids or a hidden state) plus <c>past_*</c> inputs, one primary output plus either <c>present_*</c>
-/// outputs (the growing form: present = past + new rows) or, with a <c>position</c> input, <c>new_*</c> outputs (the
-/// fixed-capacity form: the caches hold the whole context, <c>past_key_*</c> transposed [1, heads, head_size, C] and
-/// <c>past_value_*</c> [1, heads, C, head_size], and only the new rows [1, heads, T, head_size] come out).
+/// input (token ids or a hidden state) plus <c>past_*</c> inputs, one primary output plus <c>present_*</c> outputs: in
+/// the growing form present = past + new rows; in the fixed-capacity form (with a <c>position</c> input) the caches
+/// [1, heads, C, head_size] hold the whole context and each present is bound to the same buffer as its past, which the
+/// graph writes the new rows into in place.
 /// Runs are thread-safe, so a server keeps one model and one <see cref="KvCacheSession"/> per client.
 /// </summary>
 public sealed class KvCacheModel : IDisposable
 {
-    private const string PastPrefix = "past_", PresentPrefix = "present_", NewPrefix = "new_", PastKeyPrefix = "past_key_";
+    private const string PastPrefix = "past_", PresentPrefix = "present_";
 
     /// <summary>The fixed-capacity form's input: how many cache rows are valid (the position of the first new token), int64 [1].</summary>
     public const string PositionInput = "position";
@@ -21,9 +21,8 @@ public sealed class KvCacheModel : IDisposable
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
     private readonly string[] _inputNames;   // primary, then pasts (the fixed-capacity form: primary, position, pasts)
-    private readonly string[] _outputNames;  // primary, then the matching presents (or new rows)
+    private readonly string[] _outputNames;  // primary, then the matching presents
     private readonly long[][] _emptyPastShapes;
-    private readonly bool[] _keysTransposed;
 
     public KvCacheModel(string modelPath, SessionOptions? options = null)
         : this(options is null ? new InferenceSession(modelPath) : new InferenceSession(modelPath, options), modelPath)
@@ -41,7 +40,7 @@ public sealed class KvCacheModel : IDisposable
         try
         {
             HasFixedCapacity = session.InputMetadata.ContainsKey(PositionInput);
-            string outputPrefix = HasFixedCapacity ? NewPrefix : PresentPrefix;
+            const string outputPrefix = PresentPrefix;
             var pasts = session.InputNames.Where(n => n.StartsWith(PastPrefix, StringComparison.Ordinal)).ToArray();
             var primaryInputs = session.InputNames.Where(n => !n.StartsWith(PastPrefix, StringComparison.Ordinal) && n != PositionInput).ToArray();
             var primaryOutputs = session.OutputNames.Where(n => !n.StartsWith(outputPrefix, StringComparison.Ordinal)).ToArray();
@@ -54,25 +53,25 @@ public sealed class KvCacheModel : IDisposable
             _outputNames = new string[pasts.Length + 1];
             _outputNames[0] = OutputName;
             _emptyPastShapes = new long[pasts.Length][];
-            _keysTransposed = new bool[pasts.Length];
             long bytesPerToken = 0;
             int capacity = int.MaxValue;
             for (int i = 0; i < pasts.Length; i++)
             {
                 string output = outputPrefix + pasts[i][PastPrefix.Length..];
-                if (!session.OutputMetadata.ContainsKey(output)) throw new InvalidDataException($"{what} has input {pasts[i]} but no output {output}");
+                if (!session.OutputMetadata.ContainsKey(output))
+                    throw new InvalidDataException($"{what} has input {pasts[i]} but no output {output}" +
+                        (HasFixedCapacity ? " (split halves exported before the caches were written in place: import the model again)" : ""));
                 _outputNames[i + 1] = output;
                 var dims = session.InputMetadata[pasts[i]].Dimensions;
                 if (dims.Length != 4) throw new InvalidDataException($"{what}: {pasts[i]} must have 4 dimensions");
                 if (HasFixedCapacity)
                 {
-                    // Keys transposed [1, heads, head_size, C], values [1, heads, C, head_size]: every size fixed, one C for all.
-                    bool transposed = pasts[i].StartsWith(PastKeyPrefix, StringComparison.Ordinal);
-                    long rows = transposed ? dims[3] : dims[2], headSize = transposed ? dims[2] : dims[3];
-                    if (dims[0] != 1 || dims[1] <= 0 || headSize <= 0 || rows <= 0 || rows > int.MaxValue || (capacity != int.MaxValue && rows != capacity))
-                        throw new InvalidDataException($"{what}: {pasts[i]} must be {(transposed ? "[1, heads, head_size, C]" : "[1, heads, C, head_size]")} with fixed sizes and the same C as the other caches");
+                    // [1, heads, C, head_size]: every size fixed, one C for all, and the present shaped as the past (it is the same buffer).
+                    long rows = dims[2], headSize = dims[3];
+                    if (dims[0] != 1 || dims[1] <= 0 || headSize <= 0 || rows <= 0 || rows > int.MaxValue || (capacity != int.MaxValue && rows != capacity)
+                        || !session.OutputMetadata[output].Dimensions.SequenceEqual(dims))
+                        throw new InvalidDataException($"{what}: {pasts[i]} and {output} must be [1, heads, C, head_size] with fixed sizes and the same C as the other caches");
                     capacity = (int)rows;
-                    _keysTransposed[i] = transposed;
                     _emptyPastShapes[i] = [1, dims[1], 0, headSize];
                     bytesPerToken += dims[1] * headSize * sizeof(float);
                     continue;
@@ -109,7 +108,7 @@ public sealed class KvCacheModel : IDisposable
     /// <summary>Bytes the cache grows by per token (keys and values of every layer this stage holds).</summary>
     public long CacheBytesPerToken { get; }
 
-    /// <summary>True for the fixed-capacity form: each cache is allocated once for <see cref="Capacity"/> tokens and a step writes only its new rows.</summary>
+    /// <summary>True for the fixed-capacity form: each cache is allocated once for <see cref="Capacity"/> tokens and a step writes only its new rows into it.</summary>
     public bool HasFixedCapacity { get; }
 
     /// <summary>Tokens a cache of the fixed-capacity form holds (the model's context); <see cref="int.MaxValue"/> for the growing form.</summary>
@@ -118,15 +117,11 @@ public sealed class KvCacheModel : IDisposable
     /// <summary>The past_* input names, in the order of a cache's tensors.</summary>
     internal ReadOnlySpan<string> PastNames => _inputNames.AsSpan(HasFixedCapacity ? 2 : 1);
 
-    /// <summary>The primary output's name and the new-row (or present) outputs' names, in cache order.</summary>
+    /// <summary>The primary output's name and the present outputs' names, in cache order.</summary>
     internal ReadOnlySpan<string> OutputNames => _outputNames;
 
-    /// <summary>
-    /// Key/value heads and head size of cache tensor <paramref name="index"/>, and whether it is stored transposed
-    /// ([1, heads, head_size, C]: the fixed-capacity form's keys).
-    /// </summary>
-    internal (int Heads, int HeadSize, bool Transposed) PastGeometry(int index) =>
-        ((int)_emptyPastShapes[index][1], (int)_emptyPastShapes[index][3], _keysTransposed[index]);
+    /// <summary>Key/value heads and head size of cache tensor <paramref name="index"/>.</summary>
+    internal (int Heads, int HeadSize) PastGeometry(int index) => ((int)_emptyPastShapes[index][1], (int)_emptyPastShapes[index][3]);
 
     /// <summary>An empty cache (P = 0) for a new sequence (the growing form).</summary>
     public OrtValue[] CreateEmptyPast()
@@ -161,8 +156,8 @@ public sealed class KvCacheModel : IDisposable
 
     /// <summary>
     /// One run of the fixed-capacity form into caller-allocated outputs: <paramref name="inputs"/> are the primary input,
-    /// the position and the caches (in <see cref="PastNames"/> order), <paramref name="outputs"/> the primary output and
-    /// the new rows (in the same order), all shaped for this run's token count.
+    /// the position and the caches (in <see cref="PastNames"/> order), <paramref name="outputs"/> the primary output,
+    /// shaped for this run's token count, and the same caches again (the graph writes the new rows into them).
     /// </summary>
     internal void RunInto(IReadOnlyCollection<OrtValue> inputs, IReadOnlyCollection<OrtValue> outputs) =>
         _session.Run(_runOptions, _inputNames, inputs, _outputNames, outputs);

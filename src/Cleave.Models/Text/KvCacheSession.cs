@@ -6,8 +6,9 @@ namespace Cleave.Models.Text;
 /// <summary>
 /// One sequence's KV cache on a <see cref="KvCacheModel"/>, run token after token. On a fixed-capacity stage (the split
 /// halves) the caches are allocated once for the model's whole context and bound to every run as they are; a run
-/// writes only its new rows into them, and a single-token step runs on input and output buffers bound once, so a step
-/// costs the same at position 20 and at position 400 (<see cref="LastRunCopiedBytes"/> counts it). On a growing-form
+/// writes only its new rows into them and reads only the valid ones, and a single-token step runs on input and output
+/// buffers bound once, so a step copies the same at position 20 and at position 400 (<see cref="LastRunCopiedBytes"/>
+/// counts it) and costs what its valid rows cost. On a growing-form
 /// stage (the full model.onnx) each run's presents become the next run's pasts, kept as native <see cref="OrtValue"/>s.
 /// Either owns its model (the path/bytes constructors) or shares one with other sessions (<see cref="KvCacheSession(KvCacheModel)"/>).
 /// </summary>
@@ -134,7 +135,7 @@ public sealed class KvCacheSession : IDisposable
         long copied = 0;
         for (int i = 0; i < newRows.Count; i++)
         {
-            var (heads, headSize, _) = _model.PastGeometry(i);
+            var (heads, headSize) = _model.PastGeometry(i);
             copied += _fixed.WriteRows(i, newRows[i].GetTensorDataAsSpan<float>().Slice(row * heads * headSize, heads * headSize), 1, PastLength);
         }
         Interlocked.Exchange(ref _copiedBytes, copied);
@@ -162,7 +163,7 @@ public sealed class KvCacheSession : IDisposable
     {
         long copied = TakesTokens ? run.SetTokens(tokens) : run.SetHidden(hidden);
         run.Run(PastLength);
-        for (int i = 0; i < _fixed!.Tensors.Length; i++) copied += _fixed.WriteRows(i, run.NewRows(i), run.Tokens, PastLength);
+        copied += run.Tokens * _model.CacheBytesPerToken; // the new rows, which the graph wrote into the caches
         float[] result = run.Output.ToArray();
         copied += (long)result.Length * sizeof(float);
         Interlocked.Exchange(ref _copiedBytes, copied);

@@ -5,8 +5,9 @@ using Google.Protobuf;
 namespace Cleave.Models.Tests.Llama2c;
 
 /// <summary>
-/// The fixed-capacity split halves (caches of the whole context, only new rows written): the same tokens as the growing
-/// form that every step used to copy, a per-step copy that does not depend on the position, stale rows masked after a reset.
+/// The fixed-capacity split halves (caches of the whole context, only new rows written, only valid rows read): the same
+/// tokens as the growing form that every step used to copy, a per-step copy that does not depend on the position, stale
+/// rows ignored after a reset.
 /// </summary>
 public sealed class FixedCapacityCacheTests
 {
@@ -78,6 +79,20 @@ public sealed class FixedCapacityCacheTests
         reused.Reset();
         Assert.Equal(0, reused.PastLength);
         Assert.Equal(expected, reused.Run(hidden.AsSpan(0, 3 * model.Config.Dim)));
+    }
+
+    [Fact]
+    public void Head_sizes_that_GroupQueryAttention_rejects_get_growing_halves_from_WriteSplit()
+    {
+        var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(SyntheticCheckpoint.Small() with { Dim = 16 }, seed: 13)); // head size 4
+        Assert.Throws<ArgumentException>(() => Llama2cExport.BuildHead(model, 1));
+        using var folder = new TempFolder();
+        var (headPath, tailPath) = Llama2cExport.WriteSplit(model, 1, folder.Path);
+        using var head = new KvCacheSession(headPath);
+        using var tail = new KvCacheSession(tailPath);
+        Assert.False(head.Model.HasFixedCapacity);
+        Assert.False(tail.Model.HasFixedCapacity);
+        Assert.Equal(Tokens.Length * model.Config.VocabSize, tail.Run(head.Run(Tokens)).Length);
     }
 
     [Fact]

@@ -121,9 +121,11 @@ public sealed class Stories260KTests(ITestOutputHelper output)
             var (headPath, tailPath) = Llama2cExport.WriteSplit(model, k, folder.Path);
             using var head = new KvCacheSession(headPath);
             using var tail = new KvCacheSession(tailPath);
-            Llama2cGraphTests.AssertClose(expectedPrefill, tail.Run(head.Run(prompt)), 1e-5f, $"k={k} prefill");
+            // The halves attend with GroupQueryAttention, model.onnx with MatMul/Softmax: the same sums in another
+            // order, a few float32 ulps apart on logits of magnitude ~10.
+            Llama2cGraphTests.AssertClose(expectedPrefill, tail.Run(head.Run(prompt)), 5e-5f, $"k={k} prefill");
             for (int i = 0; i < steps.Length; i++)
-                Llama2cGraphTests.AssertClose(expectedSteps[i], tail.Run(head.Run([steps[i]])), 1e-5f, $"k={k} step {i}");
+                Llama2cGraphTests.AssertClose(expectedSteps[i], tail.Run(head.Run([steps[i]])), 5e-5f, $"k={k} step {i}");
         }
     }
 }

@@ -18,6 +18,6 @@ internal static class SyntheticCheckpoint
         return bytes;
     }
 
-    /// <summary>3 layers, 4 query heads over 2 KV heads of size 4, 300-token vocabulary.</summary>
-    public static Llama2cConfig Small(bool shared = true) => new(Dim: 16, HiddenDim: 24, Layers: 3, Heads: 4, KvHeads: 2, VocabSize: 300, SeqLen: 32, SharedClassifier: shared);
+    /// <summary>3 layers, 4 query heads over 2 KV heads of size 8 (GroupQueryAttention takes multiples of 8), 300-token vocabulary.</summary>
+    public static Llama2cConfig Small(bool shared = true) => new(Dim: 32, HiddenDim: 24, Layers: 3, Heads: 4, KvHeads: 2, VocabSize: 300, SeqLen: 32, SharedClassifier: shared);
 }

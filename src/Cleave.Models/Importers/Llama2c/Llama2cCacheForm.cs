@@ -7,8 +7,9 @@ public enum Llama2cCacheForm
     Growing,
 
     /// <summary>
-    /// Caches of the model's whole context in (past_key_* [1,kv,hs,C], transposed; past_value_* [1,kv,C,hs]) and only read,
-    /// <c>position</c> [1] in (rows at and after it are masked), the new rows new_key_*/new_value_* [1,kv,T,hs] out.
+    /// Caches of the model's whole context (past_key_*/past_value_* [1,kv,C,hs]) in and, as the same buffers, out
+    /// (present_key_*/present_value_*), <c>position</c> [1] in: GroupQueryAttention (com.microsoft) writes the new rows
+    /// at the position in place and attends over the valid rows only.
     /// </summary>
     FixedCapacity,
 

@@ -14,9 +14,10 @@ namespace Cleave.Models.Importers.Llama2c;
 /// <c>present_key_{l}</c>/<c>present_value_{l}</c> [1, kv_heads, P+T, head_size]; positions P..P+T-1 come from the past
 /// length inside each graph. The split halves that a client and a server run step after step are written in the
 /// fixed-capacity form by default (<see cref="Llama2cCacheForm.FixedCapacity"/>): caches of the whole context
-/// (<c>seq_len</c> rows) are inputs, <c>position</c> [1] is the number of valid rows, and only the new rows
-/// <c>new_key_{l}</c>/<c>new_value_{l}</c> [1, kv_heads, T, head_size] come out, so a step neither copies nor allocates
-/// anything that grows with the position. The residual stream after layer l is the value <c>layer{l}_out</c> [1, T, dim]:
+/// (<c>past_key_{l}</c>/<c>past_value_{l}</c> [1, kv_heads, seq_len, head_size]) and, bound to the same buffers, outputs
+/// (<c>present_key_{l}</c>/<c>present_value_{l}</c>), <c>position</c> [1] is the number of valid rows, and ONNX Runtime's
+/// GroupQueryAttention writes the new rows in place and reads only the valid ones, so a step neither copies nor allocates
+/// anything that grows with the position, and a short sequence does not pay for the whole context. The residual stream after layer l is the value <c>layer{l}_out</c> [1, T, dim]:
 /// the head's only non-cache output and the tail's only non-cache input.
 /// </remarks>
 public static class Llama2cExport
@@ -39,21 +40,21 @@ public static class Llama2cExport
     public static string PresentKey(int layer) => Llama2cGraphBuilder.PresentKey(layer);
     public static string PresentValue(int layer) => Llama2cGraphBuilder.PresentValue(layer);
 
-    /// <summary>input_ids [1,T] + caches of every layer -> logits [1,T,vocab] + presents (or the new rows, in the fixed-capacity form).</summary>
+    /// <summary>input_ids [1,T] + caches of every layer -> logits [1,T,vocab] + presents (the caches themselves, in the fixed-capacity form).</summary>
     public static ModelProto BuildFull(Llama2cCheckpoint model, Llama2cCacheForm form = Llama2cCacheForm.Growing)
     {
         ArgumentNullException.ThrowIfNull(model);
         return Llama2cGraphBuilder.Build(model, 0, model.Config.Layers, embed: true, classify: true, "llama2c", form);
     }
 
-    /// <summary>input_ids + caches of layers &lt; k -> layer{k-1}_out [1,T,dim] + the caches' new rows (or presents, in the growing form).</summary>
+    /// <summary>input_ids + caches of layers &lt; k -> layer{k-1}_out [1,T,dim] + the caches (written in place; new presents in the growing form).</summary>
     public static ModelProto BuildHead(Llama2cCheckpoint model, int splitLayer, Llama2cCacheForm form = Llama2cCacheForm.FixedCapacity)
     {
         CheckSplit(model, splitLayer);
         return Llama2cGraphBuilder.Build(model, 0, splitLayer, embed: true, classify: false, $"llama2c_head_{splitLayer}", form);
     }
 
-    /// <summary>layer{k-1}_out [1,T,dim] + caches of layers &gt;= k -> logits + the caches' new rows (or presents, in the growing form).</summary>
+    /// <summary>layer{k-1}_out [1,T,dim] + caches of layers &gt;= k -> logits + the caches (written in place; new presents in the growing form).</summary>
     public static ModelProto BuildTail(Llama2cCheckpoint model, int splitLayer, Llama2cCacheForm form = Llama2cCacheForm.FixedCapacity)
     {
         CheckSplit(model, splitLayer);
@@ -77,8 +78,10 @@ public static class Llama2cExport
         Directory.CreateDirectory(directory);
         string head = Path.Combine(directory, HeadFile(splitLayer));
         string tail = Path.Combine(directory, TailFile(splitLayer));
-        Write(BuildHead(model, splitLayer), head);
-        Write(BuildTail(model, splitLayer), tail);
+        // Head sizes that ONNX Runtime's GroupQueryAttention does not take get the growing halves (no batched decoding).
+        var form = model.Config.HeadSize % 8 == 0 ? Llama2cCacheForm.FixedCapacity : Llama2cCacheForm.Growing;
+        Write(BuildHead(model, splitLayer, form), head);
+        Write(BuildTail(model, splitLayer, form), tail);
         Write(BuildTailBatch(model, splitLayer), Path.Combine(directory, TailBatchFile(splitLayer)));
         return (Path.GetFullPath(head), Path.GetFullPath(tail));
     }

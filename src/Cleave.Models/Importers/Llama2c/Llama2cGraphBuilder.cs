@@ -12,15 +12,18 @@ namespace Cleave.Models.Importers.Llama2c;
 /// Three forms (<see cref="Llama2cCacheForm"/>). The growing form (the full model.onnx): every layer derives the token positions
 /// from its own past length (the third axis of its past_key input), so the layers after a cut need nothing from before it
 /// but the hidden state, and returns present = Concat(past, new). The fixed-capacity form (the split halves that the
-/// client and the server run): caches of the model's whole context are inputs that are only read, a <c>position</c>
-/// input says how many rows are valid (the rest is masked), and only the new rows leave the graph, so a step costs the
-/// same at every position and nothing but the new rows is copied. The batched form: single-token steps of many sequences.
+/// client and the server run): caches of the model's whole context are inputs and, as the same buffers, outputs, and a
+/// <c>position</c> input says how many rows are valid. Its attention is ONNX Runtime's GroupQueryAttention
+/// (com.microsoft), which sees past == present, writes the new rows into the cache in place and attends over the valid
+/// rows only: nothing but the new rows is copied, and a short sequence does not pay for the whole context. The batched
+/// form: single-token steps of many sequences.
 /// Attention groups the query heads by key/value head ([1, kv, group, T, head]) and broadcasts the cache over the group
 /// instead of repeating it.
 /// </remarks>
 internal sealed class Llama2cGraphBuilder
 {
     public const int OpsetVersion = 18;
+    private const string MicrosoftDomain = "com.microsoft";
     public const string InputIds = "input_ids", Logits = "logits";
     private const string Tokens = "T", Past = "P", Total = "P+T";
 
@@ -35,8 +38,7 @@ internal sealed class Llama2cGraphBuilder
     private readonly Llama2cCacheForm _form;
     private readonly bool _batched;
     private readonly long _lead, _tokens;
-    private string _pastMask = "", _newMask = ""; // the fixed-capacity graph's masks over the cache [C] and over the new tokens [T, T]
-    private string _zeroVector = "", _capacityVector = "", _endVector = ""; // its Slice bounds of the weights: [0, C) and [C, end)
+    private string _validRowsMinusOne = "", _validRows = ""; // the fixed-capacity graph's GroupQueryAttention lengths: int32 [1] and scalar
 
     private Llama2cGraphBuilder(Llama2cCheckpoint model, Llama2cCacheForm form)
     {
@@ -73,6 +75,9 @@ internal sealed class Llama2cGraphBuilder
         if (embed != (firstLayer == 0)) throw new ArgumentException("the embedding belongs in front of layer 0 and only there", nameof(embed));
         if (classify != (endLayer == c.Layers)) throw new ArgumentException("the classifier belongs after the last layer and only there", nameof(classify));
         if (form == Llama2cCacheForm.Batched) throw new ArgumentException("the batched graph is built by BuildBatchedDecode", nameof(form));
+        // ONNX Runtime's CPU GroupQueryAttention rejects other head sizes at run time; say so at export instead.
+        if (form == Llama2cCacheForm.FixedCapacity && c.HeadSize % 8 != 0)
+            throw new ArgumentException($"the fixed-capacity form needs a head size that is a multiple of 8 (GroupQueryAttention), not {c.HeadSize}", nameof(form));
         return new Llama2cGraphBuilder(model, form).BuildGraph(firstLayer, endLayer, embed, classify, graphName);
     }
 
@@ -121,13 +126,12 @@ internal sealed class Llama2cGraphBuilder
                 object[] dims = _form switch
                 {
                     Llama2cCacheForm.Batched => [Batch, _c.KvHeads, PaddedPast, _c.HeadSize],
-                    // Keys are kept transposed, so that the scores are a plain MatMul over the cache (no transpose of it per step).
-                    Llama2cCacheForm.FixedCapacity => name == PastKey(l) ? [1, _c.KvHeads, _c.HeadSize, _c.SeqLen] : [1, _c.KvHeads, _c.SeqLen, _c.HeadSize],
+                    Llama2cCacheForm.FixedCapacity => [1, _c.KvHeads, _c.SeqLen, _c.HeadSize],
                     _ => [1, _c.KvHeads, Past, _c.HeadSize],
                 };
                 g.Input.Add(ValueInfo(name, OnnxElementType.Float, dims));
             }
-        bool newRowsOut = _form != Llama2cCacheForm.Growing;
+        bool newRowsOut = _batched;
         for (int l = first; l < end; l++)
         {
             _b.UniqueName(newRowsOut ? NewKey(l) : PresentKey(l));
@@ -165,8 +169,9 @@ internal sealed class Llama2cGraphBuilder
             }
             else if (fixedCapacity)
             {
-                g.Output.Add(ValueInfo(NewKey(l), OnnxElementType.Float, [1, _c.KvHeads, Tokens, _c.HeadSize]));
-                g.Output.Add(ValueInfo(NewValue(l), OnnxElementType.Float, [1, _c.KvHeads, Tokens, _c.HeadSize]));
+                // The caches themselves: bound to the same buffers as past_key/past_value, written in place.
+                g.Output.Add(ValueInfo(PresentKey(l), OnnxElementType.Float, [1, _c.KvHeads, _c.SeqLen, _c.HeadSize]));
+                g.Output.Add(ValueInfo(PresentValue(l), OnnxElementType.Float, [1, _c.KvHeads, _c.SeqLen, _c.HeadSize]));
             }
             else
             {
@@ -183,25 +188,23 @@ internal sealed class Llama2cGraphBuilder
             DocString = "llama2.c checkpoint imported by Cleave: RMSNorm, RoPE, grouped-query attention with KV cache, SwiGLU.",
         };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OpsetVersion });
+        if (fixedCapacity) onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
         return onnx;
     }
 
     /// <summary>Initializers every layer shares (shared initializers cost nothing when a graph is cut).</summary>
     private void AddConstants()
     {
-        if (!_batched) // the causal mask and positions are derived inside; the batched graph takes both as inputs
+        if (!_batched) // positions are derived inside; the batched graph takes them as an input
         {
             _one = _b.AddInt64s("one", [1L]);
-            _zero = _b.AddInt64s("zero", [0L]);
             _axis0 = _b.AddInt64Vector("axis0", 0);
+        }
+        if (_form == Llama2cCacheForm.Growing) // the causal mask too (the fixed-capacity graph's attention operator masks by itself)
+        {
+            _zero = _b.AddInt64s("zero", [0L]);
             _zeroF = _b.AddFloats("zero_f", [0f]);
             _minusInfinity = _b.AddFloats("minus_infinity", [float.NegativeInfinity]);
-        }
-        if (_form == Llama2cCacheForm.FixedCapacity)
-        {
-            _zeroVector = _b.AddInt64Vector("slice_zero", 0);
-            _capacityVector = _b.AddInt64Vector("slice_capacity", _c.SeqLen);
-            _endVector = _b.AddInt64Vector("slice_end", long.MaxValue);
         }
         _axis1 = _b.AddInt64Vector("axis1", 1);
         _axisLast = _b.AddInt64Vector("axis_last", -1);
@@ -231,32 +234,26 @@ internal sealed class Llama2cGraphBuilder
 
     /// <summary>
     /// The fixed-capacity graph's positions P..P+T-1 (P = the <c>position</c> input, T = tokens in the input), shared by
-    /// all its layers: RoPE cos/sin as <see cref="AddPositions"/> makes them, the mask over the cache [C] (0 on rows
-    /// before P, -inf on the rest, which hold nothing yet or rows of an earlier sequence) and the causal mask over the
-    /// new tokens [T, T].
+    /// all its layers: RoPE cos/sin as <see cref="AddPositions"/> makes them, and GroupQueryAttention's lengths (its
+    /// seqlens_k = P + T - 1 as int32 [1], its total_sequence_length = P + T as an int32 scalar). Rows at and after P + T
+    /// hold nothing yet or rows of an earlier sequence; the operator never reads them.
     /// </summary>
     private void AddFixedCapacityPositions(string input)
     {
         string start = _b.Emit("Squeeze", "position_scalar", [Position]);
         string tokenCount = _b.Emit("Squeeze", "token_count_scalar",
             [_b.Emit("Shape", "token_count", [input], OnnxGraphBuilder.Int("start", 1), OnnxGraphBuilder.Int("end", 2))]);
-        string positions = _b.Emit("Range", "positions", [start, _b.Emit("Add", "end_position", [start, tokenCount]), _one]);
+        string total = _b.Emit("Add", "end_position", [start, tokenCount]);
+        string positions = _b.Emit("Range", "positions", [start, total, _one]);
         string positionColumn = _b.Emit("Unsqueeze", "position_column",
             [_b.Emit("Cast", "positions_float", [positions], OnnxGraphBuilder.Int("to", OnnxElementType.Float)), _axis1]);
         string angles = _b.Emit("Mul", "rope_angles", [positionColumn, _inverseFrequency]);
         _cos = _b.Emit("Reshape", "rope_cos", [_b.Emit("Cos", "rope_cos_flat", [angles]), _ropeShape]);
         _sin = _b.Emit("Reshape", "rope_sin", [_b.Emit("Sin", "rope_sin_flat", [angles]), _ropeShape]);
 
-        var slots = new long[_c.SeqLen];
-        for (int i = 0; i < slots.Length; i++) slots[i] = i;
-        string valid = _b.Emit("Less", "cache_row_valid", [_b.AddInt64s("cache_rows", slots, slots.Length), start]);
-        _pastMask = _b.Emit("Where", "cache_mask", [valid, _zeroF, _minusInfinity]);
-
-        // New token i sees new tokens 0..i.
-        string offsets = _b.Emit("Range", "new_offsets", [_zero, tokenCount, _one]);
-        string allowed = _b.Emit("LessOrEqual", "new_allowed",
-            [_b.Emit("Unsqueeze", "new_key_row", [offsets, _axis0]), _b.Emit("Unsqueeze", "new_query_column", [offsets, _axis1])]);
-        _newMask = _b.Emit("Where", "new_mask", [allowed, _zeroF, _minusInfinity]);
+        var toInt32 = OnnxGraphBuilder.Int("to", OnnxElementType.Int32);
+        _validRows = _b.Emit("Cast", "total_sequence_length", [total], toInt32);
+        _validRowsMinusOne = _b.Emit("Cast", "seqlens_k", [_b.Emit("Unsqueeze", "last_row", [_b.Emit("Sub", "last_row_scalar", [total, _one]), _axis0])], toInt32);
     }
 
     /// <summary>
@@ -298,11 +295,12 @@ internal sealed class Llama2cGraphBuilder
         string k = MatMul(h, _model.Wk.AsSpan(l * kv * d, kv * d), kv, d, p + "k");
         string v = MatMul(h, _model.Wv.AsSpan(l * kv * d, kv * d), kv, d, p + "v");
 
-        string qHeads = ToHeads(Rope(q, _c.Heads, p + "q"), _c.Heads, p + "q");
-        string kHeads = ToHeads(Rope(k, _c.KvHeads, p + "k"), _c.KvHeads, p + "k");
-        string vHeads = ToHeads(v, _c.KvHeads, p + "v");
+        string qRotated = Rope(q, _c.Heads, p + "q"), kRotated = Rope(k, _c.KvHeads, p + "k");
         if (_form == Llama2cCacheForm.FixedCapacity)
-            return AddFeedForward(l, _b.Emit("Add", p + "attention_residual", [x, FixedCapacityAttention(l, qHeads, kHeads, vHeads, p)]), p);
+            return AddFeedForward(l, _b.Emit("Add", p + "attention_residual", [x, FixedCapacityAttention(l, qRotated, kRotated, v, p)]), p);
+        string qHeads = ToHeads(qRotated, _c.Heads, p + "q");
+        string kHeads = ToHeads(kRotated, _c.KvHeads, p + "k");
+        string vHeads = ToHeads(v, _c.KvHeads, p + "v");
         string keys, values;
         if (_batched)
         {
@@ -335,37 +333,22 @@ internal sealed class Llama2cGraphBuilder
     }
 
     /// <summary>
-    /// Attention of the fixed-capacity graph without copying the cache: scores against the whole cache (masked beyond
-    /// the position) and against the new rows are concatenated for one softmax, and the weights are split again for the
-    /// two weighted sums of values. The new rows leave the graph as new_key/new_value; the caller writes them into its cache.
+    /// Attention of the fixed-capacity graph: com.microsoft GroupQueryAttention over the rotated queries and keys
+    /// [1, T, heads*hs] and the values [1, T, kv*hs], with past_key/past_value = the caches [1, kv, C, hs] and
+    /// present_key/present_value = the same caches (the caller binds one buffer to both, which the operator detects and
+    /// then writes only the new rows at P..P+T-1). It attends over rows 0..P+T-1 only, causally among the new tokens, and
+    /// maps query head h to key/value head h / group as run.c does. RoPE is applied before it (its own rotary is off).
     /// </summary>
-    private string FixedCapacityAttention(int l, string qHeads, string kHeads, string vHeads, string p)
+    private string FixedCapacityAttention(int l, string qRotated, string kRotated, string v, string p)
     {
-        int hs = _c.HeadSize;
-        kHeads = _b.AddNode("Identity", [kHeads], NewKey(l));
-        vHeads = _b.AddNode("Identity", [vHeads], NewValue(l));
-        string grouped = _b.Emit("Reshape", p + "q_grouped", [qHeads, _b.AddInt64Vector(p + "group_shape", 1, _c.KvHeads, _c.QueriesPerKvHead, -1, hs)]);
-        string axis2 = _b.AddInt64Vector(p + "axis2", 2);
-        string scale = _b.AddFloats(p + "score_scale", [1f / MathF.Sqrt(hs)]);
-        // [1, kv, group, T, hs] x [1, kv, 1, hs, C] and x [1, kv, 1, hs, T].
-        string cacheScores = _b.Emit("Mul", p + "cache_scores", [_b.Emit("MatMul", p + "cache_scores_raw", [grouped, _b.Emit("Unsqueeze", p + "cache_keys", [PastKey(l), axis2])]), scale]);
-        string newKeysT = _b.Emit("Unsqueeze", p + "new_keys_t", [_b.Emit("Transpose", p + "new_keys_t4", [kHeads], OnnxGraphBuilder.Ints("perm", 0, 1, 3, 2)), axis2]);
-        string newScores = _b.Emit("Mul", p + "new_scores", [_b.Emit("MatMul", p + "new_scores_raw", [grouped, newKeysT]), scale]);
-        string scores = _b.Emit("Concat", p + "scores_masked",
-            [_b.Emit("Add", p + "cache_scores_masked", [cacheScores, _pastMask]), _b.Emit("Add", p + "new_scores_masked", [newScores, _newMask])],
-            OnnxGraphBuilder.Int("axis", -1));
-        string weights = _b.Emit("Softmax", p + "attention", [scores], OnnxGraphBuilder.Int("axis", -1));
-        string cacheWeights = _b.Emit("Slice", p + "cache_weights", [weights, _zeroVector, _capacityVector, _axisLast]);
-        string newWeights = _b.Emit("Slice", p + "new_weights", [weights, _capacityVector, _endVector, _axisLast]);
-        string context = _b.Emit("Add", p + "context",
-        [
-            _b.Emit("MatMul", p + "cache_context", [cacheWeights, _b.Emit("Unsqueeze", p + "cache_values", [PastValue(l), axis2])]),
-            _b.Emit("MatMul", p + "new_context", [newWeights, _b.Emit("Unsqueeze", p + "new_values", [vHeads, axis2])]),
-        ]);
-        string contextHeads = _b.Emit("Reshape", p + "context_heads", [context, _b.AddInt64Vector(p + "heads_shape", 1, _c.Heads, -1, hs)]);
-        string contextTokens = _b.Emit("Transpose", p + "context_tokens", [contextHeads], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
-        string contextFlat = _b.Emit("Reshape", p + "context_flat", [contextTokens, _b.AddInt64Vector(p + "flat_shape", 1, -1, _c.Dim)]);
-        return MatMul(contextFlat, _model.Wo.AsSpan(l * _c.Dim * _c.Dim, _c.Dim * _c.Dim), _c.Dim, _c.Dim, p + "attention_out");
+        string q = _b.Emit("Reshape", p + "q_packed", [qRotated, _b.AddInt64Vector(p + "q_packed_shape", 1, -1, _c.Dim)]);
+        string k = _b.Emit("Reshape", p + "k_packed", [kRotated, _b.AddInt64Vector(p + "k_packed_shape", 1, -1, _c.KvDim)]);
+        string context = _b.UniqueName(p + "context");
+        _b.AddNode("GroupQueryAttention", [q, k, v, PastKey(l), PastValue(l), _validRowsMinusOne, _validRows], [context, PresentKey(l), PresentValue(l)],
+            OnnxGraphBuilder.Int("num_heads", _c.Heads), OnnxGraphBuilder.Int("kv_num_heads", _c.KvHeads),
+            OnnxGraphBuilder.Float("scale", 1f / MathF.Sqrt(_c.HeadSize)));
+        _b.Graph.Node[^1].Domain = MicrosoftDomain;
+        return MatMul(context, _model.Wo.AsSpan(l * _c.Dim * _c.Dim, _c.Dim * _c.Dim), _c.Dim, _c.Dim, p + "attention_out");
     }
 
     private string AddFeedForward(int l, string x, string p)
