@@ -195,6 +195,7 @@ public static class LoadGenerator
             PayloadBytesMean = tally.Sent > 0 ? (double)tally.PayloadBytes / tally.Sent : 0,
             ServerExecuted = executed,
             ServerCpuSecondsPerRequest = Delta("process_cpu_seconds_total") * perRequest,
+            ServerAllocatedBytesPerRequest = Delta("dotnet_gc_allocated_bytes_total") * perRequest,
             ServerDecodeSecondsPerRequest = Delta($"cleave_decode_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_seconds_count{mode}")),
             ServerDecodeCpuSecondsPerRequest = Delta($"cleave_decode_cpu_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_cpu_seconds_count{mode}")),
             ServerTailSecondsPerRequest = Delta($"cleave_tail_seconds_sum{mode}") * perRequest,

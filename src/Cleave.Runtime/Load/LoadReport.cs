@@ -56,6 +56,12 @@ public sealed record LoadReport
     public required long ServerExecuted { get; init; }
 
     public required double ServerCpuSecondsPerRequest { get; init; }
+
+    /// <summary>
+    /// Managed bytes the server allocated per request during the test (<c>dotnet_gc_allocated_bytes_total</c>; gRPC,
+    /// Kestrel and the request path together; 0 against a server that does not export it).
+    /// </summary>
+    public double ServerAllocatedBytesPerRequest { get; init; }
     /// <summary>Wall seconds decoding one payload (includes preemption on a busy machine).</summary>
     public required double ServerDecodeSecondsPerRequest { get; init; }
 

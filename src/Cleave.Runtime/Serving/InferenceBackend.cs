@@ -1,36 +1,31 @@
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
-
 namespace Cleave.Runtime.Serving;
 
 /// <summary>
-/// What the server runs for one mode: <see cref="Prepare"/> turns a request's payload into one sample of the model's
-/// input (in the request's own task, so bad payloads never reach the batcher), and <see cref="RunBatch"/> runs the
-/// model once on samples concatenated along the batch dimension.
+/// What the server runs for one mode: <see cref="Prepare(ReadOnlyMemory{byte}, Span{float})"/> turns a request's payload
+/// into one sample of the model's input, written into a buffer the caller owns (in the request's own task, so bad
+/// payloads never reach the batcher), and <see cref="CreateStream"/> makes the sessions the batcher runs batches on
+/// (one per stream of the <see cref="ExecutionPlan"/>).
 /// </summary>
 public abstract class InferenceBackend : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly RunOptions _runOptions = new();
+    private readonly byte[] _model;
     private readonly string _inputName;
-    private readonly string _outputName;
     private readonly long[] _sampleShape;
+    private readonly int _threads;
+    private readonly Lock _convenienceLock = new();
+    private SessionStream? _convenience;
 
     protected InferenceBackend(byte[] model, string inputName, long[] sampleShape, bool batchable, int threads)
     {
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
-        if (threads > 0) options.IntraOpNumThreads = threads;
-        // Idle intra-op threads sleep instead of spinning: on a server the CPU they would burn belongs to the
-        // request threads (decoding, gRPC), and CPU seconds per request stay honest.
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        try { _session = new InferenceSession(model, options); }
-        catch (OnnxRuntimeException e) { throw new InvalidOperationException($"ONNX Runtime cannot load the model: {e.Message}", e); }
+        _model = model;
         _inputName = inputName;
-        _outputName = _session.OutputMetadata.Keys.First();
         _sampleShape = sampleShape;
+        _threads = threads;
         SampleElements = 1;
         foreach (long d in sampleShape) SampleElements *= checked((int)d);
         Batchable = batchable;
+        // Load once now, so a model ONNX Runtime cannot run fails at start, not on the first request.
+        _convenience = CreateStream(threads, 1);
     }
 
     /// <summary>"split" or "full": the mode clients name in their Hello.</summary>
@@ -51,46 +46,64 @@ public abstract class InferenceBackend : IDisposable
     /// <summary>One sample's input shape, batch dimension 1 included.</summary>
     public IReadOnlyList<long> SampleShape => _sampleShape;
 
+    /// <summary>Model outputs per sample.</summary>
+    public int OutputElements => _convenience?.OutputElements ?? throw new ObjectDisposedException(GetType().Name);
+
+    /// <summary>A new session over the model with inputs and outputs bound for batches of up to <paramref name="maxBatch"/>.</summary>
+    public SessionStream CreateStream(int threads, int maxBatch) => new(_model, _inputName, _sampleShape, Batchable, threads, maxBatch);
+
     /// <summary>
-    /// Decodes and checks one payload; throws <see cref="SplitInferenceException"/> (malformed, wrong shape) for bad
-    /// input. Runs concurrently on many request tasks, so implementations must be thread-safe.
+    /// Decodes and checks one payload into <paramref name="destination"/> (<see cref="SampleElements"/> long); throws
+    /// <see cref="SplitInferenceException"/> (malformed, wrong shape) for bad input. Runs concurrently on many request
+    /// tasks, so implementations must be thread-safe.
     /// </summary>
-    public abstract float[] Prepare(ReadOnlyMemory<byte> payload);
+    public abstract void Prepare(ReadOnlyMemory<byte> payload, Span<float> destination);
+
+    /// <summary><see cref="Prepare(ReadOnlyMemory{byte}, Span{float})"/> into a new array (tools and tests; the server decodes into pooled buffers).</summary>
+    public float[] Prepare(ReadOnlyMemory<byte> payload)
+    {
+        var values = new float[SampleElements];
+        Prepare(payload, values);
+        return values;
+    }
 
     /// <summary>
     /// Runs the model on <paramref name="samples"/> (each <see cref="SampleElements"/> long) and returns each sample's
-    /// output. Called by one batcher thread at a time.
+    /// output as a new array: a convenience for tools and tests (the <c>client --check</c> path, sweeps). Runs in chunks
+    /// of at most 64 samples on one session of its own, one caller at a time.
     /// </summary>
     public float[][] RunBatch(IReadOnlyList<float[]> samples)
     {
-        if (!Batchable && samples.Count > 1)
-        {
-            var each = new float[samples.Count][];
-            for (int i = 0; i < samples.Count; i++) each[i] = RunBatch([samples[i]]);
-            return each;
-        }
-        var input = new float[samples.Count * SampleElements];
-        for (int i = 0; i < samples.Count; i++) samples[i].CopyTo(input, i * SampleElements);
-        var shape = (long[])_sampleShape.Clone();
-        shape[0] = samples.Count;
-        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
-        using var outputs = _session.Run(_runOptions, [_inputName], [value], [_outputName]);
-        var output = outputs[0];
-        if (output.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
-            throw new NotSupportedException($"the model's output is {output.GetTensorTypeAndShape().ElementDataType}; only float outputs are served");
-        var values = output.GetTensorDataAsSpan<float>();
-        int per = values.Length / samples.Count;
+        ArgumentNullException.ThrowIfNull(samples);
         var results = new float[samples.Count][];
-        for (int i = 0; i < samples.Count; i++) results[i] = values.Slice(i * per, per).ToArray();
+        lock (_convenienceLock)
+        {
+            ObjectDisposedException.ThrowIf(_convenience is null, this);
+            int wanted = Math.Min(Math.Max(samples.Count, 1), 64);
+            if (_convenience.MaxBatch < wanted)
+            {
+                var larger = CreateStream(_threads, wanted);
+                _convenience.Dispose();
+                _convenience = larger;
+            }
+            for (int start = 0; start < samples.Count; start += _convenience.MaxBatch)
+            {
+                int count = Math.Min(_convenience.MaxBatch, samples.Count - start);
+                for (int i = 0; i < count; i++) samples[start + i].AsSpan(0, SampleElements).CopyTo(_convenience.InputSlot(i));
+                _convenience.Run(count);
+                for (int i = 0; i < count; i++) results[start + i] = _convenience.OutputSlot(i).ToArray();
+            }
+        }
         return results;
     }
 
-    private float[] RunBatch(float[][] single) => RunBatch((IReadOnlyList<float[]>)single)[0];
-
     public void Dispose()
     {
-        _runOptions.Dispose();
-        _session.Dispose();
+        lock (_convenienceLock)
+        {
+            _convenience?.Dispose();
+            _convenience = null;
+        }
         GC.SuppressFinalize(this);
     }
 }

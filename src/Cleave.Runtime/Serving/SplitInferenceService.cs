@@ -205,16 +205,26 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         // Refuse before decoding when the queue is already full: an overloaded server should not spend CPU on
         // work it will turn away (TryEnqueue below still decides for requests that race past this check).
         if (batcher.Depth >= batcher.QueueCapacity) return QueueFull(request.RequestId, mode, batcher);
+        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)backend.OutputElements);
+        // The payload is decoded straight into a pooled buffer the item owns; the batcher copies it into its session's
+        // bound input and hands the buffer back (as does every path below that ends the item unrun).
+        var item = new BatchItem(backend.SampleElements, gone, k, request.ReturnTensor);
         long start = Stopwatch.GetTimestamp();
         double cpuStart = ThreadCpuClock.NowSeconds();
-        float[] input;
-        try { input = backend.Prepare(request.Payload.Memory); }
-        catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
+        try { backend.Prepare(request.Payload.Memory, item.Input); }
+        catch (SplitInferenceException e)
+        {
+            item.ReleaseInput();
+            return ErrorResponse(request.RequestId, e);
+        }
         double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         state.Metrics.Decoded(mode, decodeMs / 1000, ThreadCpuClock.NowSeconds() - cpuStart);
 
-        var item = new BatchItem(input, gone);
-        if (!batcher.TryEnqueue(item)) return QueueFull(request.RequestId, mode, batcher);
+        if (!batcher.TryEnqueue(item))
+        {
+            item.ReleaseInput();
+            return QueueFull(request.RequestId, mode, batcher);
+        }
         BatchResult result;
         try { result = await item.Completion.ConfigureAwait(false); }
         catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
@@ -224,11 +234,10 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             RequestId = request.RequestId,
             Timing = new ServerTiming { QueueMs = result.QueueMs, DecodeMs = decodeMs, TailMs = result.TailMs, BatchSize = (uint)result.BatchSize },
         };
-        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)result.Output.Length);
-        foreach (int index in ImageNetSample.TopK(result.Output, k))
-            response.Top.Add(new ClassScore { ClassIndex = index, Score = result.Output[index] });
+        foreach (var (index, score) in result.Top)
+            response.Top.Add(new ClassScore { ClassIndex = index, Score = score });
         if (request.ReturnTensor)
-            response.OutputFrame = UnsafeByteOperations.UnsafeWrap(RawCodec.Instance.Encode(result.Output, new TensorShape(1, result.Output.Length)));
+            response.OutputFrame = UnsafeByteOperations.UnsafeWrap(result.OutputFrame);
         return response;
     }
 
