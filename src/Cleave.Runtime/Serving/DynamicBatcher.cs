@@ -65,6 +65,9 @@ public sealed class DynamicBatcher : IDisposable
     public int QueueCapacity { get; }
     public int Depth => _queue.Count;
 
+    /// <summary>Model outputs per sample (learned when the sessions were made).</summary>
+    public int OutputElements => _streams[0].OutputElements;
+
     /// <summary>Queues the item, or returns false (and leaves it untouched) when the queue is full or closing.</summary>
     public bool TryEnqueue(BatchItem item)
     {

@@ -13,7 +13,8 @@ public abstract class InferenceBackend : IDisposable
     private readonly long[] _sampleShape;
     private readonly int _threads;
     private readonly Lock _convenienceLock = new();
-    private SessionStream? _convenience;
+    private SessionStream? _convenience; // made on first use: a server's sessions are its batcher's streams
+    private bool _disposed;
 
     protected InferenceBackend(byte[] model, string inputName, long[] sampleShape, bool batchable, int threads)
     {
@@ -24,8 +25,6 @@ public abstract class InferenceBackend : IDisposable
         SampleElements = 1;
         foreach (long d in sampleShape) SampleElements *= checked((int)d);
         Batchable = batchable;
-        // Load once now, so a model ONNX Runtime cannot run fails at start, not on the first request.
-        _convenience = CreateStream(threads, 1);
     }
 
     /// <summary>"split" or "full": the mode clients name in their Hello.</summary>
@@ -45,9 +44,6 @@ public abstract class InferenceBackend : IDisposable
 
     /// <summary>One sample's input shape, batch dimension 1 included.</summary>
     public IReadOnlyList<long> SampleShape => _sampleShape;
-
-    /// <summary>Model outputs per sample.</summary>
-    public int OutputElements => _convenience?.OutputElements ?? throw new ObjectDisposedException(GetType().Name);
 
     /// <summary>A new session over the model with inputs and outputs bound for batches of up to <paramref name="maxBatch"/>.</summary>
     public SessionStream CreateStream(int threads, int maxBatch) => new(_model, _inputName, _sampleShape, Batchable, threads, maxBatch);
@@ -78,12 +74,12 @@ public abstract class InferenceBackend : IDisposable
         var results = new float[samples.Count][];
         lock (_convenienceLock)
         {
-            ObjectDisposedException.ThrowIf(_convenience is null, this);
+            ObjectDisposedException.ThrowIf(_disposed, this);
             int wanted = Math.Min(Math.Max(samples.Count, 1), 64);
-            if (_convenience.MaxBatch < wanted)
+            if (_convenience is null || _convenience.MaxBatch < wanted)
             {
                 var larger = CreateStream(_threads, wanted);
-                _convenience.Dispose();
+                _convenience?.Dispose();
                 _convenience = larger;
             }
             for (int start = 0; start < samples.Count; start += _convenience.MaxBatch)
@@ -103,6 +99,7 @@ public abstract class InferenceBackend : IDisposable
         {
             _convenience?.Dispose();
             _convenience = null;
+            _disposed = true;
         }
         GC.SuppressFinalize(this);
     }

@@ -205,7 +205,7 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         // Refuse before decoding when the queue is already full: an overloaded server should not spend CPU on
         // work it will turn away (TryEnqueue below still decides for requests that race past this check).
         if (batcher.Depth >= batcher.QueueCapacity) return QueueFull(request.RequestId, mode, batcher);
-        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)backend.OutputElements);
+        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)batcher.OutputElements);
         // The payload is decoded straight into a pooled buffer the item owns; the batcher copies it into its session's
         // bound input and hands the buffer back (as does every path below that ends the item unrun).
         var item = new BatchItem(backend.SampleElements, gone, k, request.ReturnTensor);
