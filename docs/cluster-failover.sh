@@ -6,6 +6,10 @@
 # client starts on A. A is killed with SIGKILL at KILL_AT s (default 20) into the test and restarted on its port at
 # RESTART_AT s (default 40). Prints lost, duplicates, the outage the clients saw (the failover time: from the first
 # try the transport lost to the next answer), retries, reconnects and one line per server process.
+# CLUSTER=redis runs the three as silos of one cluster with Redis membership instead (`serve --cluster
+# redis://127.0.0.1:REDIS_PORT`, each with its own silo and gateway port; a redis-server from .ci/redis-server is
+# started on REDIS_PORT, default 6391, without persistence, and stopped at the end); the killed silo restarts on the
+# same ports and rejoins, and `/cluster` of silo B is printed before the kill, after it and at the end.
 # Usage: docs/cluster-failover.sh [WORKDIR]   (from the repository root, after `dotnet build src/Cleave.Cli -c Release`)
 # Exit status 0 when nothing was lost or duplicated.
 set -uo pipefail
@@ -15,38 +19,61 @@ work="${1:-$(mktemp -d)}"
 base="${PORT:-7291}"
 clients="${CLIENTS:-32}"; duration="${DURATION:-60}"; kill_at="${KILL_AT:-20}"; restart_at="${RESTART_AT:-40}"
 ports=("$base" "$((base + 1))" "$((base + 2))")
+cluster="${CLUSTER:-}"; redis_port="${REDIS_PORT:-6391}"; redis_pid=""
 mkdir -p "$work"
 cleave() { dotnet "$dll" "$@"; }
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 wait_port() { # until something accepts connections on the port (a server binds only after loading its model)
-  for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 1 3000); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   log "nothing listens on port $1"; return 1
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || { log "port $1 is already in use"; exit 1; }; }
 pids=("" "" "")
 # A server in the background as its own process (exec: its pid is the server's, so kill -9 reaches the server itself).
-serve_bg() { ( exec dotnet "$dll" serve "$work/split5" --port "${ports[$1]}" > "$work/serve-$1-$2.log" 2>&1 ) & pids[$1]=$!; }
-cleanup() { for p in "${pids[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; }
+cluster_args() { # the silo options of server $1 in CLUSTER=redis mode (none otherwise)
+  [ "$cluster" = redis ] && echo "--cluster redis://127.0.0.1:$redis_port --cluster-id failover --silo-port $((11391 + $1)) --gateway-port $((30391 + $1)) --join-timeout-s 300"
+}
+serve_bg() { ( exec dotnet "$dll" serve "$work/split5" --port "${ports[$1]}" $(cluster_args "$1") > "$work/serve-$1-$2.log" 2>&1 ) & pids[$1]=$!; }
+cleanup() { # servers first (a silo leaves through Redis), then Redis
+  for p in "${pids[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do [ -n "$p" ] && timeout 30 tail --pid="$p" -f /dev/null; done
+  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null
+}
+cluster_status() { # silo B's view of the cluster (CLUSTER=redis only)
+  [ "$cluster" = redis ] && { log "cluster as silo B sees it ($1):"; cleave cluster status --server "http://127.0.0.1:${ports[1]}" >&2 || true; }
+}
 trap cleanup EXIT
 
 for p in "${ports[@]}"; do port_free "$p"; done
+if [ "$cluster" = redis ]; then
+  port_free "$redis_port"
+  redis="$(.ci/redis-server)" || exit 1
+  "$redis" --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no > "$work/redis.log" 2>&1 & redis_pid=$!
+  wait_port "$redis_port" || exit 1
+  log "redis-server up on $redis_port (pid $redis_pid)"
+elif [ -n "$cluster" ]; then log "CLUSTER must be empty or redis, not '$cluster'"; exit 2; fi
 [ -f "$work/mnv2.onnx" ] || cleave import "$assets/vision/mobilenet_v2_1.0_224_quant.tflite" -o "$work/mnv2.onnx" >&2
 [ -d "$work/split5" ] || cleave split "$work/mnv2.onnx" --at MobilenetV2/expanded_conv_5/add -o "$work/split5" >&2
-for i in 0 1 2; do serve_bg "$i" 1; done
+# Silos join one after the other (three joining at once on a loaded 2-core machine took past a minute); plain servers
+# start together.
+for i in 0 1 2; do serve_bg "$i" 1; [ "$cluster" = redis ] && { wait_port "${ports[$i]}" || exit 1; }; done
 for p in "${ports[@]}"; do wait_port "$p" || exit 1; done
 servers="http://127.0.0.1:${ports[0]},http://127.0.0.1:${ports[1]},http://127.0.0.1:${ports[2]}"
 log "3 servers up (pids ${pids[*]}); load: $(uptime)"
+cluster_status "before the load"
 cleave loadtest --server "$servers" --split "$work/split5" --images "$assets/imagenet-sample" \
   --clients "$clients" --duration "$duration" --json > "$work/loadtest.json" 2> "$work/loadtest.err" &
 loadtest_pid=$!
 until grep -q "in flight for" "$work/loadtest.err" 2>/dev/null; do sleep 0.1; done # frames prepared, sending starts
 sleep "$kill_at"
 kill -9 "${pids[0]}"; log "server A (pid ${pids[0]}) killed (SIGKILL) at $kill_at s; load: $(uptime)"
-sleep "$((restart_at - kill_at))"
+sleep 3; cluster_status "3 s after the kill"
+sleep "$((restart_at - kill_at - 3))"
 serve_bg 0 2; log "server A restarted (pid ${pids[0]}) at $restart_at s"
 status=0
 wait "$loadtest_pid" || status=1
 log "load: $(uptime)"
+cluster_status "at the end"
 python3 - "$work/loadtest.json" <<'EOF' || status=1
 import json, sys
 r = json.load(open(sys.argv[1]))

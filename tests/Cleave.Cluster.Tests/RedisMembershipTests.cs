@@ -70,6 +70,17 @@ public sealed class RedisMembershipTests
         Assert.Contains("'fleet-b'", mismatch.Message, StringComparison.Ordinal);
     }
 
+    [RedisFact]
+    public async Task A_silo_whose_Redis_died_still_leaves_within_its_stop_deadline()
+    {
+        var redis = await RedisServer.StartAsync();
+        var silo = await ClusterSilo.StartAsync(Silo(redis.Address));
+        redis.Dispose(); // the membership store is gone: Orleans' graceful leave cannot finish (it took ~2 minutes before the deadline)
+        var clock = Stopwatch.StartNew();
+        await silo.DisposeAsync();
+        Assert.True(clock.Elapsed < ClusterSilo.StopDeadline + TimeSpan.FromSeconds(10), $"leaving took {clock.Elapsed}");
+    }
+
     private static async Task<bool> Delay()
     {
         await Task.Delay(250);

@@ -39,6 +39,7 @@ public sealed class ClusterStatusCommand : ICommand
             return 0;
         }
         Console.WriteLine($"{status.Silos.Length} silo(s), {status.Sessions} session(s)");
+        if (status.Stale is { } stale) Console.WriteLine($"stale: {stale}");
         Console.WriteLine($"{"silo",-28} {"front end",-24} {"sessions",8} {"resumed",8} {"requests",9} {"cpu %",6} {"memory MB",9}  cuts");
         foreach (var silo in status.Silos)
         {

@@ -21,7 +21,7 @@ public sealed class ServeCommand : ICommand
                             [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
                             [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
                             [--cluster dev|redis://HOST:PORT [--cluster-id ID] [--silo-port P] [--gateway-port G]
-                             [--primary-silo-port P0]]
+                             [--primary-silo-port P0] [--join-timeout-s S]]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
@@ -57,6 +57,7 @@ public sealed class ServeCommand : ICommand
           --cluster-id ID  silos join only a cluster of the same id (default cleave; one Redis serves one cluster)
           --silo-port P    silo-to-silo port (default 11111); --gateway-port G: Orleans client port (default 30000)
           --primary-silo-port P0  with --cluster dev: the silo port of the first silo (omit on the first)
+          --join-timeout-s S  give up joining the cluster after S s (default 60; a loaded machine may need more)
         {SecurityOptionParsing.ServerHelp}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
         (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
@@ -67,7 +68,7 @@ public sealed class ServeCommand : ICommand
         var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "exec", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
             "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
             "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
-            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port"], []);
+            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s"], []);
         var defaults = new ServerLimits();
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
@@ -133,6 +134,7 @@ public sealed class ServeCommand : ICommand
                 SiloPort = cl.GetInt("silo-port", 11111),
                 GatewayPort = cl.GetInt("gateway-port", 30000),
                 PrimarySiloPort = cl.Has("primary-silo-port") ? cl.GetInt("primary-silo-port", 0) : null,
+                StartDeadline = Seconds(cl, "join-timeout-s", TimeSpan.FromSeconds(60)),
                 FrontEnd = new FrontEndOptions { Host = options.Host, Port = options.Port, Classification = classification ? options : null, Security = options.Security },
                 Generation = generation,
             };
@@ -141,7 +143,7 @@ public sealed class ServeCommand : ICommand
         }
         else
         {
-            foreach (string clusterOnly in new[] { "cluster-id", "silo-port", "gateway-port", "primary-silo-port" })
+            foreach (string clusterOnly in new[] { "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s" })
                 if (cl.Has(clusterOnly)) throw new UsageException($"--{clusterOnly} needs --cluster");
             if (!classification) throw new UsageException("give a split folder, --full model.onnx, or both");
         }
@@ -161,7 +163,15 @@ public sealed class ServeCommand : ICommand
     private static async Task<int> ServeSilo(ClusterSiloOptions options, CancellationToken stop)
     {
         Console.Error.WriteLine($"joining cluster '{options.ClusterId}' ({options.Redis ?? "development clustering"}), silo port {options.SiloPort}, gateway port {options.GatewayPort}");
-        await using var silo = await ClusterSilo.StartAsync(options, stop);
+        ClusterSilo started;
+        try { started = await ClusterSilo.StartAsync(options, stop); }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM while still joining: nothing was served, so stop quietly (no stack trace).
+            Console.Error.WriteLine("stopped before the silo had joined the cluster");
+            return 1;
+        }
+        await using var silo = started;
         Console.WriteLine($"silo {silo.SiloAddress} listening on {silo.FrontEndUrl} (cluster: {new Uri(silo.FrontEndUrl, ClusterStatus.Path)}); Ctrl+C stops");
         try { await Task.Delay(Timeout.Infinite, stop); }
         catch (OperationCanceledException) { }

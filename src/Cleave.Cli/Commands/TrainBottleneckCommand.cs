@@ -13,7 +13,10 @@ public sealed class TrainBottleneckCommand : ICommand
         ClassificationDataOptions.Help + "\n" +
         "  --at T              the cut tensor (see `cleave inspect`); the encoder follows it on the device, the decoder restores it on the server\n" +
         "  -o, --output DIR    the split folder to write (head.onnx = head + encoder, tail.onnx = decoder + tail, split.json); must be new or empty\n" +
-        "  --channels K        code channels the device sends (default 8)\n" +
+        "  --design D          compact: K code channels learned from random weights (default); residual: the cut's own channels,\n" +
+        "                      started as the training-free per-channel quantizer (step S standard deviations) and refined\n" +
+        "  --step S            residual design: the starting quantizer step in standard deviations per channel (default 1)\n" +
+        "  --channels K        compact design: code channels the device sends (default 8)\n" +
         "  --hidden H          channels inside encoder and decoder (default 64)\n" +
         "  --bound B           the code's soft bound: values in (-B, B), step 1 in training (default 3; codec levels about 2B+1)\n" +
         "  --feature-epochs E  first stage: reproduce the cut tensor through the noisy code, no tail (default 10)\n" +
@@ -31,10 +34,20 @@ public sealed class TrainBottleneckCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "at", "output", "channels", "hidden", "bound", "feature-epochs", "epochs",
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "at", "output", "design", "step", "channels", "hidden", "bound", "feature-epochs", "epochs",
             "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps"], ["json"]);
+        var design = (cl.Get("design") ?? "compact").ToLowerInvariant() switch
+        {
+            "compact" => BottleneckDesign.Compact,
+            "residual" => BottleneckDesign.Residual,
+            var other => throw new UsageException($"--design: unknown design '{other}' (compact or residual)"),
+        };
+        if (design == BottleneckDesign.Residual && cl.Has("channels")) throw new UsageException("--channels is for the compact design; the residual design sends the cut's own channels");
+        if (design == BottleneckDesign.Compact && cl.Has("step")) throw new UsageException("--step is for the residual design");
         var options = new BottleneckOptions
         {
+            Design = design,
+            StepSigmas = cl.GetDouble("step", 1.0),
             CodeChannels = Positive(cl, "channels", 8),
             Hidden = Positive(cl, "hidden", 64),
             Bound = cl.GetDouble("bound", 3),
@@ -51,8 +64,8 @@ public sealed class TrainBottleneckCommand : ICommand
             MaxStepsPerStage = cl.GetInt("max-steps", 0),
         };
         if (options.FeatureEpochs < 0 || options.Epochs < 0) throw new UsageException("--feature-epochs and --epochs must not be negative");
-        if (!(options.Bound > 0) || !(options.LearningRate > 0) || options.RateWeight < 0 || options.FeatureWeight < 0)
-            throw new UsageException("--bound and --lr must be positive, --rate and --feature not negative");
+        if (!(options.Bound > 0) || !(options.StepSigmas > 0) || !(options.LearningRate > 0) || options.RateWeight < 0 || options.FeatureWeight < 0)
+            throw new UsageException("--bound, --step and --lr must be positive, --rate and --feature not negative");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
         var (images, _) = ClassificationDataOptions.Load(cl);
         string output = cl.Require("output");

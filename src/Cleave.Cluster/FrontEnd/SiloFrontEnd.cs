@@ -54,7 +54,7 @@ public sealed class SiloFrontEnd(FrontEndOptions options, IGrainFactory grains, 
             endpoints.MapGet(ClusterStatus.Path, async (HttpContext http) =>
                 loopbackOnly && !(http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote))
                     ? Results.StatusCode(StatusCodes.Status403Forbidden)
-                    : Results.Json(await ClusterStatus.ReadAsync(grains).ConfigureAwait(false), ClusterStatus.JsonOptions));
+                    : Results.Json(await ClusterStatus.ReadAsync(grains, view, TimeSpan.FromSeconds(2)).ConfigureAwait(false), ClusterStatus.JsonOptions));
         }
         string siloName = siloDetails.SiloAddress.ToParsableString();
 

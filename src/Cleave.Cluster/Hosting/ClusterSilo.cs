@@ -78,13 +78,27 @@ public sealed class ClusterSilo : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the host within <see cref="StopDeadline"/> in all: Orleans' graceful leave gets most of it, the disposal
+    /// the rest. Orleans does not always honour the stop token: with the Redis membership gone (the server died or the
+    /// network is cut) its leave waits on Redis commands that StackExchange.Redis keeps retrying, and a SIGTERM'd silo
+    /// then took about two minutes to exit. Past the deadline the wait is abandoned; the process may exit with work
+    /// still pending there, which the other silos treat like a crash (membership declares it dead).
+    /// </summary>
     private static async Task StopAsync(IHost host)
     {
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try { await host.StopAsync(stop.Token).ConfigureAwait(false); }
-        catch (Exception e) when (e is OperationCanceledException or OrleansException) { /* leaving anyway */ }
-        finally { host.Dispose(); }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(StopDeadline * 0.7);
+        try { await host.StopAsync(stop.Token).WaitAsync(StopDeadline * 0.7).ConfigureAwait(false); }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or OrleansException) { /* leaving anyway */ }
+        var left = StopDeadline - clock.Elapsed;
+        if (left <= TimeSpan.Zero) return;
+        try { await Task.Run(host.Dispose).WaitAsync(left).ConfigureAwait(false); }
+        catch (TimeoutException) { /* abandoned: see above */ }
     }
+
+    /// <summary>The most a silo spends leaving the cluster (graceful leave, then disposal).</summary>
+    public static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(15);
 
     /// <summary>Leaves the cluster gracefully (sessions here are lost; their clients resume elsewhere).</summary>
     public async ValueTask DisposeAsync() => await StopAsync(_host).ConfigureAwait(false);

@@ -31,9 +31,27 @@ public sealed class MetricsSnapshot
             int space = line.LastIndexOf(' ');
             if (space <= 0) continue;
             if (double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-                samples[line[..space]] = value;
+                samples[WithoutSiloLabel(line[..space])] = value;
         }
         return new MetricsSnapshot(samples);
+    }
+
+    /// <summary><c>name{silo="s",rest}</c> -> <c>name{rest}</c>, <c>name{silo="s"}</c> -> <c>name</c>; anything else unchanged.</summary>
+    private static string WithoutSiloLabel(string series)
+    {
+        const string label = "{silo=\"";
+        int open = series.IndexOf(label, StringComparison.Ordinal);
+        if (open <= 0) return series;
+        // The value is quoted with \" and \\ escaped (ServerMetrics.WithLabel): find its closing quote.
+        int i = open + label.Length;
+        while (i < series.Length && series[i] != '"') i += series[i] == '\\' ? 2 : 1;
+        if (i >= series.Length - 1) return series;
+        return series[i + 1] switch
+        {
+            ',' => string.Concat(series.AsSpan(0, open + 1), series.AsSpan(i + 2)),
+            '}' => string.Concat(series.AsSpan(0, open), series.AsSpan(i + 2)),
+            _ => series,
+        };
     }
 
     /// <summary>

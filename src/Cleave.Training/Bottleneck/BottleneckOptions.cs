@@ -3,7 +3,13 @@ namespace Cleave.Training.Bottleneck;
 /// <summary>Settings of <c>cleave train bottleneck</c> (defaults are the documented MobileNetV2 run).</summary>
 public sealed record BottleneckOptions
 {
-    /// <summary>Channels of the code the device sends.</summary>
+    /// <summary>Which encoder/decoder to train (<see cref="ConvBottleneck"/>).</summary>
+    public BottleneckDesign Design { get; init; } = BottleneckDesign.Compact;
+
+    /// <summary>Residual design: the starting quantizer step in standard deviations of each channel.</summary>
+    public double StepSigmas { get; init; } = 1.0;
+
+    /// <summary>Channels of the code the device sends (compact design; the residual design sends the cut's own channels).</summary>
     public int CodeChannels { get; init; } = 8;
 
     /// <summary>Channels inside encoder and decoder.</summary>
@@ -41,4 +47,14 @@ public sealed record BottleneckOptions
 
     /// <summary>Stops each stage after this many steps when positive (smoke tests).</summary>
     public int MaxStepsPerStage { get; init; }
+}
+
+/// <summary>The two encoder/decoder designs of <see cref="ConvBottleneck"/>.</summary>
+public enum BottleneckDesign
+{
+    /// <summary>Fewer code channels, learned from random weights.</summary>
+    Compact,
+
+    /// <summary>The cut's channels, started as the training-free per-channel quantizer and refined.</summary>
+    Residual,
 }

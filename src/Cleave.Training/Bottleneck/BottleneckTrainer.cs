@@ -57,7 +57,9 @@ public static class BottleneckTrainer
         var random = new Random(options.Seed);
         long[] sample = train.SampleShape;
         if (sample.Length != 3) throw new NotSupportedException($"a convolutional bottleneck needs a [C,H,W] cut, '{cutTensor}' is [{string.Join(",", sample)}]");
-        using var bottleneck = new ConvBottleneck(sample[0], options.CodeChannels, options.Hidden, options.Bound);
+        using var bottleneck = options.Design == BottleneckDesign.Residual
+            ? CreateResidual(train, sample, options)
+            : new ConvBottleneck(sample[0], options.CodeChannels, options.Hidden, options.Bound);
         using var tail = new FrozenTail(split.Tail);
         using var features = tensor(train.Features).reshape([train.Count, .. sample]);
         using var teacher = tensor(train.Teacher).reshape(train.Count, train.Outputs);
@@ -70,7 +72,7 @@ public static class BottleneckTrainer
         bottleneck.eval();
         trained?.Invoke(bottleneck, tail);
 
-        long[] codeShape = [options.CodeChannels, sample[1], sample[2]];
+        long[] codeShape = [bottleneck.CodeChannels, sample[1], sample[2]];
         // The plain split goes to a scratch folder so SplitAttachment can merge encoder and decoder into it.
         string scratch = Path.Combine(Path.GetTempPath(), $"cleave-bottleneck-{Guid.NewGuid():N}");
         SplitManifest manifest;
@@ -140,6 +142,31 @@ public static class BottleneckTrainer
                 log?.Invoke(Describe(report));
             }
         }
+    }
+
+    /// <summary>The residual design, started from the training samples' per-channel mean and deviation.</summary>
+    private static ConvBottleneck CreateResidual(CutFeatureCache train, long[] sample, BottleneckOptions options)
+    {
+        int channels = checked((int)sample[0]);
+        long plane = sample[1] * sample[2];
+        var sum = new double[channels];
+        var squares = new double[channels];
+        var values = train.Features;
+        for (long i = 0; i < values.Length; i++)
+        {
+            int c = (int)(i / plane % channels);
+            sum[c] += values[i];
+            squares[c] += (double)values[i] * values[i];
+        }
+        double count = (double)values.Length / channels;
+        var mean = new float[channels];
+        var std = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            mean[c] = (float)(sum[c] / count);
+            std[c] = (float)Math.Sqrt(Math.Max(squares[c] / count - mean[c] * (double)mean[c], 0));
+        }
+        return ConvBottleneck.Residual(channels, options.Hidden, options.Bound, mean, std, options.StepSigmas);
     }
 
     /// <summary>
