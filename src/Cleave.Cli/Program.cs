@@ -10,6 +10,7 @@ ICommand[] commands =
     new CodecNcolsCommand(),
     new CodecStudyCommand(),
     new DemoCommand(),
+    new AssetsFetchCommand(),
     new DumpCommand(),
     new EvalCommand(),
     new ImportCommand(),

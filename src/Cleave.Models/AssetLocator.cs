@@ -2,7 +2,8 @@ namespace Cleave.Models;
 
 /// <summary>
 /// Finds the shared model and data assets: an explicit path, else <c>CLEAVE_ASSETS</c>, else <c>../shared/assets</c>
-/// next to the repository root found by walking up from the working directory or the program's own folder.
+/// next to the repository root found by walking up from the working directory or the program's own folder, else the
+/// per-user cache that <c>cleave assets fetch</c> fills (<see cref="Assets.AssetCache"/>).
 /// </summary>
 public static class AssetLocator
 {
@@ -31,7 +32,9 @@ public static class AssetLocator
                     return Path.GetFullPath(candidate);
             }
         }
+        if (Assets.AssetCache.Filled is { } cache) return cache;
         throw new DirectoryNotFoundException(
-            $"shared assets not found: expected ../shared/assets beside the repository, or set {EnvironmentVariable} or pass --assets");
+            $"shared assets not found: expected ../shared/assets beside the repository, or set {EnvironmentVariable} or pass --assets; " +
+            $"`cleave assets fetch` downloads them into {Assets.AssetCache.DefaultFolder}");
     }
 }

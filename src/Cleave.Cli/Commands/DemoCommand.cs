@@ -31,8 +31,9 @@ public sealed class DemoCommand : ICommand
         catch (DirectoryNotFoundException e)
         {
             Console.Error.WriteLine($"cleave demo: {e.Message}");
-            Console.Error.WriteLine($"  looked for: --assets, then ${AssetLocator.EnvironmentVariable}, then ../shared/assets beside the repository (from {Directory.GetCurrentDirectory()})");
-            Console.Error.WriteLine("  fix: cleave demo --assets /path/to/assets   or   export CLEAVE_ASSETS=/path/to/assets");
+            Console.Error.WriteLine($"  looked for: --assets, then ${AssetLocator.EnvironmentVariable}, then ../shared/assets beside the repository (from {Directory.GetCurrentDirectory()}), then {Cleave.Models.Assets.AssetCache.DefaultFolder}");
+            Console.Error.WriteLine("  fix: cleave assets fetch --only demo   (downloads the demo's model and images, about 110 MB)");
+            Console.Error.WriteLine("   or: cleave demo --assets /path/to/assets   or   export CLEAVE_ASSETS=/path/to/assets");
             return 1;
         }
         var defaults = new DemoOptions { AssetsRoot = assets, WorkDirectory = "" };

@@ -6,8 +6,10 @@ namespace Cleave.Models.Text;
 /// <summary>
 /// Runs one single-token decode step of many <see cref="KvCacheSession"/>s on the same stage as one ONNX Runtime call,
 /// with a batched graph (Llama2cExport.BuildTailBatch): the caches are padded to the longest one and masked, each row
-/// rotates by its own position, and the graph returns only the new key/value rows, which are appended to each
-/// session's own cache. Prefill steps (several tokens) stay on <see cref="KvCacheSession.Run(ReadOnlySpan{float})"/>.
+/// rotates by its own position, and the graph returns only the new key/value rows, which are written into each
+/// session's own fixed-capacity cache. Prefill steps (several tokens) stay on <see cref="KvCacheSession.Run(ReadOnlySpan{float})"/>.
+/// The padded input is still gathered from the sessions' caches on every step (<see cref="LastDecodeGatheredBytes"/>):
+/// one tensor holding B sessions' caches cannot be a view of B separately allocated caches.
 /// </summary>
 public sealed class KvCacheBatchDecoder : IDisposable
 {
@@ -25,6 +27,7 @@ public sealed class KvCacheBatchDecoder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(single);
         if (single.TakesTokens) throw new ArgumentException("batched decoding takes hidden states, not token ids", nameof(single));
+        if (!single.HasFixedCapacity) throw new ArgumentException("batched decoding writes into fixed-capacity caches: import the model again with --splits", nameof(single));
         _single = single;
         _session = options is null ? new InferenceSession(batchModelPath) : new InferenceSession(batchModelPath, options);
         try
@@ -50,6 +53,9 @@ public sealed class KvCacheBatchDecoder : IDisposable
             throw;
         }
     }
+
+    /// <summary>Bytes the last <see cref="Decode"/> gathered from the sessions' caches into the padded batch (their rows, O(positions)).</summary>
+    public long LastDecodeGatheredBytes { get; private set; }
 
     /// <summary>
     /// One token for each session: <paramref name="hidden"/> holds row b's hidden state at b * InputWidth. Returns the
@@ -84,7 +90,9 @@ public sealed class KvCacheBatchDecoder : IDisposable
             inputs[0] = OrtValue.CreateTensorValueFromMemory(hidden.ToArray(), [rows, 1, width]);
             inputs[1] = OrtValue.CreateTensorValueFromMemory(positions, [rows]);
             inputs[2] = OrtValue.CreateTensorValueFromMemory(mask, [rows, longest + 1]);
-            for (int i = 0; i < _inputNames.Length - 3; i++) inputs[i + 3] = PaddedCache(sessions, i, longest);
+            long gathered = 0;
+            for (int i = 0; i < _inputNames.Length - 3; i++) inputs[i + 3] = PaddedCache(sessions, i, longest, ref gathered);
+            LastDecodeGatheredBytes = gathered;
             outputs = _session.Run(_runOptions, _inputNames, inputs, _outputNames).ToArray();
             float[] result = outputs[0].GetTensorDataAsSpan<float>().ToArray();
             var newRows = new ArraySegment<OrtValue>(outputs, 1, outputs.Length - 1);
@@ -99,18 +107,17 @@ public sealed class KvCacheBatchDecoder : IDisposable
     }
 
     /// <summary>Cache tensor <paramref name="index"/> of every session, zero-padded to [B, heads, longest, head_size] (zeros, not garbage: a masked score must stay finite before the mask).</summary>
-    private OrtValue PaddedCache(IReadOnlyList<KvCacheSession> sessions, int index, int longest)
+    private OrtValue PaddedCache(IReadOnlyList<KvCacheSession> sessions, int index, int longest, ref long gathered)
     {
-        var (heads, headSize) = _single.PastGeometry(index);
+        var (heads, headSize, _) = _single.PastGeometry(index);
         var padded = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [sessions.Count, heads, longest, headSize]);
         var target = padded.GetTensorMutableDataAsSpan<float>();
         target.Clear();
+        int slot = heads * longest * headSize;
         for (int b = 0; b < sessions.Count; b++)
         {
-            int p = sessions[b].PastLength;
-            var source = sessions[b].Past[index].GetTensorDataAsSpan<float>();
-            for (int h = 0; h < heads; h++)
-                source.Slice(h * p * headSize, p * headSize).CopyTo(target.Slice((b * heads + h) * longest * headSize));
+            sessions[b].CopyCacheRowsTo(index, target.Slice(b * slot, slot), longest);
+            gathered += (long)sessions[b].PastLength * heads * headSize * sizeof(float);
         }
         return padded;
     }

@@ -42,14 +42,20 @@ public sealed class GenerationEngine : IDisposable
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = Math.Max(1, options.IntraOpThreads), InterOpNumThreads = 1 };
         _tail = new KvCacheModel(tailPath, sessionOptions);
         string batchPath = Path.Combine(options.ModelDirectory, Llama2cExport.TailBatchFile(options.SplitLayer));
-        if (options.BatchDecode ?? File.Exists(batchPath))
+        // Batched steps write into fixed-capacity caches: a folder imported before them (growing-form halves) runs unbatched.
+        if (options.BatchDecode ?? (File.Exists(batchPath) && _tail.HasFixedCapacity))
         {
-            if (!File.Exists(batchPath))
+            try
+            {
+                if (!File.Exists(batchPath))
+                    throw new FileNotFoundException($"{batchPath} is missing: import the checkpoint again with --splits, or turn batched decoding off", batchPath);
+                _batchTail = new KvCacheBatchDecoder(batchPath, _tail, sessionOptions);
+            }
+            catch
             {
                 _tail.Dispose();
-                throw new FileNotFoundException($"{batchPath} is missing: import the checkpoint again with --splits, or turn batched decoding off", batchPath);
+                throw;
             }
-            _batchTail = new KvCacheBatchDecoder(batchPath, _tail, sessionOptions);
         }
         long sessionCap = options.SessionKvCapBytes > 0 ? options.SessionKvCapBytes : long.MaxValue;
         _maxPositions = (int)Math.Min(Config.SeqLen, sessionCap / _tail.CacheBytesPerToken);

@@ -48,6 +48,9 @@ public sealed class BatchDecodeTests
                 var hidden = new float[Texts.Length * width];
                 for (int s = 0; s < Texts.Length; s++) heads[s].Run([next[s]]).CopyTo(hidden, s * width);
                 float[] batch = batched.Decode(hidden, rows);
+                // Each session's cache took only its new row; the padded batch was gathered from the rows each one holds.
+                Assert.All(rows, r => Assert.Equal(tail.CacheBytesPerToken, r.LastRunCopiedBytes));
+                Assert.Equal(rows.Sum(r => (long)(r.PastLength - 1)) * tail.CacheBytesPerToken, batched.LastDecodeGatheredBytes);
                 for (int s = 0; s < Texts.Length; s++)
                 {
                     float[] single = singles[s].Run(hidden.AsSpan(s * width, width));
@@ -101,6 +104,13 @@ public sealed class BatchDecodeTests
             Assert.Contains("tail_2_batch.onnx", e.Message, StringComparison.Ordinal);
             using (var auto = new GenerationEngine(new GenerationOptions { ModelDirectory = dir, SplitLayer = 2 }))
                 Assert.False(auto.BatchesDecodeSteps, "an old folder without the batch graph runs one call per step");
+            // A folder imported before the fixed-capacity halves (growing-form tail beside a batch graph) runs one call per step.
+            File.Copy(Path.Combine(StoriesModel.Model.Directory, Llama2cExport.TailBatchFile(2)), Path.Combine(dir, Llama2cExport.TailBatchFile(2)));
+            var checkpoint = Llama2cCheckpoint.Load(Path.Combine(StoriesModel.AssetRoot!, "llm", "stories260K.bin"));
+            Llama2cExport.Write(Llama2cExport.BuildTail(checkpoint, 2, Llama2cCacheForm.Growing), Path.Combine(dir, Llama2cExport.TailFile(2)));
+            using (var old = new GenerationEngine(new GenerationOptions { ModelDirectory = dir, SplitLayer = 2 }))
+                Assert.False(old.BatchesDecodeSteps, "growing-form caches are not batched");
+            Assert.Throws<ArgumentException>(() => new GenerationEngine(new GenerationOptions { ModelDirectory = dir, SplitLayer = 2, BatchDecode = true }));
             using (var off = new GenerationEngine(StoriesModel.Options(2) with { BatchDecode = false }))
                 Assert.False(off.BatchesDecodeSteps);
             using var batched = new GenerationEngine(StoriesModel.Options(2));

@@ -9,10 +9,15 @@ namespace Cleave.Models.Importers.Llama2c;
 /// a head (embedding + layers &lt; k) and a tail (layers &gt;= k + final norm + classifier).
 /// </summary>
 /// <remarks>
-/// Every graph takes <c>past_key_{l}</c>/<c>past_value_{l}</c> [1, kv_heads, P, head_size] for its layers (P may be 0)
-/// and returns <c>present_key_{l}</c>/<c>present_value_{l}</c> [1, kv_heads, P+T, head_size]. Positions P..P+T-1 come
-/// from the past length inside each graph. The residual stream after layer l is the value <c>layer{l}_out</c>
-/// [1, T, dim]: the head's only non-cache output and the tail's only non-cache input.
+/// The full model (model.onnx, the form every ONNX tool reads and Cleave's splitter cuts) takes
+/// <c>past_key_{l}</c>/<c>past_value_{l}</c> [1, kv_heads, P, head_size] for its layers (P may be 0) and returns
+/// <c>present_key_{l}</c>/<c>present_value_{l}</c> [1, kv_heads, P+T, head_size]; positions P..P+T-1 come from the past
+/// length inside each graph. The split halves that a client and a server run step after step are written in the
+/// fixed-capacity form by default (<see cref="Llama2cCacheForm.FixedCapacity"/>): caches of the whole context
+/// (<c>seq_len</c> rows) are inputs, <c>position</c> [1] is the number of valid rows, and only the new rows
+/// <c>new_key_{l}</c>/<c>new_value_{l}</c> [1, kv_heads, T, head_size] come out, so a step neither copies nor allocates
+/// anything that grows with the position. The residual stream after layer l is the value <c>layer{l}_out</c> [1, T, dim]:
+/// the head's only non-cache output and the tail's only non-cache input.
 /// </remarks>
 public static class Llama2cExport
 {
@@ -24,6 +29,7 @@ public static class Llama2cExport
     public static string TailFile(int splitLayer) => $"tail_{splitLayer}.onnx";
     public static string TailBatchFile(int splitLayer) => $"tail_{splitLayer}_batch.onnx";
     public const string Positions = Llama2cGraphBuilder.Positions;
+    public const string Position = Llama2cGraphBuilder.Position;
     public const string AttentionMask = Llama2cGraphBuilder.AttentionMask;
     public static string NewKey(int layer) => Llama2cGraphBuilder.NewKey(layer);
     public static string NewValue(int layer) => Llama2cGraphBuilder.NewValue(layer);
@@ -33,25 +39,25 @@ public static class Llama2cExport
     public static string PresentKey(int layer) => Llama2cGraphBuilder.PresentKey(layer);
     public static string PresentValue(int layer) => Llama2cGraphBuilder.PresentValue(layer);
 
-    /// <summary>input_ids [1,T] + caches of every layer -> logits [1,T,vocab] + presents.</summary>
-    public static ModelProto BuildFull(Llama2cCheckpoint model)
+    /// <summary>input_ids [1,T] + caches of every layer -> logits [1,T,vocab] + presents (or the new rows, in the fixed-capacity form).</summary>
+    public static ModelProto BuildFull(Llama2cCheckpoint model, Llama2cCacheForm form = Llama2cCacheForm.Growing)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Llama2cGraphBuilder.Build(model, 0, model.Config.Layers, embed: true, classify: true, "llama2c");
+        return Llama2cGraphBuilder.Build(model, 0, model.Config.Layers, embed: true, classify: true, "llama2c", form);
     }
 
-    /// <summary>input_ids + caches of layers &lt; k -> layer{k-1}_out [1,T,dim] + presents.</summary>
-    public static ModelProto BuildHead(Llama2cCheckpoint model, int splitLayer)
+    /// <summary>input_ids + caches of layers &lt; k -> layer{k-1}_out [1,T,dim] + the caches' new rows (or presents, in the growing form).</summary>
+    public static ModelProto BuildHead(Llama2cCheckpoint model, int splitLayer, Llama2cCacheForm form = Llama2cCacheForm.FixedCapacity)
     {
         CheckSplit(model, splitLayer);
-        return Llama2cGraphBuilder.Build(model, 0, splitLayer, embed: true, classify: false, $"llama2c_head_{splitLayer}");
+        return Llama2cGraphBuilder.Build(model, 0, splitLayer, embed: true, classify: false, $"llama2c_head_{splitLayer}", form);
     }
 
-    /// <summary>layer{k-1}_out [1,T,dim] + caches of layers &gt;= k -> logits + presents.</summary>
-    public static ModelProto BuildTail(Llama2cCheckpoint model, int splitLayer)
+    /// <summary>layer{k-1}_out [1,T,dim] + caches of layers &gt;= k -> logits + the caches' new rows (or presents, in the growing form).</summary>
+    public static ModelProto BuildTail(Llama2cCheckpoint model, int splitLayer, Llama2cCacheForm form = Llama2cCacheForm.FixedCapacity)
     {
         CheckSplit(model, splitLayer);
-        return Llama2cGraphBuilder.Build(model, splitLayer, model.Config.Layers, embed: false, classify: true, $"llama2c_tail_{splitLayer}");
+        return Llama2cGraphBuilder.Build(model, splitLayer, model.Config.Layers, embed: false, classify: true, $"llama2c_tail_{splitLayer}", form);
     }
 
     /// <summary>

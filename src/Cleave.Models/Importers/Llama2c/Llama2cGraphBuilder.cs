@@ -9,9 +9,14 @@ namespace Cleave.Models.Importers.Llama2c;
 /// tail are all this one graph with different bounds, so they cannot drift apart.
 /// </summary>
 /// <remarks>
-/// Every layer derives the token positions from its own past length (the third axis of its past_key input), so the
-/// layers after a cut need nothing from before it but the hidden state. Attention groups the query heads by key/value head
-/// ([1, kv, group, T, head]) and broadcasts the cache over the group instead of repeating it.
+/// Three forms (<see cref="Llama2cCacheForm"/>). The growing form (the full model.onnx): every layer derives the token positions
+/// from its own past length (the third axis of its past_key input), so the layers after a cut need nothing from before it
+/// but the hidden state, and returns present = Concat(past, new). The fixed-capacity form (the split halves that the
+/// client and the server run): caches of the model's whole context are inputs that are only read, a <c>position</c>
+/// input says how many rows are valid (the rest is masked), and only the new rows leave the graph, so a step costs the
+/// same at every position and nothing but the new rows is copied. The batched form: single-token steps of many sequences.
+/// Attention groups the query heads by key/value head ([1, kv, group, T, head]) and broadcasts the cache over the group
+/// instead of repeating it.
 /// </remarks>
 internal sealed class Llama2cGraphBuilder
 {
@@ -27,18 +32,22 @@ internal sealed class Llama2cGraphBuilder
     private string _cos = "", _sin = "", _mask = ""; // of the layer being built (the batched graph: shared by all layers)
 
     // The leading two axes of every reshape: [1, T] for one sequence, [B, 1] for the batched decode graph.
+    private readonly Llama2cCacheForm _form;
     private readonly bool _batched;
     private readonly long _lead, _tokens;
+    private string _pastMask = "", _newMask = ""; // the fixed-capacity graph's masks over the cache [C] and over the new tokens [T, T]
+    private string _zeroVector = "", _capacityVector = "", _endVector = ""; // its Slice bounds of the weights: [0, C) and [C, end)
 
-    private Llama2cGraphBuilder(Llama2cCheckpoint model, bool batched)
+    private Llama2cGraphBuilder(Llama2cCheckpoint model, Llama2cCacheForm form)
     {
         _model = model;
         _c = model.Config;
-        _batched = batched;
-        (_lead, _tokens) = batched ? (-1L, 1L) : (1L, -1L);
+        _form = form;
+        _batched = form == Llama2cCacheForm.Batched;
+        (_lead, _tokens) = _batched ? (-1L, 1L) : (1L, -1L);
     }
 
-    public const string Positions = "positions", AttentionMask = "attention_mask";
+    public const string Positions = "positions", AttentionMask = "attention_mask", Position = "position";
     private const string Batch = "B", PaddedPast = "Tmax", PaddedTotal = "Tmax+1";
 
     public static string NewKey(int layer) => $"new_key_{layer}";
@@ -55,14 +64,16 @@ internal sealed class Llama2cGraphBuilder
     /// input_ids, else the hidden state layer{first-1}_out; with <paramref name="classify"/> the output is logits, else
     /// layer{end-1}_out.
     /// </summary>
-    public static ModelProto Build(Llama2cCheckpoint model, int firstLayer, int endLayer, bool embed, bool classify, string graphName)
+    public static ModelProto Build(Llama2cCheckpoint model, int firstLayer, int endLayer, bool embed, bool classify, string graphName,
+        Llama2cCacheForm form = Llama2cCacheForm.Growing)
     {
         var c = model.Config;
         if (firstLayer < 0 || endLayer > c.Layers || firstLayer >= endLayer)
             throw new ArgumentOutOfRangeException(nameof(endLayer), $"layer range [{firstLayer}, {endLayer}) is not inside 0..{c.Layers}");
         if (embed != (firstLayer == 0)) throw new ArgumentException("the embedding belongs in front of layer 0 and only there", nameof(embed));
         if (classify != (endLayer == c.Layers)) throw new ArgumentException("the classifier belongs after the last layer and only there", nameof(classify));
-        return new Llama2cGraphBuilder(model, batched: false).BuildGraph(firstLayer, endLayer, embed, classify, graphName);
+        if (form == Llama2cCacheForm.Batched) throw new ArgumentException("the batched graph is built by BuildBatchedDecode", nameof(form));
+        return new Llama2cGraphBuilder(model, form).BuildGraph(firstLayer, endLayer, embed, classify, graphName);
     }
 
     /// <summary>
@@ -77,7 +88,7 @@ internal sealed class Llama2cGraphBuilder
         var c = model.Config;
         if (firstLayer < 1 || firstLayer >= c.Layers)
             throw new ArgumentOutOfRangeException(nameof(firstLayer), $"the batched decode graph starts after a cut: layer 1..{c.Layers - 1}");
-        return new Llama2cGraphBuilder(model, batched: true).BuildGraph(firstLayer, c.Layers, embed: false, classify: true, graphName);
+        return new Llama2cGraphBuilder(model, Llama2cCacheForm.Batched).BuildGraph(firstLayer, c.Layers, embed: false, classify: true, graphName);
     }
 
     private ModelProto BuildGraph(int first, int end, bool embed, bool classify, string graphName)
@@ -97,22 +108,37 @@ internal sealed class Llama2cGraphBuilder
             g.Input.Add(ValueInfo(Positions, OnnxElementType.Int64, [Batch]));
             g.Input.Add(ValueInfo(AttentionMask, OnnxElementType.Float, [Batch, PaddedTotal]));
         }
+        bool fixedCapacity = _form == Llama2cCacheForm.FixedCapacity;
+        if (fixedCapacity)
+        {
+            _b.UniqueName(Position);
+            g.Input.Add(ValueInfo(Position, OnnxElementType.Int64, [1]));
+        }
         for (int l = first; l < end; l++)
             foreach (string name in new[] { PastKey(l), PastValue(l) })
             {
                 _b.UniqueName(name);
-                g.Input.Add(ValueInfo(name, OnnxElementType.Float, _batched ? [Batch, _c.KvHeads, PaddedPast, _c.HeadSize] : [1, _c.KvHeads, Past, _c.HeadSize]));
+                object[] dims = _form switch
+                {
+                    Llama2cCacheForm.Batched => [Batch, _c.KvHeads, PaddedPast, _c.HeadSize],
+                    // Keys are kept transposed, so that the scores are a plain MatMul over the cache (no transpose of it per step).
+                    Llama2cCacheForm.FixedCapacity => name == PastKey(l) ? [1, _c.KvHeads, _c.HeadSize, _c.SeqLen] : [1, _c.KvHeads, _c.SeqLen, _c.HeadSize],
+                    _ => [1, _c.KvHeads, Past, _c.HeadSize],
+                };
+                g.Input.Add(ValueInfo(name, OnnxElementType.Float, dims));
             }
+        bool newRowsOut = _form != Llama2cCacheForm.Growing;
         for (int l = first; l < end; l++)
         {
-            _b.UniqueName(_batched ? NewKey(l) : PresentKey(l));
-            _b.UniqueName(_batched ? NewValue(l) : PresentValue(l));
+            _b.UniqueName(newRowsOut ? NewKey(l) : PresentKey(l));
+            _b.UniqueName(newRowsOut ? NewValue(l) : PresentValue(l));
             _b.UniqueName(LayerOutput(l));
         }
         if (classify) _b.UniqueName(Logits);
 
         AddConstants();
         if (_batched) AddBatchedPositions();
+        if (fixedCapacity) AddFixedCapacityPositions(input);
 
         string x = embed
             ? _b.Emit("Gather", "embedded", [_b.AddFloats("token_embedding", _model.TokenEmbedding, _c.VocabSize, _c.Dim), input], OnnxGraphBuilder.Int("axis", 0))
@@ -136,6 +162,11 @@ internal sealed class Llama2cGraphBuilder
             {
                 g.Output.Add(ValueInfo(NewKey(l), OnnxElementType.Float, [Batch, _c.KvHeads, 1, _c.HeadSize]));
                 g.Output.Add(ValueInfo(NewValue(l), OnnxElementType.Float, [Batch, _c.KvHeads, 1, _c.HeadSize]));
+            }
+            else if (fixedCapacity)
+            {
+                g.Output.Add(ValueInfo(NewKey(l), OnnxElementType.Float, [1, _c.KvHeads, Tokens, _c.HeadSize]));
+                g.Output.Add(ValueInfo(NewValue(l), OnnxElementType.Float, [1, _c.KvHeads, Tokens, _c.HeadSize]));
             }
             else
             {
@@ -166,6 +197,12 @@ internal sealed class Llama2cGraphBuilder
             _zeroF = _b.AddFloats("zero_f", [0f]);
             _minusInfinity = _b.AddFloats("minus_infinity", [float.NegativeInfinity]);
         }
+        if (_form == Llama2cCacheForm.FixedCapacity)
+        {
+            _zeroVector = _b.AddInt64Vector("slice_zero", 0);
+            _capacityVector = _b.AddInt64Vector("slice_capacity", _c.SeqLen);
+            _endVector = _b.AddInt64Vector("slice_end", long.MaxValue);
+        }
         _axis1 = _b.AddInt64Vector("axis1", 1);
         _axisLast = _b.AddInt64Vector("axis_last", -1);
         _eps = _b.AddFloats("rms_eps", [Llama2cConfig.RmsNormEpsilon]);
@@ -190,6 +227,36 @@ internal sealed class Llama2cGraphBuilder
         _cos = _b.Emit("Reshape", "rope_cos", [_b.Emit("Cos", "rope_cos_flat", [angles]), _ropeShape]);
         _sin = _b.Emit("Reshape", "rope_sin", [_b.Emit("Sin", "rope_sin_flat", [angles]), _ropeShape]);
         _mask = _b.Emit("Unsqueeze", "attention_mask_5d", [AttentionMask, _b.AddInt64Vector("mask_axes", 1, 2, 3)]);
+    }
+
+    /// <summary>
+    /// The fixed-capacity graph's positions P..P+T-1 (P = the <c>position</c> input, T = tokens in the input), shared by
+    /// all its layers: RoPE cos/sin as <see cref="AddPositions"/> makes them, the mask over the cache [C] (0 on rows
+    /// before P, -inf on the rest, which hold nothing yet or rows of an earlier sequence) and the causal mask over the
+    /// new tokens [T, T].
+    /// </summary>
+    private void AddFixedCapacityPositions(string input)
+    {
+        string start = _b.Emit("Squeeze", "position_scalar", [Position]);
+        string tokenCount = _b.Emit("Squeeze", "token_count_scalar",
+            [_b.Emit("Shape", "token_count", [input], OnnxGraphBuilder.Int("start", 1), OnnxGraphBuilder.Int("end", 2))]);
+        string positions = _b.Emit("Range", "positions", [start, _b.Emit("Add", "end_position", [start, tokenCount]), _one]);
+        string positionColumn = _b.Emit("Unsqueeze", "position_column",
+            [_b.Emit("Cast", "positions_float", [positions], OnnxGraphBuilder.Int("to", OnnxElementType.Float)), _axis1]);
+        string angles = _b.Emit("Mul", "rope_angles", [positionColumn, _inverseFrequency]);
+        _cos = _b.Emit("Reshape", "rope_cos", [_b.Emit("Cos", "rope_cos_flat", [angles]), _ropeShape]);
+        _sin = _b.Emit("Reshape", "rope_sin", [_b.Emit("Sin", "rope_sin_flat", [angles]), _ropeShape]);
+
+        var slots = new long[_c.SeqLen];
+        for (int i = 0; i < slots.Length; i++) slots[i] = i;
+        string valid = _b.Emit("Less", "cache_row_valid", [_b.AddInt64s("cache_rows", slots, slots.Length), start]);
+        _pastMask = _b.Emit("Where", "cache_mask", [valid, _zeroF, _minusInfinity]);
+
+        // New token i sees new tokens 0..i.
+        string offsets = _b.Emit("Range", "new_offsets", [_zero, tokenCount, _one]);
+        string allowed = _b.Emit("LessOrEqual", "new_allowed",
+            [_b.Emit("Unsqueeze", "new_key_row", [offsets, _axis0]), _b.Emit("Unsqueeze", "new_query_column", [offsets, _axis1])]);
+        _newMask = _b.Emit("Where", "new_mask", [allowed, _zeroF, _minusInfinity]);
     }
 
     /// <summary>
@@ -221,9 +288,9 @@ internal sealed class Llama2cGraphBuilder
 
     private string AddLayer(int l, string x)
     {
-        int d = _c.Dim, kv = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize;
+        int d = _c.Dim, kv = _c.KvDim, hs = _c.HeadSize;
         string p = $"l{l}_";
-        if (!_batched) AddPositions(x, PastKey(l), p);
+        if (_form == Llama2cCacheForm.Growing) AddPositions(x, PastKey(l), p);
 
         // Attention block.
         string h = RmsNorm(x, _model.RmsAttention.AsSpan(l * d, d), p + "attention_norm");
@@ -234,6 +301,8 @@ internal sealed class Llama2cGraphBuilder
         string qHeads = ToHeads(Rope(q, _c.Heads, p + "q"), _c.Heads, p + "q");
         string kHeads = ToHeads(Rope(k, _c.KvHeads, p + "k"), _c.KvHeads, p + "k");
         string vHeads = ToHeads(v, _c.KvHeads, p + "v");
+        if (_form == Llama2cCacheForm.FixedCapacity)
+            return AddFeedForward(l, _b.Emit("Add", p + "attention_residual", [x, FixedCapacityAttention(l, qHeads, kHeads, vHeads, p)]), p);
         string keys, values;
         if (_batched)
         {
@@ -262,8 +331,46 @@ internal sealed class Llama2cGraphBuilder
         string contextTokens = _b.Emit("Transpose", p + "context_tokens", [contextHeads], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
         string contextFlat = _b.Emit("Reshape", p + "context_flat", [contextTokens, _b.AddInt64Vector(p + "flat_shape", _lead, _tokens, d)]);
         string attention = MatMul(contextFlat, _model.Wo.AsSpan(l * d * d, d * d), d, d, p + "attention_out");
-        x = _b.Emit("Add", p + "attention_residual", [x, attention]);
+        return AddFeedForward(l, _b.Emit("Add", p + "attention_residual", [x, attention]), p);
+    }
 
+    /// <summary>
+    /// Attention of the fixed-capacity graph without copying the cache: scores against the whole cache (masked beyond
+    /// the position) and against the new rows are concatenated for one softmax, and the weights are split again for the
+    /// two weighted sums of values. The new rows leave the graph as new_key/new_value; the caller writes them into its cache.
+    /// </summary>
+    private string FixedCapacityAttention(int l, string qHeads, string kHeads, string vHeads, string p)
+    {
+        int hs = _c.HeadSize;
+        kHeads = _b.AddNode("Identity", [kHeads], NewKey(l));
+        vHeads = _b.AddNode("Identity", [vHeads], NewValue(l));
+        string grouped = _b.Emit("Reshape", p + "q_grouped", [qHeads, _b.AddInt64Vector(p + "group_shape", 1, _c.KvHeads, _c.QueriesPerKvHead, -1, hs)]);
+        string axis2 = _b.AddInt64Vector(p + "axis2", 2);
+        string scale = _b.AddFloats(p + "score_scale", [1f / MathF.Sqrt(hs)]);
+        // [1, kv, group, T, hs] x [1, kv, 1, hs, C] and x [1, kv, 1, hs, T].
+        string cacheScores = _b.Emit("Mul", p + "cache_scores", [_b.Emit("MatMul", p + "cache_scores_raw", [grouped, _b.Emit("Unsqueeze", p + "cache_keys", [PastKey(l), axis2])]), scale]);
+        string newKeysT = _b.Emit("Unsqueeze", p + "new_keys_t", [_b.Emit("Transpose", p + "new_keys_t4", [kHeads], OnnxGraphBuilder.Ints("perm", 0, 1, 3, 2)), axis2]);
+        string newScores = _b.Emit("Mul", p + "new_scores", [_b.Emit("MatMul", p + "new_scores_raw", [grouped, newKeysT]), scale]);
+        string scores = _b.Emit("Concat", p + "scores_masked",
+            [_b.Emit("Add", p + "cache_scores_masked", [cacheScores, _pastMask]), _b.Emit("Add", p + "new_scores_masked", [newScores, _newMask])],
+            OnnxGraphBuilder.Int("axis", -1));
+        string weights = _b.Emit("Softmax", p + "attention", [scores], OnnxGraphBuilder.Int("axis", -1));
+        string cacheWeights = _b.Emit("Slice", p + "cache_weights", [weights, _zeroVector, _capacityVector, _axisLast]);
+        string newWeights = _b.Emit("Slice", p + "new_weights", [weights, _capacityVector, _endVector, _axisLast]);
+        string context = _b.Emit("Add", p + "context",
+        [
+            _b.Emit("MatMul", p + "cache_context", [cacheWeights, _b.Emit("Unsqueeze", p + "cache_values", [PastValue(l), axis2])]),
+            _b.Emit("MatMul", p + "new_context", [newWeights, _b.Emit("Unsqueeze", p + "new_values", [vHeads, axis2])]),
+        ]);
+        string contextHeads = _b.Emit("Reshape", p + "context_heads", [context, _b.AddInt64Vector(p + "heads_shape", 1, _c.Heads, -1, hs)]);
+        string contextTokens = _b.Emit("Transpose", p + "context_tokens", [contextHeads], OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
+        string contextFlat = _b.Emit("Reshape", p + "context_flat", [contextTokens, _b.AddInt64Vector(p + "flat_shape", 1, -1, _c.Dim)]);
+        return MatMul(contextFlat, _model.Wo.AsSpan(l * _c.Dim * _c.Dim, _c.Dim * _c.Dim), _c.Dim, _c.Dim, p + "attention_out");
+    }
+
+    private string AddFeedForward(int l, string x, string p)
+    {
+        int d = _c.Dim, hidden = _c.HiddenDim;
         // SwiGLU feed-forward: w2(silu(w1 x) * w3 x).
         string f = RmsNorm(x, _model.RmsFfn.AsSpan(l * d, d), p + "ffn_norm");
         string gate = MatMul(f, _model.W1.AsSpan(l * hidden * d, hidden * d), hidden, d, p + "w1");
