@@ -17,7 +17,7 @@ public sealed class GenerateCommand : ICommand
     public string Usage => $"""
         usage: cleave generate --model DIR (--local | --server URL[,URL...]) [--split-layer K] [--codec SPEC] [--prompt TEXT] [--max-tokens N]
                                [--temperature T] [--top-k K] [--seed S] [--client-samples] [--sessions N [--compare-serial] [--rounds R]] [--batch-decode on|off|auto]
-                               [--retries N] [--deadline-ms T] [--json]
+                               [--compact-steps on|off] [--retries N] [--deadline-ms T] [--json]
                                [--api-key-file F] [--client-cert F.pfx] [--insecure]
           --model DIR            folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --local                run in this process: the whole model, or with --split-layer the split with an in-process server
@@ -33,6 +33,8 @@ public sealed class GenerateCommand : ICommand
           --sessions N           N sessions at once against the server (reports tokens/s); --compare-serial also runs them one at a time;
                                  --rounds R alternates both R times and keeps the best of each
           --batch-decode on|off|auto  with --local: the in-process server batches concurrent decode steps (serve-lm takes the same option)
+          --compact-steps on|off one-token steps in the compact form (step handle, position, payload) when the server grants
+                                 it at open (default on; off sends the full step message, as before)
           --json                 print the result as JSON
           --insecure             with an https --server: accept any TLS certificate (self-signed development servers)
         {SecurityOptionParsing.ClientHelp}
@@ -45,7 +47,7 @@ public sealed class GenerateCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode", .. RetryOptionParsing.Options, .. SecurityOptionParsing.ClientValueOptions],
+        var cl = new CommandLine(args, ["model", "prompt", "max-tokens", "split-layer", "codec", "server", "temperature", "top-k", "seed", "sessions", "rounds", "batch-decode", "compact-steps", .. RetryOptionParsing.Options, .. SecurityOptionParsing.ClientValueOptions],
             ["local", "json", "client-samples", "compare-serial", "insecure"]);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         string directory = cl.Require("model");
@@ -104,11 +106,12 @@ public sealed class GenerateCommand : ICommand
             using var head = new KvCacheModel(Path.Combine(model.Directory, Llama2cExport.HeadFile(splitLayer)), headOptions);
             int[] promptTokens = model.Tokenizer.Encode(prompt, bos: true);
             bool json = cl.Has("json");
-            if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, retry, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
+            bool compactSteps = cl.GetOnOffAuto("compact-steps") ?? true;
+            if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, retry, compactSteps, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
 
             var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out);
             if (!json) Console.Write(prompt);
-            var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add, Retry = retry };
+            var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add, Retry = retry, CompactSteps = compactSteps };
             var result = generator.GenerateAsync(promptTokens, maxTokens, sampling, cl.Has("client-samples")).GetAwaiter().GetResult();
             string full = model.Tokenizer.Decode([.. result.PromptTokens[1..], .. result.GeneratedTokens], afterBos: true);
             if (json)
@@ -150,10 +153,10 @@ public sealed class GenerateCommand : ICommand
     }
 
     private static int RunMany(LlamaModelFolder model, KvCacheModel head, int splitLayer, TokenStreamCodec codec, IGenerationTransport transport,
-        RetryPolicy retry, int[] prompt, int maxTokens, SamplingSettings sampling, bool clientSamples, int sessions, bool compareSerial, int rounds, bool json)
+        RetryPolicy retry, bool compactSteps, int[] prompt, int maxTokens, SamplingSettings sampling, bool clientSamples, int sessions, bool compareSerial, int rounds, bool json)
     {
         Task<SplitGenerationResult> One(int i) =>
-            new SplitGenerator(head, model.Config, splitLayer, codec, transport) { Retry = retry }.GenerateAsync(prompt, maxTokens, sampling with { Seed = sampling.Seed + (ulong)i }, clientSamples);
+            new SplitGenerator(head, model.Config, splitLayer, codec, transport) { Retry = retry, CompactSteps = compactSteps }.GenerateAsync(prompt, maxTokens, sampling with { Seed = sampling.Seed + (ulong)i }, clientSamples);
         // Rounds alternate (at once, one at a time, ...) and the best of each is kept, so a burst of load from other
         // processes on a shared machine does not decide the comparison.
         GenerationLoad.Outcome? concurrent = null, serial = null;
@@ -218,6 +221,7 @@ public sealed class GenerateCommand : ICommand
         w.WriteNumber("session_state_bytes", r.SessionStateBytes);
         w.WriteNumber("uplink_bits_per_token", r.UplinkBitsPerToken);
         w.WriteNumber("uplink_message_bits_per_token", r.UplinkMessageBitsPerToken);
+        w.WriteBoolean("compact_steps", r.CompactSteps);
         w.WriteNumber("downlink_bits_per_token", r.DownlinkBitsPerToken);
         w.WriteNumber("client_ms_per_token", r.ClientMsPerToken);
         w.WriteNumber("server_ms_per_token", r.ServerMsPerToken);

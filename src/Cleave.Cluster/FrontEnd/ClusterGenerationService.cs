@@ -24,6 +24,8 @@ public sealed class ClusterGenerationService(IGrainFactory grains, FrontEndOptio
         string id = request.ResumeSessionId.Length > 0 ? request.ResumeSessionId : GenerationEngine.NewSessionId();
         if (id.Length > MaxSessionIdLength) return new OpenSessionResponse { Error = BadId() };
         var grain = grains.GetGrain<ISessionGrain>(id);
+        // A step handle is one silo's: a step sent with it could reach another. Cluster clients keep full steps.
+        request.CompactSteps = false;
         byte[] bytes = request.ToByteArray();
         long started = options.Time.GetTimestamp();
         for (int attempt = 0; ; attempt++)

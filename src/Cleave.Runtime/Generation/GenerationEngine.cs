@@ -4,6 +4,7 @@ using Cleave.Codecs;
 using Cleave.Models.Importers.Llama2c;
 using Cleave.Models.Text;
 using Cleave.Runtime.Protocol;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Cleave.Runtime.Generation;
@@ -115,7 +116,7 @@ public sealed class GenerationEngine : IDisposable
                 request.Sampling?.ClientSamples ?? false, topLogits, _maxPositions);
             try
             {
-                _store.Add(session, historyTokens);
+                _store.Add(session, historyTokens, stepHandle: request.CompactSteps);
             }
             catch
             {
@@ -139,7 +140,7 @@ public sealed class GenerationEngine : IDisposable
                 throw;
             }
             _store.Release(session);
-            return new OpenSessionResponse { SessionId = id, Position = (uint)historyTokens, MaxPositions = (uint)_maxPositions };
+            return new OpenSessionResponse { SessionId = id, Position = (uint)historyTokens, MaxPositions = (uint)_maxPositions, StepHandle = session.StepHandle };
         }
         catch (GenerationException e)
         {
@@ -186,6 +187,7 @@ public sealed class GenerationEngine : IDisposable
         GenerationSession session;
         try
         {
+            if (!request.Packed.IsEmpty) request = Unpack(request);
             if (request.Tokens == 0) throw new GenerationException(GenerationErrorCode.BadRequest, "a step needs at least one token");
             if (request.Tokens > (uint)_maxPositions)
                 throw new GenerationException(GenerationErrorCode.SessionLimit, $"a step of {request.Tokens} tokens exceeds a session's {_maxPositions} positions (model seq_len or per-session cache cap)");
@@ -233,6 +235,23 @@ public sealed class GenerationEngine : IDisposable
         {
             _store.Release(session);
         }
+    }
+
+    /// <summary>
+    /// The full form of a compact step (<see cref="CompactStep"/>): the handle must belong to a session this server
+    /// knows (open, or remembered as evicted or expired, which then answers with that typed error), and nothing but
+    /// <c>packed</c> may be set. The result is checked and run exactly as a full step of one token.
+    /// </summary>
+    private StepRequest Unpack(StepRequest request)
+    {
+        if (request.SessionId.Length > 0 || request.Position != 0 || request.Tokens != 0 || !request.Payload.IsEmpty)
+            throw new GenerationException(GenerationErrorCode.BadRequest, "a packed step carries nothing else (no session id, position, tokens or payload)");
+        var packed = request.Packed.Span;
+        if (!CompactStep.TryUnpack(packed, out uint handle, out uint position, out int payloadOffset, out string? error))
+            throw new GenerationException(GenerationErrorCode.BadRequest, error!);
+        string id = _store.IdOfHandle(handle)
+            ?? throw new GenerationException(GenerationErrorCode.SessionNotFound, $"no session with step handle {handle:x8} (never granted, or closed)");
+        return new StepRequest { SessionId = id, Position = position, Tokens = 1, Payload = ByteString.CopyFrom(packed[payloadOffset..]) };
     }
 
     /// <summary>The sampled token (or the top logits) of a step's last position.</summary>

@@ -15,6 +15,9 @@ internal sealed class GenerationSession(string id, KvCacheSession cache, TokenSt
     public int ReturnTopLogits { get; } = returnTopLogits;
     public int MaxPositions { get; } = maxPositions;
 
+    /// <summary>The handle of compact steps (0: none granted). Set once by the store when the session is added.</summary>
+    public uint StepHandle { get; set; }
+
     // Guarded by the store's lock.
     public long LastUsed { get; set; }
     public bool Busy { get; set; }

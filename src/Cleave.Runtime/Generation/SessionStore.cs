@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Cleave.Runtime.Protocol;
 
 namespace Cleave.Runtime.Generation;
@@ -7,7 +9,9 @@ namespace Cleave.Runtime.Generation;
 /// <c>capBytes</c> (a step reserves its growth before it runs). When a new session or a step does not fit, the least
 /// recently used idle session is evicted (busy sessions never are); sessions idle longer than the timeout expire.
 /// The ids of evicted and expired sessions are remembered (a bounded list), so a returning client gets a typed
-/// error it can resume from instead of "not found".
+/// error it can resume from instead of "not found". Sessions opened for compact steps get a random 4-byte step handle;
+/// a handle lives exactly as long as its id is known here (open or remembered as ended), so a compact step of an
+/// evicted session gets the same typed error as a full one.
 /// </summary>
 internal sealed class SessionStore(int maxSessions, long capBytes, long bytesPerToken, TimeSpan idleTimeout, TimeProvider time) : IDisposable
 {
@@ -17,6 +21,8 @@ internal sealed class SessionStore(int maxSessions, long capBytes, long bytesPer
     private readonly Dictionary<string, GenerationSession> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, GenerationErrorCode> _ended = new(StringComparer.Ordinal);
     private readonly Queue<string> _endedOrder = new();
+    private readonly Dictionary<uint, string> _idByHandle = [];
+    private readonly Dictionary<string, uint> _handleById = new(StringComparer.Ordinal);
     private long _reservedBytes;
 
     public long Evictions { get; private set; }
@@ -25,8 +31,11 @@ internal sealed class SessionStore(int maxSessions, long capBytes, long bytesPer
     public int Count { get { lock (_lock) return _sessions.Count; } }
     public long ReservedBytes { get { lock (_lock) return _reservedBytes; } }
 
-    /// <summary>Adds a new session holding <paramref name="tokens"/> cache tokens (a resume's history), busy until released.</summary>
-    public void Add(GenerationSession session, int tokens)
+    /// <summary>
+    /// Adds a new session holding <paramref name="tokens"/> cache tokens (a resume's history), busy until released;
+    /// with <paramref name="stepHandle"/> it gets a fresh step handle (<see cref="GenerationSession.StepHandle"/>).
+    /// </summary>
+    public void Add(GenerationSession session, int tokens, bool stepHandle = false)
     {
         lock (_lock)
         {
@@ -42,7 +51,35 @@ internal sealed class SessionStore(int maxSessions, long capBytes, long bytesPer
             session.LastUsed = time.GetTimestamp();
             _reservedBytes += tokens * bytesPerToken;
             _sessions.Add(session.Id, session);
+            ForgetHandleLocked(session.Id);
+            if (stepHandle) session.StepHandle = NewHandleLocked(session.Id);
         }
+    }
+
+    /// <summary>The id of the session (open or remembered as ended) that holds <paramref name="handle"/>, or null.</summary>
+    public string? IdOfHandle(uint handle)
+    {
+        lock (_lock) return _idByHandle.GetValueOrDefault(handle);
+    }
+
+    private uint NewHandleLocked(string id)
+    {
+        Span<byte> random = stackalloc byte[4];
+        uint handle;
+        do
+        {
+            RandomNumberGenerator.Fill(random);
+            handle = BinaryPrimitives.ReadUInt32LittleEndian(random);
+        }
+        while (handle == 0 || _idByHandle.ContainsKey(handle));
+        _idByHandle.Add(handle, id);
+        _handleById.Add(id, handle);
+        return handle;
+    }
+
+    private void ForgetHandleLocked(string id)
+    {
+        if (_handleById.Remove(id, out uint handle)) _idByHandle.Remove(handle);
     }
 
     /// <summary>Takes a session for a step that adds <paramref name="tokens"/> to its cache: reserves them, marks it busy.</summary>
@@ -100,6 +137,7 @@ internal sealed class SessionStore(int maxSessions, long capBytes, long bytesPer
         lock (_lock)
         {
             if (!_sessions.Remove(id, out var session)) return false;
+            ForgetHandleLocked(id);
             _reservedBytes -= session.ReservedTokens * bytesPerToken;
             session.ReservedTokens = 0;
             if (!session.Busy) session.Dispose();
@@ -153,7 +191,14 @@ internal sealed class SessionStore(int maxSessions, long capBytes, long bytesPer
         session.Dispose();
         _ended[session.Id] = why;
         _endedOrder.Enqueue(session.Id);
-        while (_endedOrder.Count > RememberedEndings) _ended.Remove(_endedOrder.Dequeue());
+        while (_endedOrder.Count > RememberedEndings)
+        {
+            string forgotten = _endedOrder.Dequeue();
+            // A resumed id may still be queued from its earlier ending: only forget what is not open again.
+            if (_sessions.ContainsKey(forgotten)) continue;
+            _ended.Remove(forgotten);
+            ForgetHandleLocked(forgotten);
+        }
     }
 
     public void Dispose()

@@ -34,6 +34,15 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
     /// <summary>Clock for backoff waits and the retry deadline.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Ask the server for compact one-token steps (<see cref="CompactStep"/>; default on). They are used only when the
+    /// server grants a step handle at open, so an older server gets full steps.
+    /// </summary>
+    public bool CompactSteps { get; init; } = true;
+
+    // The step handle the last open or resume granted (0: full steps).
+    private uint _stepHandle;
+
     private readonly Random _jitter = new();
 
     public async Task<SplitGenerationResult> GenerateAsync(IReadOnlyList<int> prompt, int maxNewTokens, SamplingSettings? sampling = null,
@@ -52,10 +61,12 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
         {
             ModelSha256 = config.SourceSha256, SplitLayer = (uint)splitLayer, Codec = codec.Spec,
             CodecState = ByteString.CopyFrom(codec.SessionState), Sampling = sampling.ToProto(clientSamples, clientSamples ? GenerationEngine.DefaultTopLogits : 0),
+            CompactSteps = CompactSteps,
         };
         stats.StateBytes = codec.SessionState.Length;
         var opened = await OpenWithRetryAsync(open, stats, countRetrySeconds: true, cancellationToken).ConfigureAwait(false);
         SessionId = opened.SessionId;
+        _stepHandle = opened.StepHandle;
         int maxPositions = (int)opened.MaxPositions;
         var history = new List<HistoryChunk>();
         using var cache = new KvCacheSession(head);
@@ -122,7 +133,11 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
                     await ResumeAsync(open, history, stats, cancellationToken).ConfigureAwait(false);
                     resumeFirst = false;
                 }
-                var step = new StepRequest { SessionId = SessionId, Position = (uint)SentTokens(history), Tokens = chunk.Tokens, Payload = chunk.Payload };
+                uint position = (uint)SentTokens(history);
+                stats.CompactSteps |= _stepHandle != 0;
+                var step = _stepHandle != 0 && chunk.Tokens == 1
+                    ? new StepRequest { Packed = ByteString.CopyFrom(CompactStep.Pack(_stepHandle, position, chunk.Payload.Span)) }
+                    : new StepRequest { SessionId = SessionId, Position = position, Tokens = chunk.Tokens, Payload = chunk.Payload };
                 stats.UplinkMessageBytes += step.CalculateSize();
                 response = await transport.StepAsync(step, cancellationToken).ConfigureAwait(false);
             }
@@ -162,7 +177,8 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
         resume.History.AddRange(history);
         stats.ResendBytes += resume.CalculateSize();
         // Within a step's retries: the step counts the time (from its first failure to its answer).
-        await OpenWithRetryAsync(resume, stats, countRetrySeconds: false, cancellationToken).ConfigureAwait(false);
+        var opened = await OpenWithRetryAsync(resume, stats, countRetrySeconds: false, cancellationToken).ConfigureAwait(false);
+        _stepHandle = opened.StepHandle;
         stats.Resumes++;
     }
 
@@ -233,13 +249,14 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
         public int StateBytes, TokensSent, Steps, Resumes, Retries, Reconnects;
         public long UplinkPayloadBytes, UplinkMessageBytes, DownlinkMessageBytes, ResendBytes;
         public double ClientMs, ServerMs, RetrySeconds;
+        public bool CompactSteps;
 
         public SplitGenerationResult Result(IReadOnlyList<int> prompt, List<int> generated, TimeSpan elapsed) => new()
         {
             PromptTokens = [.. prompt], GeneratedTokens = [.. generated], Elapsed = elapsed, SessionStateBytes = StateBytes,
             TokensSent = TokensSent, Steps = Steps, Resumes = Resumes, Retries = Retries, Reconnects = Reconnects, RetrySeconds = RetrySeconds, UplinkPayloadBytes = UplinkPayloadBytes,
             UplinkMessageBytes = UplinkMessageBytes, DownlinkMessageBytes = DownlinkMessageBytes, ResendBytes = ResendBytes,
-            ClientMs = ClientMs, ServerMs = ServerMs,
+            ClientMs = ClientMs, ServerMs = ServerMs, CompactSteps = CompactSteps,
         };
     }
 }
@@ -265,7 +282,7 @@ public sealed record SplitGenerationResult
     public double RetrySeconds { get; init; }
     /// <summary>Encoded hidden states only (the codec's bytes), first sends.</summary>
     public long UplinkPayloadBytes { get; init; }
-    /// <summary>Serialized step requests (payload plus session id, position and count).</summary>
+    /// <summary>Serialized step requests (payload plus session id, position and count; or handle, position and payload when compact).</summary>
     public long UplinkMessageBytes { get; init; }
     /// <summary>Serialized step responses.</summary>
     public long DownlinkMessageBytes { get; init; }
@@ -273,6 +290,8 @@ public sealed record SplitGenerationResult
     public long ResendBytes { get; init; }
     public double ClientMs { get; init; }
     public double ServerMs { get; init; }
+    /// <summary>The server granted a step handle, so one-token steps went in the compact form.</summary>
+    public bool CompactSteps { get; init; }
 
     /// <summary>Codec bits per token crossing the cut, the session state included.</summary>
     public double UplinkBitsPerToken => TokensSent == 0 ? 0 : (UplinkPayloadBytes + SessionStateBytes) * 8.0 / TokensSent;

@@ -36,7 +36,7 @@ public sealed class ProtocolFuzzer
     private readonly string? _splitMode;
     private readonly FrameMutator? _splitFrames;
     private readonly byte[] _tqState;
-    private readonly List<(string Id, uint Position)> _sessions = [];
+    private readonly List<(string Id, uint Position, uint Handle)> _sessions = [];
 
     public ProtocolFuzzer(GenerationEngine? engine, ServingState? serving, int seed = 20261202)
     {
@@ -154,7 +154,7 @@ public sealed class ProtocolFuzzer
         var response = _engine!.OpenAsync(request).WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
         if (response.Error is { } error) return $"open {error.Code}";
         if (_sessions.Count >= 64) _sessions.RemoveAt(_random.Next(_sessions.Count));
-        _sessions.Add((response.SessionId, response.Position));
+        _sessions.Add((response.SessionId, response.Position, response.StepHandle));
         return "opened";
     }
 
@@ -162,8 +162,14 @@ public sealed class ProtocolFuzzer
     {
         var response = _engine!.StepAsync(request).WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
         if (response.Error is { } error) return $"step {error.Code}";
+        if (!request.Packed.IsEmpty && CompactStep.TryUnpack(request.Packed.Span, out uint handle, out uint packedPosition, out _, out _))
+        {
+            int byHandle = _sessions.FindIndex(s => s.Handle == handle);
+            if (byHandle >= 0) _sessions[byHandle] = _sessions[byHandle] with { Position = packedPosition + 1 };
+            return "stepped";
+        }
         int at = _sessions.FindIndex(s => s.Id == request.SessionId);
-        if (at >= 0) _sessions[at] = (request.SessionId, request.Position + request.Tokens);
+        if (at >= 0) _sessions[at] = _sessions[at] with { Position = request.Position + request.Tokens };
         return "stepped";
     }
 
@@ -206,6 +212,7 @@ public sealed class ProtocolFuzzer
                 ReturnTopLogits = _random.Next(3) == 0 ? uint.MaxValue : (uint)_random.Next(100),
             },
         };
+        open.CompactSteps = _random.Next(2) == 0;
         if (open.Codec.StartsWith("tq", StringComparison.Ordinal) || _random.Next(8) == 0)
             open.CodecState = ByteString.CopyFrom(_random.Next(3) == 0 ? FrameMutator.Mutate(_tqState, _random) : _tqState);
         if (_random.Next(2) == 0)
@@ -223,7 +230,16 @@ public sealed class ProtocolFuzzer
     private StepRequest RandomStep()
     {
         bool known = _sessions.Count > 0 && _random.Next(4) != 0;
-        var (id, position) = known ? _sessions[_random.Next(_sessions.Count)] : (RandomText(12), 0u);
+        var (id, position, handle) = known ? _sessions[_random.Next(_sessions.Count)] : (RandomText(12), 0u, (uint)_random.NextInt64(0, 1L << 32));
+        if (_random.Next(3) == 0)
+        {
+            // The compact form (docs/protocol.md): a known or random handle, sometimes the wrong position, now and then
+            // mutated bytes, and now and then with a full-form field set beside it.
+            byte[] packed = CompactStep.Pack(handle == 0 ? 1 : handle, _random.Next(4) != 0 ? position : (uint)_random.Next(600), StepPayload(1));
+            var compact = new StepRequest { Packed = ByteString.CopyFrom(_random.Next(4) == 0 ? FrameMutator.Mutate(packed, _random) : packed) };
+            if (_random.Next(8) == 0) compact.SessionId = id;
+            return compact;
+        }
         uint tokens = _random.Next(3) != 0 ? (uint)_random.Next(1, 4) : TokenCounts[_random.Next(TokenCounts.Length)];
         return new StepRequest
         {
