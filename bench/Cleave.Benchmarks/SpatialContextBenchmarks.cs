@@ -33,7 +33,7 @@ public class SpatialContextBenchmarks
     {
         var dims = Size.Split('x').Select(int.Parse).ToArray();
         _shape = new TensorShape(1, dims[0], dims[1], dims[2]);
-        _values = SmoothMaps(dims[0], dims[1], dims[2]);
+        _values = SmoothFeatureMaps.Create(dims[0], dims[1], dims[2]);
         _decoded = new float[_shape.ElementCount];
         _codec = FeatureCodecs.Create(Spec);
         _frame = _codec.Encode(_values, _shape);
@@ -49,18 +49,4 @@ public class SpatialContextBenchmarks
 
     [Benchmark]
     public int Decode() => FeatureFrame.Decode(_frame, _decoded).ElementCount;
-
-    private static float[] SmoothMaps(int channels, int height, int width)
-    {
-        var random = new Random(7);
-        var values = new float[channels * height * width];
-        for (int c = 0; c < channels; c++)
-        {
-            double fx = 0.1 + 0.3 * random.NextDouble(), fy = 0.1 + 0.3 * random.NextDouble(), phase = 6 * random.NextDouble();
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                    values[(c * height + y) * width + x] = (float)(Math.Sin(fx * x + phase) + Math.Cos(fy * y) + 0.3 * (random.NextDouble() - 0.5));
-        }
-        return values;
-    }
 }

@@ -4,6 +4,7 @@ using Cleave.Cli.Infrastructure;
 // Every verb is one class in Commands/; add it here to make it reachable.
 ICommand[] commands =
 [
+    new CalibrateCommand(),
     new CodecBenchCommand(),
     new CodecEncodeCommand(),
     new CodecDecodeCommand(),
@@ -21,6 +22,9 @@ ICommand[] commands =
     new SplitCommand(),
     new TrainBottleneckCommand(),
     new TrainAdapterCommand(),
+    new TrainTaskTailCommand(),
+    new TrainExitCnnCommand(),
+    new TrainExitCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),
@@ -36,4 +40,4 @@ ICommand[] commands =
     new AttackFuzzProtocolCommand(),
 ];
 
-return CommandDispatcher.Run(commands, args);
+return CommandDispatcher.Run(commands, args, VerbExamples.All);

@@ -21,6 +21,29 @@ public sealed class SplitDirectory
     public string HeadPath => System.IO.Path.Combine(Path, Manifest.HeadFile);
     public string TailPath => System.IO.Path.Combine(Path, Manifest.TailFile);
 
+    /// <summary>The task tails on the cut, the default (tail.onnx) first (<see cref="SplitManifest.EffectiveTasks"/>).</summary>
+    public IReadOnlyList<SplitTask> Tasks => Manifest.EffectiveTasks();
+
+    /// <summary>
+    /// The bytes of a task's ONNX model, checked against the SHA-256 the manifest records for it: a tail replaced
+    /// behind the manifest's back is refused instead of answering under the task's name.
+    /// </summary>
+    public byte[] ReadTaskModel(SplitTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        byte[] bytes = File.ReadAllBytes(System.IO.Path.Combine(Path, task.File));
+        if (task.Sha256.Length > 0 && !string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), task.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"'{task.File}' (task '{task.Name}') does not match the SHA-256 in split.json");
+        return bytes;
+    }
+
+    /// <summary>A task's class names (its labels file, one per line), or null when it has none.</summary>
+    public IReadOnlyList<string>? TaskLabels(SplitTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return task.Labels is null ? null : File.ReadAllLines(System.IO.Path.Combine(Path, task.Labels));
+    }
+
     public static SplitDirectory Load(string path)
     {
         string manifestPath = System.IO.Path.Combine(path, "split.json");

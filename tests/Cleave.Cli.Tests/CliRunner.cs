@@ -5,6 +5,20 @@ public static class CliRunner
 {
     private static readonly object Gate = new();
 
+    /// <summary>What <paramref name="action"/> writes to standard error (for CLI infrastructure used directly).</summary>
+    public static string CaptureStderr(Action action)
+    {
+        lock (Gate)
+        {
+            var stderr = new StringWriter();
+            var oldErr = Console.Error;
+            Console.SetError(stderr);
+            try { action(); }
+            finally { Console.SetError(oldErr); }
+            return stderr.ToString();
+        }
+    }
+
     public static (int ExitCode, string Out, string Err) Run(params string[] args)
     {
         // Console redirection is process-wide: one command at a time.

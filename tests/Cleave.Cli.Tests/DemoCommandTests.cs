@@ -25,6 +25,13 @@ public sealed class DemoCommandTests
         Assert.True(split.GetProperty("latency_ms").GetProperty("uplink").GetDouble() > 0, "the link emulator adds uplink time");
         Assert.True(File.Exists(root.GetProperty("report").GetString()));
         Assert.Contains("verdict", File.ReadAllText(root.GetProperty("report").GetString()!));
+        Assert.Contains("import: ", stderr, StringComparison.Ordinal);
+
+        // A second run in the same folder says it reuses the imported model and the split instead of going quiet.
+        (code, _, stderr) = CliRunner.Run("demo", "--out", temp.Path, "--images", "2", "--clients", "1", "--link", "wifi", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("import: reusing", stderr, StringComparison.Ordinal);
+        Assert.Contains("split: reusing", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

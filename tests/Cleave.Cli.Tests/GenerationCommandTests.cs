@@ -51,7 +51,7 @@ public sealed class GenerationCommandTests
         await using (var stopped = await GenerationServer.StartAsync(new GenerationOptions { ModelDirectory = model, SplitLayer = 3 })) gone = stopped.Address;
         (code, _, stderr) = CliRunner.Run("generate", "--model", model, "--server", gone.ToString(), "--split-layer", "3", "--max-tokens", "5", "--deadline-ms", "1000");
         Assert.Equal(1, code);
-        Assert.Contains("cleave generate: the server did not come back", stderr);
+        Assert.Contains($"cleave generate: cannot reach {gone.ToString().TrimEnd('/')}: connection refused; is 'cleave serve-lm' running?", stderr);
         Assert.DoesNotContain("   at ", stderr); // no stack trace
     }
 

@@ -59,7 +59,7 @@ public sealed class NetworkCommandTests
     }
 
     /// <summary>An http:// address on a loopback port where nothing listens (connections are refused).</summary>
-    private static string DeadAddress()
+    internal static string DeadAddress()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

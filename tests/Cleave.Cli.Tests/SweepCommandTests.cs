@@ -25,7 +25,7 @@ public sealed class SweepCommandTests
             Assert.Equal("raw", points[0].GetProperty("codec").GetString());
             Assert.Equal(4, doc.RootElement.GetProperty("images").GetInt32());
         }
-        Assert.Contains("sweep: done", stderr);
+        Assert.Contains("sweep: 4/4 in ", stderr);
         Assert.Contains("data:image/png;base64,", File.ReadAllText(dir.File("r/report.html")));
         Assert.True(File.Exists(dir.File("r/results.csv")) && File.Exists(dir.File("r/pareto_front.png")));
 

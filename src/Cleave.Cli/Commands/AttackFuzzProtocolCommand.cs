@@ -16,6 +16,7 @@ public sealed class AttackFuzzProtocolCommand : ICommand
           generation Open (with history), Step and Close messages (with --lm: a model folder from `cleave import
           --splits`), and hands each to what the server's handlers call with it. Fails (exit 1) on an exception other
           than a typed error, a case over 100 ms, or one allocating over 16 MiB.
+          --lm MODEL_DIR --lm-split-layer K  also attack the generation service of that model, split after layer K
           --cases N   cases to run (default 1000000)
           --seed S    random seed (default 20261202)
           --json      machine-readable report

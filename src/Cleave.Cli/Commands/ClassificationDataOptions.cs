@@ -23,6 +23,19 @@ internal static class ClassificationDataOptions
         string data = cl.Require("data");
         int limit = cl.GetInt("limit", int.MaxValue);
         if (limit <= 0) throw new UsageException("--limit must be positive");
+        string? wnids = Wnids(cl);
+        PreprocessingSpec spec;
+        try { spec = PreprocessingOverride.ForModel(model, cl.Get("preprocess")); }
+        catch (FormatException e) { throw new UsageException($"--preprocess: {e.Message}"); }
+        var images = ImageFolder.Load(data, wnids);
+        return (images.Count > limit ? [.. images.Take(limit)] : images, spec);
+    }
+
+    /// <summary>Another labelled folder read with the same class list (evaluation images beside training ones).</summary>
+    public static IReadOnlyList<LabelledImage> LoadFolder(CommandLine cl, string folder) => ImageFolder.Load(folder, Wnids(cl));
+
+    private static string? Wnids(CommandLine cl)
+    {
         string? wnids = cl.Get("labels");
         if (wnids is null)
         {
@@ -30,10 +43,6 @@ internal static class ClassificationDataOptions
             catch (DirectoryNotFoundException) { wnids = null; }
             if (wnids is not null && !File.Exists(wnids)) wnids = null;
         }
-        PreprocessingSpec spec;
-        try { spec = PreprocessingOverride.ForModel(model, cl.Get("preprocess")); }
-        catch (FormatException e) { throw new UsageException($"--preprocess: {e.Message}"); }
-        var images = ImageFolder.Load(data, wnids);
-        return (images.Count > limit ? [.. images.Take(limit)] : images, spec);
+        return wnids;
     }
 }

@@ -21,7 +21,7 @@ public sealed class ClusterStatusCommand : ICommand
         var cl = new CommandLine(args, ["server", "timeout-ms"], ["json"]);
         if (cl.Positional.Count > 0) throw new UsageException($"unexpected argument '{cl.Positional[0]}'");
         string server = cl.Get("server") ?? "http://127.0.0.1:7070";
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw new UsageException($"--server '{server}' is not an http:// address");
+        var uri = ServerAddressParsing.ParseOne(server);
         int timeoutMs = cl.GetInt("timeout-ms", 5000);
         if (timeoutMs < 1) throw new UsageException("--timeout-ms must be at least 1");
         ClusterStatus status;

@@ -16,10 +16,12 @@ public sealed class DemoCommand : ICommand
           runs several clients over an emulated link: once sending compressed split features, once sending JPEG files
           for the whole model on the server. Ends with accuracy vs the unsplit model, bytes per image vs float32 and vs
           JPEG, the latency breakdown, and an HTML report.
-          --out DIR      imported model, split and report.html (default artifacts/demo)
+          --assets DIR   the shared assets (default: $CLEAVE_ASSETS, then ../shared/assets)
+          --out DIR      imported model, split and report.html (default artifacts/demo); a second run reuses them
           --images N     sample images, evenly spaced over the 1000 classes (default 200)
           --clients N    concurrent clients, each its own stream (default 4)
           --link PRESET  lora, ble, 3g, lte, 5g, wifi or none (default lte)
+          --max-batch N  most requests per tail run on the server (default 8)
           --split, --codec, --jpeg-q  default MobilenetV2/expanded_conv_5/add, rans-ifc:bits=3,levels=6,clip=3,ctx=2d, 90
         """;
 

@@ -29,6 +29,8 @@ public sealed class EvalCommand : ICommand
         (string task, args) = EvalTasks.Take(args);
         if (task != "classification") return EvalTasks.Run(task, args);
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline", "shift"], ["json"]);
+        if (cl.Get("model") is { } model && File.Exists(Path.Combine(model, "split.json")))
+            throw new UsageException($"--model '{model}' is a split folder: pass it with --split-dir (and --model the unsplit .onnx it was cut from)");
         string? split = cl.Get("split"), splitDirs = cl.Get("split-dir");
         bool anyCut = split is not null || splitDirs is not null;
         if (!anyCut && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split or --split-dir too");

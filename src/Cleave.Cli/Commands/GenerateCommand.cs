@@ -29,6 +29,9 @@ public sealed class GenerateCommand : ICommand
           --prompt TEXT          text to continue (default: empty, i.e. start from BOS)
           --max-tokens N         new tokens at most (default 256; stops earlier at BOS or the model's seq_len)
           --temperature T        0 = greedy (default); --top-k K keeps the K largest logits; --seed S makes sampling repeatable
+          --top-k K              sample among the K largest logits only (with --temperature above 0)
+          --seed S               random seed of the sampling (runs repeat exactly)
+          --compare-serial       with --sessions: also run the sessions one at a time, to compare throughput
           --client-samples       the server returns its top logits and the client draws the token
           --sessions N           N sessions at once against the server (reports tokens/s); --compare-serial also runs them one at a time;
                                  --rounds R alternates both R times and keeps the best of each
@@ -69,7 +72,7 @@ public sealed class GenerateCommand : ICommand
         }
         catch (InvalidDataException e)
         {
-            Console.Error.WriteLine($"cleave generate: {e.Message}");
+            Console.Error.WriteLine($"cleave generate: {CliErrors.Describe(e, server?.Split(',')[0].TrimEnd('/'), "serve-lm")}");
             return 1;
         }
         if (splitLayer <= 0) return RunWhole(model, prompt, maxTokens, cl.Has("json"));
@@ -142,7 +145,7 @@ public sealed class GenerateCommand : ICommand
             // A server that never came back, or refused: one clear line, not a stack trace.
             Console.Out.Flush();
             Console.Error.WriteLine();
-            Console.Error.WriteLine($"cleave generate: {e.Message}");
+            Console.Error.WriteLine($"cleave generate: {CliErrors.Describe(e, server?.Split(',')[0].TrimEnd('/'), "serve-lm")}");
             return 1;
         }
         finally

@@ -15,6 +15,8 @@ public sealed class KeysCommand : ICommand
                    stdout: the only time it is shown. Give it to the client (cleave client --api-key-file ...)
           revoke   removes NAME from F; a server started with --api-keys F stops accepting it within a second
           list     names and quotas in F (never keys: F holds none)
+          --file F   the key file a server reads with --api-keys F (NAME:sha256(key)[:quota] per line)
+          --quota rate=R,burst=B,concurrent=C  this caller's limits (requests/s, burst, requests in flight); default: the server's
         """;
 
     public int Run(IReadOnlyList<string> args)

@@ -16,6 +16,9 @@ public sealed class LoadtestCommand : ICommand
                                [--mode split|full] [--limit N] [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--insecure] [--json]
                                [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx] [--metrics-url URL]
         {ServerAddressParsing.Help}
+          --split DIR      the split folder the server serves (its head makes the frames here)
+        {NetworkOptionParsing.ImagesHelp}
+          --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --clients N      concurrent simulated clients, each with its own stream (closed loop)
           --duration S     seconds of sending; every request in flight at the end is still awaited and counted
           --mode full      send the image files; the server runs the whole model (compare server CPU per request)
@@ -23,7 +26,9 @@ public sealed class LoadtestCommand : ICommand
                            load generator spends no CPU on heads and codecs while it measures the server
           --in-flight N    requests each client keeps waiting (default 1)
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
+          --insecure       accept any TLS certificate (self-signed development servers)
         {RetryOptionParsing.Help}
+        {ExitOptionParsing.Help}
           --metrics-url URL where the server's /metrics is, for a server with --metrics-port (default: each --server)
         {SecurityOptionParsing.ClientHelp}
         {NetworkOptionParsing.LinkHelp}
@@ -37,8 +42,8 @@ public sealed class LoadtestCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "timeout-ms", "metrics-url", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
-            .. SecurityOptionParsing.ClientValueOptions], ["json", "insecure"]);
+        var cl = new CommandLine(args, ["server", "split", "images", "clients", "duration", "codec", "mode", "limit", "in-flight", "timeout-ms", "metrics-url", "exit-threshold", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
+            .. SecurityOptionParsing.ClientValueOptions], ["json", "insecure", "exit"]);
         string mode = cl.Get("mode") ?? ServingModes.Split;
         if (mode is not (ServingModes.Split or ServingModes.Full)) throw new UsageException($"--mode is split or full, got '{mode}'");
         var servers = ServerAddressParsing.Parse(cl.Require("server"));
@@ -50,10 +55,19 @@ public sealed class LoadtestCommand : ICommand
         SplitDirectory? split = mode == ServingModes.Split ? SplitDirectory.Load(cl.Require("split")) : null;
 
         Console.Error.WriteLine($"preparing {images.Count} {(split is null ? "image files" : $"frames ({codec.Spec})")}");
-        var payloads = split is null ? LoadPayloads.ImageFiles(images) : LoadPayloads.SplitFrames(split, images, codec);
+        using var exit = ExitOptionParsing.Load(cl, split);
+        IReadOnlyList<byte[]> payloads;
+        IReadOnlyList<bool> answeredOnDevice = [];
+        if (split is null) payloads = LoadPayloads.ImageFiles(images);
+        else if (exit is null) payloads = LoadPayloads.SplitFrames(split, images, codec);
+        else
+        {
+            (payloads, answeredOnDevice) = LoadPayloads.SplitFramesWithExit(split, images, codec, exit);
+            Console.Error.WriteLine($"exit at threshold {exit.Threshold:0.####}: {answeredOnDevice.Count(e => e)} of {images.Count} payloads answered on the device");
+        }
         var options = new LoadOptions
         {
-            Server = servers[0], FailoverServers = servers.Skip(1).ToArray(), Payloads = payloads, Mode = mode, ManifestHash = split?.ManifestHash ?? "",
+            Server = servers[0], FailoverServers = servers.Skip(1).ToArray(), Payloads = payloads, AnsweredOnDevice = answeredOnDevice, Mode = mode, ManifestHash = split?.ManifestHash ?? "",
             Codecs = split is null ? [] : [codec.Spec], Clients = clients, Duration = TimeSpan.FromSeconds(duration),
             InFlightPerClient = Math.Max(1, cl.GetInt("in-flight", 1)),
             Retry = RetryOptionParsing.Parse(cl),
@@ -73,6 +87,9 @@ public sealed class LoadtestCommand : ICommand
             Console.WriteLine($"throughput {report.ThroughputPerSecond:F1} req/s; latency p50 {report.LatencyP50Ms:F1} ms, p95 {report.LatencyP95Ms:F1} ms, p99 {report.LatencyP99Ms:F1} ms; payload {report.PayloadBytesMean:F0} B");
             Console.WriteLine($"server: {report.ServerExecuted} executed, CPU {1000 * report.ServerCpuSecondsPerRequest:F2} ms/request, {report.ServerAllocatedBytesPerRequest / 1024:F1} KiB allocated/request, decode {1000 * report.ServerDecodeCpuSecondsPerRequest:F3} ms CPU ({1000 * report.ServerDecodeSecondsPerRequest:F3} wall)/request, " +
                 $"model {1000 * report.ServerTailSecondsPerRequest:F2} ms/request, mean batch {report.MeanBatchSize:F2} ({string.Join(", ", report.BatchSizes.Select(b => $"<={b.Key}: {b.Value}"))})");
+            if (report.Exited > 0)
+                Console.WriteLine($"exit: {report.Exited} answered on the device ({100.0 * report.Exited / (report.Exited + report.Sent):F1} % of requests), {report.BytesSaved:N0} B not sent; " +
+                    $"server CPU {1000 * report.ServerCpuSecondsPerDeviceRequest:F2} ms per device request (sent or exited)");
             Console.WriteLine($"tries: {report.FailedTries} failed{(report.FailedTries > 0 ? $" ({string.Join(", ", report.FailedTriesByKind.Select(k => $"{k.Key} {k.Value}"))})" : "")}, " +
                 $"{report.Retries} retries, {report.Reconnects} reconnects, {report.Replayed} replayed; " +
                 (report.Outages.Count == 0 ? "no outage" : string.Join("; ", report.Outages.Select(o =>

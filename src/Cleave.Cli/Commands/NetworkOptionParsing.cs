@@ -13,6 +13,9 @@ internal static class NetworkOptionParsing
         "  --uplink-kbps K --rtt-ms R --loss P [--downlink-kbps K]   a custom link (kbit/s, ms, probability per packet);\n" +
         "                      these also override single fields of --link";
 
+    public const string ImagesHelp =
+        "  --images DIR        image folder (.jpg .jpeg .png .bmp .webp .gif), taken in name order";
+
     private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif"];
 
     public static LinkProfile ParseLink(CommandLine cl)

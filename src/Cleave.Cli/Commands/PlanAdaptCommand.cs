@@ -17,6 +17,12 @@ public sealed class PlanAdaptCommand : ICommand
           plans for the schedule's first link, then runs the same images over the whole schedule (the emulated link
           changes after each stretch; the client is not told) once adaptively and once with each of the plan's
           adaptive configurations fixed, all against one in-process server on 127.0.0.1. --retime, --planned-device: as in `plan check`.
+          --model M.onnx     the unsplit image classifier (as for `cleave plan`)
+          --data DIR         labelled images (calibration, and the images sent)
+          --schedule L:N,... the emulated link and how many requests it lasts, in turn (default wifi:40,lte:40,ble:40)
+          --run-images K     the first K images are sent, cycled (default 16)
+          --work DIR         where the plan's split folders go (default: a temporary folder)
+          plan options: as `cleave plan --help` lists them (--device-speed, --max-drop, --images, ...)
         """;
 
     public int Run(IReadOnlyList<string> args)

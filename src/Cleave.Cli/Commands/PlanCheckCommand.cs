@@ -20,6 +20,13 @@ public sealed class PlanCheckCommand : ICommand
           instead of the measured time / device speed. --retime measures the profile's
           compute times again first (for a shared machine whose load has changed since calibration). --loss P gives
           every link that packet loss (emulated as retransmission timeouts; the plans and predictions include it).
+          --model M.onnx     the unsplit image classifier (as for `cleave plan`)
+          --data DIR         labelled images (calibration, and the images sent)
+          --links L,L        the links to plan for and run over (default wifi,lte,ble)
+          --requests N       requests per link (default 30)
+          --run-images K     the first K images are sent, cycled (default 16)
+          --work DIR         where the plans' split folders go (default: a temporary folder)
+          plan options: as `cleave plan --help` lists them (--device-speed, --max-drop, --images, ...)
         """;
 
     public int Run(IReadOnlyList<string> args)

@@ -12,8 +12,11 @@ public sealed class PlanCommand : ICommand
     public string Summary => "choose where to cut and how hard to compress for a device, a link and an accuracy budget";
     public string Usage => """
         usage: cleave plan --model M.onnx --data DIR (--link PRESET | --uplink-kbps K --rtt-ms R) [--max-drop P] [-o plan.json] [--json] [options]
+          --model M.onnx       the unsplit image classifier to plan for (`cleave import` output)
+          --data DIR           labelled images for calibration (as `cleave eval --data` reads them)
           --link PRESET        lora, ble, 3g, lte, 5g, wifi (or none)
           --uplink-kbps K      a custom link: uplink rate (kbit/s), with --rtt-ms R and optional --downlink-kbps D
+          --rtt-ms R           the custom link's round-trip time (ms)
           --loss P             packet loss probability (with --link or a custom link; each loss costs one RTO, docs/links.md)
           --device-speed F     device speed relative to this machine (0.25 = four times slower; default 1)
           --device-profile P   a profile collected on the device itself (cleave plan --profile-only there): its times replace the scaled ones

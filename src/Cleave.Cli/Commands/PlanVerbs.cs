@@ -59,7 +59,7 @@ internal static class PlanVerbs
         var images = NetworkOptionParsing.Images(cl.Require("images"), cl.GetInt("limit", int.MaxValue));
         var options = new PlanClientOptions
         {
-            Server = new Uri(cl.Require("server")), Plan = plan, SplitsDirectory = cl.Require("splits"), ModelPath = cl.Require("model"),
+            Server = ServerAddressParsing.ParseOne(cl.Require("server")), Plan = plan, SplitsDirectory = cl.Require("splits"), ModelPath = cl.Require("model"),
             Link = NetworkOptionParsing.ParseLink(cl), Adaptive = !cl.Has("fixed"),
             EmulatedDeviceSpeed = cl.GetDouble("device-speed", 1), PlannedDeviceTimes = cl.Has("planned-device"),
         };

@@ -24,6 +24,8 @@ public sealed class ServeCommand : ICommand
                              [--primary-silo-port P0] [--join-timeout-s S]]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
+          --port P         port (default 7070; 0 lets the OS choose)
+          --host ADDR      address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --full M.onnx    also (or only) serve the whole model on uploaded images: full mode
           --max-batch N    most requests per model run (default 8; 1 disables batching)
           --max-delay-ms D longest a batch waits for more requests after its first (default 2)
@@ -39,6 +41,7 @@ public sealed class ServeCommand : ICommand
           --idempotency-entries N --idempotency-mb MB --idempotency-age-s S  answers remembered for retries: at most N
                            (default 65536), MB mebibytes (default 64), for S seconds (default 300); oldest go first
           --cert F.pfx     TLS (HTTP/1.1 + HTTP/2) instead of cleartext HTTP/2
+          --cert-password P  the password of the --cert file
           --max-connections N   TCP connections open at once (default 1024)
           --hello-timeout-s S   a stream must send its Hello within S seconds (default 10), else DEADLINE_EXCEEDED
           --idle-timeout-s S    a stream idle for S seconds (nothing sent, no reply read, nothing in flight) is
@@ -55,7 +58,8 @@ public sealed class ServeCommand : ICommand
                            gRPC services are unchanged; language-model sessions become grains any silo serves, and
                            GET /cluster on --port describes every silo (`cleave cluster status`)
           --cluster-id ID  silos join only a cluster of the same id (default cleave; one Redis serves one cluster)
-          --silo-port P    silo-to-silo port (default 11111); --gateway-port G: Orleans client port (default 30000)
+          --silo-port P    silo-to-silo port (default 11111)
+          --gateway-port G Orleans client port (default 30000)
           --primary-silo-port P0  with --cluster dev: the silo port of the first silo (omit on the first)
           --join-timeout-s S  give up joining the cluster after S s (default 60; a loaded machine may need more)
         {SecurityOptionParsing.ServerHelp}
@@ -199,7 +203,8 @@ public sealed class ServeCommand : ICommand
         {
             var backend = server.State.Backend(mode);
             Console.Error.WriteLine($"{mode}: {(mode.StartsWith(ServingModes.Split, StringComparison.Ordinal) ? $"manifest {backend.ModelHash}" : $"model sha256 {backend.ModelHash}")}, " +
-                $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}");
+                $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}" +
+                (backend.Tasks.Count > 1 ? $", tasks {string.Join(", ", backend.Tasks.Select(t => $"{t.Name} ({t.Kind})"))}" : ""));
         }
         var state = server.State;
         if (state.Calibration is { } calibration)

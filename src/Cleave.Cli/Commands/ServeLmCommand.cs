@@ -17,7 +17,8 @@ public sealed class ServeLmCommand : ICommand
                                [--rate R] [--burst B] [--max-concurrent C] [--max-connections N] [--max-streams N]
           --model DIR          folder written by `cleave import <checkpoint.bin> --tokenizer ... -o DIR --splits`
           --split-layer K      the server runs layers K.. (tail_K.onnx)
-          --port P             port (default 50061; 0 lets the OS choose); --host defaults to 127.0.0.1
+          --port P             port (default 50061; 0 lets the OS choose)
+          --host ADDR          address to listen on (default 127.0.0.1)
           --max-sessions N     sessions held at once (default 256)
           --kv-cap-mb MB       all KV caches together (default 256); least recently used idle sessions are evicted
           --session-kv-cap-mb  one session's KV cache (default: the model's seq_len)
@@ -26,13 +27,14 @@ public sealed class ServeLmCommand : ICommand
           --batch-decode on|off|auto  run the decode steps queued at the same moment as one padded batch
                                (tail_K_batch.onnx) or each as its own call; auto (default): batched when the file exists
           --cert F.pfx         TLS (HTTP/2) instead of cleartext HTTP/2
+          --cert-password P    the password of the --cert file
           --api-keys FILE      accept only callers with a key from FILE (as `cleave serve --api-keys`; also ${SecurityOptionParsing.ServerKeysVariable})
           --client-ca F        also accept callers whose client certificate chains to the CA in F (needs --cert)
           --rate R --burst B --max-concurrent C  per-caller quota on Open and Step calls (calls/s, burst, calls in
                                flight) for callers whose key line sets none (as `cleave serve`). Over quota: in-band
                                SERVER_BUSY with retry_after_ms, which `generate --server` waits out (default: unlimited)
-          --max-connections N  TCP connections open at once (default 1024); --max-streams N: gRPC calls per
-                               connection (default 100). Other HTTP/2 limits: docs/serving.md, "Limits"
+          --max-connections N  TCP connections open at once (default 1024)
+          --max-streams N      gRPC calls per connection (default 100). Other HTTP/2 limits: docs/serving.md, "Limits"
         Refused callers get gRPC UNAUTHENTICATED (docs/security.md). Runs until Ctrl+C or SIGTERM.
         """;
 

@@ -15,9 +15,16 @@ internal static class ServerAddressParsing
     {
         var addresses = new List<Uri>();
         foreach (string address in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            addresses.Add(Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                ? uri
-                : throw new UsageException($"--server: '{address}' is not an http:// or https:// address"));
+            addresses.Add(ParseOne(address));
         return addresses.Count > 0 ? addresses : throw new UsageException("--server needs at least one address");
+    }
+
+    /// <summary>One http:// or https:// address; `127.0.0.1:7070` (no scheme) is told what to add.</summary>
+    public static Uri ParseOne(string address)
+    {
+        if (Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
+        if (!address.Contains("://", StringComparison.Ordinal))
+            throw new UsageException($"--server '{address}' has no scheme: add http:// or https:// (e.g. http://{address})");
+        throw new UsageException($"--server '{address}' is not an http:// or https:// address");
     }
 }

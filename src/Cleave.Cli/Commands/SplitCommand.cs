@@ -13,7 +13,8 @@ public sealed class SplitCommand : ICommand
     public string Usage =>
         "usage: cleave split <model.onnx> --at T[,T2...] -o DIR [--verify [--input x.npy | --input name=x.npy,...]] [--json] [options]\n" +
         "       cleave split <model.onnx> --plan plan.json -o DIR   (one folder per cut the plan hosts, for serve/client --plan)\n" +
-        "  --at T,T2          the tensor(s) to cut at (see 'cleave inspect' for candidates)\n" +
+        "  --at T,T2          the tensor(s) to cut at (see 'cleave inspect' for candidates; --split is the same option)\n" +
+        "  --plan plan.json   write one split folder per cut the plan hosts (from `cleave plan -o plan.json`) under -o DIR\n" +
         "  -o, --output DIR   where head.onnx, tail.onnx and split.json are written\n" +
         "  --verify           run the full model and head-then-tail on the same input; fail unless outputs agree within --tolerance\n" +
         "  --input x.npy      input for --verify (default: random input of the right shape); name=file pairs for several inputs\n" +

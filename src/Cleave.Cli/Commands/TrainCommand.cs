@@ -16,6 +16,9 @@ public sealed class TrainCommand : ICommand
         "  classifier          a small CNN (conv/BN/ReLU stages, a residual block, pooling, linear) written as ONNX\n" +
         "  bottleneck          a learned encoder/decoder at a split's cut (`cleave train bottleneck --help`)\n" +
         "  adapter             a client-side adapter for one user's camera (`cleave train adapter --help`)\n" +
+        "  task-tail           another task's tail on a split's transmitted feature (`cleave train task-tail --help`)\n" +
+        "  exit                an early exit at a split's cut, distilled, with a calibrated threshold (`cleave train exit --help`)\n" +
+        "  exit-cnn            Fashion-MNIST CNN with predefined-sparse layers, a cut and an early exit (`cleave train exit-cnn --help`)\n" +
         "options (classifier):\n" +
         "  --data D            fashion-mnist (Debian's dataset-fashion-mnist), or a labelled image folder as `cleave eval`\n" +
         "                      reads it (labels.csv, or <wnid>_name.JPEG with --wnids)\n" +
@@ -48,7 +51,7 @@ public sealed class TrainCommand : ICommand
         return kind switch
         {
             "classifier" => RunClassifier(rest),
-            _ => throw new UsageException($"unknown training kind '{kind}' (known: classifier, bottleneck, adapter)"),
+            _ => throw new UsageException($"unknown training kind '{kind}' (known: classifier, bottleneck, adapter, task-tail, exit, exit-cnn)"),
         };
     }
 

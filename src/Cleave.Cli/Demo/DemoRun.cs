@@ -65,12 +65,14 @@ public sealed class DemoRun(DemoOptions options, Action<string> log, Action<int,
             log($"import: {tflite} -> {model}");
             TfLiteImporter.Import(tflite, model);
         }
+        else log($"import: reusing {model} from an earlier run (delete {options.WorkDirectory} to start over)");
         string splitPath = Path.Combine(options.WorkDirectory, "split-" + string.Concat(options.Cut.Select(c => char.IsLetterOrDigit(c) ? c : '_')));
         if (!File.Exists(Path.Combine(splitPath, "split.json")))
         {
             log($"split: at {options.Cut} -> {splitPath}");
             ModelSplitter.Split(OnnxModel.Load(model), [options.Cut], sourceName: Path.GetFileName(model)).Save(splitPath);
         }
+        else log($"split: reusing {splitPath}");
         return (model, splitPath);
     }
 

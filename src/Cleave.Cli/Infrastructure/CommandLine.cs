@@ -26,6 +26,7 @@ public sealed class CommandLine
                 string? inlineValue = null;
                 int eq = name.IndexOf('=');
                 if (eq >= 0) { inlineValue = name[(eq + 1)..]; name = name[..eq]; }
+                name = OptionAliases.Resolve(name, valueOptions, flags);
                 if (valueOptions.Contains(name))
                 {
                     string value = inlineValue ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"option --{name} needs a value"));
@@ -38,7 +39,8 @@ public sealed class CommandLine
                 }
                 else
                 {
-                    throw new UsageException($"unknown option --{name}");
+                    string? near = NearestName.Find(name, valueOptions.Concat(flags));
+                    throw new UsageException($"unknown option --{name}" + (near is null ? "" : $"; did you mean --{near}?"));
                 }
             }
             else if (a == "-o" && valueOptions.Contains("output"))

@@ -11,7 +11,7 @@ public static class FeatureCodecs
         "quant:bits=8,per=channel,entropy=rans", "quant:bits=12,entropy=rans",
         "quant:bits=8,entropy=zstd", "quant:bits=4,entropy=zstd", "zstd:level=1", "zstd:level=9", "deflate:level=6",
         "rans-ifc:bits=8", "rans-ifc:bits=4,ncols=4", "rans-ifc:bits=5,levels=24,clip=3", "rans-ifc:bits=5,rows=ref",
-        "rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
+        "rans-ifc:bits=3,levels=6,clip=3,ctx=2d", "rans-ifc:bits=3,levels=6,clip=3,ctx=2d,rdo=0.15",
         "slicer:keep=1,asym=1,blocks=8,delta=0.001", "slicer:keep=0.25,asym=0.5,blocks=4,delta=0.01",
         "slicer:keep=0.1,asym=1,blocks=1,delta=0", "slicer:target=snr:20,asym=1", "slicer:keep=1,asym=1,blocks=8,delta=0.001,rows=ref",
         "slicer:keep=1,asym=1,blocks=8,delta=0.001,ctx=2d",

@@ -2,7 +2,8 @@ namespace Cleave.Codecs.IO;
 
 /// <summary>
 /// Writes a file atomically: into a temporary file in the same folder, flushed to disk, then moved over the target,
-/// so a failed or interrupted write leaves any previous file intact and never a half-written one.
+/// so a failed or interrupted write leaves any previous file intact and never a half-written one. Missing parent
+/// folders are created.
 /// </summary>
 public static class AtomicFile
 {
@@ -12,6 +13,8 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         string fullPath = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"'{path}' has no parent folder", nameof(path));
+        // `-o artifacts/m.onnx` on a fresh clone: the folder is part of what was asked for.
+        Directory.CreateDirectory(folder);
         string temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {

@@ -49,7 +49,25 @@ public sealed class OnnxModel
         {
             throw new FileNotFoundException($"model file '{path}' does not exist", path, e);
         }
+        catch (UnauthorizedAccessException e) when (Directory.Exists(path))
+        {
+            // Opening a folder as a file reports "access denied", which sends a user looking at permissions.
+            throw new FileNotFoundException(File.Exists(Path.Combine(path, "split.json"))
+                ? $"'{path}' is a split folder (head.onnx, tail.onnx, split.json), not a model file"
+                : $"'{path}' is a folder, not an ONNX model file", path, e);
+        }
         return FromBytes(bytes, path);
+    }
+
+    /// <summary>What a file that is not a model looks like, for the error message: empty, text (with its start), or other.</summary>
+    private static string Describe(byte[] bytes)
+    {
+        if (bytes.Length == 0) return " (the file is empty)";
+        var head = bytes.AsSpan(0, Math.Min(bytes.Length, 40));
+        foreach (byte b in head)
+            if (b is < 0x09 or (> 0x0d and < 0x20) or 0x7f) return " (its contents are not an ONNX graph; an .onnx file comes from an exporter or `cleave import`)";
+        string start = System.Text.Encoding.ASCII.GetString(head).ReplaceLineEndings(" ").Trim();
+        return $" (it is a text file beginning \"{start}\"; an .onnx file is binary, from an exporter or `cleave import`)";
     }
 
     public static OnnxModel FromBytes(byte[] bytes, string? origin = null)
@@ -58,7 +76,9 @@ public sealed class OnnxModel
         try { proto = ModelProto.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e)
         {
-            throw new InvalidDataException($"{origin ?? "input"} is not an ONNX model: {e.Message}", e);
+            // The parser's own words ("a message while more data was available") mean nothing to someone who gave a
+            // text file or an image by mistake; say what the file looks like instead.
+            throw new InvalidDataException($"{origin ?? "input"} is not an ONNX model{Describe(bytes)}", e);
         }
         if (proto.Graph is null || (proto.Graph.Node.Count == 0 && proto.Graph.Input.Count == 0))
             throw new InvalidDataException($"{origin ?? "input"} is not an ONNX model: it has no graph");

@@ -58,6 +58,20 @@ public sealed class SplitManifest
     public string HeadSha256 { get; init; } = "";
     public string TailSha256 { get; init; } = "";
 
+    /// <summary>
+    /// The task tails on this cut, the default task first (its file is <see cref="TailFile"/>); empty: one task,
+    /// <see cref="DefaultTaskName"/>, answered by tail.onnx. Not part of <see cref="ComputeHash"/>: the head and the
+    /// cut decide whether a client fits a server, and adding a task to a served split must not cut off its clients.
+    /// </summary>
+    public IReadOnlyList<SplitTask> Tasks { get; init; } = [];
+
+    /// <summary>The name of the only task of a manifest without <see cref="Tasks"/>.</summary>
+    public const string DefaultTaskName = "default";
+
+    /// <summary>The tasks as served: <see cref="Tasks"/>, or the single default task answered by tail.onnx.</summary>
+    public IReadOnlyList<SplitTask> EffectiveTasks() =>
+        Tasks.Count > 0 ? Tasks : [new SplitTask { Name = DefaultTaskName, File = TailFile, Kind = SplitTask.ClassesKind }];
+
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -75,9 +89,53 @@ public sealed class SplitManifest
             var manifest = JsonSerializer.Deserialize<SplitManifest>(json, JsonOptions) ?? throw new InvalidDataException("split manifest is empty");
             if (manifest.FormatVersion is < 1 or > CurrentFormatVersion)
                 throw new InvalidDataException($"split manifest format version {manifest.FormatVersion} is not supported (this build reads 1..{CurrentFormatVersion})");
+            manifest.ValidateTasks();
             return manifest;
         }
         catch (JsonException e) { throw new InvalidDataException($"split manifest is not valid: {e.Message}", e); }
+    }
+
+    /// <summary>This manifest with <paramref name="tasks"/> as its task list (checked as a loaded manifest's are); the hash does not change.</summary>
+    public SplitManifest WithTasks(IReadOnlyList<SplitTask> tasks)
+    {
+        var copy = new SplitManifest
+        {
+            FormatVersion = FormatVersion,
+            SourceModel = SourceModel,
+            SourceSha256 = SourceSha256,
+            Cut = Cut,
+            HeadInputs = HeadInputs,
+            TailInputs = TailInputs,
+            SideInputs = SideInputs,
+            TailStateInputs = TailStateInputs,
+            HeadStateOutputs = HeadStateOutputs,
+            Outputs = Outputs,
+            Opsets = Opsets,
+            HeadFile = HeadFile,
+            TailFile = TailFile,
+            HeadSha256 = HeadSha256,
+            TailSha256 = TailSha256,
+            Tasks = tasks,
+        };
+        copy.ValidateTasks();
+        return copy;
+    }
+
+    /// <summary>The most task tails one split may hold (a request's tasks travel as a bit mask).</summary>
+    public const int MaxTasks = 16;
+
+    private void ValidateTasks()
+    {
+        if (Tasks.Count == 0) return;
+        if (Tasks.Count > MaxTasks) throw new InvalidDataException($"split manifest lists {Tasks.Count} tasks; at most {MaxTasks}");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var task in Tasks)
+        {
+            task.Validate();
+            if (!names.Add(task.Name)) throw new InvalidDataException($"split manifest lists task '{task.Name}' twice");
+        }
+        if (Tasks[0].File != TailFile)
+            throw new InvalidDataException($"the first task ('{Tasks[0].Name}', the default) must be answered by the tail file '{TailFile}', not '{Tasks[0].File}'");
     }
 
     public void Save(string path) => File.WriteAllText(path, ToJson() + "\n");

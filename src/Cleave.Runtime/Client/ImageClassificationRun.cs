@@ -3,6 +3,7 @@ namespace Cleave.Runtime.Client;
 /// <summary>
 /// Sends a folder's worth of images through a <see cref="SplitClient"/>: each image is turned into a payload on this
 /// task (the device's head and codec run one image at a time), and up to <c>inFlight</c> requests wait for answers.
+/// A payload the device's exit answered is recorded as such and never sent.
 /// </summary>
 public static class ImageClassificationRun
 {
@@ -21,6 +22,14 @@ public static class ImageClassificationRun
         for (int i = 0; i < images.Count; i++)
         {
             var payload = makePayload(images[i]);
+            if (payload.AnsweredOnDevice)
+            {
+                // Answered by the device's exit: nothing crosses the link and the server never hears of it.
+                var exited = new ImageRequestResult(images[i], 0, payload.HeadMs, payload.EncodeMs, null, null, null) { Exit = payload.Exit, BytesSaved = payload.Frame.Length };
+                results[i] = exited;
+                onResult?.Invoke(exited);
+                continue;
+            }
             int? local = localTop1?.Invoke(payload.Frame);
             await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
             int index = i;
@@ -30,7 +39,7 @@ public static class ImageClassificationRun
                 try
                 {
                     var answer = await client.InferAsync(payload.Frame, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local);
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit };
                 }
                 catch (SplitInferenceException e)
                 {

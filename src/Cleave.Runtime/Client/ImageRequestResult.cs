@@ -3,9 +3,16 @@ namespace Cleave.Runtime.Client;
 /// <summary>
 /// One image sent by <see cref="ImageClassificationRun"/>: what the device spent (head, encode), what crossed the
 /// link, and the server's answer or the error. <see cref="LocalTop1"/> is the in-process split's top-1 for the same
-/// frame when a check was asked for.
+/// frame when a check was asked for. <see cref="Exit"/> is the device exit's verdict; when it exited, nothing was sent
+/// (<see cref="PayloadBytes"/> 0, <see cref="BytesSaved"/> the frame that stayed on the device).
 /// </summary>
 public sealed record ImageRequestResult(string Image, int PayloadBytes, double HeadMs, double EncodeMs, SplitResult? Result, string? Error, int? LocalTop1)
 {
-    public bool Succeeded => Result is not null;
+    public ExitAnswer? Exit { get; init; }
+    public int BytesSaved { get; init; }
+    public bool AnsweredOnDevice => Exit is { Exited: true };
+    public bool Succeeded => Result is not null || AnsweredOnDevice;
+
+    /// <summary>The answer's top-1, from the server or the device's exit; -1 when neither answered.</summary>
+    public int Top1 => Result?.Top1 ?? (AnsweredOnDevice ? Exit!.Top1 : -1);
 }

@@ -174,6 +174,7 @@ public sealed class SplitClient : IAsyncDisposable
                 Payload = UnsafeByteOperations.UnsafeWrap(payload),
                 TopK = Options.TopK,
                 ReturnTensor = Options.ReturnTensor,
+                Tasks = { Options.Tasks },
             },
         };
         int messageBytes = message.CalculateSize();
@@ -211,7 +212,7 @@ public sealed class SplitClient : IAsyncDisposable
                     return new SplitResult(requestId, [.. response.Top], response.OutputFrame.IsEmpty ? null : response.OutputFrame.ToByteArray(),
                         timing, attempt, response.Replayed, payload.Length, uplink.TotalMilliseconds,
                         downlink.TotalMilliseconds + Math.Max(0, roundTripMs - serverMs), time.GetElapsedTime(start).TotalMilliseconds)
-                    { ServerId = connection.Welcome?.ServerId ?? "" };
+                    { ServerId = connection.Welcome?.ServerId ?? "", Tasks = [.. response.Tasks.Select(TaskAnswer.From)] };
                 }
                 failure = SplitInferenceException.FromError(response.Error);
             }

@@ -56,6 +56,12 @@ public sealed record SplitClientOptions
     /// <summary>Also ask for the whole output tensor (a raw frame) in every answer.</summary>
     public bool ReturnTensor { get; init; }
 
+    /// <summary>
+    /// The task tails every request asks for (names the server's Welcome lists), answered from one transmission in
+    /// <see cref="SplitResult.Tasks"/>; empty: the default task only, answered in <see cref="SplitResult.Top"/> as before.
+    /// </summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [];
+
     /// <summary>Trust any TLS certificate (a self-signed development certificate); never for production.</summary>
     public bool AcceptAnyServerCertificate { get; init; }
 

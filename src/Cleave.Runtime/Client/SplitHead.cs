@@ -50,16 +50,27 @@ public sealed class SplitHead : IDisposable
         return ((float[])feature.Data, new TensorShape(dims));
     }
 
-    /// <summary>Head then codec: the frame a device would send for this image file.</summary>
-    public EncodedFrame Encode(string imagePath, FeatureCodec codec)
+    /// <summary>
+    /// Head then codec: the frame a device would send for this image file. With <paramref name="exit"/>, the exit runs
+    /// on the cut tensor too (its time counted in the head's) and its verdict rides along on the frame.
+    /// </summary>
+    public EncodedFrame Encode(string imagePath, FeatureCodec codec, DeviceExit? exit = null)
     {
+        ArgumentNullException.ThrowIfNull(codec);
         var image = RgbImage.Load(imagePath);
         long start = Stopwatch.GetTimestamp();
         var (values, shape) = Run(image);
+        ExitAnswer? answer = null;
+        if (exit is not null)
+        {
+            var dims = new long[shape.Rank];
+            for (int i = 0; i < dims.Length; i++) dims[i] = shape[i];
+            answer = exit.Decide(values, dims);
+        }
         double headMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         start = Stopwatch.GetTimestamp();
         byte[] frame = codec.Encode(values, shape);
-        return new EncodedFrame(frame, shape, headMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        return new EncodedFrame(frame, shape, headMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds) { Exit = answer };
     }
 
     public void Dispose() => _runner.Dispose();

@@ -23,4 +23,7 @@ public sealed record SplitResult(
 
     /// <summary>The server process that answered (its Welcome's server id; it changes when the server restarts).</summary>
     public string ServerId { get; init; } = "";
+
+    /// <summary>One answer per task named in <see cref="SplitClientOptions.Tasks"/>, in that order (empty when none was named).</summary>
+    public IReadOnlyList<TaskAnswer> Tasks { get; init; } = [];
 }

@@ -59,12 +59,15 @@ public sealed class GenerationServer : IAsyncDisposable
         });
         builder.Services.AddGeneration(options);
         builder.Services.AddServerSecurity(security, new ServerSecurityMetrics());
+        builder.Services.AddGrpcHealth(Cleave.Runtime.Protocol.Generation.Descriptor.FullName);
         var app = builder.Build();
         // An Open with history may be up to 16 MiB and gRPC buffers a message whole: without a budget, many calls
         // that each trickle most of one would hold gigabytes (as for `serve`, docs/security.md).
         var bufferedRequests = new MemoryBudget(limits.MaxBufferedRequestBytes);
         app.UseBufferedBodyBudget(bufferedRequests);
         app.MapGeneration();
+        app.MapGrpcHealth();
+        app.MapGet("/healthz", () => Microsoft.AspNetCore.Http.Results.Text("ok generation\n"));
         _ = app.Services.GetRequiredService<GenerationEngine>(); // load the tail before the first client arrives
         await app.StartAsync().ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

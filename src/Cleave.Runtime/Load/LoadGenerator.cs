@@ -23,6 +23,11 @@ public static class LoadGenerator
         ArgumentNullException.ThrowIfNull(options);
         if (options.Payloads.Count == 0) throw new ArgumentException("the load test needs at least one payload");
         if (options.Clients < 1) throw new ArgumentException($"need at least one client, got {options.Clients}");
+        if (options.AnsweredOnDevice.Count != 0 && options.AnsweredOnDevice.Count != options.Payloads.Count)
+            throw new ArgumentException($"{options.AnsweredOnDevice.Count} exit verdicts for {options.Payloads.Count} payloads");
+        // A closed loop over payloads that all exit would spin without ever sending: nothing to measure on the server.
+        if (options.AnsweredOnDevice.Count != 0 && options.AnsweredOnDevice.All(e => e))
+            throw new ArgumentException("every payload is answered by the device's exit: nothing would reach the server");
 
         var tally = new Tally();
         var outages = new OutageTracker(TimeProvider.System);
@@ -69,7 +74,7 @@ public static class LoadGenerator
             var loops = new List<Task>(options.Clients * options.InFlightPerClient);
             for (int c = 0; c < clients.Length; c++)
                 for (int slot = 0; slot < options.InFlightPerClient; slot++)
-                    loops.Add(ClientLoop(clients[c], options.Payloads, c * 7919 + slot * 104729, stopAt, clock, tally, outages, cancellationToken));
+                    loops.Add(ClientLoop(clients[c], options.Payloads, options.AnsweredOnDevice, c * 7919 + slot * 104729, stopAt, clock, tally, outages, cancellationToken));
             await Task.WhenAll(loops).ConfigureAwait(false);
             double seconds = clock.Elapsed.TotalSeconds;
             await stopPolling.CancelAsync().ConfigureAwait(false);
@@ -96,13 +101,21 @@ public static class LoadGenerator
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException) { processes.ReadingFailed(); }
     }
 
-    private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, int offset, long stopAt, Stopwatch clock, Tally tally, OutageTracker outages,
+    private static async Task ClientLoop(SplitClient client, IReadOnlyList<byte[]> payloads, IReadOnlyList<bool> answeredOnDevice, int offset, long stopAt, Stopwatch clock, Tally tally, OutageTracker outages,
         CancellationToken cancellationToken)
     {
         await Task.Yield();
         for (long n = 0; Stopwatch.GetTimestamp() < stopAt && !cancellationToken.IsCancellationRequested; n++)
         {
-            byte[] payload = payloads[(int)((offset + n) % payloads.Count)];
+            int index = (int)((offset + n) % payloads.Count);
+            byte[] payload = payloads[index];
+            if (answeredOnDevice.Count != 0 && answeredOnDevice[index])
+            {
+                // The device's exit answered: the request is counted, its frame stays on the device, the server never sees it.
+                Interlocked.Increment(ref tally.Exited);
+                Interlocked.Add(ref tally.BytesSaved, payload.Length);
+                continue;
+            }
             Interlocked.Increment(ref tally.Sent);
             Interlocked.Add(ref tally.PayloadBytes, payload.Length);
             try
@@ -194,6 +207,9 @@ public static class LoadGenerator
             LatencyP99Ms = Percentile(latencies, 0.99),
             PayloadBytesMean = tally.Sent > 0 ? (double)tally.PayloadBytes / tally.Sent : 0,
             ServerExecuted = executed,
+            Exited = tally.Exited,
+            BytesSaved = tally.BytesSaved,
+            ServerCpuSecondsPerDeviceRequest = tally.Answered + tally.Exited > 0 ? Delta("process_cpu_seconds_total") / (tally.Answered + tally.Exited) : 0,
             ServerCpuSecondsPerRequest = Delta("process_cpu_seconds_total") * perRequest,
             ServerAllocatedBytesPerRequest = Delta("dotnet_gc_allocated_bytes_total") * perRequest,
             ServerDecodeSecondsPerRequest = Delta($"cleave_decode_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_seconds_count{mode}")),
@@ -236,7 +252,7 @@ public static class LoadGenerator
 
     private sealed class Tally
     {
-        public long Sent, Answered, Replayed, PayloadBytes, FailedTries;
+        public long Sent, Answered, Replayed, PayloadBytes, FailedTries, Exited, BytesSaved;
         public readonly ConcurrentBag<double> Latencies = [];
         public readonly ConcurrentBag<(double AtSeconds, double Ms)> Answers = [];
         public readonly ConcurrentDictionary<string, long> AnsweredBy = new(StringComparer.Ordinal);

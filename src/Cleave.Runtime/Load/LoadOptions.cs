@@ -22,6 +22,12 @@ public sealed record LoadOptions
     /// </summary>
     public required IReadOnlyList<byte[]> Payloads { get; init; }
 
+    /// <summary>
+    /// Per payload, whether the device's early exit answers it (<see cref="Client.DeviceExit"/>): such a request is
+    /// counted as exited, its frame as bytes saved, and nothing is sent. Empty: every payload is sent.
+    /// </summary>
+    public IReadOnlyList<bool> AnsweredOnDevice { get; init; } = [];
+
     public string Mode { get; init; } = ServingModes.Split;
     public string ManifestHash { get; init; } = "";
     public IReadOnlyList<string> Codecs { get; init; } = [];

@@ -62,6 +62,19 @@ public sealed record LoadReport
     /// Kestrel and the request path together; 0 against a server that does not export it).
     /// </summary>
     public double ServerAllocatedBytesPerRequest { get; init; }
+
+    /// <summary>Requests the device's early exit answered (never sent; not in <see cref="Sent"/>).</summary>
+    public long Exited { get; init; }
+
+    /// <summary>Frame bytes the exited requests kept off the link.</summary>
+    public long BytesSaved { get; init; }
+
+    /// <summary>
+    /// Server CPU seconds per request the devices made, answered by the server or by their exit: with exits this falls
+    /// below <see cref="ServerCpuSecondsPerRequest"/>; compare it with a run without exits.
+    /// </summary>
+    public double ServerCpuSecondsPerDeviceRequest { get; init; }
+
     /// <summary>Wall seconds decoding one payload (includes preemption on a busy machine).</summary>
     public required double ServerDecodeSecondsPerRequest { get; init; }
 

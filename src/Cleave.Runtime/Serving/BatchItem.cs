@@ -14,15 +14,20 @@ public sealed class BatchItem
     private float[]? _input;
     private readonly int _length;
 
-    /// <summary>An item whose input is <paramref name="length"/> values to be written into <see cref="Input"/> before it is queued.</summary>
-    public BatchItem(int length, CancellationToken abandoned, int topK = 5, bool returnOutput = false)
+    /// <summary>
+    /// An item whose input is <paramref name="length"/> values to be written into <see cref="Input"/> before it is
+    /// queued, asking for the tasks in <paramref name="taskMask"/> (bit 0, the default task, when none is named).
+    /// </summary>
+    public BatchItem(int length, CancellationToken abandoned, int topK = 5, bool returnOutput = false, uint taskMask = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfZero(taskMask);
         _length = length;
         _input = ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
         Abandoned = abandoned;
         TopK = Math.Max(topK, 0);
         ReturnOutput = returnOutput;
+        TaskMask = taskMask;
         EnqueuedAt = Stopwatch.GetTimestamp();
     }
 
@@ -34,6 +39,9 @@ public sealed class BatchItem
 
     /// <summary>Whether the answer carries the whole output tensor (as a raw frame).</summary>
     public bool ReturnOutput { get; }
+
+    /// <summary>Which of the backend's tasks to run on <see cref="Input"/>: bit i is <see cref="InferenceBackend.Tasks"/>[i] (bit 0, the default task, when none is named).</summary>
+    public uint TaskMask { get; }
 
     /// <summary>Cancelled when the client that sent the request has gone: the batcher then skips the item.</summary>
     public CancellationToken Abandoned { get; }

@@ -124,7 +124,18 @@ public sealed class DynamicBatcher : IDisposable
             }
         if (batch.Count == 0) return;
 
+        // Each task asked for by anyone in the batch runs once, on the inputs of the requests that asked for it: the
+        // one decoded feature of a request (in the stream's input slots) serves all its tasks. The default task runs on
+        // the stream's bound buffers and its answers are read straight from the output slots; the other tasks run the
+        // simple way, on their own sessions.
+        uint wanted = 0;
+        foreach (var item in batch) wanted |= item.TaskMask;
+        int tasks = _backend.Tasks.Count;
+        var answers = new TaskOutput?[batch.Count][];
+        for (int i = 0; i < batch.Count; i++) answers[i] = new TaskOutput?[tasks];
+        var taskMs = new double[tasks];
         long start = Stopwatch.GetTimestamp();
+        int running = 0;
         try
         {
             for (int i = 0; i < batch.Count; i++)
@@ -132,11 +143,31 @@ public sealed class DynamicBatcher : IDisposable
                 batch[i].Input.CopyTo(stream.InputSlot(i));
                 batch[i].ReleaseInput();
             }
-            stream.Run(batch.Count);
+            if ((wanted & 1u) != 0)
+            {
+                stream.Run(batch.Count);
+                taskMs[0] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                for (int i = 0; i < batch.Count; i++)
+                    if ((batch[i].TaskMask & 1u) != 0) answers[i][0] = Answer(stream.OutputSlot(i), batch[i], _backend.Tasks[0].Kind);
+            }
+            for (running = 1; running < tasks; running++)
+            {
+                uint bit = 1u << running;
+                if ((wanted & bit) == 0) continue;
+                var inputs = new List<float[]>(batch.Count);
+                for (int i = 0; i < batch.Count; i++)
+                    if ((batch[i].TaskMask & bit) != 0) inputs.Add(stream.InputSlot(i).ToArray());
+                long taskStart = Stopwatch.GetTimestamp();
+                float[][] results = _backend.RunBatch(inputs, running);
+                taskMs[running] = Stopwatch.GetElapsedTime(taskStart).TotalMilliseconds;
+                for (int i = 0, next = 0; i < batch.Count; i++)
+                    if ((batch[i].TaskMask & bit) != 0) answers[i][running] = Answer(results[next++], batch[i], _backend.Tasks[running].Kind);
+            }
         }
         catch (Exception e)
         {
-            var error = new SplitInferenceException(ErrorCode.Internal, $"the model failed on a batch of {batch.Count}: {e.Message}", 0, e);
+            var error = new SplitInferenceException(ErrorCode.Internal,
+                $"the model of task '{_backend.Tasks[Math.Min(running, tasks - 1)].Name}' failed on a batch of {batch.Count}: {e.Message}", 0, e);
             foreach (var item in batch) item.Fail(error);
             return;
         }
@@ -147,11 +178,21 @@ public sealed class DynamicBatcher : IDisposable
         for (int i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
-            var output = stream.OutputSlot(i);
             double queueMs = (start - item.EnqueuedAt) * 1000.0 / Stopwatch.Frequency;
-            item.Complete(new BatchResult(Top(output, item.TopK), item.ReturnOutput ? RawFrame(output) : ReadOnlyMemory<byte>.Empty,
-                output.Length, queueMs, tailMs, batch.Count));
+            double mine = 0;
+            for (int task = 0; task < tasks; task++)
+                if ((item.TaskMask & (1u << task)) != 0) mine += taskMs[task];
+            item.Complete(new BatchResult(answers[i], taskMs, queueMs, mine, batch.Count));
         }
+    }
+
+    /// <summary>One task's answer for <paramref name="item"/>, read from <paramref name="output"/> before the next run overwrites it.</summary>
+    private static TaskOutput Answer(ReadOnlySpan<float> output, BatchItem item, string kind)
+    {
+        bool tensor = kind == Cleave.Models.Splitting.SplitTask.TensorKind;
+        (int Index, float Score)[] top = tensor ? [] : Top(output, Math.Min(item.TopK, output.Length));
+        var frame = item.ReturnOutput || tensor ? RawFrame(output) : ReadOnlyMemory<byte>.Empty;
+        return new TaskOutput(top, frame, output.Length);
     }
 
     /// <summary>The best classes, read from the output slot before the next run overwrites it.</summary>

@@ -137,7 +137,12 @@ public sealed class ServingState : IDisposable
         {
             var (accepted, _) = Handshake(new Hello(hello) { ManifestHash = _modes[ServingModes.Split].Backend.ModelHash });
             accepted.ManifestHash = hello.ManifestHash;
-            if (accepted.Error is null) accepted.MaxMessageBytes = (uint)MaxPayloadBytes(moreKey);
+            if (accepted.Error is null)
+            {
+                accepted.MaxMessageBytes = (uint)MaxPayloadBytes(moreKey);
+                accepted.Tasks.Clear();
+                AddTasks(accepted, Backend(moreKey));
+            }
             return (accepted, accepted.Error is null ? moreKey : null);
         }
         if (mode == ServingModes.Split && Options.LocateCut is { } locate && (!_modes.TryGetValue(mode, out var local) || hello.ManifestHash != local.Backend.ModelHash))
@@ -158,7 +163,14 @@ public sealed class ServingState : IDisposable
         if (mode == ServingModes.Split && hello.Codecs.Count > 0 && welcome.AcceptedCodecs.Count == 0)
             return (Refuse(welcome, ErrorCode.UnsupportedCodec, $"none of the client's codecs is known here: {string.Join("; ", hello.Codecs)}"), null);
         welcome.MaxMessageBytes = (uint)MaxPayloadBytes(mode);
+        AddTasks(welcome, served.Backend);
         return (welcome, mode);
+    }
+
+    private static void AddTasks(Welcome welcome, InferenceBackend backend)
+    {
+        foreach (var task in backend.Tasks)
+            welcome.Tasks.Add(new TaskInfo { Name = task.Name, Kind = task.Kind, Outputs = (uint)task.OutputsPerSample });
     }
 
     /// <summary>A cut this server lacks: the address of one that has it, or a refusal saying none has.</summary>

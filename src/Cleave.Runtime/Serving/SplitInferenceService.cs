@@ -156,6 +156,8 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         else if (request.Payload.Length > state.MaxPayloadBytes(mode))
             response = ErrorResponse(request.RequestId, new SplitInferenceException(ErrorCode.MessageTooLarge,
                 $"the payload is {request.Payload.Length} bytes; this server takes at most {state.MaxPayloadBytes(mode)} in mode {mode}"));
+        else if (TaskSelection.Resolve(state.Backend(mode), request.Tasks) is { Error: { } taskError })
+            response = ErrorResponse(request.RequestId, taskError);
         else
             response = await RunOnce(mode, key, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
@@ -205,10 +207,13 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         // Refuse before decoding when the queue is already full: an overloaded server should not spend CPU on
         // work it will turn away (TryEnqueue below still decides for requests that race past this check).
         if (batcher.Depth >= batcher.QueueCapacity) return QueueFull(request.RequestId, mode, batcher);
-        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)batcher.OutputElements);
+        var tasks = TaskSelection.Resolve(backend, request.Tasks);
+        if (tasks.Error is { } taskError) return ErrorResponse(request.RequestId, taskError);
+        // Each task's answer lists at most as many classes as its output has (the batcher clamps per task).
+        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)int.MaxValue);
         // The payload is decoded straight into a pooled buffer the item owns; the batcher copies it into its session's
         // bound input and hands the buffer back (as does every path below that ends the item unrun).
-        var item = new BatchItem(backend.SampleElements, gone, k, request.ReturnTensor);
+        var item = new BatchItem(backend.SampleElements, gone, k, request.ReturnTensor, tasks.Mask);
         long start = Stopwatch.GetTimestamp();
         double cpuStart = ThreadCpuClock.NowSeconds();
         try { backend.Prepare(request.Payload.Memory, item.Input); }
@@ -234,11 +239,30 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             RequestId = request.RequestId,
             Timing = new ServerTiming { QueueMs = result.QueueMs, DecodeMs = decodeMs, TailMs = result.TailMs, BatchSize = (uint)result.BatchSize },
         };
-        foreach (var (index, score) in result.Top)
-            response.Top.Add(new ClassScore { ClassIndex = index, Score = score });
-        if (request.ReturnTensor)
-            response.OutputFrame = UnsafeByteOperations.UnsafeWrap(result.OutputFrame);
+        // The first task asked for also fills the single-task fields, so a client that names no task reads its answer
+        // where it always did.
+        for (int i = 0; i < tasks.Indices.Length; i++)
+        {
+            int index = tasks.Indices[i];
+            var answer = TaskResultOf(backend.Tasks[index], result.Tasks[index]!, result.TaskMs[index]);
+            if (i == 0)
+            {
+                response.Top.Add(answer.Top);
+                response.OutputFrame = answer.OutputFrame;
+            }
+            if (request.Tasks.Count > 0) response.Tasks.Add(answer);
+        }
         return response;
+    }
+
+    /// <summary>One task's part of the answer, from what the batcher read off that task's output.</summary>
+    private static TaskResult TaskResultOf(TaskModel task, TaskOutput output, double tailMs)
+    {
+        var result = new TaskResult { Name = task.Name, TailMs = tailMs };
+        foreach (var (index, score) in output.Top)
+            result.Top.Add(new ClassScore { ClassIndex = index, Score = score });
+        if (!output.OutputFrame.IsEmpty) result.OutputFrame = UnsafeByteOperations.UnsafeWrap(output.OutputFrame);
+        return result;
     }
 
     private static InferResponse QueueFull(string requestId, string mode, DynamicBatcher batcher) =>

@@ -83,11 +83,13 @@ public sealed class SplitServer : IAsyncDisposable
                 grpc.MaxSendMessageSize = null;
             });
             builder.Services.AddServerSecurity(security, state.SecurityMetrics, state.Quotas);
+            builder.Services.AddGrpcHealth(Protocol.SplitInference.Descriptor.FullName);
             options.ConfigureServices?.Invoke(builder.Services);
 
             var app = builder.Build();
             app.UseBufferedBodyBudget(state.BufferedRequests);
             app.MapGrpcService<SplitInferenceService>();
+            app.MapGrpcHealth();
             app.MapGet("/healthz", () => Results.Text($"ok {string.Join(",", state.Modes)}\n"));
             app.MapGet("/metrics", (HttpContext http) => metricsListen is null || http.Connection.LocalPort == metricsListen.IPEndPoint!.Port
                 ? Results.Text(state.Metrics.ToPrometheusText(), "text/plain; version=0.0.4")

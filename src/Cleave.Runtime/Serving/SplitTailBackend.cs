@@ -6,14 +6,15 @@ namespace Cleave.Runtime.Serving;
 
 /// <summary>
 /// Split mode: payloads are Cleave feature frames of the cut tensor, decoded and run through <c>tail.onnx</c>.
-/// Only single-tensor cuts without side or state inputs are served (image classifiers and the like).
+/// Only single-tensor cuts without side or state inputs are served (image classifiers and the like). A split folder
+/// with several task tails (<see cref="SplitManifest.Tasks"/>) loads each; all read the one decoded frame.
 /// </summary>
 public sealed class SplitTailBackend : InferenceBackend
 {
     private readonly DecodeLimits _limits;
 
-    private SplitTailBackend(SplitDirectory split, long[] sampleShape, bool batchable, int threads)
-        : base(File.ReadAllBytes(split.TailPath), split.Manifest.Cut[0].Name, sampleShape, batchable, threads)
+    private SplitTailBackend(SplitDirectory split, IReadOnlyList<(string, string, byte[])> tasks, long[] sampleShape, bool batchable, int threads)
+        : base(tasks, split.Manifest.Cut[0].Name, sampleShape, batchable, threads)
     {
         Split = split;
         // Nothing bigger than the one tensor the tail takes is ever allocated for a frame.
@@ -43,7 +44,7 @@ public sealed class SplitTailBackend : InferenceBackend
             throw new NotSupportedException(
                 $"'{splitDirectory}' cuts {manifest.Cut.Count} tensor(s) with {manifest.SideInputs.Count} side and {manifest.TailStateInputs.Count} state input(s); the server serves single-tensor cuts only");
         var (shape, batchable) = split.CutSampleShape();
-        return new SplitTailBackend(split, shape, batchable, threads);
+        return new SplitTailBackend(split, [.. split.Tasks.Select(t => (t.Name, t.Kind, split.ReadTaskModel(t)))], shape, batchable, threads);
     }
 
     public override void Prepare(ReadOnlyMemory<byte> payload, Span<float> destination)

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Cleave.Training.Layers;
 
 /// <summary>A 2-D convolution with symmetric padding (ONNX Conv).</summary>
-public sealed class Conv2dLayer : ExportableLayer
+public sealed class Conv2dLayer : ExportableLayer, IFoldsBatchNorm
 {
     private readonly Conv2d conv;
 
@@ -38,6 +38,8 @@ public sealed class Conv2dLayer : ExportableLayer
     public override string EmitOnnx(OnnxGraphBuilder graph, string input) => EmitFolded(graph, input, null);
 
     /// <summary>Emits the convolution with a following batch normalisation folded into its weights and bias.</summary>
+    string IFoldsBatchNorm.EmitFolded(OnnxGraphBuilder graph, string input, BatchNorm2dLayer? batchNorm) => EmitFolded(graph, input, batchNorm);
+
     internal string EmitFolded(OnnxGraphBuilder graph, string input, BatchNorm2dLayer? batchNorm)
     {
         using var scope = NewDisposeScope();

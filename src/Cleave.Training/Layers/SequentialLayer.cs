@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Cleave.Training.Layers;
 
-/// <summary>Layers one after another; a batch normalisation right after a convolution is folded into it on export.</summary>
+/// <summary>Layers one after another; a batch normalisation right after a convolution (dense or predefined-sparse) is folded into it on export.</summary>
 public sealed class SequentialLayer : ExportableLayer
 {
     private readonly ModuleList<ExportableLayer> layers;
@@ -33,7 +33,7 @@ public sealed class SequentialLayer : ExportableLayer
         string x = input;
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i] is Conv2dLayer conv && i + 1 < layers.Count && layers[i + 1] is BatchNorm2dLayer norm && norm.Channels == conv.OutputChannels)
+            if (layers[i] is IFoldsBatchNorm conv && i + 1 < layers.Count && layers[i + 1] is BatchNorm2dLayer norm && norm.Channels == conv.OutputChannels)
             {
                 x = conv.EmitFolded(graph, x, norm);
                 i++;

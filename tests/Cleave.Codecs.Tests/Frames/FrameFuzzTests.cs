@@ -25,6 +25,18 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheSeedsCarryGainsAndRdoFrames()
+    {
+        // The per-channel gains and rdo parameters reach the mutator, on a frame whose payload is context-coded.
+        var (spec, shape) = FrameFuzzer.ShapedExamples[0];
+        byte[] seed = FeatureCodecs.Create(spec).Encode(FrameFuzzer.SmoothPlanes(), shape);
+        var header = FeatureFrame.ReadHeader(seed);
+        Assert.Equal(spec, FeatureFrame.ReadCodec(seed, header).Spec);
+        Assert.Equal(RansIfcLayout.Context, (RansIfcLayout)seed[header.PayloadOffset]);
+        Assert.Contains(FrameFuzzer.Seeds(), s => s.AsSpan().SequenceEqual(seed));
+    }
+
+    [Fact]
     public void MutatedFramesFailOnlyWithFrameFormatExceptionAndWithinTheLimits()
     {
         var report = FrameFuzzer.Run(Cases);

@@ -81,8 +81,24 @@ public static class FrameFuzzer
             seeds.Add(codec.Encode(SmoothPlanes(), SmoothShape));
             seeds.Add(codec.Encode(new float[256], new TensorShape(16, 16)));
         }
+        foreach (var (spec, shape) in ShapedExamples)
+        {
+            var codec = FeatureCodecs.Create(spec);
+            bool smooth = shape.ElementCount == SmoothShape.ElementCount;
+            seeds.Add(codec.Encode(smooth ? SmoothPlanes() : SyntheticTensors.ReluLike(shape.ElementCount, seed: seeds.Count), shape));
+        }
         return seeds;
     }
+
+    /// <summary>
+    /// Specs that fit only tensors with their channel count (rans-ifc per-channel gains, channels at axis rank − 3), so
+    /// they are seeded on the shapes they fit instead of joining <see cref="FeatureCodecs.Examples"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Spec, TensorShape Shape)> ShapedExamples =
+    [
+        ("rans-ifc:bits=3,levels=6,clip=3,ctx=2d,rdo=0.15,gains=7094", new TensorShape(2, 12, 12)), // SmoothShape, which is initialized later
+        ("rans-ifc:bits=4,gains=80a060", new TensorShape(3, 4, 5)),
+    ];
 
     public static readonly TensorShape SmoothShape = new(2, 12, 12);
 

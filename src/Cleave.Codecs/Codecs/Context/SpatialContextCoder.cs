@@ -16,6 +16,7 @@ internal static class SpatialContextCoder
 {
     private const int Classes = 7;
     private const int Reach = Classes / 2;
+    private const int ProbabilityOne = 1 << BinaryRangeEncoder.ProbabilityBits;
 
     public static void Encode(ReadOnlySpan<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output)
     {
@@ -39,6 +40,81 @@ internal static class SpatialContextCoder
             if (++inPlane == plane) inPlane = 0;
         }
         encoder.Finish();
+    }
+
+    /// <summary>
+    /// Rate-distortion optimized quantization (<c>rdo=λ</c>), encoder only: <paramref name="symbols"/> holds each value's
+    /// nearest level on entry; each may be moved to the neighbouring level on the value's other side when that lowers
+    /// (u − q)² + λ·bits, u being the value in steps (value / scale + zp), bits what the symbol would cost under the
+    /// context model as it stands at that point (the one the decoder will have). The chosen symbols are coded as
+    /// <see cref="Encode"/> codes them and written back to <paramref name="symbols"/>, so the stream decodes with the
+    /// plain decoder. Why: near a decision boundary the two levels differ little in error but can differ by bits in
+    /// cost (the neighbours make one of them likely); plain rounding ignores it.
+    /// </summary>
+    /// <param name="lambda">Squared steps one bit is worth (0 = plain rounding).</param>
+    public static void EncodeChoosing(ReadOnlySpan<float> values, float scale, int zeroPoint, int levels, double lambda,
+        Span<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output)
+    {
+        var (width, plane) = Geometry(shape, symbols.Length);
+        var probabilities = NewProbabilities(bits);
+        var encoder = new BinaryRangeEncoder(output);
+        float inverse = 1f / scale, weight = (float)lambda;
+        int x = 0, inPlane = 0;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            int context = Context(symbols, i, x, inPlane, width, background) << bits;
+            int s = symbols[i];
+            float v = values[i];
+            if (float.IsFinite(v))
+            {
+                float u = v * inverse + zeroPoint;
+                int other = u > s ? s + 1 : s - 1;
+                if (other >= 0 && other < levels)
+                {
+                    float keep = (u - s) * (u - s) + weight * Bits(probabilities, context, s, bits);
+                    float move = (u - other) * (u - other) + weight * Bits(probabilities, context, other, bits);
+                    if (move < keep) symbols[i] = (ushort)(s = other);
+                }
+            }
+            int node = 1;
+            for (int b = bits - 1; b >= 0; b--)
+            {
+                int bit = (s >> b) & 1;
+                ref var cell = ref probabilities[context + node];
+                encoder.Encode(cell.Probability, bit);
+                cell.Update(bit);
+                node = (node << 1) | bit;
+            }
+            if (++x == width) x = 0;
+            if (++inPlane == plane) inPlane = 0;
+        }
+        encoder.Finish();
+    }
+
+    /// <summary>What <paramref name="symbol"/> would cost now in <paramref name="context"/>, in bits.</summary>
+    private static float Bits(AdaptiveBit[] probabilities, int context, int symbol, int bits)
+    {
+        float total = 0;
+        int node = 1;
+        for (int b = bits - 1; b >= 0; b--)
+        {
+            int bit = (symbol >> b) & 1;
+            uint zero = probabilities[context + node].Probability;
+            total += BitCost[bit == 0 ? zero : ProbabilityOne - zero];
+            node = (node << 1) | bit;
+        }
+        return total;
+    }
+
+    /// <summary>−log2(p / 2048) for p = 0..2048 (index 0 never occurs: a cell's probability stays within 1..2047).</summary>
+    private static readonly float[] BitCost = BuildBitCost();
+
+    private static float[] BuildBitCost()
+    {
+        var table = new float[ProbabilityOne + 1];
+        table[0] = 32;
+        for (int p = 1; p < table.Length; p++) table[p] = (float)-Math.Log2(p / (double)ProbabilityOne);
+        return table;
     }
 
     /// <summary>

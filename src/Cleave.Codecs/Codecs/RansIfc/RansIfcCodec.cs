@@ -36,7 +36,10 @@ public sealed class RansIfcCodec : FeatureCodec
     /// <param name="clip">K &gt; 0 clips the range to mean ± K std (kept to hundredths); 0 uses the full range.</param>
     /// <param name="rowReferences">Also consider the row-reference layout (<c>rows=ref</c>; an 8th parameter byte, bit 0).</param>
     /// <param name="spatialContext">Also consider the spatial-context layout (<c>ctx=2d</c>; the 8th parameter byte, bit 1).</param>
-    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0, bool rowReferences = false, bool spatialContext = false)
+    /// <param name="gains">Per-channel gains applied before quantization (<c>gains=HEX</c>; the 8th parameter byte, bit 2, then the list).</param>
+    /// <param name="rdo">λ &gt; 0 (with <c>ctx=2d</c>): rate-distortion optimized choice of each symbol, λ squared steps per bit, kept to thousandths.</param>
+    public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0, bool rowReferences = false, bool spatialContext = false,
+        ChannelGains? gains = null, double rdo = 0)
     {
         if (bits is < 1 or > MaxBits) throw new ArgumentOutOfRangeException(nameof(bits), bits, $"bits must be 1..{MaxBits}");
         if (levels == 0) levels = 1 << bits;
@@ -48,15 +51,37 @@ public sealed class RansIfcCodec : FeatureCodec
             throw new ArgumentOutOfRangeException(nameof(clip), clip, $"clip must be 0 (off) or 0.01..{MaxClip}");
         int clipHundredths = (int)Math.Round(clip * 100, MidpointRounding.AwayFromZero);
         if (clip > 0 && clipHundredths == 0) throw new ArgumentOutOfRangeException(nameof(clip), clip, "clip below 0.01 rounds to off");
+        if (!double.IsFinite(rdo) || rdo < 0 || rdo > MaxRdo)
+            throw new ArgumentOutOfRangeException(nameof(rdo), rdo, $"rdo must be 0 (off) or 0.001..{MaxRdo}");
+        int rdoThousandths = (int)Math.Round(rdo * 1000, MidpointRounding.AwayFromZero);
+        if (rdo > 0 && rdoThousandths == 0) throw new ArgumentOutOfRangeException(nameof(rdo), rdo, "rdo below 0.001 rounds to off");
+        if (rdoThousandths > 0 && !spatialContext) throw new ArgumentException("rdo= chooses symbols by their context-coded cost, so it needs ctx=2d", nameof(rdo));
         Bits = bits;
         Levels = levels;
         Columns = columns;
         ClipHundredths = clipHundredths;
         RowReferences = rowReferences;
         SpatialContext = spatialContext;
-        // Frames without either option keep the original 7 parameter bytes (and so their exact bytes).
-        _parameters = new byte[rowReferences || spatialContext ? 8 : 7];
-        if (_parameters.Length == 8) _parameters[7] = (byte)((rowReferences ? RowReferencesFlag : 0) | (spatialContext ? SpatialContextFlag : 0));
+        Gains = gains;
+        RdoThousandths = rdoThousandths;
+        // Frames without any option keep the original 7 parameter bytes (and so their exact bytes).
+        bool flagged = rowReferences || spatialContext || gains is not null || rdoThousandths > 0;
+        int length = !flagged ? 7 : 8 + (rdoThousandths > 0 ? 2 : 0) + (gains is null ? 0 : 2 + gains.Channels);
+        _parameters = new byte[length];
+        if (flagged)
+            _parameters[7] = (byte)((rowReferences ? RowReferencesFlag : 0) | (spatialContext ? SpatialContextFlag : 0)
+                | (gains is not null ? GainsFlag : 0) | (rdoThousandths > 0 ? RdoFlag : 0));
+        int at = 8;
+        if (rdoThousandths > 0)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(at), (ushort)rdoThousandths);
+            at += 2;
+        }
+        if (gains is not null)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(at), (ushort)gains.Channels);
+            gains.Codes.CopyTo(_parameters.AsSpan(at + 2));
+        }
         _parameters[0] = (byte)bits;
         BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(1), (ushort)levels);
         BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(3), (ushort)columns);
@@ -80,8 +105,22 @@ public sealed class RansIfcCodec : FeatureCodec
     /// <summary>True with <c>ctx=2d</c>: the encoder also tries the spatial-context layout and keeps the smallest.</summary>
     public bool SpatialContext { get; }
 
+    /// <summary>With <c>gains=HEX</c>: channel c is scaled by its gain before quantization and back after decoding.</summary>
+    public ChannelGains? Gains { get; }
+
     private const byte RowReferencesFlag = 1;
     private const byte SpatialContextFlag = 2;
+    private const byte GainsFlag = 4;
+    private const byte RdoFlag = 8;
+    private const byte AllFlags = RowReferencesFlag | SpatialContextFlag | GainsFlag | RdoFlag;
+
+    /// <summary>Largest rdo λ: stored in thousandths in an unsigned 16-bit field.</summary>
+    public const double MaxRdo = ushort.MaxValue / 1000.0;
+
+    /// <summary>λ of <c>rdo=λ</c> in thousandths of a squared step per bit (0 = plain rounding).</summary>
+    public int RdoThousandths { get; }
+
+    public double Rdo => RdoThousandths / 1000.0;
 
     public override CodecId Id => CodecId.RansIfc;
     public override ReadOnlySpan<byte> ParameterBytes => _parameters;
@@ -97,6 +136,8 @@ public sealed class RansIfcCodec : FeatureCodec
             if (ClipHundredths != 0) spec += ",clip=" + Clip.ToString("0.##", CultureInfo.InvariantCulture);
             if (RowReferences) spec += ",rows=ref";
             if (SpatialContext) spec += ",ctx=2d";
+            if (RdoThousandths != 0) spec += ",rdo=" + Rdo.ToString("0.###", CultureInfo.InvariantCulture);
+            if (Gains is not null) spec += ",gains=" + Gains;
             return spec;
         }
     }
@@ -123,22 +164,39 @@ public sealed class RansIfcCodec : FeatureCodec
             throw new ArgumentException("codec 'rans-ifc': ctx= needs ncols=auto (a fixed ncols forces the CSR layout)");
         bool rows = spec.GetChoice("rows", "plain", "plain", "ref") == "ref";
         bool context = spec.GetChoice("ctx", "none", "none", "2d") == "2d";
-        return new RansIfcCodec(bits, levels, columns, clip, rows, context);
+        string? gains = spec.GetString("gains");
+        double rdo = 0;
+        string? rdoText = spec.GetString("rdo");
+        if (rdoText is not null
+            && (!double.TryParse(rdoText, NumberStyles.Float, CultureInfo.InvariantCulture, out rdo) || !(rdo >= 0.001 && rdo <= MaxRdo)))
+            throw new ArgumentException($"codec 'rans-ifc': rdo={rdoText} is not a number in 0.001..{MaxRdo}");
+        if (rdoText is not null && !context) throw new ArgumentException("codec 'rans-ifc': rdo= needs ctx=2d (symbols are chosen by their context-coded cost)");
+        return new RansIfcCodec(bits, levels, columns, clip, rows, context, gains is null ? null : ChannelGains.Parse(gains), rdo);
     }
 
     internal static RansIfcCodec FromParameters(ReadOnlySpan<byte> p)
     {
-        if (p.Length != 7 && !(p.Length == 8 && p[7] is >= 1 and <= (RowReferencesFlag | SpatialContextFlag)))
+        byte flags = p.Length >= 8 ? p[7] : (byte)0;
+        bool hasRdo = (flags & RdoFlag) != 0, hasGains = (flags & GainsFlag) != 0;
+        int gainsAt = 8 + (hasRdo ? 2 : 0);
+        int rdo = hasRdo && p.Length >= 10 ? BinaryPrimitives.ReadUInt16LittleEndian(p[8..]) : 0;
+        int channels = hasGains && p.Length >= gainsAt + 2 ? BinaryPrimitives.ReadUInt16LittleEndian(p[gainsAt..]) : 0;
+        int expected = gainsAt + (hasGains ? 2 + channels : 0);
+        bool shapeOk = p.Length == 7
+            || (p.Length == expected && flags is >= 1 and <= AllFlags && (!hasGains || channels is >= 1 and <= ChannelGains.MaxChannels)
+                && (!hasRdo || (rdo > 0 && (flags & SpatialContextFlag) != 0)));
+        if (!shapeOk)
             throw new FrameFormatException(FrameError.BadParameters,
-                $"rans-ifc parameters are 7 bytes (8 with rows=ref or ctx=2d, last byte 1..3), frame has {Convert.ToHexString(p)}");
+                $"rans-ifc parameters are 7 bytes, or 8 + options (flags 1..15; rdo needs ctx=2d and λ > 0; 1..{ChannelGains.MaxChannels} gains), frame has {Convert.ToHexString(p[..Math.Min(p.Length, 16)])}");
         int bits = p[0];
         int levels = BinaryPrimitives.ReadUInt16LittleEndian(p[1..]);
         int columns = BinaryPrimitives.ReadUInt16LittleEndian(p[3..]);
         int clip = BinaryPrimitives.ReadUInt16LittleEndian(p[5..]);
-        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns || (p.Length == 8 && columns != 0))
-            throw new FrameFormatException(FrameError.BadParameters, $"invalid rans-ifc parameters {Convert.ToHexString(p)}");
-        byte flags = p.Length == 8 ? p[7] : (byte)0;
-        return new RansIfcCodec(bits, levels, columns, clip / 100.0, (flags & RowReferencesFlag) != 0, (flags & SpatialContextFlag) != 0);
+        bool layoutOptions = (flags & (RowReferencesFlag | SpatialContextFlag)) != 0;
+        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns || (layoutOptions && columns != 0))
+            throw new FrameFormatException(FrameError.BadParameters, $"invalid rans-ifc parameters {Convert.ToHexString(p[..Math.Min(p.Length, 16)])}");
+        return new RansIfcCodec(bits, levels, columns, clip / 100.0, (flags & RowReferencesFlag) != 0, (flags & SpatialContextFlag) != 0,
+            hasGains ? new ChannelGains(p.Slice(gainsAt + 2, channels)) : null, rdo / 1000.0);
     }
 
     /// <summary>The quantization grid this codec uses for these values.</summary>
@@ -146,6 +204,21 @@ public sealed class RansIfcCodec : FeatureCodec
         RansIfcQuantization.Fit(values, Bits, Levels, Clip);
 
     public override double? EntropyBoundBytes(ReadOnlySpan<float> values, TensorShape shape)
+    {
+        if (Gains is not null)
+        {
+            var scaled = ArrayPool<float>.Shared.Rent(Math.Max(1, values.Length));
+            try
+            {
+                Gains.Apply(values, GainPlane(Gains, shape), scaled.AsSpan(0, values.Length));
+                return EntropyBoundOf(scaled.AsSpan(0, values.Length));
+            }
+            finally { ArrayPool<float>.Shared.Return(scaled); }
+        }
+        return EntropyBoundOf(values);
+    }
+
+    private double EntropyBoundOf(ReadOnlySpan<float> values)
     {
         var symbols = ArrayPool<ushort>.Shared.Rent(Math.Max(1, values.Length));
         try
@@ -174,6 +247,26 @@ public sealed class RansIfcCodec : FeatureCodec
 
     protected internal override void EncodePayload(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload)
     {
+        if (Gains is null)
+        {
+            EncodeScaled(values, shape, payload);
+            return;
+        }
+        int plane = GainPlane(Gains, shape);
+        var scaled = ArrayPool<float>.Shared.Rent(Math.Max(1, values.Length));
+        try
+        {
+            Gains.Apply(values, plane, scaled.AsSpan(0, values.Length));
+            EncodeScaled(scaled.AsSpan(0, values.Length), shape, payload);
+        }
+        finally { ArrayPool<float>.Shared.Return(scaled); }
+    }
+
+    private static int GainPlane(ChannelGains gains, TensorShape shape) =>
+        gains.TryPlane(shape, out int plane, out string? problem) ? plane : throw new ArgumentException($"codec 'rans-ifc': {problem}", nameof(shape));
+
+    private void EncodeScaled(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> payload)
+    {
         var grid = FitParameters(values);
         if (values.Length == 0)
         {
@@ -185,7 +278,8 @@ public sealed class RansIfcCodec : FeatureCodec
         {
             var span = symbols.AsSpan(0, values.Length);
             RansIfcQuantization.Quantize(values, grid, Levels, span);
-            if (RowReferences || SpatialContext) WriteSmallest(span, shape, grid, payload);
+            if (RdoThousandths > 0) WriteSmallestChoosing(values, span, shape, grid, payload);
+            else if (RowReferences || SpatialContext) WriteSmallest(span, shape, grid, payload);
             else WriteDenseOrCsr(span, shape, grid, payload);
         }
         finally { ArrayPool<ushort>.Shared.Return(symbols); }
@@ -210,13 +304,7 @@ public sealed class RansIfcCodec : FeatureCodec
     {
         var best = new ArrayBufferWriter<byte>(span.Length + 64);
         WriteDenseOrCsr(span, shape, grid, best);
-        if (RowReferences)
-        {
-            var rows = new ArrayBufferWriter<byte>(span.Length + 64);
-            WriteHeader(rows, RansIfcLayout.Rows, grid);
-            Cleave.Codecs.RowReferences.Encode(span, Cleave.Codecs.RowReferences.RowLength(shape), Levels, rows);
-            if (rows.WrittenCount < best.WrittenCount) best = rows;
-        }
+        if (RowReferences) best = SmallerWithRows(span, shape, grid, best);
         if (SpatialContext)
         {
             var context = new ArrayBufferWriter<byte>(span.Length / 4 + 64);
@@ -225,6 +313,30 @@ public sealed class RansIfcCodec : FeatureCodec
             if (context.WrittenCount < best.WrittenCount) best = context;
         }
         payload.Write(best.WrittenSpan);
+    }
+
+    /// <summary>
+    /// <c>rdo=λ</c>: the context layout chooses the symbols (<see cref="SpatialContextCoder.EncodeChoosing"/>), then the
+    /// other layouts code those same symbols and the smallest is sent, so every layout decodes to the same tensor.
+    /// </summary>
+    private void WriteSmallestChoosing(ReadOnlySpan<float> values, Span<ushort> span, TensorShape shape, QuantizationParameters grid, IBufferWriter<byte> payload)
+    {
+        var context = new ArrayBufferWriter<byte>(span.Length / 4 + 64);
+        WriteHeader(context, RansIfcLayout.Context, grid);
+        SpatialContextCoder.EncodeChoosing(values, grid.Scale, grid.ZeroPoint, Levels, Rdo, span, shape, Bits, SymbolStatistics.ZeroSymbol(grid, Levels), context);
+        var best = new ArrayBufferWriter<byte>(span.Length + 64);
+        WriteDenseOrCsr(span, shape, grid, best);
+        if (context.WrittenCount < best.WrittenCount) best = context;
+        if (RowReferences) best = SmallerWithRows(span, shape, grid, best);
+        payload.Write(best.WrittenSpan);
+    }
+
+    private ArrayBufferWriter<byte> SmallerWithRows(ReadOnlySpan<ushort> span, TensorShape shape, QuantizationParameters grid, ArrayBufferWriter<byte> best)
+    {
+        var rows = new ArrayBufferWriter<byte>(span.Length + 64);
+        WriteHeader(rows, RansIfcLayout.Rows, grid);
+        Cleave.Codecs.RowReferences.Encode(span, Cleave.Codecs.RowReferences.RowLength(shape), Levels, rows);
+        return rows.WrittenCount < best.WrittenCount ? rows : best;
     }
 
     /// <summary>
@@ -281,6 +393,15 @@ public sealed class RansIfcCodec : FeatureCodec
     }
 
     protected internal override void DecodePayload(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination)
+    {
+        int plane = 0;
+        if (Gains is not null && !Gains.TryPlane(shape, out plane, out string? problem))
+            throw new FrameFormatException(FrameError.BadParameters, $"rans-ifc {problem}");
+        DecodeScaled(payload, shape, destination);
+        Gains?.Invert(destination, plane);
+    }
+
+    private void DecodeScaled(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination)
     {
         var reader = new PayloadReader(payload, "rans-ifc payload");
         byte layout = reader.ReadByte();

@@ -22,16 +22,7 @@ public static class TfLiteImporter
         var onnx = Convert(model, Path.GetFileName(tflitePath), options, out var spec);
 
         string fullOutput = Path.GetFullPath(onnxPath);
-        string temp = Path.Combine(Path.GetDirectoryName(fullOutput)!, $".{Path.GetFileName(fullOutput)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = File.Create(temp)) onnx.WriteTo(stream);
-            File.Move(temp, fullOutput, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        Cleave.Codecs.IO.AtomicFile.Write(fullOutput, onnx.WriteTo);
 
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var op in model.Operators) counts[op.OperatorName] = counts.GetValueOrDefault(op.OperatorName) + 1;

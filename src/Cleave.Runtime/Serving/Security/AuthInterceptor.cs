@@ -39,6 +39,8 @@ public sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSec
 
     private void Admit(ServerCallContext context)
     {
+        // Health checks carry no credentials (a load balancer's or Kubernetes' probe), as GET /healthz needs none.
+        if (context.Method.StartsWith(GrpcHealth.MethodPrefix, StringComparison.Ordinal)) return;
         var http = context.GetHttpContext();
         if (authenticator.Authenticate(http) is not { } caller)
         {

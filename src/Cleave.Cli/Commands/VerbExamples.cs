@@ -1,0 +1,115 @@
+namespace Cleave.Cli.Commands;
+
+/// <summary>
+/// Two or three runnable command lines per verb, printed at the end of its --help. They run from the repository
+/// root against the shared assets and build on each other the way README.md's walkthrough does: `import` writes
+/// artifacts/mobilenet_v2.onnx, `split` writes artifacts/split5, `import` of the llama2.c checkpoint writes
+/// artifacts/stories260K.
+/// </summary>
+internal static class VerbExamples
+{
+    private const string Assets = "../shared/assets";
+    private const string Images = Assets + "/imagenet-sample";
+    private const string Model = "artifacts/mobilenet_v2.onnx";
+    private const string Split = "artifacts/split5";
+    private const string Cut = "MobilenetV2/expanded_conv_5/add";
+    private const string Lm = "artifacts/stories260K";
+
+    public static readonly IReadOnlyDictionary<string, string[]> All = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["demo"] = ["cleave demo", "cleave demo --images 50 --link ble", "cleave demo --codec quant:bits=8,entropy=rans --json"],
+        ["import"] =
+        [
+            $"cleave import {Assets}/vision/mobilenet_v2_1.0_224_quant.tflite -o {Model}",
+            $"cleave import {Assets}/vision/mobilenet_v2_1.0_224_quant.tflite -o {Model} --measure-imagenet --limit 100",
+            $"cleave import {Assets}/llm/stories260K.bin --tokenizer {Assets}/llm/tok512.bin -o {Lm} --splits",
+        ],
+        ["inspect"] = [$"cleave inspect {Model}", $"cleave inspect {Model} --profile --runs 3", $"cleave inspect {Model} --json"],
+        ["split"] =
+        [
+            $"cleave split {Model} --at {Cut} -o {Split}",
+            $"cleave split {Model} --at {Cut} -o {Split} --verify",
+        ],
+        ["eval"] =
+        [
+            $"cleave eval --model {Model} --data {Images} --split {Cut} --codec \"quant:bits={{4,8}},entropy=rans\" --limit 100",
+            $"cleave eval --model {Model} --data {Images} --split-dir {Split} --codec rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
+            $"cleave eval --model {Model} --data {Images} --baseline \"local;jpeg:q={{50,90}}\" --limit 100",
+        ],
+        ["sweep"] =
+        [
+            $"cleave sweep --model {Model} --data {Images} --splits {Cut} --codecs \"quant:bits={{4,8}},entropy=rans\" --limit 50 --report artifacts/sweep",
+            "cleave sweep --from artifacts/sweep/results.json --report artifacts/sweep",
+        ],
+        ["serve"] = [$"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8"],
+        ["client"] =
+        [
+            $"cleave client --server http://127.0.0.1:7070 --split {Split} --images {Images} --limit 20",
+            $"cleave client --server http://127.0.0.1:7070 --split {Split} --images {Images} --limit 20 --link lte --check",
+            $"cleave client --server http://127.0.0.1:7070 --mode full --images {Images} --limit 20 --json",
+        ],
+        ["loadtest"] =
+        [
+            $"cleave loadtest --server http://127.0.0.1:7070 --split {Split} --images {Images} --clients 8 --duration 10",
+            $"cleave loadtest --server http://127.0.0.1:7070 --split {Split} --images {Images} --clients 4 --duration 10 --link wifi --json",
+        ],
+        ["cluster status"] = ["cleave cluster status", "cleave cluster status --server http://127.0.0.1:7070 --json"],
+        ["keys"] = ["cleave keys add alice --file artifacts/keys.txt", "cleave keys list --file artifacts/keys.txt", "cleave keys revoke alice --file artifacts/keys.txt"],
+        ["generate"] =
+        [
+            $"cleave generate --model {Lm} --local --prompt \"Once upon a time\"",
+            $"cleave generate --model {Lm} --local --split-layer 2 --codec fp16 --prompt \"Once upon a time\"",
+            $"cleave generate --model {Lm} --server http://127.0.0.1:50061 --split-layer 2 --prompt \"Once upon a time\"",
+        ],
+        ["serve-lm"] = [$"cleave serve-lm --model {Lm} --split-layer 2", $"cleave serve-lm --model {Lm} --split-layer 2 --port 50061 --batch-decode on"],
+        ["eval-lm"] =
+        [
+            $"cleave eval-lm --model {Lm} --text {Assets}/llm/tinystories_sample.txt --split-layer 2 --codecs \"raw;fp16;quant:bits=8\" --limit 20",
+            $"cleave eval-lm --model {Lm} --text {Assets}/llm/tinystories_sample.txt --limit 20 --plot artifacts/lm.png",
+        ],
+        ["dump"] =
+        [
+            $"cleave dump {Model} --at {Cut} --images {Images} --limit 20 -o artifacts/features",
+            $"cleave dump {Lm} --layer 2 --text {Assets}/llm/tinystories_sample.txt --limit 5 -o artifacts/lm-features",
+        ],
+        ["codec bench"] = ["cleave codec bench", "cleave codec bench artifacts/features/n01440764_tench.npy --codecs \"raw;fp16;quant:bits=8,entropy=rans\""],
+        ["codec encode"] =
+        [
+            "cleave codec encode artifacts/features/n01440764_tench.npy --codec quant:bits=8,entropy=rans -o artifacts/tench.clv",
+            "cleave codec encode artifacts/features/n01440764_tench.npy --codec rans-ifc:bits=3,levels=6,clip=3,ctx=2d -o artifacts/tench.clv --json",
+        ],
+        ["codec decode"] = ["cleave codec decode artifacts/tench.clv -o artifacts/tench-decoded.npy", "cleave codec decode artifacts/tench.clv -o artifacts/tench-decoded.npy --max-mb 16 --json"],
+        ["codec ncols"] = ["cleave codec ncols artifacts/features/n01440764_tench.npy", "cleave codec ncols artifacts/features/n01440764_tench.npy --widths 1-64 --json"],
+        ["codec study"] =
+        [
+            "cleave codec study --sets \"conv5=artifacts/features\" --codecs \"quant+rANS=quant:bits={3,4,5,6,8},entropy=rans;fp16\" --report artifacts/study",
+            "cleave codec study --sets \"conv5=artifacts/features\" --codecs \"rans-ifc:bits={2,3,4},ctx=2d\" --report artifacts/study --json",
+        ],
+        ["plan"] =
+        [
+            $"cleave plan --model {Model} --data {Images} --link lte --images 32",
+            $"cleave plan --model {Model} --data {Images} --link ble --device-speed 0.25 --images 32 -o artifacts/plan.json",
+            $"cleave plan --model {Model} --data {Images} --sweep-links --images 32",
+        ],
+        ["plan check"] = [$"cleave plan check --model {Model} --data {Images} --links wifi,lte --requests 10 --images 32"],
+        ["plan adapt"] = [$"cleave plan adapt --model {Model} --data {Images} --schedule wifi:10,ble:10 --images 32"],
+        ["train"] =
+        [
+            "cleave train classifier --data fashion-mnist --steps 200 -o artifacts/fmnist.onnx",
+            "cleave train classifier --data fashion-mnist --steps 500 --augment --checkpoint artifacts/fmnist.ckpt -o artifacts/fmnist.onnx",
+        ],
+        ["train bottleneck"] =
+        [
+            $"cleave train bottleneck --model {Model} --at {Cut} --data {Images} -o artifacts/bottleneck --max-steps 20",
+            $"cleave train bottleneck --model {Model} --at {Cut} --data {Images} -o artifacts/bottleneck --channels 4 --epochs 2",
+        ],
+        ["train adapter"] =
+        [
+            $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift blur=1.5,noise=4 -o artifacts/adapted --max-steps 20",
+            $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift gain=0.7 -o artifacts/adapted --loss distill",
+        ],
+        ["version"] = ["cleave version"],
+        ["attack fuzz-frames"] = ["cleave attack fuzz-frames --cases 2000", "cleave attack fuzz-frames --cases 500 --seed 7 --json"],
+        ["attack fuzz-protocol"] = [$"cleave attack fuzz-protocol {Split} --cases 500", $"cleave attack fuzz-protocol --lm {Lm} --lm-split-layer 2 --cases 200 --json"],
+    };
+}
