@@ -59,6 +59,7 @@ public sealed class ClientCommand : ICommand
         {
             Servers = servers, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
             Link = link, Retry = RetryOptionParsing.Parse(cl),
+            BitErrors = NetworkOptionParsing.ParseBitErrors(cl), LinkSeed = NetworkOptionParsing.ParseLinkSeed(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl),
             Tasks = cl.Get("tasks") is { } tasks ? [.. tasks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : [],

@@ -22,16 +22,18 @@ public sealed class EvalCommand : ICommand
         "                      (Gaussian blur S px, gain G, Gaussian noise N levels after the gain; docs/training.md)\n" +
         "Reports top-1, top-5, agreement with the unsplit model's top-1, mean KL divergence to the unsplit output, bytes per\n" +
         "sample (mean, p95; frame headers included), head parameters and MACs (device side) and head / encode / decode / tail ms.\n" +
+        EvalBitErrors.Help + "\n" +
         EvalTasks.Usage;
 
     public int Run(IReadOnlyList<string> args)
     {
         (string task, args) = EvalTasks.Take(args);
         if (task != "classification") return EvalTasks.Run(task, args);
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline", "shift"], ["json"]);
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "split-dir", "codec", "baseline", "shift", .. EvalBitErrors.ValueOptions], ["json"]);
         if (cl.Get("model") is { } model && File.Exists(Path.Combine(model, "split.json")))
             throw new UsageException($"--model '{model}' is a split folder: pass it with --split-dir (and --model the unsplit .onnx it was cut from)");
         string? split = cl.Get("split"), splitDirs = cl.Get("split-dir");
+        if (cl.Has("ber")) return EvalBitErrors.Run(cl, split);
         bool anyCut = split is not null || splitDirs is not null;
         if (!anyCut && cl.Has("codec")) throw new UsageException("--codec applies at a cut: give --split or --split-dir too");
         string? baselines = cl.Get("baseline") ?? (anyCut ? null : "local");

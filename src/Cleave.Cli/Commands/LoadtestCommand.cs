@@ -73,6 +73,7 @@ public sealed class LoadtestCommand : ICommand
             Retry = RetryOptionParsing.Parse(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)),
             Link = NetworkOptionParsing.ParseLink(cl), AcceptAnyServerCertificate = cl.Has("insecure"),
+            BitErrors = NetworkOptionParsing.ParseBitErrors(cl),
             Credentials = SecurityOptionParsing.ParseClient(cl), MetricsUrl = cl.Get("metrics-url") is { } metrics ? new Uri(metrics) : null,
         };
         Console.Error.WriteLine($"{clients} clients x {options.InFlightPerClient} in flight for {duration} s against {string.Join(", ", servers)} ({mode})");

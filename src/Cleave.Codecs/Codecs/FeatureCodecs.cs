@@ -19,6 +19,8 @@ public static class FeatureCodecs
 
     public static FeatureCodec Create(string spec)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (ResilientCodec.IsResilientSpec(spec)) return ResilientCodec.FromSpec(spec);
         var parsed = CodecSpec.Parse(spec);
         FeatureCodec codec = parsed.Name switch
         {

@@ -55,6 +55,11 @@ public static class FeatureFrame
         ArgumentNullException.ThrowIfNull(output);
         if (values.Length != shape.ElementCount)
             throw new ArgumentException($"{values.Length} values do not fill shape {shape} ({shape.ElementCount} elements)");
+        if (codec is ResilientCodec resilient)
+        {
+            ResilientFrame.Write(resilient, values, shape, output);
+            return;
+        }
         ReadOnlySpan<byte> parameters = codec.ParameterBytes;
         if (parameters.Length > ushort.MaxValue) throw new InvalidOperationException("codec parameters exceed 65535 bytes");
 
@@ -219,9 +224,19 @@ public static class FeatureFrame
         return OperationStatus.Done;
     }
 
-    /// <summary>Decodes a frame that must occupy all of <paramref name="frame"/> into a new array.</summary>
+    /// <summary>
+    /// Decodes a frame that must occupy all of <paramref name="frame"/> into a new array. A resilient frame
+    /// (<see cref="ResilientFrame"/>) is decoded with its damaged groups concealed; use <see cref="ResilientFrame"/>
+    /// directly to learn which.
+    /// </summary>
     public static float[] Decode(ReadOnlySpan<byte> frame, out TensorShape shape, DecodeLimits? limits = null)
     {
+        if (ResilientFrame.IsResilient(frame))
+        {
+            var concealed = ResilientFrame.Decode(frame, out var result, limits);
+            shape = result.Shape;
+            return concealed;
+        }
         limits ??= DecodeLimits.Default;
         var header = ReadExact(frame, limits);
         var payload = frame.Slice(header.PayloadOffset, header.PayloadLength);
@@ -235,6 +250,7 @@ public static class FeatureFrame
     /// <summary>Decodes a frame that must occupy all of <paramref name="frame"/> into a caller-provided buffer.</summary>
     public static TensorShape Decode(ReadOnlySpan<byte> frame, Span<float> destination, DecodeLimits? limits = null)
     {
+        if (ResilientFrame.IsResilient(frame)) return ResilientFrame.Decode(frame, destination, limits).Shape;
         limits ??= DecodeLimits.Default;
         var header = ReadExact(frame, limits);
         if (destination.Length < header.Shape.ElementCount)

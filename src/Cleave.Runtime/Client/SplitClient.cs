@@ -62,7 +62,10 @@ public sealed class SplitClient : IAsyncDisposable
             _stubs[i] = new SplitInference.SplitInferenceClient(_channels[i]);
         }
         _shaper = new LinkShaper(options.Link, options.LinkSeed);
+        if (!options.BitErrors.IsNone) _bitErrors = new BitErrorChannel(options.BitErrors, options.LinkSeed ?? Random.Shared.Next());
     }
+
+    private readonly BitErrorChannel? _bitErrors;
 
     public SplitClientOptions Options { get; }
 
@@ -189,6 +192,12 @@ public sealed class SplitClient : IAsyncDisposable
                 var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
                 var answer = connection.Expect(requestId);
                 var shaper = _shaper;
+                if (_bitErrors is not null)
+                {
+                    byte[] damaged = payload.ToArray();
+                    _bitErrors.Damage(damaged);
+                    message.Request.Payload = UnsafeByteOperations.UnsafeWrap(damaged);
+                }
                 var uplink = shaper.UplinkDelay(messageBytes);
                 await LinkShaper.WaitAsync(uplink, cancellationToken).ConfigureAwait(false);
                 await connection.SendAsync(message, cancellationToken).ConfigureAwait(false);

@@ -43,6 +43,13 @@ public sealed record SplitClientOptions
     /// <summary>Seeds the link emulator's loss draws (null: a random seed).</summary>
     public int? LinkSeed { get; init; }
 
+    /// <summary>
+    /// Bit errors the emulated link puts into every frame sent, each try drawn afresh (docs/links.md, "Bit errors"):
+    /// only the payload bytes are damaged; the request id and the message envelope arrive intact. Seeded by
+    /// <see cref="LinkSeed"/>.
+    /// </summary>
+    public BitErrorModel BitErrors { get; init; } = BitErrorModel.None;
+
     public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
 
     /// <summary>How long one try waits for its answer before it counts as lost and is retried.</summary>

@@ -45,7 +45,7 @@ public static class LoadGenerator
                     // client starting at the first address put the whole load on one silo and its failover target.
                     Servers = [.. servers.Skip(i % servers.Length), .. servers.Take(i % servers.Length)], ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
-                    RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i,
+                    RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i, BitErrors = options.BitErrors,
                     AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,
                     OnTryFailed = failure =>
                     {

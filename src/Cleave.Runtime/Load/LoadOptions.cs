@@ -45,6 +45,9 @@ public sealed record LoadOptions
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public LinkProfile Link { get; init; } = LinkProfile.Unlimited;
+
+    /// <summary>Bit errors in every frame each client sends (seeded per client like the link's loss draws).</summary>
+    public BitErrorModel BitErrors { get; init; } = BitErrorModel.None;
     public bool AcceptAnyServerCertificate { get; init; }
 
     /// <summary>API key and/or client certificate every client presents.</summary>
