@@ -108,6 +108,26 @@ internal static class VerbExamples
             $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift blur=1.5,noise=4 -o artifacts/adapted --max-steps 20",
             $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift gain=0.7 -o artifacts/adapted --loss distill",
         ],
+        ["train exit"] =
+        [
+            $"cleave train exit --split {Split} --model {Model} --data {Images} --epochs 2",
+            $"cleave train exit --split {Split} --model {Model} --data {Images} --eval-data {Images} --hidden 128 --json",
+        ],
+        ["train exit-cnn"] =
+        [
+            "cleave train exit-cnn -o artifacts/fmnist-exit --steps 200",
+            "cleave train exit-cnn -o artifacts/fmnist-dense --density 1 --width 24 --steps 600 --json",
+        ],
+        ["train task-tail"] =
+        [
+            $"cleave train task-tail --split {Split} --name coarse --data {Images} --wnids {Assets}/vision/imagenet_wnids.txt --wordnet-depth 6 --steps 50",
+            $"cleave train task-tail --split {Split} --name coarse --data {Images} --wnids {Assets}/vision/imagenet_wnids.txt --wordnet-depth 6 --eval {Images} --json",
+        ],
+        ["calibrate"] =
+        [
+            $"cleave calibrate --model {Model} --at {Cut} --images {Assets}/vision --limit 10",
+            $"cleave calibrate --model {Model} --at {Cut} --images {Images} --limit 30 --codec rans-ifc:bits=3,levels=6,clip=3,ctx=2d --json",
+        ],
         ["version"] = ["cleave version"],
         ["attack fuzz-frames"] = ["cleave attack fuzz-frames --cases 2000", "cleave attack fuzz-frames --cases 500 --seed 7 --json"],
         ["attack fuzz-protocol"] = [$"cleave attack fuzz-protocol {Split} --cases 500", $"cleave attack fuzz-protocol --lm {Lm} --lm-split-layer 2 --cases 200 --json"],
