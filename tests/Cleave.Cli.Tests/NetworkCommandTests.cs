@@ -98,4 +98,18 @@ public sealed class NetworkCommandTests
         Assert.NotEqual(0, code);
         Assert.Contains("lora", stderr); // the error lists the known presets
     }
+
+    [Fact]
+    public void A_bad_execution_plan_is_a_usage_error_that_names_the_reason()
+    {
+        var (code, _, stderr) = CliRunner.Run("serve", "split-dir", "--exec", "streams=2,cores=4");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown key 'cores'", stderr);
+        (code, _, stderr) = CliRunner.Run("serve", "split-dir", "--exec", "streams=0");
+        Assert.Equal(2, code);
+        Assert.Contains("streams must be between 1 and 64", stderr);
+        (code, _, stderr) = CliRunner.Run("serve", "split-dir", "--exec", "auto", "--max-batch", "4");
+        Assert.Equal(2, code);
+        Assert.Contains("--max-batch", stderr);
+    }
 }

@@ -86,7 +86,7 @@ public sealed class LoadtestCommand : ICommand
             Console.WriteLine($"{report.Mode}: {report.Clients} clients, {report.Seconds:F1} s, {report.Sent} sent, {report.Answered} answered, " +
                 $"{report.Refused} refused, {report.Lost} lost, {report.Duplicates} duplicates");
             Console.WriteLine($"throughput {report.ThroughputPerSecond:F1} req/s; latency p50 {report.LatencyP50Ms:F1} ms, p95 {report.LatencyP95Ms:F1} ms, p99 {report.LatencyP99Ms:F1} ms; payload {report.PayloadBytesMean:F0} B");
-            Console.WriteLine($"server: {report.ServerExecuted} executed, CPU {1000 * report.ServerCpuSecondsPerRequest:F2} ms/request, decode {1000 * report.ServerDecodeCpuSecondsPerRequest:F3} ms CPU ({1000 * report.ServerDecodeSecondsPerRequest:F3} wall)/request, " +
+            Console.WriteLine($"server: {report.ServerExecuted} executed, CPU {1000 * report.ServerCpuSecondsPerRequest:F2} ms/request, {report.ServerAllocatedBytesPerRequest / 1024:F1} KiB allocated/request, decode {1000 * report.ServerDecodeCpuSecondsPerRequest:F3} ms CPU ({1000 * report.ServerDecodeSecondsPerRequest:F3} wall)/request, " +
                 $"model {1000 * report.ServerTailSecondsPerRequest:F2} ms/request, mean batch {report.MeanBatchSize:F2} ({string.Join(", ", report.BatchSizes.Select(b => $"<={b.Key}: {b.Value}"))})");
             if (report.Exited > 0)
                 Console.WriteLine($"exit: {report.Exited} answered on the device ({100.0 * report.Exited / (report.Exited + report.Sent):F1} % of requests), {report.BytesSaved:N0} B not sent; " +

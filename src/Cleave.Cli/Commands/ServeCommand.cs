@@ -14,7 +14,7 @@ public sealed class ServeCommand : ICommand
     public string Summary => "serve a split's tail (and/or a whole model) over gRPC to many clients, with dynamic batching";
     public string Usage => $"""
         usage: cleave serve [SPLIT_DIR] [--full model.onnx] [--port 7070] [--host 127.0.0.1] [--max-batch N]
-                            [--max-delay-ms D] [--queue N] [--threads N] [--max-message-bytes B]
+                            [--max-delay-ms D] [--queue N] [--threads N] [--exec auto|PLAN] [--max-message-bytes B]
                             [--cert file.pfx [--cert-password P]] [--lm MODEL_DIR --lm-split-layer K]
                             [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
                             [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
@@ -31,6 +31,11 @@ public sealed class ServeCommand : ICommand
           --max-delay-ms D longest a batch waits for more requests after its first (default 2)
           --queue N        requests that may wait per mode; beyond that RESOURCE_EXHAUSTED with a retry hint (default 256)
           --threads N      ONNX Runtime intra-op threads (default: one per core)
+          --exec PLAN      execution plan instead of --max-batch/--max-delay-ms/--threads: streams=S,threads=T,batch=B,
+                           delay-ms=D (S ONNX Runtime sessions side by side, T intra-op threads each; keys left out:
+                           streams=1, threads=0 = one per core, batch=8, delay-ms=2)
+          --exec auto      choose the plan at start by a short calibration of the tail on this machine (about 3-4 s on
+                           2 cores); the plan is printed and exported as cleave_execution_plan_info in /metrics
           --max-message-bytes B  largest payload (default 16 MiB): the image byte limit in full mode; in split mode
                            the cut tensor's largest frame (raw float32 + header) when that is smaller
           --idempotency-entries N --idempotency-mb MB --idempotency-age-s S  answers remembered for retries: at most N
@@ -64,7 +69,7 @@ public sealed class ServeCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
+        var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "exec", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
             "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
             "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
             "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s"], []);
@@ -100,6 +105,17 @@ public sealed class ServeCommand : ICommand
                 MaxBufferedRequestBytes = Mib(cl, "max-buffered-mb", defaults.MaxBufferedRequestBytes),
             },
         };
+        if (cl.Get("exec") is { } exec)
+        {
+            foreach (string replaced in new[] { "max-batch", "max-delay-ms", "threads" })
+                if (cl.Has(replaced)) throw new UsageException($"--exec sets the batch, delay and threads: give it or --{replaced}, not both");
+            if (exec == "auto") options = options with { AutoExecution = true };
+            else
+            {
+                try { options = options with { Execution = ExecutionPlan.Parse(exec) }; }
+                catch (ExecutionPlanException e) { throw new UsageException($"--exec: {e.Message}"); }
+            }
+        }
         GenerationOptions? generation = null;
         if (cl.Get("lm") is { } lm)
         {
@@ -190,7 +206,14 @@ public sealed class ServeCommand : ICommand
                 $"input [{string.Join(",", backend.SampleShape)}]{(backend.Batchable ? "" : " (fixed batch of 1: requests run one at a time)")}" +
                 (backend.Tasks.Count > 1 ? $", tasks {string.Join(", ", backend.Tasks.Select(t => $"{t.Name} ({t.Kind})"))}" : ""));
         }
-        Console.Error.WriteLine($"max batch {options.MaxBatch}, max delay {options.MaxDelay.TotalMilliseconds:0.###} ms, queue {options.QueueCapacity}");
+        var state = server.State;
+        if (state.Calibration is { } calibration)
+        {
+            Console.Error.WriteLine($"calibrated the tail in {calibration.Took.TotalSeconds:0.0} s ({Environment.ProcessorCount} cores; samples/s per plan, best round):");
+            foreach (var trial in calibration.Trials)
+                Console.Error.WriteLine($"  {trial.Plan}: {trial.SamplesPerSecond:0.0}{(trial.Plan == calibration.Chosen ? "  <- chosen" : "")}");
+        }
+        Console.Error.WriteLine($"execution plan: {state.Plan} ({(state.Calibration is not null ? "auto" : options.Execution is not null ? "given" : "from --max-batch/--max-delay-ms/--threads")}), queue {options.QueueCapacity}");
         if (options.Security.RequiresAuthentication)
             Console.Error.WriteLine($"authentication: {(options.Security.ApiKeyFile is null && options.Security.ApiKeys.Count == 0 ? "" : "API keys")}{(options.Security.ClientCaPath is null ? "" : " client certificates")}");
         Console.WriteLine($"listening on {server.Url} (metrics: {new Uri(server.MetricsUrl, "/metrics")}); Ctrl+C stops");

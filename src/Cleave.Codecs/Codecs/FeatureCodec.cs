@@ -20,15 +20,41 @@ public abstract class FeatureCodec
     /// <summary>True when decoding gives back exactly the encoded bits (NaN payloads included).</summary>
     public abstract bool IsLossless { get; }
 
+    /// <summary>
+    /// Appends one frame to <paramref name="output"/>: the payload is written straight into the output's memory, which
+    /// is asked once for <see cref="GetMaxEncodedLength"/> bytes and advanced by the frame's length (no second copy).
+    /// </summary>
     public void Encode(ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> output) =>
         FeatureFrame.Write(this, values, shape, output);
 
     public byte[] Encode(ReadOnlySpan<float> values, TensorShape shape)
     {
-        var writer = new ArrayBufferWriter<byte>(64 + values.Length);
+        var writer = new ArrayBufferWriter<byte>((int)Math.Min(GetMaxEncodedLength(shape), Array.MaxLength));
         Encode(values, shape, writer);
         return writer.WrittenSpan.ToArray();
     }
+
+    /// <summary>
+    /// The most bytes a frame of <paramref name="shape"/> from this codec can take, header and checksum included (as
+    /// Brotli's GetMaxCompressedLength): a buffer this long always holds the frame.
+    /// </summary>
+    public long GetMaxEncodedLength(TensorShape shape) => FeatureFrame.GetMaxEncodedLength(this, shape);
+
+    /// <summary>
+    /// The most payload bytes this codec writes for <paramref name="shape"/>, whatever the values. The default covers every
+    /// codec here (tested on incompressible, constant, NaN and tiny tensors by the shared codec tests): float32 values
+    /// plus an eighth for an entropy coder that expands incompressible data, plus room for side information (tables,
+    /// per-channel grids, stream headers). A codec with a tighter bound may say so.
+    /// </summary>
+    protected internal virtual long MaxPayloadLength(TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        long raw = 4L * shape.ElementCount;
+        return raw + raw / 8 + PayloadSideInformationBytes;
+    }
+
+    /// <summary>Side information a payload may carry beyond its values (see <see cref="MaxPayloadLength"/>).</summary>
+    public const int PayloadSideInformationBytes = 16 << 10;
 
     /// <summary>
     /// The order-0 entropy of the symbol stream this codec would entropy-code for these values, in bytes, or null when

@@ -32,17 +32,25 @@ public sealed record DecodeLimits
 
     public void EnsureElementCount(long elements)
     {
-        if (elements < 0 || elements * sizeof(float) > MaxDecodedBytes)
-            throw new FrameFormatException(FrameError.LimitExceeded,
-                $"decoded tensor of {elements} elements ({elements * 4L} bytes as float32) exceeds the limit of {MaxDecodedBytes} bytes");
+        if (!AllowsElementCount(elements)) throw new FrameFormatException(FrameError.LimitExceeded, ElementCountMessage(elements));
     }
+
+    /// <summary>The check of <see cref="EnsureElementCount"/> without the exception (the non-throwing decode).</summary>
+    public bool AllowsElementCount(long elements) => elements >= 0 && elements * sizeof(float) <= MaxDecodedBytes;
+
+    internal string ElementCountMessage(long elements) =>
+        $"decoded tensor of {elements} elements ({elements * 4L} bytes as float32) exceeds the limit of {MaxDecodedBytes} bytes";
 
     /// <summary>Refuses a decode that would allocate <paramref name="outputBytes"/> + <paramref name="scratchBytes"/>.</summary>
     public void EnsureAllocation(long outputBytes, long scratchBytes)
     {
         long total = outputBytes + scratchBytes; // each is below 2^40: no overflow
-        if (outputBytes < 0 || scratchBytes < 0 || total > MaxAllocatedBytes)
+        if (!AllowsAllocation(outputBytes, scratchBytes))
             throw new FrameFormatException(FrameError.LimitExceeded,
                 $"decoding would allocate {total} bytes ({outputBytes} of output, {scratchBytes} of decoder scratch), more than the limit of {MaxAllocatedBytes} bytes");
     }
+
+    /// <summary>The check of <see cref="EnsureAllocation"/> without the exception (the non-throwing decode).</summary>
+    public bool AllowsAllocation(long outputBytes, long scratchBytes) =>
+        outputBytes >= 0 && scratchBytes >= 0 && outputBytes + scratchBytes <= MaxAllocatedBytes;
 }

@@ -132,11 +132,21 @@ public sealed class ProtocolFuzzer
     {
         if (request.RequestId.Length == 0) return "split INVALID_REQUEST (no id)";
         if (request.Payload.Length > _serving!.Options.MaxMessageBytes) return "split MESSAGE_TOO_LARGE";
-        float[] input = _serving.Backend(_splitMode!).Prepare(request.Payload.Memory);
-        var item = new BatchItem(input, CancellationToken.None);
-        if (!_serving.Batcher(_splitMode!).TryEnqueue(item)) return "split RESOURCE_EXHAUSTED";
+        var backend = _serving.Backend(_splitMode!);
+        var item = new BatchItem(backend.SampleElements, CancellationToken.None);
+        try { backend.Prepare(request.Payload.Memory, item.Input); }
+        catch
+        {
+            item.ReleaseInput();
+            throw;
+        }
+        if (!_serving.Batcher(_splitMode!).TryEnqueue(item))
+        {
+            item.ReleaseInput();
+            return "split RESOURCE_EXHAUSTED";
+        }
         var result = item.Completion.WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
-        return result.Output.Length > 0 ? "answered" : "answered empty";
+        return result.OutputLength > 0 ? "answered" : "answered empty";
     }
 
     private string Open(OpenSessionRequest request)

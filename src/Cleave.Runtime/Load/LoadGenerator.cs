@@ -211,6 +211,7 @@ public static class LoadGenerator
             BytesSaved = tally.BytesSaved,
             ServerCpuSecondsPerDeviceRequest = tally.Answered + tally.Exited > 0 ? Delta("process_cpu_seconds_total") / (tally.Answered + tally.Exited) : 0,
             ServerCpuSecondsPerRequest = Delta("process_cpu_seconds_total") * perRequest,
+            ServerAllocatedBytesPerRequest = Delta("dotnet_gc_allocated_bytes_total") * perRequest,
             ServerDecodeSecondsPerRequest = Delta($"cleave_decode_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_seconds_count{mode}")),
             ServerDecodeCpuSecondsPerRequest = Delta($"cleave_decode_cpu_seconds_sum{mode}") / Math.Max(1, Delta($"cleave_decode_cpu_seconds_count{mode}")),
             ServerTailSecondsPerRequest = Delta($"cleave_tail_seconds_sum{mode}") * perRequest,

@@ -57,6 +57,12 @@ public sealed record LoadReport
 
     public required double ServerCpuSecondsPerRequest { get; init; }
 
+    /// <summary>
+    /// Managed bytes the server allocated per request during the test (<c>dotnet_gc_allocated_bytes_total</c>; gRPC,
+    /// Kestrel and the request path together; 0 against a server that does not export it).
+    /// </summary>
+    public double ServerAllocatedBytesPerRequest { get; init; }
+
     /// <summary>Requests the device's early exit answered (never sent; not in <see cref="Sent"/>).</summary>
     public long Exited { get; init; }
 
@@ -68,6 +74,7 @@ public sealed record LoadReport
     /// below <see cref="ServerCpuSecondsPerRequest"/>; compare it with a run without exits.
     /// </summary>
     public double ServerCpuSecondsPerDeviceRequest { get; init; }
+
     /// <summary>Wall seconds decoding one payload (includes preemption on a busy machine).</summary>
     public required double ServerDecodeSecondsPerRequest { get; init; }
 

@@ -53,7 +53,7 @@ public sealed class FullModelBackend : InferenceBackend
     /// preprocessing at least twice the pixels it samples (JPEG: down to 1/8), the decoded bytes are reserved from the
     /// decode budget first, and an image whose data ends early is refused instead of being answered from filler rows.
     /// </summary>
-    public override float[] Prepare(ReadOnlyMemory<byte> payload)
+    public override void Prepare(ReadOnlyMemory<byte> payload, Span<float> destination)
     {
         EncodedImage encoded;
         try { encoded = EncodedImage.Open(payload.Span); }
@@ -75,13 +75,11 @@ public sealed class FullModelBackend : InferenceBackend
                 RgbImage image;
                 try { image = encoded.Decode(width, height); }
                 catch (InvalidDataException e) { throw Malformed(e); }
-                var values = new float[SampleElements];
                 // An image already at the model's input size was cropped and resized by the device (the JPEG-offload
                 // baseline sends exactly that): cropping it again would throw away a border the device already removed.
                 var spec = encoded.Width == Preprocessing.Width && encoded.Height == Preprocessing.Height
                     ? Preprocessing with { CropFraction = 1.0 } : Preprocessing;
-                ImagePreprocessor.Process(image, spec, values);
-                return values;
+                ImagePreprocessor.Process(image, spec, destination[..SampleElements]);
             }
             finally
             {

@@ -4,17 +4,24 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Cleave.Runtime.Serving;
 
 /// <summary>
-/// What the server runs for one mode: <see cref="Prepare"/> turns a request's payload into one sample of the model's
-/// input (in the request's own task, so bad payloads never reach the batcher), and <see cref="RunBatch(IReadOnlyList{float[]}, int)"/>
-/// runs one of the mode's task models (<see cref="Tasks"/>, the default first) once on samples concatenated along the
-/// batch dimension: several tasks read the same prepared input.
+/// What the server runs for one mode: <see cref="Prepare(ReadOnlyMemory{byte}, Span{float})"/> turns a request's payload
+/// into one sample of the model's input, written into a buffer the caller owns (in the request's own task, so bad
+/// payloads never reach the batcher); <see cref="CreateStream"/> makes the sessions of the default task the batcher runs
+/// batches on (one per stream of the <see cref="ExecutionPlan"/>), and <see cref="RunBatch(IReadOnlyList{float[]}, int)"/>
+/// runs one of the mode's task models (<see cref="Tasks"/>, the default first) on samples concatenated along the batch
+/// dimension: several tasks read the same prepared input.
 /// </summary>
 public abstract class InferenceBackend : IDisposable
 {
     private readonly RunOptions _runOptions = new();
+    private readonly byte[] _model;
     private readonly string _inputName;
     private readonly long[] _sampleShape;
+    private readonly int _threads;
     private readonly List<TaskModel> _tasks = [];
+    private readonly Lock _convenienceLock = new();
+    private SessionStream? _convenience; // made on first use: a server's sessions are its batcher's streams
+    private bool _disposed;
 
     protected InferenceBackend(byte[] model, string inputName, long[] sampleShape, bool batchable, int threads)
         : this([(Cleave.Models.Splitting.SplitManifest.DefaultTaskName, Cleave.Models.Splitting.SplitTask.ClassesKind, model)], inputName, sampleShape, batchable, threads)
@@ -24,8 +31,10 @@ public abstract class InferenceBackend : IDisposable
     protected InferenceBackend(IReadOnlyList<(string Name, string Kind, byte[] Model)> tasks, string inputName, long[] sampleShape, bool batchable, int threads)
     {
         ArgumentOutOfRangeException.ThrowIfZero(tasks.Count);
+        _model = tasks[0].Model; // the default task runs on the batcher's streams, made from these bytes
         _inputName = inputName;
         _sampleShape = sampleShape;
+        _threads = threads;
         SampleElements = 1;
         foreach (long d in sampleShape) SampleElements *= checked((int)d);
         Batchable = batchable;
@@ -89,30 +98,75 @@ public abstract class InferenceBackend : IDisposable
     /// <summary>One sample's input shape, batch dimension 1 included.</summary>
     public IReadOnlyList<long> SampleShape => _sampleShape;
 
+    /// <summary>A new session over the model with inputs and outputs bound for batches of up to <paramref name="maxBatch"/>.</summary>
+    public SessionStream CreateStream(int threads, int maxBatch) => new(_model, _inputName, _sampleShape, Batchable, threads, maxBatch);
+
     /// <summary>
-    /// Decodes and checks one payload; throws <see cref="SplitInferenceException"/> (malformed, wrong shape) for bad
-    /// input. Runs concurrently on many request tasks, so implementations must be thread-safe.
+    /// Decodes and checks one payload into <paramref name="destination"/> (<see cref="SampleElements"/> long); throws
+    /// <see cref="SplitInferenceException"/> (malformed, wrong shape) for bad input. Runs concurrently on many request
+    /// tasks, so implementations must be thread-safe.
     /// </summary>
-    public abstract float[] Prepare(ReadOnlyMemory<byte> payload);
+    public abstract void Prepare(ReadOnlyMemory<byte> payload, Span<float> destination);
+
+    /// <summary><see cref="Prepare(ReadOnlyMemory{byte}, Span{float})"/> into a new array (tools and tests; the server decodes into pooled buffers).</summary>
+    public float[] Prepare(ReadOnlyMemory<byte> payload)
+    {
+        var values = new float[SampleElements];
+        Prepare(payload, values);
+        return values;
+    }
 
     /// <summary>
     /// Runs the model on <paramref name="samples"/> (each <see cref="SampleElements"/> long) and returns each sample's
-    /// output. Called by one batcher thread at a time.
+    /// output as a new array: a convenience for tools and tests (the <c>client --check</c> path, sweeps). Runs in chunks
+    /// of at most 64 samples on one session of its own, one caller at a time.
     /// </summary>
     public float[][] RunBatch(IReadOnlyList<float[]> samples) => RunBatch(samples, 0);
 
-    /// <summary>Runs task <paramref name="task"/> (an index into <see cref="Tasks"/>) like <see cref="RunBatch(IReadOnlyList{float[]})"/>.</summary>
+    /// <summary>
+    /// Runs task <paramref name="task"/> (an index into <see cref="Tasks"/>) like <see cref="RunBatch(IReadOnlyList{float[]})"/>:
+    /// the default task on the convenience stream, the others on their own sessions (how the batcher runs them too).
+    /// </summary>
     public float[][] RunBatch(IReadOnlyList<float[]> samples, int task)
     {
-        var model = _tasks[task];
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentOutOfRangeException.ThrowIfNegative(task);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(task, _tasks.Count);
+        if (task > 0) return RunOnTaskSession(samples, _tasks[task]);
+        var results = new float[samples.Count][];
+        lock (_convenienceLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int wanted = Math.Min(Math.Max(samples.Count, 1), 64);
+            if (_convenience is null || _convenience.MaxBatch < wanted)
+            {
+                var larger = CreateStream(_threads, wanted);
+                _convenience?.Dispose();
+                _convenience = larger;
+            }
+            for (int start = 0; start < samples.Count; start += _convenience.MaxBatch)
+            {
+                int count = Math.Min(_convenience.MaxBatch, samples.Count - start);
+                for (int i = 0; i < count; i++) samples[start + i].AsSpan(0, SampleElements).CopyTo(_convenience.InputSlot(i));
+                _convenience.Run(count);
+                for (int i = 0; i < count; i++) results[start + i] = _convenience.OutputSlot(i).ToArray();
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Runs <paramref name="model"/>'s own session the allocating way (each sample <see cref="SampleElements"/> long).</summary>
+    private float[][] RunOnTaskSession(IReadOnlyList<float[]> samples, TaskModel model)
+    {
+        if (samples.Count == 0) return [];
         if (!Batchable && samples.Count > 1)
         {
             var each = new float[samples.Count][];
-            for (int i = 0; i < samples.Count; i++) each[i] = RunBatch([samples[i]], task)[0];
+            for (int i = 0; i < samples.Count; i++) each[i] = RunOnTaskSession([samples[i]], model)[0];
             return each;
         }
-        var input = new float[samples.Count * SampleElements];
-        for (int i = 0; i < samples.Count; i++) samples[i].CopyTo(input, i * SampleElements);
+        var input = new float[checked(samples.Count * SampleElements)];
+        for (int i = 0; i < samples.Count; i++) samples[i].AsSpan(0, SampleElements).CopyTo(input.AsSpan(i * SampleElements));
         var shape = (long[])_sampleShape.Clone();
         shape[0] = samples.Count;
         using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
@@ -129,6 +183,12 @@ public abstract class InferenceBackend : IDisposable
 
     public void Dispose()
     {
+        lock (_convenienceLock)
+        {
+            _convenience?.Dispose();
+            _convenience = null;
+            _disposed = true;
+        }
         _runOptions.Dispose();
         foreach (var task in _tasks) task.Dispose();
         GC.SuppressFinalize(this);

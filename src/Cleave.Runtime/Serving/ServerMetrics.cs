@@ -36,6 +36,9 @@ public sealed class ServerMetrics
     /// <summary>More samples from whoever hosts this server (a cluster's session counters), in the text format; labelled like the rest.</summary>
     public Func<string>? MoreMetrics { get; set; }
 
+    /// <summary>The execution plan the models run with and how it was chosen ("auto", "given", "flags"): <c>cleave_execution_plan_info</c>.</summary>
+    public (ExecutionPlan Plan, string ChosenBy)? ExecutionPlan { get; set; }
+
     /// <summary>Queue depth per mode, read when the metrics are written.</summary>
     public Func<IReadOnlyDictionary<string, int>>? QueueDepths { get; set; }
 
@@ -107,6 +110,17 @@ public sealed class ServerMetrics
         var depths = QueueDepths?.Invoke() ?? new Dictionary<string, int>();
         Header(s, "cleave_server_info", "gauge", "1, labelled with this server instance's id (a new id after a restart)");
         Line(s, "cleave_server_info", 1, "server_id", ServerId);
+        if (ExecutionPlan is var (plan, chosenBy))
+        {
+            Header(s, "cleave_execution_plan_info", "gauge", "1, labelled with the execution plan (sessions x intra-op threads x max batch x delay) and how it was chosen");
+            s.Append("cleave_execution_plan_info{streams=\"").Append(plan.Streams.ToString(CultureInfo.InvariantCulture))
+                .Append("\",threads=\"").Append(plan.Threads.ToString(CultureInfo.InvariantCulture))
+                .Append("\",max_batch=\"").Append(plan.MaxBatch.ToString(CultureInfo.InvariantCulture))
+                .Append("\",delay_ms=\"").Append(plan.MaxDelay.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture))
+                .Append("\",chosen_by=\"").Append(chosenBy).Append("\"} 1\n");
+            Header(s, "cleave_execution_streams", "gauge", "ONNX Runtime sessions running batches side by side (in each served mode)");
+            Line(s, "cleave_execution_streams", plan.Streams);
+        }
         Header(s, "cleave_requests_total", "counter", "inference requests received");
         foreach (var (mode, c) in Sorted()) Line(s, "cleave_requests_total", Interlocked.Read(ref c.Requests), "mode", mode);
         Header(s, "cleave_requests_executed_total", "counter", "requests the model ran (never twice for one id)");

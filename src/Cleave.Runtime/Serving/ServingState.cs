@@ -21,10 +21,25 @@ public sealed class ServingState : IDisposable
         BufferedRequests = new MemoryBudget(options.Limits.MaxBufferedRequestBytes);
         try
         {
-            if (options.SplitDirectory is not null) Add(SplitTailBackend.Load(options.SplitDirectory, options.Threads));
+            Plan = options.ConfiguredPlan;
+            if (options.SplitDirectory is not null)
+            {
+                var split = SplitTailBackend.Load(options.SplitDirectory, Plan.Threads);
+                if (options.AutoExecution)
+                {
+                    try { Calibration = ExecutionCalibrator.Calibrate(split, options.Calibration); }
+                    catch
+                    {
+                        split.Dispose();
+                        throw;
+                    }
+                    Plan = Calibration.Chosen;
+                }
+                Add(split);
+            }
             foreach (string directory in options.MoreSplitDirectories)
             {
-                var backend = SplitTailBackend.Load(directory, options.Threads);
+                var backend = SplitTailBackend.Load(directory, Plan.Threads);
                 if (backend.ModelHash == _modes[ServingModes.Split].Backend.ModelHash || _moreSplits.ContainsKey(backend.ModelHash))
                 {
                     backend.Dispose();
@@ -32,15 +47,16 @@ public sealed class ServingState : IDisposable
                 }
                 string key = $"{ServingModes.Split}@{backend.ModelHash}";
                 _moreSplits[backend.ModelHash] = key;
-                _modes[key] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
+                _modes[key] = (backend, NewBatcher(backend));
             }
-            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, options.Threads, options.Limits));
+            if (options.FullModelPath is not null) Add(FullModelBackend.Load(options.FullModelPath, Plan.Threads, options.Limits));
         }
         catch
         {
             Dispose();
             throw;
         }
+        Metrics.ExecutionPlan = (Plan, Calibration is not null ? "auto" : options.Execution is not null ? "given" : "flags");
         Metrics.QueueDepths = () => _modes.ToDictionary(m => m.Key, m => m.Value.Batcher.Depth);
         Metrics.MoreSeries = () =>
         [
@@ -51,10 +67,18 @@ public sealed class ServingState : IDisposable
             // Memory, so a soak can tell managed growth (caches, queues) from native (runtime pools, ONNX Runtime).
             ("dotnet_gc_heap_bytes", "gauge", "managed heap size after the last garbage collection", GC.GetGCMemoryInfo().HeapSizeBytes),
             ("process_resident_memory_bytes", "gauge", "resident set size of the server process", Environment.WorkingSet),
+            // Bytes allocated on the managed heap since start: divided by requests, what a request costs the GC.
+            ("dotnet_gc_allocated_bytes_total", "counter", "bytes allocated on the managed heap since the server started", GC.GetTotalAllocatedBytes()),
         ];
     }
 
     public SplitServerOptions Options { get; }
+
+    /// <summary>The execution plan every mode runs with: given, made from the separate settings, or chosen by calibration.</summary>
+    public ExecutionPlan Plan { get; } = new();
+
+    /// <summary>What the start-up calibration measured (<see cref="SplitServerOptions.AutoExecution"/>), or null.</summary>
+    public ExecutionCalibration? Calibration { get; }
     public ServerMetrics Metrics { get; } = new();
     public IdempotencyCache Cache { get; }
     public ClientQuotas Quotas { get; }
@@ -88,8 +112,17 @@ public sealed class ServingState : IDisposable
 
     public DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
 
-    private void Add(InferenceBackend backend) =>
-        _modes[backend.Mode] = (backend, new DynamicBatcher(backend, Options.MaxBatch, Options.MaxDelay, Options.QueueCapacity, Metrics));
+    private void Add(InferenceBackend backend)
+    {
+        try { _modes[backend.Mode] = (backend, NewBatcher(backend)); }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    private DynamicBatcher NewBatcher(InferenceBackend backend) => new(backend, Plan, Options.QueueCapacity, Metrics);
 
     /// <summary>
     /// Answers a Hello: the Welcome (with an error set when refused) and, when accepted, the mode to serve (for a

@@ -207,18 +207,29 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         // Refuse before decoding when the queue is already full: an overloaded server should not spend CPU on
         // work it will turn away (TryEnqueue below still decides for requests that race past this check).
         if (batcher.Depth >= batcher.QueueCapacity) return QueueFull(request.RequestId, mode, batcher);
-        long start = Stopwatch.GetTimestamp();
-        double cpuStart = ThreadCpuClock.NowSeconds();
         var tasks = TaskSelection.Resolve(backend, request.Tasks);
         if (tasks.Error is { } taskError) return ErrorResponse(request.RequestId, taskError);
-        float[] input;
-        try { input = backend.Prepare(request.Payload.Memory); }
-        catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
+        // Each task's answer lists at most as many classes as its output has (the batcher clamps per task).
+        int k = request.TopK == 0 ? DefaultTopK : (int)Math.Min(request.TopK, (uint)int.MaxValue);
+        // The payload is decoded straight into a pooled buffer the item owns; the batcher copies it into its session's
+        // bound input and hands the buffer back (as does every path below that ends the item unrun).
+        var item = new BatchItem(backend.SampleElements, gone, k, request.ReturnTensor, tasks.Mask);
+        long start = Stopwatch.GetTimestamp();
+        double cpuStart = ThreadCpuClock.NowSeconds();
+        try { backend.Prepare(request.Payload.Memory, item.Input); }
+        catch (SplitInferenceException e)
+        {
+            item.ReleaseInput();
+            return ErrorResponse(request.RequestId, e);
+        }
         double decodeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         state.Metrics.Decoded(mode, decodeMs / 1000, ThreadCpuClock.NowSeconds() - cpuStart);
 
-        var item = new BatchItem(input, gone, tasks.Mask);
-        if (!batcher.TryEnqueue(item)) return QueueFull(request.RequestId, mode, batcher);
+        if (!batcher.TryEnqueue(item))
+        {
+            item.ReleaseInput();
+            return QueueFull(request.RequestId, mode, batcher);
+        }
         BatchResult result;
         try { result = await item.Completion.ConfigureAwait(false); }
         catch (SplitInferenceException e) { return ErrorResponse(request.RequestId, e); }
@@ -232,8 +243,8 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         // where it always did.
         for (int i = 0; i < tasks.Indices.Length; i++)
         {
-            var task = backend.Tasks[tasks.Indices[i]];
-            var answer = TaskResultOf(task, result.Outputs[tasks.Indices[i]]!, result.TaskMs[tasks.Indices[i]], request);
+            int index = tasks.Indices[i];
+            var answer = TaskResultOf(backend.Tasks[index], result.Tasks[index]!, result.TaskMs[index]);
             if (i == 0)
             {
                 response.Top.Add(answer.Top);
@@ -244,17 +255,13 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         return response;
     }
 
-    private static TaskResult TaskResultOf(TaskModel task, float[] output, double tailMs, InferRequest request)
+    /// <summary>One task's part of the answer, from what the batcher read off that task's output.</summary>
+    private static TaskResult TaskResultOf(TaskModel task, TaskOutput output, double tailMs)
     {
         var result = new TaskResult { Name = task.Name, TailMs = tailMs };
-        if (task.Kind == Cleave.Models.Splitting.SplitTask.ClassesKind)
-        {
-            int k = request.TopK == 0 ? Math.Min(DefaultTopK, output.Length) : (int)Math.Min(request.TopK, (uint)output.Length);
-            foreach (int index in ImageNetSample.TopK(output, k))
-                result.Top.Add(new ClassScore { ClassIndex = index, Score = output[index] });
-        }
-        if (request.ReturnTensor || task.Kind == Cleave.Models.Splitting.SplitTask.TensorKind)
-            result.OutputFrame = UnsafeByteOperations.UnsafeWrap(RawCodec.Instance.Encode(output, new TensorShape(1, output.Length)));
+        foreach (var (index, score) in output.Top)
+            result.Top.Add(new ClassScore { ClassIndex = index, Score = score });
+        if (!output.OutputFrame.IsEmpty) result.OutputFrame = UnsafeByteOperations.UnsafeWrap(output.OutputFrame);
         return result;
     }
 

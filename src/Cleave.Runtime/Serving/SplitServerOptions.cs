@@ -38,6 +38,24 @@ public sealed record SplitServerOptions
     public int Threads { get; init; }
 
     /// <summary>
+    /// How models run (sessions x threads x batch x delay), replacing <see cref="MaxBatch"/>, <see cref="MaxDelay"/> and
+    /// <see cref="Threads"/> when set. Null: one session with those three. See <see cref="AutoExecution"/>.
+    /// </summary>
+    public ExecutionPlan? Execution { get; init; }
+
+    /// <summary>
+    /// Choose the execution plan at start by a short calibration of the split's tail on this machine
+    /// (<see cref="ExecutionCalibrator"/>, <c>--exec auto</c>); the plan then serves every mode.
+    /// </summary>
+    public bool AutoExecution { get; init; }
+
+    /// <summary>How the calibration of <see cref="AutoExecution"/> searches.</summary>
+    public CalibrationSettings Calibration { get; init; } = new();
+
+    /// <summary>The plan given by <see cref="Execution"/>, or the one the separate batch, delay and thread settings make.</summary>
+    public ExecutionPlan ConfiguredPlan => Execution ?? new ExecutionPlan { Streams = 1, Threads = Threads, MaxBatch = MaxBatch, MaxDelay = MaxDelay < TimeSpan.Zero ? TimeSpan.Zero : MaxDelay };
+
+    /// <summary>
     /// How long disposing the server lets open streams go on being served before it aborts them (streams are
     /// long-lived, so they do not end by themselves). Zero aborts them at once: to clients, a crash (restart tests).
     /// </summary>
@@ -98,6 +116,12 @@ public sealed record SplitServerOptions
         if (MaxMessageBytes < 1024) throw new ArgumentException($"max message bytes must be at least 1024, got {MaxMessageBytes}");
         if (MaxInFlightPerStream < 1) throw new ArgumentException("max in-flight per stream must be at least 1");
         if (IdempotencyCapacity < 1 || IdempotencyMaxBytes < 1 || IdempotencyMaxAge <= TimeSpan.Zero) throw new ArgumentException("the idempotency cache needs room for at least one entry, a byte limit and an age limit");
+        if (AutoExecution && Execution is not null) throw new ArgumentException("give an execution plan or ask for calibration, not both");
+        if (AutoExecution && SplitDirectory is null) throw new ArgumentException("calibration (--exec auto) runs a split's tail: give a split folder");
+        try { Execution?.Validate(); }
+        catch (ExecutionPlanException e) { throw new ArgumentException($"execution plan: {e.Message}", e); }
+        ArgumentNullException.ThrowIfNull(Calibration);
+        Calibration.Validate();
         Security.Validate(CertificatePath is not null);
         ArgumentNullException.ThrowIfNull(Limits);
         Limits.Validate();

@@ -47,13 +47,12 @@ public sealed class SplitTailBackend : InferenceBackend
         return new SplitTailBackend(split, [.. split.Tasks.Select(t => (t.Name, t.Kind, split.ReadTaskModel(t)))], shape, batchable, threads);
     }
 
-    public override float[] Prepare(ReadOnlyMemory<byte> payload)
+    public override void Prepare(ReadOnlyMemory<byte> payload, Span<float> destination)
     {
-        // One pass over the frame: Decode checks the header and checksum, and the limits (the cut tensor's size)
-        // refuse a frame claiming a bigger tensor before anything of its claimed size is allocated.
-        float[] values;
+        // One pass over the frame, straight into the caller's (pooled) buffer: Decode checks the header and checksum,
+        // and the limits (the cut tensor's size) refuse a frame claiming a bigger tensor before anything is decoded.
         TensorShape shape;
-        try { values = FeatureFrame.Decode(payload.Span, out shape, _limits); }
+        try { shape = FeatureFrame.Decode(payload.Span, destination[..SampleElements], _limits); }
         catch (FrameFormatException e) when (e.Error == FrameError.LimitExceeded)
         {
             throw new SplitInferenceException(ErrorCode.WrongShape, $"the frame's tensor is larger than the cut tensor [{string.Join(",", SampleShape)}]: {e.Message}", 0, e);
@@ -62,7 +61,6 @@ public sealed class SplitTailBackend : InferenceBackend
         if (!MatchesSample(shape))
             throw new SplitInferenceException(ErrorCode.WrongShape,
                 $"the frame holds a tensor of shape {shape}, the tail takes [{string.Join(",", SampleShape)}] ('{Split.Manifest.Cut[0].Name}')");
-        return values;
     }
 
     /// <summary>The frame may carry the batch-1 shape or the same shape without the batch dimension.</summary>
