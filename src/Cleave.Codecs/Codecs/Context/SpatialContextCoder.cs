@@ -27,15 +27,7 @@ internal static class SpatialContextCoder
         for (int i = 0; i < symbols.Length; i++)
         {
             int context = Context(symbols, i, x, inPlane, width, background) << bits;
-            int s = symbols[i], node = 1;
-            for (int b = bits - 1; b >= 0; b--)
-            {
-                int bit = (s >> b) & 1;
-                ref var cell = ref probabilities[context + node];
-                encoder.Encode(cell.Probability, bit);
-                cell.Update(bit);
-                node = (node << 1) | bit;
-            }
+            EncodeSymbol(encoder, probabilities, context, symbols[i], bits);
             if (++x == width) x = 0;
             if (++inPlane == plane) inPlane = 0;
         }
@@ -76,19 +68,25 @@ internal static class SpatialContextCoder
                     if (move < keep) symbols[i] = (ushort)(s = other);
                 }
             }
-            int node = 1;
-            for (int b = bits - 1; b >= 0; b--)
-            {
-                int bit = (s >> b) & 1;
-                ref var cell = ref probabilities[context + node];
-                encoder.Encode(cell.Probability, bit);
-                cell.Update(bit);
-                node = (node << 1) | bit;
-            }
+            EncodeSymbol(encoder, probabilities, context, s, bits);
             if (++x == width) x = 0;
             if (++inPlane == plane) inPlane = 0;
         }
         encoder.Finish();
+    }
+
+    /// <summary>Codes one symbol's bits, most significant first, down the binary tree of <paramref name="context"/>, updating its cells.</summary>
+    private static void EncodeSymbol(BinaryRangeEncoder encoder, AdaptiveBit[] probabilities, int context, int symbol, int bits)
+    {
+        int node = 1;
+        for (int b = bits - 1; b >= 0; b--)
+        {
+            int bit = (symbol >> b) & 1;
+            ref var cell = ref probabilities[context + node];
+            encoder.Encode(cell.Probability, bit);
+            cell.Update(bit);
+            node = (node << 1) | bit;
+        }
     }
 
     /// <summary>What <paramref name="symbol"/> would cost now in <paramref name="context"/>, in bits.</summary>
