@@ -31,6 +31,7 @@ public sealed class PlanCommand : ICommand
           --profiles "P;Q;R"   their profiles, in the same order (default: each model's <model>.profile-<N>.json; missing ones are collected)
           --min-top1 P         absolute accuracy floor in percent, instead of --max-drop (which is then measured from the best model's top-1)
           --thresholds T1,T2   with --sweep-links: the choice per latency threshold (the SLO, ms) and preset link, at --device-speed
+          --plot FILE.png      every model's configurations at predicted latency vs top-1, and the Pareto front over all models
         calibration (cached in --profile, default <model>.profile-<N>.json, reused while it matches):
           --images N           calibration images (default 64, the first N in name order)   --labels FILE  wnid list
           --splits T1,T2       cut tensors (default: 5 picked from `cleave inspect`)      --max-splits N
@@ -42,8 +43,9 @@ public sealed class PlanCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, .. PlanOptionParsing.ModelSetOptions, "output", "device-speeds"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, .. PlanOptionParsing.ModelSetOptions, "output", "device-speeds", "plot"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
         if (cl.Has("models")) return RunModels(cl);
+        if (cl.Has("plot")) throw new UsageException("--plot goes with --models");
         var profile = PlanOptionParsing.LoadOrCollect(cl, out string profilePath);
         if (cl.Has("retime"))
         {
@@ -89,6 +91,7 @@ public sealed class PlanCommand : ICommand
         if (hardware.DeviceProfile is not null) throw new UsageException("--device-profile describes one model; with --models give --device-speed");
         var thresholds = cl.Get("thresholds") is string ts ? PlanOptionParsing.ParseList(ts, x => double.Parse(x, CultureInfo.InvariantCulture)) : null;
         if (thresholds is not null && !cl.Has("sweep-links")) throw new UsageException("--thresholds goes with --sweep-links");
+        if (cl.Has("plot") && cl.Has("sweep-links")) throw new UsageException("--plot draws one decision; leave out --sweep-links");
         if (thresholds is not null && thresholds.Any(t => !(t > 0))) throw new UsageException("--thresholds are latencies in ms, each positive");
         var models = PlanOptionParsing.LoadModelSet(cl);
         if (cl.Has("profile-only"))
@@ -107,6 +110,7 @@ public sealed class PlanCommand : ICommand
         }
         var search = ModelSearch.Decide(models, hardware, budgets with { Link = PlanOptionParsing.ParseLink(cl), MaxDropPoints = maxDrop });
         if (cl.Get("output") is string output) ModelSearch.PlanForChosen(search, hardware).Save(output);
+        if (cl.Get("plot") is string plot) File.WriteAllBytes(plot, ModelSearchChart.RenderPng(search));
         if (cl.Has("json"))
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
             {

@@ -32,17 +32,18 @@ internal static class PlanOptionParsing
         var profiles = cl.Get("profiles") is string p ? SplitSemicolons(p) : [];
         if (profiles.Count > 0 && profiles.Count != paths.Count)
             throw new UsageException($"--profiles lists {profiles.Count} files for {paths.Count} models: give one per model, in the same order");
-        var entries = new List<ModelEntry>();
+        // Checked before anything is loaded or collected: a repeated or missing model should not cost a calibration run.
         for (int i = 0; i < paths.Count; i++)
         {
             string name = ModelSet.NameOf(paths[i]);
-            // Checked before anything is collected: a duplicate should not cost a calibration run.
-            if (entries.Any(e => e.Name == name || Path.GetFullPath(e.Path!) == Path.GetFullPath(paths[i])))
-                throw new ModelSetException(ModelSetError.Duplicate, $"the model '{paths[i]}' is listed twice (models are named by file name: '{name}')");
+            for (int j = 0; j < i; j++)
+                if (ModelSet.NameOf(paths[j]) == name || Path.GetFullPath(paths[j]) == Path.GetFullPath(paths[i]))
+                    throw new ModelSetException(ModelSetError.Duplicate, $"the model '{paths[i]}' is listed twice (models are named by file name: '{name}')");
             if (!File.Exists(paths[i])) throw new FileNotFoundException($"the model '{paths[i]}' does not exist", paths[i]);
-            var profile = LoadOrCollect(cl, paths[i], profiles.Count > 0 ? profiles[i] : null, comparable: true, out _);
-            entries.Add(new ModelEntry(name, paths[i], profile));
         }
+        var entries = new List<ModelEntry>();
+        for (int i = 0; i < paths.Count; i++)
+            entries.Add(new ModelEntry(ModelSet.NameOf(paths[i]), paths[i], LoadOrCollect(cl, paths[i], profiles.Count > 0 ? profiles[i] : null, comparable: true, out _)));
         return ModelSet.Create(entries);
     }
 

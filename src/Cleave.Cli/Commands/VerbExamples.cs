@@ -88,10 +88,8 @@ internal static class VerbExamples
         ["plan"] =
         [
             $"cleave plan --model {Model} --data {Images} --link lte --images 32",
-            $"cleave plan --model {Model} --data {Images} --link ble --device-speed 0.25 --images 32 -o artifacts/plan.json",
             $"cleave plan --model {Model} --data {Images} --sweep-links --images 32",
             $"cleave plan --models \"{Model};artifacts/mnv1_050.onnx\" --data {Images} --link lte --device-speed 0.02 --slo-ms 200 --objective accuracy --images 32",
-            $"cleave plan --models \"{Model};artifacts/mnv1_050.onnx\" --profiles \"p1.json;p2.json\" --sweep-links --thresholds 50,100,200,400 --min-top1 80 --objective accuracy",
         ],
         ["plan check"] =
         [
