@@ -111,15 +111,23 @@ public sealed class PlanCheckCommand : ICommand
                 link = c.Case.Link.Name, threshold_ms = c.Case.ThresholdMs, chosen = c.Chosen, model = c.Model, predicted_ms = c.Predicted.TotalMs, predicted = c.Predicted,
                 measured_mean_ms = c.Measured.MeanMs, measured_p50_ms = c.Measured.P50Ms, measured_p95_ms = c.Measured.P95Ms, error = c.ErrorFraction,
                 requests = c.Measured.Requests, top1 = c.Measured.Top1,
+                measured_device_ms = c.Measured.Results.Average(r => r.DeviceMs + r.EncodeMs),
+                measured_network_ms = c.Measured.Results.Average(r => r.NetworkMs), measured_server_ms = c.Measured.Results.Average(r => r.ServerMs),
             }), PlanDocument.JsonOptions));
             return 0;
         }
         Console.WriteLine($"device speed {hardware.DeviceSpeed:0.###} (emulated{(cl.Has("planned-device") ? ", at the planned times" : "")}), drop <= {maxDrop:0.##} points from {models.BestModel}, objective {PlanRequest.Name(budgets.Objective)}, {requests} requests per case");
-        Console.WriteLine("| threshold | link | chosen | predicted ms | measured mean ms | error | p50 | p95 | top-1 (run) |");
+        Console.WriteLine("| threshold | link | chosen | predicted ms (device + net + server) | measured mean ms (device + net + server) | error | p50 | p95 | top-1 (run) |");
         Console.WriteLine("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var c in checks)
-            Console.WriteLine($"| {(c.Case.ThresholdMs is double t ? $"{t:0.#} ms" : "none")} | {c.Case.Link.Name} | `{c.Chosen}` | {c.Predicted.TotalMs:0.0} | {c.Measured.MeanMs:0.0} | " +
+        {
+            var p = c.Predicted;
+            var r = c.Measured.Results;
+            Console.WriteLine($"| {(c.Case.ThresholdMs is double t ? $"{t:0.#} ms" : "none")} | {c.Case.Link.Name} | `{c.Chosen}` | " +
+                              $"{p.TotalMs:0.0} ({p.DeviceMs + p.EncodeMs:0.0} + {p.NetworkMs:0.0} + {p.ServerDecodeMs + p.ServerMs:0.0}) | " +
+                              $"{c.Measured.MeanMs:0.0} ({r.Average(x => x.DeviceMs + x.EncodeMs):0.0} + {r.Average(x => x.NetworkMs):0.0} + {r.Average(x => x.ServerMs):0.0}) | " +
                               $"{100 * c.ErrorFraction:+0.0;-0.0}% | {c.Measured.P50Ms:0.0} | {c.Measured.P95Ms:0.0} | {100 * c.Measured.Top1:0.0}% |");
+        }
         return 0;
     }
 }
