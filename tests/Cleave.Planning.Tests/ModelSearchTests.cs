@@ -31,6 +31,8 @@ public sealed class ModelSearchTests
         Assert.Equal("mnv1_050/split:conv_pw_5|quant:bits=8,entropy=rans", Choose(100, "wifi"));
         Assert.Equal(Conv1Q8, Choose(150, "wifi"));            // the big model, cut early: 134 ms
         Assert.Equal("mnv2/local", Choose(300, "lora"));       // the big model whole: 278 ms
+        var d = ModelSearch.Decide(Models(), new Hardware(0.02), new PlanRequest(LinkProfile.Preset("lora"), 50, 100, PlanObjective.Accuracy));
+        Assert.Contains("mnv1_050/local has the highest accuracy", d.Decision.Explanation, StringComparison.Ordinal);
     }
 
     [Fact]
