@@ -9,7 +9,8 @@ namespace Cleave.Cli.Tests;
 
 /// <summary>
 /// The device half published for linux-arm64 and run under qemu-user against a real x64 server on a loopback port:
-/// its frames must be the x64 client's, byte for byte, and so must its answers (docs/platforms.md).
+/// its answers must be the x64 client's, and its frames must decode to the x64 frames' values give or take a rare
+/// single quantization step (ONNX Runtime's arm64 kernels round differently; docs/platforms.md measures it).
 /// </summary>
 public sealed class Arm64ClientTests
 {
@@ -25,7 +26,7 @@ public sealed class Arm64ClientTests
         using var dir = new TempFolder();
         string split = MakeSplit(dir);
         await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = split, Port = 0, Threads = 1 });
-        var (code, stdout, stderr) = CliRunner.Run(ClientArgs(server, split, Codec));
+        var (code, stdout, stderr) = CliRunner.Run(ClientArgs(server, split));
         Assert.True(code == 0, stderr);
 
         using var head = SplitHead.Load(SplitDirectory.Load(split));
@@ -46,12 +47,12 @@ public sealed class Arm64ClientTests
         using var dir = new TempFolder();
         string split = MakeSplit(dir);
         await using var server = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = split, Port = 0, Threads = 1 });
-        var (code, stdout, stderr) = CliRunner.Run([.. ClientArgs(server, split, Codec), "--frames", dir.File("x64")]);
+        var (code, stdout, stderr) = CliRunner.Run([.. ClientArgs(server, split), "--frames", dir.File("x64")]);
         Assert.True(code == 0, stderr);
         var x64 = Requests(stdout);
 
         var started = DateTime.UtcNow;
-        (code, stdout, stderr) = await Arm64Cleave.RunAsync([.. ClientArgs(server, split, Codec), "--frames", dir.File("arm64")], TimeSpan.FromMinutes(6));
+        (code, stdout, stderr) = await Arm64Cleave.RunAsync([.. ClientArgs(server, split), "--frames", dir.File("arm64")], TimeSpan.FromMinutes(6));
         Assert.True(code == 0, $"arm64 cleave client exited {code}: {stderr}");
         var arm64 = Requests(stdout);
         Console.WriteLine($"arm64 client under qemu: {(DateTime.UtcNow - started).TotalSeconds:F1} s for {Images} images");
@@ -88,9 +89,9 @@ public sealed class Arm64ClientTests
         return dir.File("split");
     }
 
-    private static string[] ClientArgs(SplitServer server, string split, string codec) =>
+    private static string[] ClientArgs(SplitServer server, string split) =>
         ["client", "--server", server.Url.ToString(), "--split", split, "--images", TestAssets.Path("imagenet-sample"),
-            "--limit", $"{Images}", "--codec", codec, "--in-flight", "1", "--json"];
+            "--limit", $"{Images}", "--codec", Codec, "--in-flight", "1", "--json"];
 
     private static List<Request> Requests(string json)
     {
