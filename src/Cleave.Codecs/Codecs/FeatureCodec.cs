@@ -4,7 +4,7 @@ namespace Cleave.Codecs;
 
 /// <summary>
 /// A configured tensor codec. <see cref="Encode(ReadOnlySpan{float}, TensorShape, IBufferWriter{byte})"/> writes a whole
-/// self-describing frame; <see cref="FeatureFrame.Decode(ReadOnlySpan{byte}, DecodeLimits?)"/> needs nothing but that
+/// self-describing frame; <see cref="FeatureFrame.Decode(ReadOnlySpan{byte}, out TensorShape, DecodeLimits?)"/> needs nothing but that
 /// frame. Subclasses only turn values into a payload and back; the frame, checksum and validation are shared.
 /// </summary>
 public abstract class FeatureCodec

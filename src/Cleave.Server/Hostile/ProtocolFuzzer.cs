@@ -10,7 +10,7 @@ namespace Cleave.Runtime.Hostile;
 /// <summary>
 /// The protocol campaign: random and mutated messages — Hello, InferRequest and Ping of the split protocol, Open (with
 /// history), Step and Close of generation — fed one at a time to the objects the gRPC handlers call with them:
-/// <see cref="ServingState.Handshake"/>, the backend's <see cref="InferenceBackend.Prepare"/> and the batcher (the tail
+/// <see cref="ServingState.Handshake"/>, the backend's <see cref="InferenceBackend.Prepare(ReadOnlyMemory{byte}, Span{float})"/> and the batcher (the tail
 /// really runs) for split messages, and <see cref="GenerationEngine"/> for generation. A quarter of the cases are
 /// valid messages serialized, mutated as bytes and parsed again, as a hostile client's bytes reach the server; one
 /// that does not parse is what gRPC refuses before any handler runs. Allowed outcomes: a typed error in the answer,
