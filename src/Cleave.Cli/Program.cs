@@ -25,6 +25,8 @@ ICommand[] commands =
     new TrainTaskTailCommand(),
     new TrainExitCnnCommand(),
     new TrainExitCommand(),
+    new TrainGateCommand(),
+    new TrainErrorAwareCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),

@@ -39,11 +39,11 @@ public static class ImageClassificationRun
                 try
                 {
                     var answer = await client.InferAsync(payload.Frame, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit };
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit, Gate = payload.Gate };
                 }
                 catch (SplitInferenceException e)
                 {
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, null, $"{e.Code}: {e.Message}", local);
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, null, $"{e.Code}: {e.Message}", local) { Gate = payload.Gate };
                 }
                 finally { slots.Release(); }
                 results[index] = result;

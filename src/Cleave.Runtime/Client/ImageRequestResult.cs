@@ -9,6 +9,9 @@ namespace Cleave.Runtime.Client;
 public sealed record ImageRequestResult(string Image, int PayloadBytes, double HeadMs, double EncodeMs, SplitResult? Result, string? Error, int? LocalTop1)
 {
     public ExitAnswer? Exit { get; init; }
+
+    /// <summary>The device gate's choice of codec setting for this image (null without a gate).</summary>
+    public GateDecision? Gate { get; init; }
     public int BytesSaved { get; init; }
     public bool AnsweredOnDevice => Exit is { Exited: true };
     public bool Succeeded => Result is not null || AnsweredOnDevice;
