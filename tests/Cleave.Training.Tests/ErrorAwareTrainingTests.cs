@@ -63,5 +63,12 @@ public sealed class ErrorAwareTrainingTests : IDisposable
         var answer = (float[])ParityModels.RunOrt(tail, Cut, feature.Shape, restored, scores)[scores].Data;
         Assert.Equal(1001, answer.Length);
         Assert.All(answer, v => Assert.True(float.IsFinite(v)));
+
+        // Served beside the plain tail as a task that a device on a bad channel names.
+        var served = ErrorAwareTask.Add(splitFolder, Path.Combine(output, "tail.onnx"), "ber-1e-3");
+        Assert.Equal(["default", "ber-1e-3"], served.Tasks.Select(t => t.Name));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, "tail.onnx")), File.ReadAllBytes(Path.Combine(splitFolder, served.Tasks[1].File)));
+        Assert.Equal(served.Tasks[1].Sha256, SplitManifest.Load(Path.Combine(splitFolder, "split.json")).Tasks[1].Sha256);
+        Assert.Throws<InvalidDataException>(() => ErrorAwareTask.Add(splitFolder, Path.Combine(output, "tail.onnx"), "../x"));
     }
 }

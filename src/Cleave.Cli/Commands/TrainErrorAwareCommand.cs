@@ -24,12 +24,14 @@ public sealed class TrainErrorAwareCommand : ICommand
         "  --max-seconds S     stop training after S seconds (0: no limit)   --max-steps N  stop after N steps\n" +
         "  --val F             share of the images held out for validation (default 0.1)\n" +
         "  --no-flip           do not add mirrored copies of the training images\n" +
+        "  --as-task NAME      also add the error-aware tail to --split as task NAME (task-NAME.onnx): a server then answers\n" +
+        "                      `client --tasks NAME` requests from it (a device that declares a bad channel names it)\n" +
         "  --seed N            (default 1)";
 
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "output", "ber", "ber-burst", "codec", "resilient", "copies", "rank",
-            "epochs", "batch", "lr", "max-seconds", "max-steps", "val", "seed"], ["json", "no-flip"]);
+            "epochs", "batch", "lr", "max-seconds", "max-steps", "val", "seed", "as-task"], ["json", "no-flip"]);
         var options = new ErrorAwareOptions
         {
             Channels = EvalBitErrors.ParseChannels(cl.Get("ber") ?? "1e-4,1e-3", cl.Get("ber-burst")),
@@ -52,6 +54,13 @@ public sealed class TrainErrorAwareCommand : ICommand
         ErrorAwareResult r;
         try { r = ErrorAwareTrainer.Train(cl.Require("split"), cl.Require("model"), images, cl.Require("output"), options, m => Console.Error.WriteLine(m)); }
         catch (FormatException e) { throw new UsageException(e.Message); }
+        string? task = cl.Get("as-task");
+        if (task is not null)
+        {
+            try { ErrorAwareTask.Add(cl.Require("split"), Path.Combine(r.OutputDirectory, "tail.onnx"), task); }
+            catch (InvalidDataException e) { throw new UsageException($"--as-task: {e.Message}"); }
+            Console.Error.WriteLine($"added task '{task}' to {cl.Require("split")}");
+        }
         if (cl.Has("json"))
             Json.Write(w =>
             {
