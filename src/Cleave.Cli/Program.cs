@@ -26,6 +26,8 @@ ICommand[] commands =
     new TrainExitCnnCommand(),
     new TrainFmnistGridCommand(),
     new TrainExitCommand(),
+    new TrainGateCommand(),
+    new TrainErrorAwareCommand(),
     new SweepCommand(),
     new TrainCommand(),
     new GenerateCommand(),

@@ -28,6 +28,7 @@ public sealed class ClientCommand : ICommand
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
         {RetryOptionParsing.Help}
         {ExitOptionParsing.Help}
+        {GateOptionParsing.Help}
           --check          also run the tail here on each frame and count agreement with the server's top-1
           --frames DIR     also write each frame made here to DIR/<image file name>.clv (`cleave codec decode` reads
                            it): frames from two machines can then be compared value by value
@@ -43,8 +44,8 @@ public sealed class ClientCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", "exit-threshold", "frames", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
-            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", "exit", .. PlanVerbs.ClientFlags]);
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", "exit-threshold", "frames", .. GateOptionParsing.ValueOptions, .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
+            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", "exit", "gate", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var servers = ServerAddressParsing.Parse(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
@@ -62,10 +63,11 @@ public sealed class ClientCommand : ICommand
 
         using var head = mode == ServingModes.Split ? SplitHead.Load(split!) : null;
         using var exit = ExitOptionParsing.Load(cl, mode == ServingModes.Split ? split : null);
+        using var gate = GateOptionParsing.Load(cl, mode == ServingModes.Split ? split : null);
         using var localTail = cl.Has("check") ? SplitTailBackend.Load(split!.Path) : null;
         var options = new SplitClientOptions
         {
-            Servers = servers, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
+            Servers = servers, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode != ServingModes.Split ? [] : gate is null ? [codec.Spec] : [.. gate.Codecs.Select(c => c.Spec)],
             Link = link, Retry = RetryOptionParsing.Parse(cl),
             BitErrors = NetworkOptionParsing.ParseBitErrors(cl), LinkSeed = NetworkOptionParsing.ParseLinkSeed(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
@@ -74,10 +76,10 @@ public sealed class ClientCommand : ICommand
         };
         var labels = TaskLabels(split, options.Tasks);
         bool json = cl.Has("json");
-        return RunAsync(options, images, head, exit, codec, localTail, inFlight, json, labels, framesFolder).GetAwaiter().GetResult();
+        return RunAsync(options, images, head, exit, gate, codec, localTail, inFlight, json, labels, framesFolder).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, FeatureCodec codec,
+    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, DeviceGate? gate, FeatureCodec codec,
         SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels, string? framesFolder)
     {
         await using var client = await SplitClient.ConnectAsync(options);
@@ -89,7 +91,7 @@ public sealed class ClientCommand : ICommand
         if (!json)
             Console.WriteLine($"{"image".PadRight(width)} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
         var results = await ImageClassificationRun.RunAsync(client, images,
-            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : Keep(head.Encode(path, codec, exit), path, framesFolder),
+            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : Keep(head.Encode(path, codec, exit, gate), path, framesFolder),
             inFlight,
             localTail is null ? null : frame => ImageNetSample.TopK(localTail.RunBatch([localTail.Prepare(frame)])[0], 1)[0],
             json ? null : r => { lock (print) PrintLine(r, width, labels); });
@@ -118,6 +120,12 @@ public sealed class ClientCommand : ICommand
                         w.WriteNumber("exit_top1", e.Top1);
                         w.WriteNumber("exit_confidence", e.Confidence);
                         w.WriteBoolean("exited", e.Exited);
+                    }
+                    if (r.Gate is { } g)
+                    {
+                        w.WriteNumber("gate_choice", g.Index);
+                        w.WriteString("gate_codec", g.Codec.Spec);
+                        w.WriteNumber("gate_ms", g.Milliseconds);
                     }
                     if (r.AnsweredOnDevice) w.WriteNumber("bytes_saved", r.BytesSaved);
                     else if (r.Result is { } a)
@@ -166,6 +174,10 @@ public sealed class ClientCommand : ICommand
             if (exit is not null)
                 Console.WriteLine($"exit (threshold {exit.Threshold:0.####}): {summary.Exited}/{summary.Requests} answered on the device, {summary.BytesSaved:N0} B not sent, " +
                     $"about {summary.ServerMsSaved:F1} ms of server decode + tail not spent");
+            if (gate is not null)
+                Console.WriteLine($"gate (threshold {gate.Threshold:0.###}, ceiling {gate.Ceiling}): settings chosen " +
+                    string.Join(" / ", Enumerable.Range(0, gate.Codecs.Count).Select(k => results.Count(r => r.Gate?.Index == k))) +
+                    $" (cheapest first), gate {results.Where(r => r.Gate is not null).Select(r => r.Gate!.Milliseconds).DefaultIfEmpty().Average():F3} ms mean");
             if (summary.Checked > 0) Console.WriteLine($"top-1 equal to the in-process split: {summary.CheckAgreed}/{summary.Checked}");
             foreach (string task in options.Tasks)
             {

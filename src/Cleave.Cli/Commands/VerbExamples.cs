@@ -121,6 +121,15 @@ internal static class VerbExamples
             $"cleave train exit --split {Split} --model {Model} --data {Images} --epochs 2",
             $"cleave train exit --split {Split} --model {Model} --data {Images} --eval-data {Images} --hidden 128 --json",
         ],
+        ["train gate"] =
+        [
+            $"cleave train gate --split {Split} --model {Model} --data {Images} --codecs \"rans-ifc:bits=2,levels=4,clip=3,ctx=2d;rans-ifc:bits=3,levels=6,clip=3,ctx=2d\" --epochs 2",
+            $"cleave train gate --split {Split} --model {Model} --data {Images} --eval-data {Images} --codecs \"rans-ifc:bits=2,levels=4,clip=3,ctx=2d;rans-ifc:bits=3,levels=6,clip=3,ctx=2d;rans-ifc:bits=4,levels=8,clip=3,ctx=2d\" --max-loss 0.5 --json",
+        ],
+        ["train error-aware"] =
+        [
+            $"cleave train error-aware --split {Split} --model {Model} --data {Images} -o artifacts/split5-ber --ber 1e-4,1e-3 --max-seconds 300",
+        ],
         ["train exit-cnn"] =
         [
             "cleave train exit-cnn -o artifacts/fmnist-exit --steps 200",

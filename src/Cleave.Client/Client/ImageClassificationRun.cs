@@ -42,11 +42,11 @@ public static class ImageClassificationRun
                 try
                 {
                     var answer = await client.InferAsync(payload.Frame, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit, PayloadSha256 = sha256 };
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit, Gate = payload.Gate, PayloadSha256 = sha256 };
                 }
                 catch (SplitInferenceException e)
                 {
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, null, $"{e.Code}: {e.Message}", local) { PayloadSha256 = sha256 };
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, null, $"{e.Code}: {e.Message}", local) { Gate = payload.Gate, PayloadSha256 = sha256 };
                 }
                 finally { slots.Release(); }
                 results[index] = result;

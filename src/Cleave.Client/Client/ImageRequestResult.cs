@@ -11,6 +11,9 @@ namespace Cleave.Runtime.Client;
 public sealed record ImageRequestResult(string Image, int PayloadBytes, double HeadMs, double EncodeMs, SplitResult? Result, string? Error, int? LocalTop1)
 {
     public ExitAnswer? Exit { get; init; }
+
+    /// <summary>The device gate's choice of codec setting for this image (null without a gate).</summary>
+    public GateDecision? Gate { get; init; }
     public int BytesSaved { get; init; }
 
     /// <summary>SHA-256 of the payload (the frame in split mode, the file in full mode), lowercase hex; "" when unset.</summary>

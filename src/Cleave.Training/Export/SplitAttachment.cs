@@ -53,7 +53,11 @@ public static class SplitAttachment
         }
         if (serverLayer is not null)
         {
-            var fragment = LayerExport.Emit(serverLayer, newName, oldName, ServerPrefix);
+            // A cut that keeps its name (a server-side adapter alone) is read by the layer and written under another name,
+            // which the tail's nodes then read: one tensor name, one producer.
+            string written = newName == oldName ? ServerPrefix + oldName : oldName;
+            if (written != oldName) RenameTensor(tail.Graph, oldName, written);
+            var fragment = LayerExport.Emit(serverLayer, newName, written, ServerPrefix);
             for (int i = 0; i < tail.Graph.Input.Count; i++)
                 if (tail.Graph.Input[i].Name == oldName)
                     tail.Graph.Input[i] = OnnxGraphBuilder.ValueInfo(newName, OnnxElementType.Float, newShape, symbol);
