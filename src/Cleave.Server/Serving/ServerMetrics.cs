@@ -14,7 +14,7 @@ namespace Cleave.Runtime.Serving;
 public sealed class ServerMetrics
 {
     /// <summary>Upper bounds of the batch-size histogram's buckets (the last, +Inf, is implicit).</summary>
-    public static IReadOnlyList<int> BatchBuckets { get; } = [1, 2, 4, 8, 16, 32, 64];
+    public static IReadOnlyList<int> BatchBuckets => RuntimeInfo.BatchSizeBuckets;
 
     private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
