@@ -33,13 +33,15 @@ public sealed class TrainBottleneckCommand : ICommand
         "                      step 1 over the fixed range [-3, 3], the grid training imitates; with --bound B use levels=2B+1,range=B)\n" +
         "  --seed N            seed of the split, the shuffles, the noise and the initial weights (default 1)\n" +
         "  --max-steps N       stop each stage after N steps (smoke runs)\n" +
+        "  --quantizer ste|noise  what the decoder sees in training: the rounded code with straight-through gradients\n" +
+        "                      (default; what the codec delivers) or code + uniform noise (the rate term always sees the noise)\n" +
         "  --trace N           log every one of the first N steps of each stage (code spread, rate, gains, gradient norms)\n" +
         "No labels are used for training (the teacher is the frozen model). Progress per epoch goes to stderr.";
 
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "at", "output", "design", "step", "channels", "hidden", "bound", "feature-epochs", "epochs",
-            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace"], ["json"]);
+            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace", "quantizer"], ["json"]);
         var design = (cl.Get("design") ?? "compact").ToLowerInvariant() switch
         {
             "compact" => BottleneckDesign.Compact,
@@ -67,6 +69,12 @@ public sealed class TrainBottleneckCommand : ICommand
             Gains = cl.GetOnOffAuto("gains") ?? true,
             ScaleLearningRate = cl.GetDouble("scale-lr", 0.02),
             TraceSteps = cl.GetInt("trace", 0),
+            StraightThrough = (cl.Get("quantizer") ?? "ste").ToLowerInvariant() switch
+            {
+                "ste" => true,
+                "noise" => false,
+                var other => throw new UsageException($"--quantizer: unknown quantizer '{other}' (ste or noise)"),
+            },
             Seed = cl.GetInt("seed", 1),
             MaxStepsPerStage = cl.GetInt("max-steps", 0),
         };

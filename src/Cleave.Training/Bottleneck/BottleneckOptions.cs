@@ -18,6 +18,13 @@ public sealed record BottleneckOptions
     /// </summary>
     public double ScaleLearningRate { get; init; } = 0.02;
 
+    /// <summary>
+    /// The decoder sees the rounded code with straight-through gradients (what the deployed codec delivers at step 1),
+    /// while the rate term still sees code + uniform noise. False: the decoder sees the noisy code too (the noise-only
+    /// proxy, which under-trains the decoder for rounding once the code is small: a value of 0.3 rounds to 0 every time).
+    /// </summary>
+    public bool StraightThrough { get; init; } = true;
+
     /// <summary>Logs every step of the first N steps of each stage (code spread, rate, gradient norms): for diagnosing a run.</summary>
     public int TraceSteps { get; init; }
 

@@ -109,7 +109,10 @@ public static class BottleneckTrainer
                     var code = bottleneck.Encoder.forward(x);
                     var noisy = code + (rand_like(code) - 0.5);
                     var bits = bottleneck.Rate.BitsPerElement(noisy);
-                    var restored = bottleneck.Decoder.forward(noisy);
+                    // Straight-through: the forward pass is the rounded code the deployed codec delivers, the backward
+                    // pass the identity (round has no useful gradient).
+                    var decoderInput = options.StraightThrough ? code + (code.round() - code).detach() : noisy;
+                    var restored = bottleneck.Decoder.forward(decoderInput);
                     var featureError = DistillationLosses.NormalisedMse(restored, x, variance);
                     Tensor loss;
                     double kl = 0;
