@@ -233,6 +233,19 @@ public sealed class RansIfcBehaviourTests
         Assert.Equal(FrameError.BadParameters, Assert.Throws<FrameFormatException>(() => FeatureFrame.Decode(frame, out _)).Error);
     }
 
+    [Theory]
+    [InlineData(8, 0)]   // range flag set, R = 0
+    [InlineData(5, 100)] // a clip factor beside a fixed range
+    public void HostileFixedRangeParametersAreRefused(int offset, byte value)
+    {
+        var frame = FeatureCodecs.Create("rans-ifc:bits=3,levels=7,range=3").Encode([1f, 0f, 2f], new TensorShape(3));
+        int parameters = 8 + 4 + 2;
+        frame[parameters + offset] = value;
+        frame[parameters + offset + 1] = 0;
+        FrameValidationTests.Reseal(frame);
+        Assert.Equal(FrameError.BadParameters, Assert.Throws<FrameFormatException>(() => FeatureFrame.Decode(frame, out _)).Error);
+    }
+
     [Fact]
     public void CsrStreamsThatDisagreeWithTheHeaderAreRefused()
     {
