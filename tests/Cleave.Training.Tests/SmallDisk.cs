@@ -79,22 +79,3 @@ public sealed class SmallDisk : IDisposable
         return process.ExitCode == 0 ? null : $"{command} exited with {process.ExitCode}: {stderr.Result.Trim()}";
     }
 }
-
-/// <summary>A fact that needs <see cref="SmallDisk"/> (and, with <see cref="NeedsFashionMnist"/>, Fashion-MNIST): skipped with the reason otherwise.</summary>
-public sealed class SmallDiskFactAttribute : FactAttribute
-{
-    public SmallDiskFactAttribute()
-    {
-        if (SmallDisk.Unavailable is { } reason) Skip = reason;
-    }
-
-    public bool NeedsFashionMnist
-    {
-        get => false;
-        set
-        {
-            if (value && Skip is null && !Data.FashionMnist.IsInstalled())
-                Skip = $"Fashion-MNIST is not installed in {Data.FashionMnist.DefaultFolder} (apt-get install dataset-fashion-mnist)";
-        }
-    }
-}
