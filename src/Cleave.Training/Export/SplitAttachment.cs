@@ -18,7 +18,7 @@ public static class SplitAttachment
     public const string ServerPrefix = "cleave_server/";
 
     /// <summary>
-    /// Writes the merged split into <paramref name="outputDirectory"/> (created; files written atomically, split.json
+    /// Writes the merged split into <paramref name="outputDirectory"/> (created; files written all or none, split.json
     /// last). <paramref name="newCutName"/> names the tensor that now crosses the network; it defaults to the old name,
     /// which needs the device layer to keep the cut's shape when there is no server layer.
     /// </summary>
@@ -91,9 +91,12 @@ public static class SplitAttachment
             TailSha256 = tailModel.Sha256,
         };
         Directory.CreateDirectory(outputDirectory);
-        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, updated.HeadFile), headModel.ToBytes());
-        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, updated.TailFile), tailModel.ToBytes());
-        AtomicFile.Write(Path.Combine(outputDirectory, "split.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(updated.ToJson() + "\n")));
+        // All or none: a full disk while writing the tail must not leave a new head beside an old (or no) tail.
+        AtomicFile.WriteAll([
+            (Path.Combine(outputDirectory, updated.HeadFile), headModel.ToBytes()),
+            (Path.Combine(outputDirectory, updated.TailFile), tailModel.ToBytes()),
+            (Path.Combine(outputDirectory, "split.json"), System.Text.Encoding.UTF8.GetBytes(updated.ToJson() + "\n")),
+        ]);
         return updated;
     }
 
