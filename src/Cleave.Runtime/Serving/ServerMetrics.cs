@@ -9,10 +9,16 @@ namespace Cleave.Runtime.Serving;
 /// <summary>
 /// The server's counters, written in the Prometheus text format at <c>/metrics</c>: requests, executions, replays,
 /// errors by code, bytes in and out, queue depth, the batch-size histogram, decode and tail seconds, and the
-/// process's CPU seconds (what a load test divides by requests to get server CPU per request).
+/// process's CPU seconds (what a load test divides by requests to get server CPU per request). The main counters are
+/// also recorded on a <see cref="System.Diagnostics.Metrics.Meter"/> named <see cref="MeterName"/> under the same names
+/// (<see cref="ServerInstruments"/>), for OpenTelemetry collectors; <c>/metrics</c> stays this hand-written text
+/// (docs/serving.md, "Metrics", says why).
 /// </summary>
-public sealed class ServerMetrics
+public sealed class ServerMetrics : IDisposable
 {
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> every server's instruments are on.</summary>
+    public const string MeterName = "Cleave.Server";
+
     /// <summary>Upper bounds of the batch-size histogram's buckets (the last, +Inf, is implicit).</summary>
     public static IReadOnlyList<int> BatchBuckets { get; } = [1, 2, 4, 8, 16, 32, 64];
 
@@ -26,6 +32,12 @@ public sealed class ServerMetrics
     /// (whose counters begin again at zero) even when the new server has the old one's host, port and process.
     /// </summary>
     public string ServerId { get; } = Guid.NewGuid().ToString("N")[..16];
+
+    private readonly ServerInstruments _instruments;
+
+    public ServerMetrics() => _instruments = new ServerInstruments(ServerId, () => QueueDepths?.Invoke());
+
+    public void Dispose() => _instruments.Dispose();
 
     /// <summary>
     /// The server's name within a cluster: when set, every sample carries a <c>silo</c> label, so a Prometheus that
@@ -47,26 +59,27 @@ public sealed class ServerMetrics
 
     private ModeCounters For(string mode) => _modes.GetOrAdd(mode, _ => new ModeCounters());
 
-    public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); }
-    public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
+    public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); _instruments.StreamOpened(); }
+    public void StreamClosed() { Interlocked.Decrement(ref _streamsActive); _instruments.StreamClosed(); }
 
     /// <summary>The server ended a stream on its own initiative (deadline, client not reading), with this status.</summary>
-    public void StreamEnded(Grpc.Core.StatusCode status) => _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1);
+    public void StreamEnded(Grpc.Core.StatusCode status) { _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1); _instruments.StreamEnded(status); }
 
     public long StreamsEndedCount(Grpc.Core.StatusCode status) => _streamsEnded.TryGetValue(status, out long n) ? n : 0;
-    public void BytesReceived(long n) => Interlocked.Add(ref _bytesIn, n);
-    public void BytesSent(long n) => Interlocked.Add(ref _bytesOut, n);
-    public void Replayed() => Interlocked.Increment(ref _replayed);
-    public void Pinged() => Interlocked.Increment(ref _pings);
-    public void Request(string mode) => Interlocked.Increment(ref For(mode).Requests);
-    public void Error(ErrorCode code) => _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
-    public void Abandoned(string mode) => Interlocked.Increment(ref For(mode).Abandoned);
+    public void BytesReceived(long n) { Interlocked.Add(ref _bytesIn, n); _instruments.BytesReceived(n); }
+    public void BytesSent(long n) { Interlocked.Add(ref _bytesOut, n); _instruments.BytesSent(n); }
+    public void Replayed() { Interlocked.Increment(ref _replayed); _instruments.Replayed(); }
+    public void Pinged() { Interlocked.Increment(ref _pings); _instruments.Pinged(); }
+    public void Request(string mode) { Interlocked.Increment(ref For(mode).Requests); _instruments.Request(mode); }
+    public void Error(ErrorCode code) { _errors.AddOrUpdate(code, 1, (_, n) => n + 1); _instruments.Error(code); }
+    public void Abandoned(string mode) { Interlocked.Increment(ref For(mode).Abandoned); _instruments.Abandoned(mode); }
 
     /// <summary>One payload decoded: wall seconds and the decoding thread's CPU seconds.</summary>
     public void Decoded(string mode, double seconds, double cpuSeconds)
     {
         var c = For(mode);
         lock (c) { c.DecodeSeconds += seconds; c.DecodeCpuSeconds += cpuSeconds; c.Decodes++; }
+        _instruments.Decoded(mode, seconds, cpuSeconds);
     }
 
     public void RecordBatch(string mode, int size, double seconds)
@@ -82,6 +95,7 @@ public sealed class ServerMetrics
             while (bucket < BatchBuckets.Count && size > BatchBuckets[bucket]) bucket++;
             c.BatchBuckets[bucket]++;
         }
+        _instruments.Batch(mode, size, seconds);
     }
 
     /// <summary>Requests of this mode the model actually ran (each id at most once).</summary>
