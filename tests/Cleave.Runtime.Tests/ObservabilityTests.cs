@@ -21,7 +21,7 @@ public sealed class ObservabilityTests
         "cleave_server_info", "cleave_execution_plan_info", "cleave_execution_streams", "cleave_requests_total",
         "cleave_requests_executed_total", "cleave_requests_abandoned_total", "cleave_requests_replayed_total", "cleave_pings_total",
         "cleave_errors_total", "cleave_bytes_received_total", "cleave_bytes_sent_total", "cleave_streams_active", "cleave_streams_total",
-        "cleave_streams_ended_total", "cleave_queue_depth", "cleave_batch_size", "cleave_decode_seconds", "cleave_decode_cpu_seconds",
+        "cleave_streams_ended_total", "cleave_queue_depth", "cleave_batch_size", "cleave_request_seconds", "cleave_decode_seconds", "cleave_decode_cpu_seconds",
         "cleave_tail_seconds", "cleave_idempotency_entries", "cleave_idempotency_bytes", "cleave_unauthenticated_total",
         "cleave_over_quota_total", "dotnet_gc_heap_bytes", "process_resident_memory_bytes", "dotnet_gc_allocated_bytes_total",
         "process_cpu_seconds_total",
@@ -61,6 +61,8 @@ public sealed class ObservabilityTests
         var scraped = MetricsSnapshot.Parse(text);
         Assert.Equal(4, scraped["cleave_requests_total{mode=\"split\"}"]);
         Assert.Equal(1, scraped["cleave_errors_total{code=\"MalformedFrame\"}"]);
+        Assert.Equal(3, scraped["cleave_request_seconds_count{mode=\"split\"}"]); // answered ones only
+        Assert.Equal(3, scraped["cleave_request_seconds_bucket{mode=\"split\",le=\"+Inf\"}"]);
 
         // The meter saw the same events under the same names (the stream has closed, so nothing is still moving).
         meter.Listener.RecordObservableInstruments();
@@ -69,7 +71,7 @@ public sealed class ObservabilityTests
             "cleave_requests_total{mode=\"split\"}", "cleave_requests_executed_total{mode=\"split\"}", "cleave_errors_total{code=\"MalformedFrame\"}",
             "cleave_streams_total", "cleave_streams_active", "cleave_bytes_received_total", "cleave_batch_size_count{mode=\"split\"}",
             "cleave_batch_size_sum{mode=\"split\"}", "cleave_decode_seconds_count{mode=\"split\"}", "cleave_tail_seconds_count{mode=\"split\"}",
-            "cleave_queue_depth{mode=\"split\"}",
+            "cleave_queue_depth{mode=\"split\"}", "cleave_request_seconds_count{mode=\"split\"}",
         })
             Assert.True(scraped[series] == meter[series], $"{series}: /metrics {scraped[series]}, meter {meter[series]}");
 

@@ -16,7 +16,7 @@ internal sealed class ServerInstruments : IDisposable
     private readonly Counter<long> _requests, _executed, _abandoned, _replayed, _pings, _errors, _bytesIn, _bytesOut, _streams, _streamsEnded;
     private readonly UpDownCounter<long> _streamsActive;
     private readonly Histogram<int> _batchSize;
-    private readonly Histogram<double> _decodeSeconds, _decodeCpuSeconds, _tailSeconds;
+    private readonly Histogram<double> _decodeSeconds, _decodeCpuSeconds, _tailSeconds, _requestSeconds;
 
     public ServerInstruments(string serverId, Func<IReadOnlyDictionary<string, int>?> queueDepths)
     {
@@ -38,6 +38,8 @@ internal sealed class ServerInstruments : IDisposable
         _decodeSeconds = _meter.CreateHistogram<double>("cleave_decode_seconds", "s", "payload decoding (frame decode, or image decode + preprocessing)");
         _decodeCpuSeconds = _meter.CreateHistogram<double>("cleave_decode_cpu_seconds", "s", "CPU time of the threads decoding payloads");
         _tailSeconds = _meter.CreateHistogram<double>("cleave_tail_seconds", "s", "model runs (tail, or whole model in full mode), per batch");
+        _requestSeconds = _meter.CreateHistogram<double>("cleave_request_seconds", "s", "answered requests, arrival to answer", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = ServerMetrics.RequestSecondsBuckets });
         _meter.CreateObservableGauge("cleave_queue_depth", () => Depths(queueDepths()), description: "requests waiting for a batch");
     }
 
@@ -71,6 +73,8 @@ internal sealed class ServerInstruments : IDisposable
         _batchSize.Record(size, Mode(mode));
         _tailSeconds.Record(seconds, Mode(mode));
     }
+
+    public void Answered(string mode, double seconds) => _requestSeconds.Record(seconds, Mode(mode));
 
     public void Dispose() => _meter.Dispose();
 }

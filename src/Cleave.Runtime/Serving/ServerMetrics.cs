@@ -22,6 +22,9 @@ public sealed class ServerMetrics : IDisposable
     /// <summary>Upper bounds of the batch-size histogram's buckets (the last, +Inf, is implicit).</summary>
     public static IReadOnlyList<int> BatchBuckets { get; } = [1, 2, 4, 8, 16, 32, 64];
 
+    /// <summary>Upper bounds (seconds) of the request-latency histogram's buckets (the last, +Inf, is implicit).</summary>
+    public static IReadOnlyList<double> RequestSecondsBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
     private readonly ConcurrentDictionary<Grpc.Core.StatusCode, long> _streamsEnded = new();
@@ -98,6 +101,24 @@ public sealed class ServerMetrics : IDisposable
         _instruments.Batch(mode, size, seconds);
     }
 
+    /// <summary>
+    /// One request answered (not refused): seconds from its arrival on the stream to its answer being handed to the
+    /// stream's writer (quota, idempotency lookup, decode, queue, batch; a replay's lookup only).
+    /// </summary>
+    public void Answered(string mode, double seconds)
+    {
+        var c = For(mode);
+        lock (c)
+        {
+            c.Answered++;
+            c.RequestSeconds += seconds;
+            int bucket = 0;
+            while (bucket < RequestSecondsBuckets.Count && seconds > RequestSecondsBuckets[bucket]) bucket++;
+            c.RequestBuckets[bucket]++;
+        }
+        _instruments.Answered(mode, seconds);
+    }
+
     /// <summary>Requests of this mode the model actually ran (each id at most once).</summary>
     public long Executed(string mode) { var c = For(mode); lock (c) return c.Executed; }
 
@@ -161,19 +182,10 @@ public sealed class ServerMetrics : IDisposable
         foreach (var (mode, depth) in depths.OrderBy(d => d.Key, StringComparer.Ordinal)) Line(s, "cleave_queue_depth", depth, "mode", mode);
         Header(s, "cleave_batch_size", "histogram", "requests per model run");
         foreach (var (mode, c) in Sorted())
-            lock (c)
-            {
-                long cumulative = 0;
-                for (int b = 0; b <= BatchBuckets.Count; b++)
-                {
-                    cumulative += c.BatchBuckets[b];
-                    string le = b < BatchBuckets.Count ? BatchBuckets[b].ToString(CultureInfo.InvariantCulture) : "+Inf";
-                    s.Append("cleave_batch_size_bucket{mode=\"").Append(mode).Append("\",le=\"").Append(le).Append("\"} ")
-                        .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                }
-                Line(s, "cleave_batch_size_sum", c.BatchSizeSum, "mode", mode);
-                Line(s, "cleave_batch_size_count", c.Batches, "mode", mode);
-            }
+            lock (c) Histogram(s, "cleave_batch_size", mode, [.. BatchBuckets.Select(b => (double)b)], c.BatchBuckets, c.BatchSizeSum, c.Batches);
+        Header(s, "cleave_request_seconds", "histogram", "answered requests, arrival to answer (quota, idempotency, decode, queue, batch)");
+        foreach (var (mode, c) in Sorted())
+            lock (c) Histogram(s, "cleave_request_seconds", mode, RequestSecondsBuckets, c.RequestBuckets, c.RequestSeconds, c.Answered);
         Header(s, "cleave_decode_seconds", "summary", "payload decoding (frame decode, or image decode + preprocessing)");
         foreach (var (mode, c) in Sorted())
             lock (c) { Line(s, "cleave_decode_seconds_sum", c.DecodeSeconds, "mode", mode); Line(s, "cleave_decode_seconds_count", c.Decodes, "mode", mode); }
@@ -218,6 +230,20 @@ public sealed class ServerMetrics : IDisposable
 
     private IEnumerable<KeyValuePair<string, ModeCounters>> Sorted() => _modes.OrderBy(m => m.Key, StringComparer.Ordinal);
 
+    private static void Histogram(StringBuilder s, string name, string mode, IReadOnlyList<double> bounds, long[] counts, double sum, long count)
+    {
+        long cumulative = 0;
+        for (int b = 0; b <= bounds.Count; b++)
+        {
+            cumulative += counts[b];
+            string le = b < bounds.Count ? bounds[b].ToString("R", CultureInfo.InvariantCulture) : "+Inf";
+            s.Append(name).Append("_bucket{mode=\"").Append(mode).Append("\",le=\"").Append(le).Append("\"} ")
+                .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        Line(s, name + "_sum", sum, "mode", mode);
+        Line(s, name + "_count", count, "mode", mode);
+    }
+
     private static void Header(StringBuilder s, string name, string type, string help) =>
         s.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
@@ -230,8 +256,9 @@ public sealed class ServerMetrics : IDisposable
 
     private sealed class ModeCounters
     {
-        public long Requests, Abandoned, Executed, Batches, Decodes;
-        public double DecodeSeconds, DecodeCpuSeconds, TailSeconds, BatchSizeSum;
+        public long Requests, Abandoned, Executed, Batches, Decodes, Answered;
+        public double DecodeSeconds, DecodeCpuSeconds, TailSeconds, BatchSizeSum, RequestSeconds;
         public readonly long[] BatchBuckets = new long[ServerMetrics.BatchBuckets.Count + 1];
+        public readonly long[] RequestBuckets = new long[RequestSecondsBuckets.Count + 1];
     }
 }

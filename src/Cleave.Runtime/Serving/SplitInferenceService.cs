@@ -154,6 +154,7 @@ public sealed class SplitInferenceService(ServingState state, ILogger<SplitInfer
     {
         var metrics = state.Metrics;
         metrics.Request(mode);
+        long received = Stopwatch.GetTimestamp();
         InferResponse? response;
         using var quota = state.Quotas.TryAcquire(caller);
         if (quota.Refusal is { } refusal)
@@ -174,6 +175,7 @@ public sealed class SplitInferenceService(ServingState state, ILogger<SplitInfer
             if (error.Code == ErrorCode.Internal) log.RequestFailed(request.RequestId, caller.Name, mode, error.Code, error.Message);
             else log.RequestRefused(request.RequestId, caller.Name, mode, error.Code, error.Message);
         }
+        else metrics.Answered(mode, Stopwatch.GetElapsedTime(received).TotalSeconds);
         await outbox.PostAsync(new ServerMessage { Response = response }, gone).ConfigureAwait(false);
     }
 
