@@ -2,14 +2,6 @@ using Cleave.Runtime.Protocol;
 
 namespace Cleave.Runtime.Generation;
 
-/// <summary>How a <see cref="SplitGenerator"/> reaches the server: over gRPC (<see cref="GenerationClient"/>) or in-process.</summary>
-public interface IGenerationTransport
-{
-    Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request, CancellationToken cancellationToken = default);
-    Task<StepResponse> StepAsync(StepRequest request, CancellationToken cancellationToken = default);
-    Task<CloseSessionResponse> CloseAsync(CloseSessionRequest request, CancellationToken cancellationToken = default);
-}
-
 /// <summary>Calls a <see cref="GenerationEngine"/> in this process (local split generation, tests, eval).</summary>
 public sealed class InProcessGenerationTransport(GenerationEngine engine) : IGenerationTransport
 {

@@ -20,7 +20,7 @@ public sealed class ServerMetrics : IDisposable
     public const string MeterName = "Cleave.Server";
 
     /// <summary>Upper bounds of the batch-size histogram's buckets (the last, +Inf, is implicit).</summary>
-    public static IReadOnlyList<int> BatchBuckets { get; } = [1, 2, 4, 8, 16, 32, 64];
+    public static IReadOnlyList<int> BatchBuckets => RuntimeInfo.BatchSizeBuckets;
 
     /// <summary>Upper bounds (seconds) of the request-latency histogram's buckets (the last, +Inf, is implicit).</summary>
     public static IReadOnlyList<double> RequestSecondsBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

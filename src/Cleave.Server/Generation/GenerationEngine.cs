@@ -18,7 +18,8 @@ namespace Cleave.Runtime.Generation;
 /// </summary>
 public sealed class GenerationEngine : IDisposable
 {
-    public const int DefaultTopLogits = 40;
+    /// <summary>How many top logits a step returns when the request names no number (the client samples from them).</summary>
+    public const int DefaultTopLogits = SamplingSettings.DefaultTopLogits;
 
     private readonly KvCacheModel _tail;
     private readonly KvCacheBatchDecoder? _batchTail;

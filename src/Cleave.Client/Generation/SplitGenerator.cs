@@ -60,7 +60,7 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
         var open = new OpenSessionRequest
         {
             ModelSha256 = config.SourceSha256, SplitLayer = (uint)splitLayer, Codec = codec.Spec,
-            CodecState = ByteString.CopyFrom(codec.SessionState), Sampling = sampling.ToProto(clientSamples, clientSamples ? GenerationEngine.DefaultTopLogits : 0),
+            CodecState = ByteString.CopyFrom(codec.SessionState), Sampling = sampling.ToProto(clientSamples, clientSamples ? SamplingSettings.DefaultTopLogits : 0),
             CompactSteps = CompactSteps,
         };
         stats.StateBytes = codec.SessionState.Length;

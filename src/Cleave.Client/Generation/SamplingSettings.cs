@@ -5,6 +5,9 @@ namespace Cleave.Runtime.Generation;
 /// <summary>How the next token is drawn: temperature 0 is greedy; top-k 0 keeps the whole vocabulary.</summary>
 public sealed record SamplingSettings(float Temperature = 0, int TopK = 0, ulong Seed = 0)
 {
+    /// <summary>How many top logits a step returns when the request names no number (the client samples from them).</summary>
+    public const int DefaultTopLogits = 40;
+
     public static SamplingSettings Greedy { get; } = new();
 
     public bool IsGreedy => Temperature <= 0;

@@ -168,7 +168,7 @@ public static class LoadGenerator
         long batches = (long)Delta($"cleave_batch_size_count{mode}");
         var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
         long below = 0;
-        foreach (int bound in ServerMetrics.BatchBuckets.Append(int.MaxValue))
+        foreach (int bound in RuntimeInfo.BatchSizeBuckets.Append(int.MaxValue))
         {
             string le = bound == int.MaxValue ? "+Inf" : bound.ToString(CultureInfo.InvariantCulture);
             long cumulative = (long)Delta($"cleave_batch_size_bucket{{mode=\"{options.Mode}\",le=\"{le}\"}}");
