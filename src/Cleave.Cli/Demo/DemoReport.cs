@@ -106,13 +106,13 @@ public static class DemoReport
         ], logX: true, level: (string.Create(Inv, $"unsplit model on the device: {100 * s.UnsplitTop1:0.0}%"), 100 * s.UnsplitTop1));
     }
 
-    /// <summary>The mean latency of each path, stage by stage, as stacked bars.</summary>
+    /// <summary>The mean latency of each path, stage by stage, as stacked bars (their sum; the table's total is the mean measured end to end).</summary>
     public static string LatencyChart(DemoSummary s)
     {
         ArgumentNullException.ThrowIfNull(s);
         static SvgBar Bar(string name, LatencyBreakdown l) => new(name, [l.Device, l.Encode, l.Uplink, l.Queue, l.Decode, l.Tail, l.Downlink]);
         return SvgChart.StackedBars("Mean latency per request, by stage", "milliseconds",
-            ["device (head or JPEG)", "encode", "uplink", "server queue", "server decode", "server model", "downlink"],
+            ["device (head)", "encode (codec or JPEG)", "uplink", "server queue", "server decode", "server model", "downlink"],
             [Bar("split", s.Split.Latency), Bar("JPEG offload", s.Jpeg.Latency)]);
     }
 
@@ -146,7 +146,7 @@ public static class DemoReport
             would be {{s.Float32FrameBytes.ToString("N0", Inv)}} bytes.</figcaption></figure>
             <figure>{{LatencyChart(s)}}<figcaption>Where the time goes, mean milliseconds per request: device and encode on the
             client, the emulated link ({{WebUtility.HtmlEncode(s.Link)}}) both ways, queue, decode and model run on the server.
-            p50 and p95 of the total are in the table.</figcaption></figure>
+            The number after a bar is the sum of its stages; the table's total is measured end to end, with p50 and p95.</figcaption></figure>
             <pre>{{text}}</pre>
             <p>Split: the device runs the head up to <code>{{WebUtility.HtmlEncode(s.Cut)}}</code>, encodes the tensor with
             <code>{{WebUtility.HtmlEncode(s.Codec)}}</code> and a real server on a loopback port runs the tail. JPEG offload: the

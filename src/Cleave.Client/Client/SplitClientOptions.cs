@@ -65,7 +65,10 @@ public sealed record SplitClientOptions
     /// <see cref="RetryPolicy.Deadline"/>. Other unreachable causes (no handshake answer, a broken connection) and every
     /// reconnect after a success keep the retry deadline.
     /// </summary>
-    public TimeSpan FirstConnectGrace { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan FirstConnectGrace { get; init; } = DefaultFirstConnectGrace;
+
+    /// <summary>The default <see cref="FirstConnectGrace"/>: 3 s, a few reconnect backoffs.</summary>
+    public static TimeSpan DefaultFirstConnectGrace { get; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Classes per answer (0: the server's default, 5).</summary>
     public uint TopK { get; init; } = 5;

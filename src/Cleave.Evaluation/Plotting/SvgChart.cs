@@ -55,17 +55,18 @@ public static class SvgChart
         if (level is { } reference)
         {
             s.Append(Inv, $"<line class=\"level\" x1=\"{Left}\" y1=\"{N(Py(reference.Y))}\" x2=\"{N(Left + plotW)}\" y2=\"{N(Py(reference.Y))}\" stroke=\"#555\" stroke-width=\"1.5\" stroke-dasharray=\"7 5\"/>")
-             .Append(Inv, $"<text x=\"{N(Left + 6)}\" y=\"{N(Py(reference.Y) - 6)}\" fill=\"#555\">{E(reference.Label)}</text>\n");
+             .Append(Inv, $"<text x=\"{N(Left + plotW - 6)}\" y=\"{N(Py(reference.Y) - 8)}\" text-anchor=\"end\" fill=\"#555\">{E(reference.Label)}</text>\n");
         }
         for (int i = 0; i < usable.Count; i++)
         {
             var p = usable[i];
             string color = Hex(i);
-            // The label goes towards the middle of the plot, so it never runs past the drawing's edge.
+            // The label goes under the marker (the level's label is above its line) and towards the middle of the
+            // plot, so it never runs past the drawing's edge.
             bool rightHalf = Px(p.X) > Left + plotW / 2;
             string label = Shorten(p.Label, (int)(plotW / 2 / CharWidth) - 2);
             s.Append(Inv, $"<circle class=\"point\" cx=\"{N(Px(p.X))}\" cy=\"{N(Py(p.Y))}\" r=\"6\" fill=\"{color}\"><title>{E(p.Label)}</title></circle>")
-             .Append(Inv, $"<text x=\"{N(Px(p.X) + (rightHalf ? -10 : 10))}\" y=\"{N(Py(p.Y) + 4)}\" text-anchor=\"{(rightHalf ? "end" : "start")}\" fill=\"{color}\">{E(label)}</text>\n");
+             .Append(Inv, $"<text x=\"{N(Px(p.X) + (rightHalf ? 4 : -4))}\" y=\"{N(Py(p.Y) + 22)}\" text-anchor=\"{(rightHalf ? "end" : "start")}\" fill=\"{color}\">{E(label)}</text>\n");
         }
         s.Append(Inv, $"<text x=\"{N(Left + plotW / 2)}\" y=\"{N(height - 20)}\" text-anchor=\"middle\">{E(xLabel)}</text>\n");
         s.Append(Inv, $"<text transform=\"translate(18 {N(Top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{E(yLabel)}</text>\n");
@@ -93,7 +94,7 @@ public static class SvgChart
             legendRows[^1].Add((i, lx));
             lx += w;
         }
-        double axisY = Top + plotH, legendTop = axisY + 44;
+        double axisY = Top + plotH, legendTop = axisY + 64;
         double height = legendTop + legendRows.Count * 22 + 10;
         double max = Math.Max(1e-9, bars.Max(b => b.Parts.Where(v => v > 0).Sum()));
         double Scale(double v) => v / max * plotW;
@@ -102,7 +103,7 @@ public static class SvgChart
         foreach (double t in AxisTicks.Linear(0, max))
             s.Append(Inv, $"<line x1=\"{N(left + Scale(t))}\" y1=\"{Top}\" x2=\"{N(left + Scale(t))}\" y2=\"{N(axisY)}\" stroke=\"#e0e0e0\"/>")
              .Append(Inv, $"<text x=\"{N(left + Scale(t))}\" y=\"{N(axisY + 16)}\" text-anchor=\"middle\">{E(Tick(t))}</text>\n");
-        s.Append(Inv, $"<text x=\"{N(left + plotW / 2)}\" y=\"{N(axisY + 34)}\" text-anchor=\"middle\">{E(unit)}</text>\n");
+        s.Append(Inv, $"<text x=\"{N(left + plotW / 2)}\" y=\"{N(axisY + 36)}\" text-anchor=\"middle\">{E(unit)}</text>\n");
         for (int b = 0; b < bars.Count; b++)
         {
             double y = Top + gap + b * (barH + gap), x = left;
