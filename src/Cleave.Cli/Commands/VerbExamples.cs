@@ -41,7 +41,12 @@ internal static class VerbExamples
             $"cleave sweep --model {Model} --data {Images} --splits {Cut} --codecs \"quant:bits={{4,8}},entropy=rans\" --limit 50 --report artifacts/sweep",
             "cleave sweep --from artifacts/sweep/results.json --report artifacts/sweep",
         ],
-        ["serve"] = [$"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8", $"cleave serve {Split} --log-level information"],
+        ["serve"] =
+        [
+            $"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8",
+            $"cleave serve {Split} --cluster redis://127.0.0.1:6379 --silo-port 11111 --gateway-port 30001 --silo-cert silo.pfx --silo-cert-password-env SILO_PFX_PASSWORD",
+            $"cleave serve {Split} --log-level information",
+        ],
         ["client"] =
         [
             $"cleave client --server http://127.0.0.1:7070 --split {Split} --images {Images} --limit 20",

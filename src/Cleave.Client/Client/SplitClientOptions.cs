@@ -16,15 +16,24 @@ public sealed record SplitClientOptions
     }
 
     /// <summary>
-    /// Servers that answer the same requests (a cluster's silos): the client uses one until a connect to it fails,
-    /// then the next (round robin, with the reconnect backoff only after a whole round failed), and re-sends every
-    /// unanswered request under its idempotency id. Give this or <see cref="Server"/>.
+    /// Servers that answer the same requests (a cluster's silos): the client uses one until a connect to it fails
+    /// or it refuses a request as overloaded (RESOURCE_EXHAUSTED), then the next (round robin, with the reconnect
+    /// backoff only after a whole round failed), and re-sends every unanswered or refused request under its
+    /// idempotency id; it returns to the first after <see cref="FailBackAfter"/>. Give this or <see cref="Server"/>.
     /// </summary>
     public IReadOnlyList<Uri> Servers
     {
         get => _servers;
         init => _servers = value ?? throw new ArgumentNullException(nameof(value));
     }
+
+    /// <summary>
+    /// With several <see cref="Servers"/>: after the client left the first (preferred) one, because a connect to it
+    /// failed or it refused a request as overloaded, it probes the preferred server this often (a handshake in the
+    /// background, off the request path) and returns to it once it answers. The old stream is half-closed, so what it
+    /// had accepted is still answered there. Null: never return.
+    /// </summary>
+    public TimeSpan? FailBackAfter { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Scopes idempotency ids on the server: keep it when reconnecting so retries are recognised.</summary>
     public string ClientId { get; init; } = Guid.NewGuid().ToString("N");

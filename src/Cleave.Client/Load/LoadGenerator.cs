@@ -198,6 +198,8 @@ public static class LoadGenerator
             Replayed = tally.Replayed,
             Retries = clients.Sum(c => c.Retries),
             Reconnects = clients.Sum(c => c.Reconnects),
+            Failovers = clients.Sum(c => c.Failovers),
+            FailBacks = clients.Sum(c => c.FailBacks),
             FailedTries = Interlocked.Read(ref tally.FailedTries),
             FailedTriesByKind = new SortedDictionary<string, long>(tally.FailedTriesByKind, StringComparer.Ordinal),
             Outages = outages,
