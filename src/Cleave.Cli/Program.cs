@@ -24,6 +24,7 @@ ICommand[] commands =
     new TrainAdapterCommand(),
     new TrainTaskTailCommand(),
     new TrainExitCnnCommand(),
+    new TrainFmnistGridCommand(),
     new TrainExitCommand(),
     new SweepCommand(),
     new TrainCommand(),

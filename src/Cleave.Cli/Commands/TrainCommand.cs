@@ -51,7 +51,7 @@ public sealed class TrainCommand : ICommand
         return kind switch
         {
             "classifier" => RunClassifier(rest),
-            _ => throw new UsageException($"unknown training kind '{kind}' (known: classifier, bottleneck, adapter, task-tail, exit, exit-cnn)"),
+            _ => throw new UsageException($"unknown training kind '{kind}' (known: classifier, bottleneck, adapter, task-tail, exit, exit-cnn, fmnist-grid)"),
         };
     }
 

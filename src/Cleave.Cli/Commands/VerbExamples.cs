@@ -92,10 +92,14 @@ internal static class VerbExamples
         ["plan"] =
         [
             $"cleave plan --model {Model} --data {Images} --link lte --images 32",
-            $"cleave plan --model {Model} --data {Images} --link ble --device-speed 0.25 --images 32 -o artifacts/plan.json",
             $"cleave plan --model {Model} --data {Images} --sweep-links --images 32",
+            $"cleave plan --models \"{Model};artifacts/mnv1_050.onnx\" --data {Images} --link lte --device-speed 0.02 --slo-ms 200 --objective accuracy --images 32",
         ],
-        ["plan check"] = [$"cleave plan check --model {Model} --data {Images} --links wifi,lte --requests 10 --images 32"],
+        ["plan check"] =
+        [
+            $"cleave plan check --model {Model} --data {Images} --links wifi,lte --requests 10 --images 32",
+            $"cleave plan check --models \"{Model};mnv1.onnx\" --data {Images} --links wifi,ble --thresholds 100,400 --objective accuracy --device-speed 0.02 --planned-device --images 32",
+        ],
         ["plan adapt"] = [$"cleave plan adapt --model {Model} --data {Images} --schedule wifi:10,ble:10 --images 32"],
         ["train"] =
         [
@@ -121,6 +125,11 @@ internal static class VerbExamples
         [
             "cleave train exit-cnn -o artifacts/fmnist-exit --steps 200",
             "cleave train exit-cnn -o artifacts/fmnist-dense --density 1 --width 24 --steps 600 --json",
+        ],
+        ["train fmnist-grid"] =
+        [
+            "cleave train fmnist-grid -o artifacts/fmnist-grid --steps 400 --batch 64 --lr 0.003 --seed 1",
+            "cleave train fmnist-grid -o artifacts/fmnist-tiny --widths 4 --depths 2 --steps 20 --images 64 --test-limit 500 --json",
         ],
         ["train task-tail"] =
         [
