@@ -20,7 +20,7 @@ public sealed class ServeCommand : ICommand
                             [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
                             [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
                             [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
-                            [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
+                            [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB] [--log-level L]
                             [--cluster dev|redis://HOST:PORT [--cluster-id ID] [--silo-port P] [--gateway-port G]
                              [--primary-silo-port P0] [--join-timeout-s S]
                              [--silo-cert F.pfx [--silo-cert-password-env VAR] [--silo-trust CA.pem]]]
@@ -70,6 +70,7 @@ public sealed class ServeCommand : ICommand
           --silo-cert-password-env VAR  read the --silo-cert password from environment variable VAR (off the command line)
           --silo-trust CA.pem  accept any peer certificate issued by this CA (PEM or DER) instead of only our own
         {SecurityOptionParsing.ServerHelp}
+        {ServerLogging.Help}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
         (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
         """;
@@ -79,7 +80,8 @@ public sealed class ServeCommand : ICommand
         var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "exec", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
             "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
             "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
-            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s", "silo-cert", "silo-cert-password-env", "silo-trust"], []);
+            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s", "silo-cert", "silo-cert-password-env", "silo-trust", "log-level"], []);
+        using var loggers = ServerLogging.Create(ServerLogging.Parse(cl));
         var defaults = new ServerLimits();
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
@@ -101,6 +103,7 @@ public sealed class ServeCommand : ICommand
             IdempotencyCapacity = cl.GetInt("idempotency-entries", 65_536),
             IdempotencyMaxBytes = Mib(cl, "idempotency-mb", 64L << 20),
             IdempotencyMaxAge = Seconds(cl, "idempotency-age-s", TimeSpan.FromMinutes(5)),
+            LoggerFactory = loggers,
             Limits = defaults with
             {
                 MaxConnections = cl.GetInt("max-connections", defaults.MaxConnections),

@@ -43,7 +43,7 @@ internal static class VerbExamples
         ],
         ["serve"] =
         [
-            $"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8",
+            $"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8 --log-level information",
             $"cleave serve {Split} --cluster redis://127.0.0.1:6379 --silo-port 11111 --gateway-port 30001 --silo-cert silo.pfx --silo-cert-password-env SILO_PFX_PASSWORD",
         ],
         ["client"] =

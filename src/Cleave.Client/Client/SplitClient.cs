@@ -156,7 +156,11 @@ public sealed class SplitClient : IAsyncDisposable
             }
             catch (Exception e) when (IsUnreachable(e))
             {
-                if (attempt >= Options.Retry.MaxAttempts || Options.Time.GetElapsedTime(start) >= Options.Retry.Deadline)
+                var elapsed = Options.Time.GetElapsedTime(start);
+                // Nothing listening (or no such host) and never connected: most likely no server at all, so the
+                // short grace decides, not the retry deadline meant for a server that went away.
+                bool nothingThere = NothingListening(e) && elapsed >= Options.FirstConnectGrace;
+                if (attempt >= Options.Retry.MaxAttempts || elapsed >= Options.Retry.Deadline || nothingThere)
                     throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {_servers}: {UnreachableReason(e)}", 0, e)
                     { ServerUnreachable = true, DeadlineExceeded = attempt < Options.Retry.MaxAttempts };
             }
@@ -304,6 +308,10 @@ public sealed class SplitClient : IAsyncDisposable
     private static bool IsUnreachable(Exception e) =>
         (e is SplitInferenceException { IsTransient: true, FromServer: false } or RpcException { StatusCode: StatusCode.Unavailable } or IOException or HttpRequestException)
         && !Causes(e).Any(c => c is System.Security.Authentication.AuthenticationException);
+
+    /// <summary>The address answered "nobody here" (connection refused) or does not resolve: not a slow or broken server.</summary>
+    private static bool NothingListening(Exception e) => Causes(e).OfType<System.Net.Sockets.SocketException>().FirstOrDefault()?.SocketErrorCode is
+        System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData;
 
     private static string UnreachableReason(Exception e) => Causes(e).OfType<System.Net.Sockets.SocketException>().FirstOrDefault()?.SocketErrorCode switch
     {

@@ -66,6 +66,19 @@ public sealed record SplitClientOptions
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the first connect keeps trying while nothing answers at the address (connection refused, host not
+    /// found) and no connect has succeeded yet: a mistyped address or a server not started fails within seconds, not
+    /// at the retry deadline, while a server restarting in the moment the client starts is still waited for. Longer
+    /// to wait for a server that is still starting (a test, a script starting both); never beyond
+    /// <see cref="RetryPolicy.Deadline"/>. Other unreachable causes (no handshake answer, a broken connection) and every
+    /// reconnect after a success keep the retry deadline.
+    /// </summary>
+    public TimeSpan FirstConnectGrace { get; init; } = DefaultFirstConnectGrace;
+
+    /// <summary>The default <see cref="FirstConnectGrace"/>: 3 s, a few reconnect backoffs.</summary>
+    public static TimeSpan DefaultFirstConnectGrace { get; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Classes per answer (0: the server's default, 5).</summary>
     public uint TopK { get; init; } = 5;
 
