@@ -48,7 +48,7 @@ public sealed record FashionMnistGridPoint(int Width, int Depth, string ModelPat
 /// (channels of the first stage) and depths (conv-BN-ReLU stages; stages 2 and 3 halve the resolution and double the
 /// channels, later ones keep both), global pooling and a linear layer, each trained briefly with the same seed and
 /// written as ONNX that `cleave plan` profiles at its cuts like any imported model (the grey 28x28 input's
-/// preprocessing is in the model's metadata, and <see cref="FashionMnist.WriteImageFolder"/> writes test images it reads).
+/// preprocessing is in the model's metadata, and <see cref="FashionMnistImageFolder.Write"/> writes test images it reads).
 /// </summary>
 public static class FashionMnistGrid
 {
