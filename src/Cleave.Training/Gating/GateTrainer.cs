@@ -105,39 +105,9 @@ public static class GateTrainer
     {
         using var features = tensor(train.Features).reshape([train.Count, .. train.SampleShape]);
         using var targets = tensor(labels.Select(l => (long)l).ToArray());
-        using var optimizer = optim.AdamW(gate.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
-        var random = new Random(options.Seed);
-        int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        long total = (long)stepsPerEpoch * options.Epochs, step = 0;
-        double first = double.NaN, last = double.NaN;
-        gate.train();
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            double sum = 0;
-            int batches = 0;
-            foreach (var batch in TrainingLoop.Batches(train.Count, options.BatchSize, random))
-            {
-                using var scope = NewDisposeScope();
-                double rate = options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / total));
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                using var index = tensor(batch);
-                var loss = DistillationLosses.CrossEntropy(gate.forward(features.index_select(0, index)), targets.index_select(0, index));
-                double value = loss.item<float>();
-                TrainingLoop.CheckFinite(value, step);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                sum += value;
-                batches++;
-                step++;
-            }
-            double mean = sum / Math.Max(1, batches);
-            if (epoch == 0) first = mean;
-            last = mean;
-            if (epoch % 5 == 4 || epoch == options.Epochs - 1) log?.Invoke($"gate epoch {epoch + 1}/{options.Epochs}: cross-entropy {mean:F4}");
-        }
-        gate.eval();
-        return (first, last);
+        return TrainingLoop.RunEpochs(gate, train.Count, options.Epochs, options.BatchSize, options.LearningRate, options.WeightDecay, options.Seed,
+            index => DistillationLosses.CrossEntropy(gate.forward(features.index_select(0, index)), targets.index_select(0, index)),
+            (epoch, mean) => { if (epoch % 5 == 4 || epoch == options.Epochs - 1) log?.Invoke($"gate epoch {epoch + 1}/{options.Epochs}: cross-entropy {mean:F4}"); });
     }
 
     /// <summary>The gate's scores for every cached sample (inference mode).</summary>
