@@ -2,8 +2,8 @@
 # Classification failover across three servers under load (issue 14, item 1; results in docs/scaling.md).
 # Three `cleave serve` processes of MobileNetV2 split at expanded_conv_5/add on three loopback ports (plain servers:
 # a classification request is stateless, so any of them answers any request; `serve --cluster` silos behave the same
-# for it). `cleave loadtest --server A,B,C` with CLIENTS clients (default 32) for DURATION s (default 60); every
-# client starts on A. A is killed with SIGKILL at KILL_AT s (default 20) into the test and restarted on its port at
+# for it). `cleave loadtest --server A,B,C` with CLIENTS clients (default 32) for DURATION s (default 60); client i
+# starts on address i mod 3 and fails back to it (SplitClientOptions.FailBackAfter). A is killed with SIGKILL at KILL_AT s (default 20) into the test and restarted on its port at
 # RESTART_AT s (default 40). Prints lost, duplicates, the outage the clients saw (the failover time: from the first
 # try the transport lost to the next answer), retries, reconnects and one line per server process.
 # CLUSTER=redis runs the three as silos of one cluster with Redis membership instead (`serve --cluster
@@ -78,7 +78,7 @@ python3 - "$work/loadtest.json" <<'EOF' || status=1
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(f"loadtest: {r['sent']} sent, {r['answered']} answered, {r['lost']} lost, {r['duplicates']} duplicates, {r['replayed']} replayed, "
-      f"{r['failed_tries']} failed tries, {r['retries']} retries, {r['reconnects']} reconnects, errors {r['errors_by_kind']}")
+      f"{r['failed_tries']} failed tries, {r['retries']} retries, {r['reconnects']} reconnects, {r.get('failovers', 0)} failovers, {r.get('fail_backs', 0)} fail-backs, errors {r['errors_by_kind']}")
 print(f"  failed tries by kind: {r['failed_tries_by_kind']}")
 print(f"  throughput {r['throughput_per_second']:.1f}/s over {r['seconds']:.1f} s; latency p50 {r['latency_p50_ms']:.1f} ms, "
       f"p95 {r['latency_p95_ms']:.1f} ms, p99 {r['latency_p99_ms']:.1f} ms")

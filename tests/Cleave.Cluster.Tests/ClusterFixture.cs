@@ -22,8 +22,17 @@ internal static class ClusterFixture
     public static async Task<InProcessTestCluster> StartAsync(int silos, Func<int, FrontEndOptions> frontEnd, GenerationOptions? generation)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
-        var indices = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
-        builder.ConfigureSiloHost((silo, host) => host.Services.AddCleaveSilo(frontEnd(indices.GetOrAdd(silo.SiloName, _ => indices.Count)), generation));
+        // Silos are configured concurrently: number them under a lock (GetOrAdd(name, _ => Count) gave two silos index 0).
+        var indices = new Dictionary<string, int>();
+        int IndexOf(string silo)
+        {
+            lock (indices)
+            {
+                if (!indices.TryGetValue(silo, out int index)) indices[silo] = index = indices.Count;
+                return index;
+            }
+        }
+        builder.ConfigureSiloHost((silo, host) => host.Services.AddCleaveSilo(frontEnd(IndexOf(silo.SiloName)), generation));
         builder.ConfigureSilo((_, silo) => silo.Configure<ClusterMembershipOptions>(membership =>
         {
             membership.ProbeTimeout = TimeSpan.FromSeconds(1);

@@ -14,7 +14,7 @@ namespace Cleave.Cluster.Tests;
 public sealed class CutRoutingTests
 {
     /// <summary>A second split folder: the tiny model's tail cut again after its first layer (another manifest hash).</summary>
-    private static string DeeperSplit()
+    internal static string DeeperSplit()
     {
         string folder = Path.Combine(Path.GetTempPath(), $"cleave-cluster-tiny-r1-{Environment.ProcessId}");
         if (!File.Exists(Path.Combine(folder, "split.json")))

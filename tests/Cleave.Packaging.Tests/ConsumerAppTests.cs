@@ -22,7 +22,7 @@ public sealed class ConsumerAppTests(ITestOutputHelper output)
     public async Task A_console_app_built_from_the_packed_Cleave_Client_gets_the_tails_answer_from_a_loopback_server()
     {
         var clock = Stopwatch.StartNew();
-        using var feed = await PackageFeed.PackAsync(["Cleave.Client", "Cleave.Models", "Cleave.Codecs"], StepTimeout);
+        using var feed = await PackageFeed.PackAsync(["Cleave.Client", "Cleave.Imaging", "Cleave.Models", "Cleave.Codecs"], StepTimeout);
         output.WriteLine($"dotnet pack of Client, Models, Codecs as {feed.Version}: {clock.Elapsed.TotalSeconds:F1} s");
 
         var (entries, nuspec) = feed.Open("Cleave.Client");

@@ -24,6 +24,12 @@ public sealed class ProfileCollectorTests
             var profile = ProfileCollector.Collect(onnx, images, options);
 
             Assert.Equal(3, profile.Images);
+            // What makes it comparable with other models' profiles (cleave plan --models).
+            Assert.Equal(1001, profile.Classes);
+            Assert.Equal(4, profile.InputShape.Count);
+            Assert.Equal(2, profile.InputShape.Count(d => d == 128));
+            Assert.Equal(ProfileCollector.CalibrationHash(images), profile.CalibrationSha256);
+            Assert.NotEqual(profile.CalibrationSha256, ProfileCollector.CalibrationHash(images.Take(2).ToList()));
             Assert.InRange(profile.Splits.Count, 1, 2);
             Assert.True(profile.FullMs > 0 && profile.PreprocessMs > 0);
             foreach (var s in profile.Splits)

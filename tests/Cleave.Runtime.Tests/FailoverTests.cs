@@ -113,6 +113,55 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task A_client_that_failed_over_returns_to_its_first_server_once_that_answers_again()
+    {
+        var split = TinySplit.Load();
+        var frame = TinySplit.Frames(1, seed: 23)[0];
+        int expected = TinySplit.LocalTop1(frame);
+        var first = await SplitServer.StartAsync(Options());
+        Uri firstUrl = first.Url;
+        await using var second = await SplitServer.StartAsync(Options());
+        SplitServer? restarted = null;
+        try
+        {
+            await using var client = await SplitClient.ConnectAsync(new SplitClientOptions
+            {
+                Servers = [firstUrl, second.Url], ManifestHash = split.ManifestHash, FailBackAfter = TimeSpan.FromMilliseconds(300),
+                Retry = RetryPolicy.Default with { Deadline = TimeSpan.FromSeconds(30) },
+            });
+            Assert.Equal(first.Metrics.ServerId, (await client.InferAsync(frame)).ServerId);
+            await first.DisposeAsync();
+            Assert.Equal(second.Metrics.ServerId, (await client.InferAsync(frame)).ServerId);
+            // While the first is down the probes fail (connection refused) and the client stays where it is.
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.Equal(second.Metrics.ServerId, (await client.InferAsync(frame)).ServerId);
+                await Task.Delay(100);
+            }
+            Assert.Equal(0, client.FailBacks);
+
+            restarted = await SplitServer.StartAsync(Options() with { Port = firstUrl.Port });
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            SplitResult result;
+            do
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the client did not return to the restarted first server within 30 s");
+                result = await client.InferAsync(frame);
+                Assert.Equal(expected, result.Top1);
+                await Task.Delay(50);
+            }
+            while (result.ServerId != restarted.Metrics.ServerId);
+            Assert.Equal(1, client.FailBacks);
+            Assert.Equal(firstUrl, client.CurrentServer);
+            Assert.Equal(0, client.DuplicateAnswers);
+        }
+        finally
+        {
+            if (restarted is not null) await restarted.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public void The_address_list_moves_round_robin_and_reports_a_full_round_of_failures()
     {
         var list = new ServerAddressList([new Uri("http://a:1"), new Uri("http://b:1"), new Uri("http://c:1")]);
@@ -125,6 +174,11 @@ public sealed class FailoverTests
         Assert.True(list.Failed()); // c, a, b all failed in a row
         Assert.Equal("b", list.Current.Host);
         Assert.False(list.Failed()); // the next round starts over
+        Assert.False(list.OnPreferred);
+        list.ReturnToPreferred();
+        Assert.True(list.OnPreferred);
+        list.MoveOn(); // overloaded: the next one, without counting a failed round
+        Assert.Equal("b", list.Current.Host);
         Assert.Throws<ArgumentException>(() => new ServerAddressList([]));
         Assert.Throws<InvalidOperationException>(() => new SplitClientOptions().Server);
     }

@@ -82,9 +82,13 @@ public sealed class RestartTests
             var run = LoadGenerator.RunAsync(new LoadOptions
             {
                 Server = server.Url, Payloads = TinySplit.Frames(8, seed: 12), ManifestHash = split.ManifestHash,
-                Clients = 4, Duration = TimeSpan.FromSeconds(4),
+                Clients = 4, Duration = TimeSpan.FromSeconds(6),
             });
+            // Restart once the first process has answered something: with 4 clients of one request each in flight, 8
+            // received means 4 answered (a fixed 1.5 s was not always enough at load 80+).
             await Task.Delay(TimeSpan.FromSeconds(1.5));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (server.Metrics.RequestCount < 8 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
             server = await RestartAsync(server, TimeSpan.FromMilliseconds(500));
             var report = await run.WaitAsync(TimeSpan.FromSeconds(90));
 

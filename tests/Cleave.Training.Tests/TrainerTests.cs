@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace Cleave.Training.Tests;
 
 /// <summary>The training loop on real data (Fashion-MNIST): the loss falls, runs repeat exactly, resume continues, bad input fails cleanly.</summary>
+[Collection(TorchGlobalStateCollection.Name)]
 public sealed class TrainerTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("cleave-train-").FullName;

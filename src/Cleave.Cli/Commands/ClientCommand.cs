@@ -14,6 +14,7 @@ public sealed class ClientCommand : ICommand
     public string Usage => $"""
         usage: cleave client --server URL[,URL...] --split DIR --images DIR [--codec SPEC] [--mode split|full] [--limit N]
                              [--tasks A,B] [--in-flight N] [--retries N] [--deadline-ms T] [--timeout-ms T] [--check] [--insecure] [--json]
+                             [--frames DIR]
                              [--link PRESET | --uplink-kbps K --rtt-ms R --loss P] [--api-key-file F] [--client-cert F.pfx]
         {ServerAddressParsing.Help}
           --split DIR      the same split folder the server serves (its head runs here; the manifest hashes must match)
@@ -27,19 +28,24 @@ public sealed class ClientCommand : ICommand
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
         {RetryOptionParsing.Help}
         {ExitOptionParsing.Help}
+        {GateOptionParsing.Help}
           --check          also run the tail here on each frame and count agreement with the server's top-1
+          --frames DIR     also write each frame made here to DIR/<image file name>.clv (`cleave codec decode` reads
+                           it): frames from two machines can then be compared value by value
           --insecure       accept any TLS certificate (self-signed development servers)
         {SecurityOptionParsing.ClientHelp}
         {NetworkOptionParsing.LinkHelp}
         {PlanVerbs.ClientHelp}
         Prints one line per image and a summary: bytes sent per request and the latency breakdown
         (head, encode, uplink, queue, decode, tail, downlink; downlink includes the measured transport overhead).
+        With --json each request also has payload_sha256, the SHA-256 of the frame (or file) it sent, so runs on two
+        machines can be compared frame by frame (docs/platforms.md: an arm64 device against x64).
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", "exit-threshold", .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
-            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", "exit", .. PlanVerbs.ClientFlags]);
+        var cl = new CommandLine(args, ["server", "split", "images", "codec", "mode", "limit", "tasks", "in-flight", "timeout-ms", "exit-threshold", "frames", .. GateOptionParsing.ValueOptions, .. RetryOptionParsing.Options, .. NetworkOptionParsing.LinkOptions,
+            .. PlanVerbs.ClientValueOptions, .. SecurityOptionParsing.ClientValueOptions], ["json", "check", "insecure", "exit", "gate", .. PlanVerbs.ClientFlags]);
         if (cl.Has("plan")) return PlanVerbs.RunPlanClient(cl);
         var servers = ServerAddressParsing.Parse(cl.Require("server"));
         string mode = cl.Get("mode") ?? ServingModes.Split;
@@ -51,13 +57,17 @@ public sealed class ClientCommand : ICommand
         var codec = FeatureCodecs.Create(cl.Get("codec") ?? "quant:bits=8,entropy=rans");
         SplitDirectory? split = mode == ServingModes.Split || cl.Has("split") ? SplitDirectory.Load(cl.Require("split")) : null;
         if (cl.Has("check") && (split is null || mode != ServingModes.Split)) throw new UsageException("--check compares split answers: needs --split in split mode");
+        string? framesFolder = cl.Get("frames");
+        if (framesFolder is not null && mode != ServingModes.Split) throw new UsageException("--frames keeps the frames the head makes: split mode only");
+        if (framesFolder is not null) Directory.CreateDirectory(framesFolder);
 
         using var head = mode == ServingModes.Split ? SplitHead.Load(split!) : null;
         using var exit = ExitOptionParsing.Load(cl, mode == ServingModes.Split ? split : null);
+        using var gate = GateOptionParsing.Load(cl, mode == ServingModes.Split ? split : null);
         using var localTail = cl.Has("check") ? SplitTailBackend.Load(split!.Path) : null;
         var options = new SplitClientOptions
         {
-            Servers = servers, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode == ServingModes.Split ? [codec.Spec] : [],
+            Servers = servers, Mode = mode, ManifestHash = split?.ManifestHash ?? "", Codecs = mode != ServingModes.Split ? [] : gate is null ? [codec.Spec] : [.. gate.Codecs.Select(c => c.Spec)],
             Link = link, Retry = RetryOptionParsing.Parse(cl),
             BitErrors = NetworkOptionParsing.ParseBitErrors(cl), LinkSeed = NetworkOptionParsing.ParseLinkSeed(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
@@ -66,11 +76,11 @@ public sealed class ClientCommand : ICommand
         };
         var labels = TaskLabels(split, options.Tasks);
         bool json = cl.Has("json");
-        return RunAsync(options, images, head, exit, codec, localTail, inFlight, json, labels).GetAwaiter().GetResult();
+        return RunAsync(options, images, head, exit, gate, codec, localTail, inFlight, json, labels, framesFolder).GetAwaiter().GetResult();
     }
 
-    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, FeatureCodec codec,
-        SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels)
+    private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, DeviceGate? gate, FeatureCodec codec,
+        SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels, string? framesFolder)
     {
         await using var client = await SplitClient.ConnectAsync(options);
         Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}" +
@@ -81,7 +91,7 @@ public sealed class ClientCommand : ICommand
         if (!json)
             Console.WriteLine($"{"image".PadRight(width)} {"top-1",5} {"score",6} {"bytes",8} {"head",6} {"enc",6} {"up",7} {"queue",6} {"dec",6} {"tail",6} {"down",7} {"total",7} {"batch",5} {"try",3}");
         var results = await ImageClassificationRun.RunAsync(client, images,
-            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : head.Encode(path, codec, exit),
+            path => head is null ? new EncodedFrame(File.ReadAllBytes(path), new TensorShape(0), 0, 0) : Keep(head.Encode(path, codec, exit, gate), path, framesFolder),
             inFlight,
             localTail is null ? null : frame => ImageNetSample.TopK(localTail.RunBatch([localTail.Prepare(frame)])[0], 1)[0],
             json ? null : r => { lock (print) PrintLine(r, width, labels); });
@@ -102,6 +112,7 @@ public sealed class ClientCommand : ICommand
                     w.WriteStartObject();
                     w.WriteString("image", Path.GetFileName(r.Image));
                     w.WriteNumber("bytes", r.PayloadBytes);
+                    w.WriteString("payload_sha256", r.PayloadSha256);
                     w.WriteNumber("head_ms", r.HeadMs);
                     w.WriteNumber("encode_ms", r.EncodeMs);
                     if (r.Exit is { } e)
@@ -109,6 +120,12 @@ public sealed class ClientCommand : ICommand
                         w.WriteNumber("exit_top1", e.Top1);
                         w.WriteNumber("exit_confidence", e.Confidence);
                         w.WriteBoolean("exited", e.Exited);
+                    }
+                    if (r.Gate is { } g)
+                    {
+                        w.WriteNumber("gate_choice", g.Index);
+                        w.WriteString("gate_codec", g.Codec.Spec);
+                        w.WriteNumber("gate_ms", g.Milliseconds);
                     }
                     if (r.AnsweredOnDevice) w.WriteNumber("bytes_saved", r.BytesSaved);
                     else if (r.Result is { } a)
@@ -157,6 +174,10 @@ public sealed class ClientCommand : ICommand
             if (exit is not null)
                 Console.WriteLine($"exit (threshold {exit.Threshold:0.####}): {summary.Exited}/{summary.Requests} answered on the device, {summary.BytesSaved:N0} B not sent, " +
                     $"about {summary.ServerMsSaved:F1} ms of server decode + tail not spent");
+            if (gate is not null)
+                Console.WriteLine($"gate (threshold {gate.Threshold:0.###}, ceiling {gate.Ceiling}): settings chosen " +
+                    string.Join(" / ", Enumerable.Range(0, gate.Codecs.Count).Select(k => results.Count(r => r.Gate?.Index == k))) +
+                    $" (cheapest first), gate {results.Where(r => r.Gate is not null).Select(r => r.Gate!.Milliseconds).DefaultIfEmpty().Average():F3} ms mean");
             if (summary.Checked > 0) Console.WriteLine($"top-1 equal to the in-process split: {summary.CheckAgreed}/{summary.Checked}");
             foreach (string task in options.Tasks)
             {
@@ -165,6 +186,12 @@ public sealed class ClientCommand : ICommand
             }
         }
         return summary.Failed == 0 && summary.CheckAgreed == summary.Checked ? 0 : 1;
+    }
+
+    private static EncodedFrame Keep(EncodedFrame frame, string image, string? folder)
+    {
+        if (folder is not null) File.WriteAllBytes(Path.Combine(folder, Path.GetFileName(image) + ".clv"), frame.Frame);
+        return frame;
     }
 
     /// <summary>The class names of the named tasks that have a labels file in the local split folder.</summary>

@@ -79,7 +79,7 @@ public sealed class ImportCommand : ICommand
             using var session = new ImageModelSession(result.OutputPath);
             try
             {
-                accuracy = ImageNetSample.Measure(session, images.Take(Math.Max(0, limit)).ToList());
+                accuracy = ImageNetAccuracy.Measure(session, images.Take(Math.Max(0, limit)).ToList());
             }
             catch (InvalidDataException e)
             {

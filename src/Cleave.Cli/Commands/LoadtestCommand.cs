@@ -92,7 +92,7 @@ public sealed class LoadtestCommand : ICommand
                 Console.WriteLine($"exit: {report.Exited} answered on the device ({100.0 * report.Exited / (report.Exited + report.Sent):F1} % of requests), {report.BytesSaved:N0} B not sent; " +
                     $"server CPU {1000 * report.ServerCpuSecondsPerDeviceRequest:F2} ms per device request (sent or exited)");
             Console.WriteLine($"tries: {report.FailedTries} failed{(report.FailedTries > 0 ? $" ({string.Join(", ", report.FailedTriesByKind.Select(k => $"{k.Key} {k.Value}"))})" : "")}, " +
-                $"{report.Retries} retries, {report.Reconnects} reconnects, {report.Replayed} replayed; " +
+                $"{report.Retries} retries, {report.Reconnects} reconnects, {report.Failovers} failovers, {report.FailBacks} fail-backs, {report.Replayed} replayed; " +
                 (report.Outages.Count == 0 ? "no outage" : string.Join("; ", report.Outages.Select(o =>
                     $"outage {o.StartSeconds:F1}-{o.EndSeconds:F1} s ({o.Seconds:F2} s{(o.Resolved ? "" : ", unresolved")})"))));
             if (report.LatencyWindows.Count > 1)

@@ -27,17 +27,27 @@ public sealed class PlanCheckCommand : ICommand
           --run-images K     the first K images are sent, cycled (default 16)
           --work DIR         where the plans' split folders go (default: a temporary folder)
           plan options: as `cleave plan --help` lists them (--device-speed, --max-drop, --images, ...)
+        several models: --models "A;B;C" (with --profiles, --min-top1 as for `cleave plan`) plans each case over all of
+          them and runs each choice with its own model's server; --thresholds T1,T2 makes the cases every link x every
+          latency threshold (the SLO, with --objective accuracy: the most accurate choice under it)
+          --models "A;B;C"   the models to choose among
+          --profiles "P;Q"   their profiles, in the same order
+          --min-top1 P       absolute accuracy floor in percent (instead of --max-drop from the best model)
+          --thresholds T,T   latency thresholds in ms (default: --slo-ms, or none)
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "links", "requests", "run-images", "work"], ["json", "recollect", "retime", "planned-device"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, .. PlanOptionParsing.ModelSetOptions, "links", "requests", "run-images", "work"],
+            ["json", "recollect", "retime", "planned-device"]);
         // Options first: a bad one should not cost a calibration run.
         double loss = PlanOptionParsing.ParseLoss(cl);
         var links = (cl.Get("links") ?? "wifi,lte,ble").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(LinkProfile.Preset)
             .Select(l => cl.Has("loss") ? l with { Name = l.Name + "*", Loss = loss } : l).ToList();
         int requests = cl.GetInt("requests", 30);
         if (requests < 1) throw new UsageException("--requests must be positive");
+        if (cl.Has("models")) return RunModels(cl, links, requests);
+        if (cl.Has("thresholds")) throw new UsageException("--thresholds goes with --models");
         var profile = PlanOptionParsing.LoadOrCollect(cl, out _);
         var images = PlanOptionParsing.Images(cl, cl.GetInt("run-images", 16));
         string work = cl.Get("work") ?? Directory.CreateTempSubdirectory("cleave-plan-check-").FullName;
@@ -72,6 +82,51 @@ public sealed class PlanCheckCommand : ICommand
             Console.WriteLine($"| {c.Link} | `{c.Chosen}` | {p.TotalMs:0.0} ({p.DeviceMs + p.EncodeMs:0.0} + {p.NetworkMs:0.0} + {p.ServerDecodeMs + p.ServerMs:0.0}) | " +
                               $"{c.Measured.MeanMs:0.0} ({r.Average(x => x.DeviceMs + x.EncodeMs):0.0} + {r.Average(x => x.NetworkMs):0.0} + {r.Average(x => x.ServerMs):0.0}) | " +
                               $"{100 * c.ErrorFraction:+0.0;-0.0}% | {c.Measured.P50Ms:0.0} | {c.Measured.P95Ms:0.0} |");
+        }
+        return 0;
+    }
+
+    /// <summary><c>--models</c>: each link x threshold planned over every model, each choice run on its own model's server.</summary>
+    private static int RunModels(CommandLine cl, IReadOnlyList<LinkProfile> links, int requests)
+    {
+        var budgets = PlanOptionParsing.ParseBudgets(cl, links[0]);
+        var hardware = PlanOptionParsing.ParseHardware(cl);
+        if (hardware.DeviceProfile is not null) throw new UsageException("--device-profile describes one model; with --models give --device-speed");
+        IReadOnlyList<double?> thresholds = cl.Get("thresholds") is string ts
+            ? [.. PlanOptionParsing.ParseList(ts, x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).Select(t => (double?)t)]
+            : [budgets.SloMs];
+        if (thresholds.Any(t => t is double v && !(v > 0))) throw new UsageException("--thresholds are latencies in ms, each positive");
+        if (cl.Has("retime")) throw new UsageException("--retime is for one model; with --models use --planned-device or fresh profiles");
+        var models = PlanOptionParsing.LoadModelSet(cl);
+        double maxDrop = PlanOptionParsing.ParseModelSetDrop(cl, models);
+        var images = PlanOptionParsing.Images(cl, cl.GetInt("run-images", 16));
+        string work = cl.Get("work") ?? Directory.CreateTempSubdirectory("cleave-plan-check-").FullName;
+        var cases = thresholds.SelectMany(t => links.Select(l => new ModelSearchCase(l, t))).ToList();
+        var checks = ModelSearchBench.CheckPredictionsAsync(models, hardware, maxDrop, budgets.Objective, cases, images, requests, work,
+            cl.Has("planned-device"), step => Console.Error.WriteLine($"plan check: {step}")).GetAwaiter().GetResult();
+        if (cl.Has("json"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(checks.Select(c => new
+            {
+                link = c.Case.Link.Name, threshold_ms = c.Case.ThresholdMs, chosen = c.Chosen, model = c.Model, predicted_ms = c.Predicted.TotalMs, predicted = c.Predicted,
+                measured_mean_ms = c.Measured.MeanMs, measured_p50_ms = c.Measured.P50Ms, measured_p95_ms = c.Measured.P95Ms, error = c.ErrorFraction,
+                requests = c.Measured.Requests, top1 = c.Measured.Top1,
+                measured_device_ms = c.Measured.Results.Average(r => r.DeviceMs + r.EncodeMs),
+                measured_network_ms = c.Measured.Results.Average(r => r.NetworkMs), measured_server_ms = c.Measured.Results.Average(r => r.ServerMs),
+            }), PlanDocument.JsonOptions));
+            return 0;
+        }
+        Console.WriteLine($"device speed {hardware.DeviceSpeed:0.###} (emulated{(cl.Has("planned-device") ? ", at the planned times" : "")}), drop <= {maxDrop:0.##} points from {models.BestModel}, objective {PlanRequest.Name(budgets.Objective)}, {requests} requests per case");
+        Console.WriteLine("| threshold | link | chosen | predicted ms (device + net + server) | measured mean ms (device + net + server) | error | p50 | p95 | top-1 (run) |");
+        Console.WriteLine("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var c in checks)
+        {
+            var p = c.Predicted;
+            var r = c.Measured.Results;
+            Console.WriteLine($"| {(c.Case.ThresholdMs is double t ? $"{t:0.#} ms" : "none")} | {c.Case.Link.Name} | `{c.Chosen}` | " +
+                              $"{p.TotalMs:0.0} ({p.DeviceMs + p.EncodeMs:0.0} + {p.NetworkMs:0.0} + {p.ServerDecodeMs + p.ServerMs:0.0}) | " +
+                              $"{c.Measured.MeanMs:0.0} ({r.Average(x => x.DeviceMs + x.EncodeMs):0.0} + {r.Average(x => x.NetworkMs):0.0} + {r.Average(x => x.ServerMs):0.0}) | " +
+                              $"{100 * c.ErrorFraction:+0.0;-0.0}% | {c.Measured.P50Ms:0.0} | {c.Measured.P95Ms:0.0} | {100 * c.Measured.Top1:0.0}% |");
         }
         return 0;
     }

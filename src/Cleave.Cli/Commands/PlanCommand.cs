@@ -23,9 +23,15 @@ public sealed class PlanCommand : ICommand
           --server-speed G     server speed relative to this machine (default 1)
           --max-drop P         largest acceptable top-1 drop in percentage points (default 1)
           --slo-ms L           end-to-end latency limit per request (optional)
-          --objective O        latency (default), server-time or bytes: what to minimise among the configurations meeting the budgets
+          --objective O        latency (default), server-time, bytes or accuracy: what to optimise among the configurations meeting the budgets
           -o, --output FILE    write plan.json (schema: docs/planning.md)
           --sweep-links        print the choice for every preset link and --device-speeds (default 1,0.25,0.05) instead
+        several models (joint model x cut x codec search, docs/planning.md "Several models"):
+          --models "A;B;C"     the models to choose among (same classes, same kind of input; each profiled on the same --images)
+          --profiles "P;Q;R"   their profiles, in the same order (default: each model's <model>.profile-<N>.json; missing ones are collected)
+          --min-top1 P         absolute accuracy floor in percent, instead of --max-drop (which is then measured from the best model's top-1)
+          --thresholds T1,T2   with --sweep-links: the choice per latency threshold (the SLO, ms) and preset link, at --device-speed
+          --plot FILE.png      every model's configurations at predicted latency vs top-1, and the Pareto front over all models
         calibration (cached in --profile, default <model>.profile-<N>.json, reused while it matches):
           --images N           calibration images (default 64, the first N in name order)   --labels FILE  wnid list
           --splits T1,T2       cut tensors (default: 5 picked from `cleave inspect`)      --max-splits N
@@ -37,7 +43,9 @@ public sealed class PlanCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, "output", "device-speeds"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, .. PlanOptionParsing.ModelSetOptions, "output", "device-speeds", "plot"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
+        if (cl.Has("models")) return RunModels(cl);
+        if (cl.Has("plot")) throw new UsageException("--plot goes with --models");
         var profile = PlanOptionParsing.LoadOrCollect(cl, out string profilePath);
         if (cl.Has("retime"))
         {
@@ -73,5 +81,47 @@ public sealed class PlanCommand : ICommand
         if (cl.Has("json")) Console.WriteLine(plan.ToJson());
         else PlanTables.PrintDecision(decision, plan, cl.Get("output"));
         return decision.Feasible ? 0 : 3;
+    }
+
+    /// <summary><c>--models</c>: the joint search over several models' configurations.</summary>
+    private static int RunModels(CommandLine cl)
+    {
+        var budgets = PlanOptionParsing.ParseBudgets(cl, LinkProfile.Unlimited);
+        var hardware = PlanOptionParsing.ParseHardware(cl);
+        if (hardware.DeviceProfile is not null) throw new UsageException("--device-profile describes one model; with --models give --device-speed");
+        var thresholds = cl.Get("thresholds") is string ts ? PlanOptionParsing.ParseList(ts, x => double.Parse(x, CultureInfo.InvariantCulture)) : null;
+        if (thresholds is not null && !cl.Has("sweep-links")) throw new UsageException("--thresholds goes with --sweep-links");
+        if (cl.Has("plot") && cl.Has("sweep-links")) throw new UsageException("--plot draws one decision; leave out --sweep-links");
+        if (thresholds is not null && thresholds.Any(t => !(t > 0))) throw new UsageException("--thresholds are latencies in ms, each positive");
+        var models = PlanOptionParsing.LoadModelSet(cl);
+        if (cl.Has("profile-only"))
+        {
+            foreach (var m in models.Models) Console.WriteLine($"profile: {m.Name} ({m.Profile!.Splits.Count} cuts, {m.Profile.Images} images, top-1 {100 * m.Profile.FullTop1:0.0}%)");
+            return 0;
+        }
+        double maxDrop = PlanOptionParsing.ParseModelSetDrop(cl, models);
+        if (cl.Has("sweep-links"))
+        {
+            var limits = thresholds ?? (budgets.SloMs is double slo ? [slo] : throw new UsageException("with --models, --sweep-links needs --thresholds T1,T2 (or --slo-ms)"));
+            var cells = ModelSearch.Sweep(models, hardware, LinkProfile.Presets, limits, maxDrop, budgets.Objective);
+            if (cl.Has("json")) Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(cells, PlanDocument.JsonOptions));
+            else ModelSearchTables.PrintSweep(models, cells, limits, maxDrop, hardware.DeviceSpeed, budgets.Objective);
+            return 0;
+        }
+        var search = ModelSearch.Decide(models, hardware, budgets with { Link = PlanOptionParsing.ParseLink(cl), MaxDropPoints = maxDrop });
+        if (cl.Get("output") is string output) ModelSearch.PlanForChosen(search, hardware).Save(output);
+        if (cl.Get("plot") is string plot) File.WriteAllBytes(plot, ModelSearchChart.RenderPng(search));
+        if (cl.Has("json"))
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                models = models.Models.Select(m => new { name = m.Name, path = m.Path, full_top1 = m.Profile!.FullTop1, full_ms = m.Profile.FullMs, images = m.Profile.Images }),
+                best_model = models.BestModel, best_full_top1 = models.BestFullTop1, max_drop_points = maxDrop, slo_ms = budgets.SloMs,
+                objective = PlanRequest.Name(budgets.Objective), link = PlanLink.From(search.Decision.Request.Link), device_speed = hardware.DeviceSpeed,
+                server_speed = hardware.ServerSpeed, chosen = search.Chosen.Id, model = search.Chosen.Model, feasible = search.Decision.Feasible,
+                explanation = search.Decision.Explanation, predicted = search.Decision.Chosen.Latency,
+                pareto = search.ParetoFront3.Select(e => new PlannedConfiguration(e.Configuration, e.Latency.TotalMs, e.Feasible, true)),
+            }, PlanDocument.JsonOptions));
+        else ModelSearchTables.PrintDecision(search, hardware.DeviceSpeed, cl.Get("output"));
+        return search.Decision.Feasible ? 0 : 3;
     }
 }

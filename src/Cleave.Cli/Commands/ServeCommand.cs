@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Cleave.Cli.Infrastructure;
 using Cleave.Cluster.FrontEnd;
 using Cleave.Cluster.Hosting;
+using Cleave.Cluster.Security;
 using Cleave.Cluster.Status;
 using Cleave.Runtime.Generation;
 using Cleave.Runtime.Serving;
@@ -19,9 +20,10 @@ public sealed class ServeCommand : ICommand
                             [--api-keys FILE] [--client-ca CA.pem] [--rate R --burst B --max-concurrent C] [--metrics-port P]
                             [--idempotency-entries N] [--idempotency-mb MB] [--idempotency-age-s S]
                             [--max-connections N] [--hello-timeout-s S] [--idle-timeout-s S] [--max-replies N]
-                            [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB]
+                            [--max-pixels N] [--decode-budget-mb MB] [--max-buffered-mb MB] [--log-level L]
                             [--cluster dev|redis://HOST:PORT [--cluster-id ID] [--silo-port P] [--gateway-port G]
-                             [--primary-silo-port P0] [--join-timeout-s S]]
+                             [--primary-silo-port P0] [--join-timeout-s S]
+                             [--silo-cert F.pfx [--silo-cert-password-env VAR] [--silo-trust CA.pem]]]
           SPLIT_DIR        a folder written by `cleave split` (head.onnx, tail.onnx, split.json): split mode
           --plan P --splits DIR  host every cut of a plan (folders written by `cleave split M --plan P -o DIR`) side by side
           --port P         port (default 7070; 0 lets the OS choose)
@@ -62,7 +64,13 @@ public sealed class ServeCommand : ICommand
           --gateway-port G Orleans client port (default 30000)
           --primary-silo-port P0  with --cluster dev: the silo port of the first silo (omit on the first)
           --join-timeout-s S  give up joining the cluster after S s (default 60; a loaded machine may need more)
+          --silo-cert F.pfx  TLS with mutual authentication on the silo and gateway ports (default cleartext): this
+                           silo presents F and accepts a peer only if it presents the same certificate, or with
+                           --silo-trust one issued by that CA; a silo refused by a member fails to start at once
+          --silo-cert-password-env VAR  read the --silo-cert password from environment variable VAR (off the command line)
+          --silo-trust CA.pem  accept any peer certificate issued by this CA (PEM or DER) instead of only our own
         {SecurityOptionParsing.ServerHelp}
+        {ServerLogging.Help}
         gRPC service cleave.v1.SplitInference (proto/cleave/v1/split_inference.proto); GET /healthz and /metrics
         (Prometheus) on the same port unless --metrics-port. Keys and quotas: docs/security.md. Runs until Ctrl+C.
         """;
@@ -72,7 +80,8 @@ public sealed class ServeCommand : ICommand
         var cl = new CommandLine(args, ["full", "port", "host", "max-batch", "max-delay-ms", "queue", "threads", "exec", "max-message-bytes", "cert", "cert-password", "plan", "splits", "lm", "lm-split-layer",
             "idempotency-entries", "idempotency-mb", "idempotency-age-s", .. SecurityOptionParsing.ServerValueOptions,
             "max-connections", "hello-timeout-s", "idle-timeout-s", "max-replies", "max-pixels", "decode-budget-mb", "max-buffered-mb",
-            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s"], []);
+            "cluster", "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s", "silo-cert", "silo-cert-password-env", "silo-trust", "log-level"], []);
+        using var loggers = ServerLogging.Create(ServerLogging.Parse(cl));
         var defaults = new ServerLimits();
         if (cl.Positional.Count > 1) throw new UsageException("give at most one split folder");
         var planned = PlanVerbs.PlannedSplitFolders(cl);
@@ -94,6 +103,7 @@ public sealed class ServeCommand : ICommand
             IdempotencyCapacity = cl.GetInt("idempotency-entries", 65_536),
             IdempotencyMaxBytes = Mib(cl, "idempotency-mb", 64L << 20),
             IdempotencyMaxAge = Seconds(cl, "idempotency-age-s", TimeSpan.FromMinutes(5)),
+            LoggerFactory = loggers,
             Limits = defaults with
             {
                 MaxConnections = cl.GetInt("max-connections", defaults.MaxConnections),
@@ -141,13 +151,14 @@ public sealed class ServeCommand : ICommand
                 StartDeadline = Seconds(cl, "join-timeout-s", TimeSpan.FromSeconds(60)),
                 FrontEnd = new FrontEndOptions { Host = options.Host, Port = options.Port, Classification = classification ? options : null, Security = options.Security },
                 Generation = generation,
+                Tls = SiloTls(cl),
             };
             try { silo.Validate(); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
         }
         else
         {
-            foreach (string clusterOnly in new[] { "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s" })
+            foreach (string clusterOnly in new[] { "cluster-id", "silo-port", "gateway-port", "primary-silo-port", "join-timeout-s", "silo-cert", "silo-cert-password-env", "silo-trust" })
                 if (cl.Has(clusterOnly)) throw new UsageException($"--{clusterOnly} needs --cluster");
             if (!classification) throw new UsageException("give a split folder, --full model.onnx, or both");
         }
@@ -166,7 +177,8 @@ public sealed class ServeCommand : ICommand
 
     private static async Task<int> ServeSilo(ClusterSiloOptions options, CancellationToken stop)
     {
-        Console.Error.WriteLine($"joining cluster '{options.ClusterId}' ({options.Redis ?? "development clustering"}), silo port {options.SiloPort}, gateway port {options.GatewayPort}");
+        Console.Error.WriteLine($"joining cluster '{options.ClusterId}' ({options.Redis ?? "development clustering"}), silo port {options.SiloPort}, gateway port {options.GatewayPort}" +
+            (options.Tls is null ? " (cleartext between silos)" : $" (TLS between silos, trusting {(options.Tls.TrustPath is null ? "our own certificate" : options.Tls.TrustPath)})"));
         ClusterSilo started;
         try { started = await ClusterSilo.StartAsync(options, stop); }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -181,6 +193,21 @@ public sealed class ServeCommand : ICommand
         catch (OperationCanceledException) { }
         Console.Error.WriteLine("leaving the cluster");
         return 0;
+    }
+
+    /// <summary>--silo-cert and its companions; the password comes from the environment so that it never shows in `ps`.</summary>
+    private static SiloTlsOptions? SiloTls(CommandLine cl)
+    {
+        if (cl.Get("silo-cert") is not { } certificate)
+        {
+            foreach (string needsCert in new[] { "silo-cert-password-env", "silo-trust" })
+                if (cl.Has(needsCert)) throw new UsageException($"--{needsCert} needs --silo-cert");
+            return null;
+        }
+        string? password = null;
+        if (cl.Get("silo-cert-password-env") is { } variable)
+            password = Environment.GetEnvironmentVariable(variable) ?? throw new UsageException($"--silo-cert-password-env: the environment variable {variable} is not set");
+        return new SiloTlsOptions { CertificatePath = certificate, CertificatePassword = password, TrustPath = cl.Get("silo-trust") };
     }
 
     private static TimeSpan Seconds(CommandLine cl, string name, TimeSpan fallback)

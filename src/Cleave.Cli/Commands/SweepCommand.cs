@@ -52,7 +52,10 @@ public sealed class SweepCommand : ICommand
         {
             SweepTable.Print(result);
             Console.WriteLine();
-            foreach (string s in SweepVerdict.Compute(result).Sentences) Console.WriteLine("- " + s);
+            var verdict = SweepVerdict.Compute(result);
+            foreach (string s in verdict.Sentences) Console.WriteLine("- " + s);
+            Console.WriteLine();
+            foreach (string s in verdict.PerSplitSentences) Console.WriteLine("- " + s);
         }
         return 0;
     }

@@ -16,6 +16,8 @@ public sealed class TrainBottleneckCommand : ICommand
         "  --design D          compact: K code channels learned from random weights (default); residual: the cut's own channels,\n" +
         "                      started as the training-free per-channel quantizer (step S standard deviations) and refined\n" +
         "  --step S            residual design: the starting quantizer step in standard deviations per channel (default 1)\n" +
+        "  --gains on|off      residual design: learned per-channel log-gains on the code and at the decoder (default on)\n" +
+        "  --scale-lr X        learning rate of the gains and the rate model's scales (log space; default 0.02; 0: --lr)\n" +
         "  --channels K        compact design: code channels the device sends (default 8)\n" +
         "  --hidden H          channels inside encoder and decoder (default 64)\n" +
         "  --bound B           the code's soft bound: values in (-B, B), step 1 in training (default 3; codec levels about 2B+1)\n" +
@@ -27,15 +29,19 @@ public sealed class TrainBottleneckCommand : ICommand
         "  --feature X         weight of the feature term in the second stage (default 0.5)\n" +
         "  --val F             share of the images held out for validation (default 0.1)\n" +
         "  --flip on|off       also train on mirrored images (default on)\n" +
-        "  --codec SPEC        codec measured on the validation images each epoch (default rans-ifc:bits=3,levels=7,ctx=2d)\n" +
+        "  --codec SPEC        codec measured on the validation images each epoch (default rans-ifc:bits=3,levels=7,range=3,ctx=2d:\n" +
+        "                      step 1 over the fixed range [-3, 3], the grid training imitates; with --bound B use levels=2B+1,range=B)\n" +
         "  --seed N            seed of the split, the shuffles, the noise and the initial weights (default 1)\n" +
         "  --max-steps N       stop each stage after N steps (smoke runs)\n" +
+        "  --quantizer ste|noise  what the decoder sees in training: the rounded code with straight-through gradients\n" +
+        "                      (default; what the codec delivers) or code + uniform noise (the rate term always sees the noise)\n" +
+        "  --trace N           log every one of the first N steps of each stage (code spread, rate, gains, gradient norms)\n" +
         "No labels are used for training (the teacher is the frozen model). Progress per epoch goes to stderr.";
 
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "at", "output", "design", "step", "channels", "hidden", "bound", "feature-epochs", "epochs",
-            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps"], ["json"]);
+            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace", "quantizer"], ["json"]);
         var design = (cl.Get("design") ?? "compact").ToLowerInvariant() switch
         {
             "compact" => BottleneckDesign.Compact,
@@ -43,7 +49,7 @@ public sealed class TrainBottleneckCommand : ICommand
             var other => throw new UsageException($"--design: unknown design '{other}' (compact or residual)"),
         };
         if (design == BottleneckDesign.Residual && cl.Has("channels")) throw new UsageException("--channels is for the compact design; the residual design sends the cut's own channels");
-        if (design == BottleneckDesign.Compact && cl.Has("step")) throw new UsageException("--step is for the residual design");
+        if (design == BottleneckDesign.Compact && (cl.Has("step") || cl.Has("gains"))) throw new UsageException("--step and --gains are for the residual design");
         var options = new BottleneckOptions
         {
             Design = design,
@@ -59,13 +65,23 @@ public sealed class TrainBottleneckCommand : ICommand
             FeatureWeight = cl.GetDouble("feature", 0.5),
             ValidationFraction = cl.GetDouble("val", 0.1),
             Flips = cl.GetOnOffAuto("flip") ?? true,
-            Codec = cl.Get("codec") ?? "rans-ifc:bits=3,levels=7,ctx=2d",
+            Codec = cl.Get("codec") ?? new BottleneckOptions().Codec,
+            Gains = cl.GetOnOffAuto("gains") ?? true,
+            ScaleLearningRate = cl.GetDouble("scale-lr", 0.02),
+            TraceSteps = cl.GetInt("trace", 0),
+            StraightThrough = (cl.Get("quantizer") ?? "ste").ToLowerInvariant() switch
+            {
+                "ste" => true,
+                "noise" => false,
+                var other => throw new UsageException($"--quantizer: unknown quantizer '{other}' (ste or noise)"),
+            },
             Seed = cl.GetInt("seed", 1),
             MaxStepsPerStage = cl.GetInt("max-steps", 0),
         };
         if (options.FeatureEpochs < 0 || options.Epochs < 0) throw new UsageException("--feature-epochs and --epochs must not be negative");
-        if (!(options.Bound > 0) || !(options.StepSigmas > 0) || !(options.LearningRate > 0) || options.RateWeight < 0 || options.FeatureWeight < 0)
-            throw new UsageException("--bound, --step and --lr must be positive, --rate and --feature not negative");
+        if (!(options.Bound > 0) || !(options.StepSigmas > 0) || !(options.LearningRate > 0) || options.RateWeight < 0 || options.FeatureWeight < 0
+            || !(options.ScaleLearningRate >= 0) || options.TraceSteps < 0)
+            throw new UsageException("--bound, --step and --lr must be positive, --rate, --feature, --scale-lr and --trace not negative");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
         var (images, _) = ClassificationDataOptions.Load(cl);
         string output = cl.Require("output");

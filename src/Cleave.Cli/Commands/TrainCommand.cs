@@ -18,6 +18,8 @@ public sealed class TrainCommand : ICommand
         "  adapter             a client-side adapter for one user's camera (`cleave train adapter --help`)\n" +
         "  task-tail           another task's tail on a split's transmitted feature (`cleave train task-tail --help`)\n" +
         "  exit                an early exit at a split's cut, distilled, with a calibrated threshold (`cleave train exit --help`)\n" +
+        "  gate                a per-input gate among codec settings at a split's cut (`cleave train gate --help`)\n" +
+        "  error-aware         a server-side adapter trained on frames damaged by bit errors (`cleave train error-aware --help`)\n" +
         "  exit-cnn            Fashion-MNIST CNN with predefined-sparse layers, a cut and an early exit (`cleave train exit-cnn --help`)\n" +
         "options (classifier):\n" +
         "  --data D            fashion-mnist (Debian's dataset-fashion-mnist), or a labelled image folder as `cleave eval`\n" +
@@ -51,7 +53,7 @@ public sealed class TrainCommand : ICommand
         return kind switch
         {
             "classifier" => RunClassifier(rest),
-            _ => throw new UsageException($"unknown training kind '{kind}' (known: classifier, bottleneck, adapter, task-tail, exit, exit-cnn)"),
+            _ => throw new UsageException($"unknown training kind '{kind}' (known: classifier, bottleneck, adapter, task-tail, exit, gate, error-aware, exit-cnn, fmnist-grid)"),
         };
     }
 

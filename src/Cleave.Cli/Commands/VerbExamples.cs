@@ -41,7 +41,11 @@ internal static class VerbExamples
             $"cleave sweep --model {Model} --data {Images} --splits {Cut} --codecs \"quant:bits={{4,8}},entropy=rans\" --limit 50 --report artifacts/sweep",
             "cleave sweep --from artifacts/sweep/results.json --report artifacts/sweep",
         ],
-        ["serve"] = [$"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8"],
+        ["serve"] =
+        [
+            $"cleave serve {Split}", $"cleave serve {Split} --full {Model} --port 7070 --max-batch 8 --log-level information",
+            $"cleave serve {Split} --cluster redis://127.0.0.1:6379 --silo-port 11111 --gateway-port 30001 --silo-cert silo.pfx --silo-cert-password-env SILO_PFX_PASSWORD",
+        ],
         ["client"] =
         [
             $"cleave client --server http://127.0.0.1:7070 --split {Split} --images {Images} --limit 20",
@@ -88,10 +92,14 @@ internal static class VerbExamples
         ["plan"] =
         [
             $"cleave plan --model {Model} --data {Images} --link lte --images 32",
-            $"cleave plan --model {Model} --data {Images} --link ble --device-speed 0.25 --images 32 -o artifacts/plan.json",
             $"cleave plan --model {Model} --data {Images} --sweep-links --images 32",
+            $"cleave plan --models \"{Model};artifacts/mnv1_050.onnx\" --data {Images} --link lte --device-speed 0.02 --slo-ms 200 --objective accuracy --images 32",
         ],
-        ["plan check"] = [$"cleave plan check --model {Model} --data {Images} --links wifi,lte --requests 10 --images 32"],
+        ["plan check"] =
+        [
+            $"cleave plan check --model {Model} --data {Images} --links wifi,lte --requests 10 --images 32",
+            $"cleave plan check --models \"{Model};mnv1.onnx\" --data {Images} --links wifi,ble --thresholds 100,400 --objective accuracy --device-speed 0.02 --planned-device --images 32",
+        ],
         ["plan adapt"] = [$"cleave plan adapt --model {Model} --data {Images} --schedule wifi:10,ble:10 --images 32"],
         ["train"] =
         [
@@ -113,10 +121,24 @@ internal static class VerbExamples
             $"cleave train exit --split {Split} --model {Model} --data {Images} --epochs 2",
             $"cleave train exit --split {Split} --model {Model} --data {Images} --eval-data {Images} --hidden 128 --json",
         ],
+        ["train gate"] =
+        [
+            $"cleave train gate --split {Split} --model {Model} --data {Images} --codecs \"rans-ifc:bits=2,levels=4,clip=3,ctx=2d;rans-ifc:bits=3,levels=6,clip=3,ctx=2d\" --epochs 2",
+            $"cleave train gate --split {Split} --model {Model} --data {Images} --eval-data {Images} --codecs \"rans-ifc:bits=2,levels=4,clip=3,ctx=2d;rans-ifc:bits=3,levels=6,clip=3,ctx=2d;rans-ifc:bits=4,levels=8,clip=3,ctx=2d\" --max-loss 0.5 --json",
+        ],
+        ["train error-aware"] =
+        [
+            $"cleave train error-aware --split {Split} --model {Model} --data {Images} -o artifacts/split5-ber --ber 1e-4,1e-3 --max-seconds 300",
+        ],
         ["train exit-cnn"] =
         [
             "cleave train exit-cnn -o artifacts/fmnist-exit --steps 200",
             "cleave train exit-cnn -o artifacts/fmnist-dense --density 1 --width 24 --steps 600 --json",
+        ],
+        ["train fmnist-grid"] =
+        [
+            "cleave train fmnist-grid -o artifacts/fmnist-grid --steps 400 --batch 64 --lr 0.003 --seed 1",
+            "cleave train fmnist-grid -o artifacts/fmnist-tiny --widths 4 --depths 2 --steps 20 --images 64 --test-limit 500 --json",
         ],
         ["train task-tail"] =
         [

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Cleave.Cli.Infrastructure;
+using Cleave.Evaluation.Plotting;
 
 namespace Cleave.Cli.Demo;
 
@@ -94,17 +95,58 @@ public static class DemoReport
         w.WriteEndObject();
     }
 
-    /// <summary>A self-contained page (no scripts, no external files) with the table and the verdict.</summary>
+    /// <summary>The accuracy-vs-bytes chart: the demo's measured paths (split, JPEG offload) and the unsplit top-1 as a dashed level.</summary>
+    public static string AccuracyChart(DemoSummary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return SvgChart.Scatter("Top-1 against bytes sent per image", "bytes per image (mean, log scale)", "top-1 %",
+        [
+            new SvgPoint(s.Split.Name, s.Split.BytesMean, 100 * s.Split.Top1),
+            new SvgPoint(s.Jpeg.Name, s.Jpeg.BytesMean, 100 * s.Jpeg.Top1),
+        ], logX: true, level: (string.Create(Inv, $"unsplit model on the device: {100 * s.UnsplitTop1:0.0}%"), 100 * s.UnsplitTop1));
+    }
+
+    /// <summary>The mean latency of each path, stage by stage, as stacked bars (their sum; the table's total is the mean measured end to end).</summary>
+    public static string LatencyChart(DemoSummary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        static SvgBar Bar(string name, LatencyBreakdown l) => new(name, [l.Device, l.Encode, l.Uplink, l.Queue, l.Decode, l.Tail, l.Downlink]);
+        return SvgChart.StackedBars("Mean latency per request, by stage", "milliseconds",
+            ["device (head)", "encode (codec or JPEG)", "uplink", "server queue", "server decode", "server model", "downlink"],
+            [Bar("split", s.Split.Latency), Bar("JPEG offload", s.Jpeg.Latency)]);
+    }
+
+    /// <summary>
+    /// A self-contained page (no scripts, no external files): the verdict, the accuracy-vs-bytes chart and the latency
+    /// breakdown as inline SVG, and the table. At most 1000 px wide; the charts scale down with a narrower window.
+    /// </summary>
     public static void WriteHtml(DemoSummary s, string path)
     {
+        ArgumentNullException.ThrowIfNull(s);
+        File.WriteAllText(path, Html(s));
+    }
+
+    public static string Html(DemoSummary s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
         string text = WebUtility.HtmlEncode(Table(s));
-        string html = $$"""
+        return $$"""
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Cleave demo</title>
-            <style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}pre{background:#f6f6f6;padding:1rem;overflow-x:auto}</style>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+            <title>Cleave demo</title>
+            <style>body{font-family:sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;color:#222}
+            pre{background:#f6f6f6;padding:1rem;overflow-x:auto;font-size:13px}svg{max-width:100%;height:auto}
+            .verdict{font-size:1.1rem;background:#eef4fb;border-left:4px solid #1f77b4;padding:.6rem 1rem}
+            figure{margin:1.5rem 0}figcaption{color:#555;font-size:.9rem}</style>
             </head><body>
             <h1>Cleave demo: split MobileNetV2 over an emulated link</h1>
-            <p>{{WebUtility.HtmlEncode(Verdict(s))}}</p>
+            <p class="verdict">{{WebUtility.HtmlEncode(Verdict(s))}}</p>
+            <figure>{{AccuracyChart(s)}}<figcaption>Each path's top-1 over the {{s.Images}} sample images against the mean bytes it
+            sent per image; the dashed line is the whole model run on the device (nothing sent). The cut tensor as float32
+            would be {{s.Float32FrameBytes.ToString("N0", Inv)}} bytes.</figcaption></figure>
+            <figure>{{LatencyChart(s)}}<figcaption>Where the time goes, mean milliseconds per request: device and encode on the
+            client, the emulated link ({{WebUtility.HtmlEncode(s.Link)}}) both ways, queue, decode and model run on the server.
+            The number after a bar is the sum of its stages; the table's total is measured end to end, with p50 and p95.</figcaption></figure>
             <pre>{{text}}</pre>
             <p>Split: the device runs the head up to <code>{{WebUtility.HtmlEncode(s.Cut)}}</code>, encodes the tensor with
             <code>{{WebUtility.HtmlEncode(s.Codec)}}</code> and a real server on a loopback port runs the tail. JPEG offload: the
@@ -116,6 +158,5 @@ public static class DemoReport
             <p>Generated {{DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", Inv)}} UTC in {{s.Elapsed.TotalSeconds.ToString("F0", Inv)}} s.</p>
             </body></html>
             """;
-        File.WriteAllText(path, html);
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Cleave.Models.EarlyExit;
 using Cleave.Models.Onnx;
 using Cleave.Models.Profiling;
@@ -37,9 +36,7 @@ public sealed class DeviceExit : IDisposable
         var manifest = ExitManifest.Load(manifestPath);
         if (manifest.Input != split.Manifest.Cut[0].Name)
             throw new InvalidDataException($"exit.json reads '{manifest.Input}' but the split's cut is '{split.Manifest.Cut[0].Name}'");
-        byte[] model = File.ReadAllBytes(Path.Combine(split.Path, manifest.ExitFile));
-        if (manifest.ExitSha256.Length > 0 && !string.Equals(Convert.ToHexStringLower(SHA256.HashData(model)), manifest.ExitSha256, StringComparison.Ordinal))
-            throw new InvalidDataException($"'{manifest.ExitFile}' does not match the hash in exit.json (rewritten without its manifest?)");
+        byte[] model = SplitSideModel.Read(split.Path, manifest.ExitFile, manifest.ExitSha256, ExitManifest.FileName);
         double t = threshold ?? manifest.Threshold;
         if (!double.IsFinite(t)) throw new ArgumentOutOfRangeException(nameof(threshold), t, "the exit threshold must be a number");
         return new DeviceExit(new OrtModelRunner(model, threads), manifest, t);

@@ -10,5 +10,8 @@ public sealed record EncodedFrame(byte[] Frame, TensorShape Shape, double HeadMs
 {
     public ExitAnswer? Exit { get; init; }
 
+    /// <summary>The gate's choice of codec setting, when the device gates (null otherwise).</summary>
+    public GateDecision? Gate { get; init; }
+
     public bool AnsweredOnDevice => Exit is { Exited: true };
 }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Cleave.Runtime.Client;
 
 /// <summary>
@@ -22,10 +24,11 @@ public static class ImageClassificationRun
         for (int i = 0; i < images.Count; i++)
         {
             var payload = makePayload(images[i]);
+            string sha256 = Convert.ToHexStringLower(SHA256.HashData(payload.Frame));
             if (payload.AnsweredOnDevice)
             {
                 // Answered by the device's exit: nothing crosses the link and the server never hears of it.
-                var exited = new ImageRequestResult(images[i], 0, payload.HeadMs, payload.EncodeMs, null, null, null) { Exit = payload.Exit, BytesSaved = payload.Frame.Length };
+                var exited = new ImageRequestResult(images[i], 0, payload.HeadMs, payload.EncodeMs, null, null, null) { Exit = payload.Exit, BytesSaved = payload.Frame.Length, PayloadSha256 = sha256 };
                 results[i] = exited;
                 onResult?.Invoke(exited);
                 continue;
@@ -39,11 +42,11 @@ public static class ImageClassificationRun
                 try
                 {
                     var answer = await client.InferAsync(payload.Frame, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit };
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, answer, null, local) { Exit = payload.Exit, Gate = payload.Gate, PayloadSha256 = sha256 };
                 }
                 catch (SplitInferenceException e)
                 {
-                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, null, $"{e.Code}: {e.Message}", local);
+                    result = new(images[index], payload.Frame.Length, payload.HeadMs, payload.EncodeMs, null, $"{e.Code}: {e.Message}", local) { Gate = payload.Gate, PayloadSha256 = sha256 };
                 }
                 finally { slots.Release(); }
                 results[index] = result;

@@ -12,8 +12,9 @@ namespace Cleave.Runtime.Client;
 /// A client of <c>cleave.v1.SplitInference</c>: one bidirectional stream (reopened, with a new handshake, when it
 /// breaks), many requests in flight on it, answers matched by request id. Each request is retried on transient
 /// failures with the same idempotency id, goes through the link emulator both ways, and times out per try. Given
-/// several servers (a cluster's silos), a stream that cannot be opened to one is opened to the next, and the
-/// unanswered requests are re-sent there under the same ids.
+/// several servers (a cluster's silos), a stream that cannot be opened to one, or whose server refuses a request as
+/// overloaded, is opened to the next, and the unanswered or refused requests are re-sent there under the same ids;
+/// the client returns to the first server once a background probe finds it answering again.
 /// Thread-safe: call <see cref="InferAsync"/> from as many tasks as requests should be in flight.
 /// </summary>
 public sealed class SplitClient : IAsyncDisposable
@@ -33,6 +34,9 @@ public sealed class SplitClient : IAsyncDisposable
     private long _duplicates;
     private long _reconnects;
     private long _failovers;
+    private long _failBacks;
+    private long _nextFailBackProbeAt;
+    private int _probing;
     private long _retries;
     private int _connectFailures;
     private long _nextConnectAt;
@@ -97,6 +101,9 @@ public sealed class SplitClient : IAsyncDisposable
     /// <summary>Times a connect failed on one address and the client moved to the next (with several servers).</summary>
     public long Failovers => Interlocked.Read(ref _failovers);
 
+    /// <summary>Times the client returned to its preferred (first) server after a failover.</summary>
+    public long FailBacks => Interlocked.Read(ref _failBacks);
+
     /// <summary>Times the stream was reopened (handshaken again) after it broke.</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
 
@@ -149,7 +156,11 @@ public sealed class SplitClient : IAsyncDisposable
             }
             catch (Exception e) when (IsUnreachable(e))
             {
-                if (attempt >= Options.Retry.MaxAttempts || Options.Time.GetElapsedTime(start) >= Options.Retry.Deadline)
+                var elapsed = Options.Time.GetElapsedTime(start);
+                // Nothing listening (or no such host) and never connected: most likely no server at all, so the
+                // short grace decides, not the retry deadline meant for a server that went away.
+                bool nothingThere = NothingListening(e) && elapsed >= Options.FirstConnectGrace;
+                if (attempt >= Options.Retry.MaxAttempts || elapsed >= Options.Retry.Deadline || nothingThere)
                     throw new SplitInferenceException(ErrorCode.Unavailable, $"cannot reach {_servers}: {UnreachableReason(e)}", 0, e)
                     { ServerUnreachable = true, DeadlineExceeded = attempt < Options.Retry.MaxAttempts };
             }
@@ -184,12 +195,14 @@ public sealed class SplitClient : IAsyncDisposable
         var time = Options.Time;
         var retry = Options.Retry;
         long start = time.GetTimestamp();
+        int moves = 0;
         for (int attempt = 1; ; attempt++)
         {
             SplitInferenceException failure;
+            Connection? tried = null;
             try
             {
-                var connection = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
+                var connection = tried = await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
                 var answer = connection.Expect(requestId);
                 var shaper = _shaper;
                 if (_bitErrors is not null)
@@ -233,7 +246,15 @@ public sealed class SplitClient : IAsyncDisposable
             Options.OnTryFailed?.Invoke(failure);
             if (!failure.IsTransient) throw failure;
             TimeSpan wait;
-            lock (_jitterLock) wait = retry.DelayBefore(attempt, failure.RetryAfterMs, _jitter);
+            // An overloaded server's retry hint is about its own queue: another server is tried at once. A request that
+            // every server has refused waits for the hint, so a saturated cluster is not flooded with instant retries.
+            if (failure is { Code: ErrorCode.ResourceExhausted, FromServer: true } && moves < _servers.Count - 1
+                && await MoveOnAsync(tried, cancellationToken).ConfigureAwait(false))
+            {
+                moves++;
+                wait = TimeSpan.Zero;
+            }
+            else lock (_jitterLock) wait = retry.DelayBefore(attempt, failure.RetryAfterMs, _jitter);
             var elapsed = time.GetElapsedTime(start);
             if (attempt >= retry.MaxAttempts || elapsed + wait >= retry.Deadline)
             {
@@ -288,6 +309,10 @@ public sealed class SplitClient : IAsyncDisposable
         (e is SplitInferenceException { IsTransient: true, FromServer: false } or RpcException { StatusCode: StatusCode.Unavailable } or IOException or HttpRequestException)
         && !Causes(e).Any(c => c is System.Security.Authentication.AuthenticationException);
 
+    /// <summary>The address answered "nobody here" (connection refused) or does not resolve: not a slow or broken server.</summary>
+    private static bool NothingListening(Exception e) => Causes(e).OfType<System.Net.Sockets.SocketException>().FirstOrDefault()?.SocketErrorCode is
+        System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData;
+
     private static string UnreachableReason(Exception e) => Causes(e).OfType<System.Net.Sockets.SocketException>().FirstOrDefault()?.SocketErrorCode switch
     {
         System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
@@ -305,12 +330,80 @@ public sealed class SplitClient : IAsyncDisposable
     private static bool IsTransport(Exception e) => e is RpcException or IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException;
 
     /// <summary>
+    /// The server of <paramref name="overloaded"/> refused a request as overloaded: with other servers to go to, the
+    /// client moves to the next (once per stream, however many of its requests were refused) and half-closes the old
+    /// stream, so the requests that server had accepted are still answered there and none runs twice. True when the
+    /// client uses another stream now.
+    /// </summary>
+    private async Task<bool> MoveOnAsync(Connection? overloaded, CancellationToken cancellationToken)
+    {
+        if (overloaded is null || _servers.Count < 2) return false;
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_connection != overloaded) return _connection is not null; // another refused request moved already
+            _servers.MoveOn();
+            _connection = null;
+            Interlocked.Increment(ref _failovers);
+            LeftPreferred();
+        }
+        finally { _connectLock.Release(); }
+        _ = overloaded.CloseAsync(Options.RequestTimeout);
+        return true;
+    }
+
+    /// <summary>The client is not on its preferred server now: the first fail-back probe is one interval away.</summary>
+    private void LeftPreferred()
+    {
+        if (!_servers.OnPreferred && Options.FailBackAfter is { } after)
+            Volatile.Write(ref _nextFailBackProbeAt, Options.Time.GetTimestamp() + (long)(after.TotalSeconds * Options.Time.TimestampFrequency));
+    }
+
+    /// <summary>
+    /// Off the request path: after <see cref="SplitClientOptions.FailBackAfter"/> away from the preferred server, one
+    /// handshake with it at a time; when it answers, its stream becomes the client's and the old one is half-closed
+    /// (what it had accepted is answered there). A failed probe waits another interval.
+    /// </summary>
+    private void ProbePreferredWhenDue()
+    {
+        if (Options.FailBackAfter is null || Volatile.Read(ref _nextFailBackProbeAt) == 0 || Options.Time.GetTimestamp() < Volatile.Read(ref _nextFailBackProbeAt)) return;
+        if (Interlocked.CompareExchange(ref _probing, 1, 0) != 0) return;
+        _ = Task.Run(async () =>
+        {
+            var probe = new Connection(this, _stubs[0], _servers[0]);
+            try
+            {
+                await probe.HandshakeAsync(_disposed.Token).ConfigureAwait(false);
+                Connection? old;
+                await _connectLock.WaitAsync(_disposed.Token).ConfigureAwait(false);
+                try
+                {
+                    old = _connection;
+                    _connection = probe;
+                    _servers.ReturnToPreferred();
+                    _nextFailBackProbeAt = 0;
+                    Interlocked.Increment(ref _failBacks);
+                }
+                finally { _connectLock.Release(); }
+                if (old is not null) _ = old.CloseAsync(Options.RequestTimeout);
+            }
+            catch (Exception e) when (e is SplitInferenceException or RpcException or IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                probe.Dispose();
+                LeftPreferred();
+            }
+            finally { Volatile.Write(ref _probing, 0); }
+        });
+    }
+
+    /// <summary>
     /// The open stream, or a new one (handshaken) when there is none or it broke. Reconnects are spaced by jittered
     /// exponential backoff after failed ones (a dead server is not dialled by every waiting request in a tight loop),
     /// and only one runs at a time; requests queued behind it use the stream it opens.
     /// </summary>
     private async Task<Connection> EnsureConnectedAsync(CancellationToken cancellationToken)
     {
+        ProbePreferredWhenDue();
         var current = _connection;
         if (current is { IsBroken: false }) return current;
         await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -340,7 +433,9 @@ public sealed class SplitClient : IAsyncDisposable
                     if (unreachable && _servers.Count > 1)
                     {
                         Interlocked.Increment(ref _failovers);
-                        if (!_servers.Failed()) continue;
+                        bool round = _servers.Failed();
+                        LeftPreferred();
+                        if (!round) continue;
                     }
                     TimeSpan wait;
                     lock (_jitterLock) wait = Options.Retry.DelayBefore(++_connectFailures, 0, _jitter);
@@ -482,15 +577,15 @@ public sealed class SplitClient : IAsyncDisposable
                 if (_pongs.TryRemove(key, out var pong)) pong.TrySetException(lost);
         }
 
-        /// <summary>Half-closes the stream so the server finishes what it accepted, then waits (briefly) for the reader.</summary>
-        public async Task CloseAsync()
+        /// <summary>Half-closes the stream so the server finishes what it accepted, then waits (at most <paramref name="drain"/>) for the reader.</summary>
+        public async Task CloseAsync(TimeSpan? drain = null)
         {
             try
             {
                 await _writeLock.WaitAsync().ConfigureAwait(false);
                 try { await _call.RequestStream.CompleteAsync().ConfigureAwait(false); }
                 finally { _writeLock.Release(); }
-                if (_reader is not null) await _reader.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                if (_reader is not null) await _reader.WaitAsync(drain ?? TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or TimeoutException or OperationCanceledException) { }
             Dispose();

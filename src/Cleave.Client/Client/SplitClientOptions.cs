@@ -16,15 +16,24 @@ public sealed record SplitClientOptions
     }
 
     /// <summary>
-    /// Servers that answer the same requests (a cluster's silos): the client uses one until a connect to it fails,
-    /// then the next (round robin, with the reconnect backoff only after a whole round failed), and re-sends every
-    /// unanswered request under its idempotency id. Give this or <see cref="Server"/>.
+    /// Servers that answer the same requests (a cluster's silos): the client uses one until a connect to it fails
+    /// or it refuses a request as overloaded (RESOURCE_EXHAUSTED), then the next (round robin, with the reconnect
+    /// backoff only after a whole round failed), and re-sends every unanswered or refused request under its
+    /// idempotency id; it returns to the first after <see cref="FailBackAfter"/>. Give this or <see cref="Server"/>.
     /// </summary>
     public IReadOnlyList<Uri> Servers
     {
         get => _servers;
         init => _servers = value ?? throw new ArgumentNullException(nameof(value));
     }
+
+    /// <summary>
+    /// With several <see cref="Servers"/>: after the client left the first (preferred) one, because a connect to it
+    /// failed or it refused a request as overloaded, it probes the preferred server this often (a handshake in the
+    /// background, off the request path) and returns to it once it answers. The old stream is half-closed, so what it
+    /// had accepted is still answered there. Null: never return.
+    /// </summary>
+    public TimeSpan? FailBackAfter { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Scopes idempotency ids on the server: keep it when reconnecting so retries are recognised.</summary>
     public string ClientId { get; init; } = Guid.NewGuid().ToString("N");
@@ -56,6 +65,19 @@ public sealed record SplitClientOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the first connect keeps trying while nothing answers at the address (connection refused, host not
+    /// found) and no connect has succeeded yet: a mistyped address or a server not started fails within seconds, not
+    /// at the retry deadline, while a server restarting in the moment the client starts is still waited for. Longer
+    /// to wait for a server that is still starting (a test, a script starting both); never beyond
+    /// <see cref="RetryPolicy.Deadline"/>. Other unreachable causes (no handshake answer, a broken connection) and every
+    /// reconnect after a success keep the retry deadline.
+    /// </summary>
+    public TimeSpan FirstConnectGrace { get; init; } = DefaultFirstConnectGrace;
+
+    /// <summary>The default <see cref="FirstConnectGrace"/>: 3 s, a few reconnect backoffs.</summary>
+    public static TimeSpan DefaultFirstConnectGrace { get; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Classes per answer (0: the server's default, 5).</summary>
     public uint TopK { get; init; } = 5;

@@ -52,25 +52,25 @@ public sealed class SplitHead : IDisposable
 
     /// <summary>
     /// Head then codec: the frame a device would send for this image file. With <paramref name="exit"/>, the exit runs
-    /// on the cut tensor too (its time counted in the head's) and its verdict rides along on the frame.
+    /// on the cut tensor too (its time counted in the head's) and its verdict rides along on the frame. With
+    /// <paramref name="gate"/>, the gate chooses the codec setting from its ladder instead of <paramref name="codec"/>
+    /// (its time counted in the head's too).
     /// </summary>
-    public EncodedFrame Encode(string imagePath, FeatureCodec codec, DeviceExit? exit = null)
+    public EncodedFrame Encode(string imagePath, FeatureCodec codec, DeviceExit? exit = null, DeviceGate? gate = null)
     {
         ArgumentNullException.ThrowIfNull(codec);
         var image = RgbImage.Load(imagePath);
         long start = Stopwatch.GetTimestamp();
         var (values, shape) = Run(image);
-        ExitAnswer? answer = null;
-        if (exit is not null)
-        {
-            var dims = new long[shape.Rank];
-            for (int i = 0; i < dims.Length; i++) dims[i] = shape[i];
-            answer = exit.Decide(values, dims);
-        }
+        var dims = new long[shape.Rank];
+        for (int i = 0; i < dims.Length; i++) dims[i] = shape[i];
+        ExitAnswer? answer = exit?.Decide(values, dims);
+        GateDecision? decision = gate is not null && answer is not { Exited: true } ? gate.Choose(values, dims) : null;
+        if (decision is not null) codec = decision.Codec;
         double headMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         start = Stopwatch.GetTimestamp();
         byte[] frame = codec.Encode(values, shape);
-        return new EncodedFrame(frame, shape, headMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds) { Exit = answer };
+        return new EncodedFrame(frame, shape, headMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds) { Exit = answer, Gate = decision };
     }
 
     public void Dispose() => _runner.Dispose();

@@ -45,6 +45,9 @@ public static class LoadGenerator
                     // client starting at the first address put the whole load on one silo and its failover target.
                     Servers = [.. servers.Skip(i % servers.Length), .. servers.Take(i % servers.Length)], ClientId = $"load-{i}-{Guid.NewGuid():N}", Mode = options.Mode,
                     ManifestHash = options.ManifestHash, Codecs = options.Codecs, Retry = options.Retry,
+                    // Only the first client fails fast on a refused connection (no server there at all); once one has
+                    // connected, the server exists, and a later client that meets it restarting waits as a reconnect would.
+                    FirstConnectGrace = i == 0 ? SplitClientOptions.DefaultFirstConnectGrace : options.Retry.Deadline,
                     RequestTimeout = options.RequestTimeout, Link = options.Link, LinkSeed = i, BitErrors = options.BitErrors,
                     AcceptAnyServerCertificate = options.AcceptAnyServerCertificate, Credentials = options.Credentials,
                     OnTryFailed = failure =>
@@ -195,6 +198,8 @@ public static class LoadGenerator
             Replayed = tally.Replayed,
             Retries = clients.Sum(c => c.Retries),
             Reconnects = clients.Sum(c => c.Reconnects),
+            Failovers = clients.Sum(c => c.Failovers),
+            FailBacks = clients.Sum(c => c.FailBacks),
             FailedTries = Interlocked.Read(ref tally.FailedTries),
             FailedTriesByKind = new SortedDictionary<string, long>(tally.FailedTriesByKind, StringComparer.Ordinal),
             Outages = outages,

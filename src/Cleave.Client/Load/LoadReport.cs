@@ -28,6 +28,10 @@ public sealed record LoadReport
     public required long Retries { get; init; }
     public required long Reconnects { get; init; }
 
+    /// <summary>Times a client moved to another server (dead or overloaded), and times one returned to its first (all clients).</summary>
+    public long Failovers { get; init; }
+    public long FailBacks { get; init; }
+
     /// <summary>Tries that failed (each retried or ending its request), by transport loss and by server refusal.</summary>
     public required long FailedTries { get; init; }
 

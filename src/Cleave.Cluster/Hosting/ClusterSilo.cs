@@ -1,11 +1,13 @@
 using System.Net;
 using Cleave.Cluster.FrontEnd;
 using Cleave.Cluster.Membership;
+using Cleave.Cluster.Security;
 using Cleave.Runtime.Serving;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using StackExchange.Redis;
 
 namespace Cleave.Cluster.Hosting;
@@ -22,9 +24,10 @@ public sealed class ClusterSilo : IAsyncDisposable
 
     private readonly IHost _host;
 
-    private ClusterSilo(IHost host)
+    private ClusterSilo(IHost host, SiloCertificateTrust? trust)
     {
         _host = host;
+        Trust = trust;
         FrontEnd = host.Services.GetRequiredService<SiloFrontEnd>();
         SiloAddress = host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
     }
@@ -33,6 +36,9 @@ public sealed class ClusterSilo : IAsyncDisposable
     public Uri FrontEndUrl => FrontEnd.Url!;
     public string SiloAddress { get; }
     public IServiceProvider Services => _host.Services;
+
+    /// <summary>The TLS trust between silos (null: cleartext): its counts show how many peers were accepted or refused.</summary>
+    public SiloCertificateTrust? Trust { get; }
 
     public static async Task<ClusterSilo> StartAsync(ClusterSiloOptions options, CancellationToken cancellationToken = default)
     {
@@ -46,6 +52,17 @@ public sealed class ClusterSilo : IAsyncDisposable
         StartChecks.PortFree("front end", "--port", address, options.FrontEnd.Port);
         if (options.Redis is { } redis) await StartChecks.RedisServesClusterAsync(redis, options.ClusterId, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
 
+        var trust = options.Tls is { } tls ? SiloCertificateTrust.Load(tls) : null;
+        try { return await StartAsync(options, advertised, trust, cancellationToken).ConfigureAwait(false); }
+        catch
+        {
+            trust?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<ClusterSilo> StartAsync(ClusterSiloOptions options, IPAddress advertised, SiloCertificateTrust? trust, CancellationToken cancellationToken)
+    {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
@@ -57,25 +74,50 @@ public sealed class ClusterSilo : IAsyncDisposable
                 silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisAddress.Parse(redis)));
             else
                 silo.UseDevelopmentClustering(new IPEndPoint(advertised, options.PrimarySiloPort ?? options.SiloPort));
+            if (trust is not null) silo.UseTls(trust.Certificate, tls => UseTrust(tls, trust, options.Tls!));
         });
         builder.Services.AddCleaveSilo(options.FrontEnd, options.Generation);
         var host = builder.Build();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.StartDeadline);
+        string? refused = null;
         try
         {
-            await host.StartAsync(deadline.Token).ConfigureAwait(false);
-            return new ClusterSilo(host);
+            var start = host.StartAsync(deadline.Token);
+            if (trust is not null)
+            {
+                // A peer whose certificate this silo refuses is a member it cannot talk to: joining cannot succeed,
+                // so fail now rather than at the join deadline.
+                if (await Task.WhenAny(start, trust.FirstRejection).ConfigureAwait(false) != start)
+                {
+                    refused = await trust.FirstRejection.ConfigureAwait(false);
+                    await deadline.CancelAsync().ConfigureAwait(false);
+                }
+            }
+            await start.ConfigureAwait(false);
+            if (refused is not null) throw new OperationCanceledException(refused);
+            return new ClusterSilo(host, trust);
         }
         catch (Exception e)
         {
             await StopAsync(host).ConfigureAwait(false);
             if (cancellationToken.IsCancellationRequested) throw;
+            if (refused is not null) throw new ClusterStartException($"TLS between silos failed, so this silo cannot join cluster '{options.ClusterId}': {refused}", e);
             throw e is OperationCanceledException
                 ? new ClusterStartException($"the silo did not join cluster '{options.ClusterId}' within {options.StartDeadline.TotalSeconds:0} s " +
-                    (options.Redis is null ? $"(is the primary silo listening on port {options.PrimarySiloPort ?? options.SiloPort}, with the same cluster id?)" : "(can the other silos be reached?)"), e)
+                    (options.Redis is null ? $"(is the primary silo listening on port {options.PrimarySiloPort ?? options.SiloPort}, with the same cluster id?)" : "(can the other silos be reached?)") +
+                    (trust is null ? "" : " (with --silo-cert: do the other silos use TLS and trust this silo's certificate?)"), e)
                 : new ClusterStartException($"the silo could not start: {e.GetBaseException().Message}", e);
         }
+    }
+
+    /// <summary>Mutual TLS on the silo and gateway ports: both ends present a certificate and both check the other's.</summary>
+    private static void UseTrust(TlsOptions tls, SiloCertificateTrust trust, SiloTlsOptions options)
+    {
+        tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+        tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+        tls.RemoteCertificateValidation = trust.Validate;
+        tls.HandshakeTimeout = options.HandshakeTimeout;
     }
 
     /// <summary>
@@ -90,7 +132,8 @@ public sealed class ClusterSilo : IAsyncDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var stop = new CancellationTokenSource(StopDeadline * 0.7);
         try { await host.StopAsync(stop.Token).WaitAsync(StopDeadline * 0.7).ConfigureAwait(false); }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException or OrleansException) { /* leaving anyway */ }
+        // InvalidOperationException: a start cut short (a refused TLS peer) leaves the silo "Starting", which Orleans will not shut down.
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or OrleansException or InvalidOperationException) { /* leaving anyway */ }
         var left = StopDeadline - clock.Elapsed;
         if (left <= TimeSpan.Zero) return;
         try { await Task.Run(host.Dispose).WaitAsync(left).ConfigureAwait(false); }
@@ -101,5 +144,9 @@ public sealed class ClusterSilo : IAsyncDisposable
     public static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(15);
 
     /// <summary>Leaves the cluster gracefully (sessions here are lost; their clients resume elsewhere).</summary>
-    public async ValueTask DisposeAsync() => await StopAsync(_host).ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(_host).ConfigureAwait(false);
+        Trust?.Dispose();
+    }
 }

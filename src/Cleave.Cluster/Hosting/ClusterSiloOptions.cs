@@ -1,5 +1,6 @@
 using Cleave.Cluster.FrontEnd;
 using Cleave.Cluster.Membership;
+using Cleave.Cluster.Security;
 using Cleave.Runtime.Generation;
 
 namespace Cleave.Cluster.Hosting;
@@ -27,6 +28,9 @@ public sealed record ClusterSiloOptions
     /// <summary>The language model whose sessions this silo's grains run (null: classification only).</summary>
     public GenerationOptions? Generation { get; init; }
 
+    /// <summary>TLS with mutual authentication on the silo and gateway ports (null: cleartext, for one machine or a trusted network).</summary>
+    public SiloTlsOptions? Tls { get; init; }
+
     /// <summary>Longest the start may take (Redis, ports, joining): past it the start fails rather than hangs.</summary>
     public TimeSpan StartDeadline { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -39,6 +43,7 @@ public sealed record ClusterSiloOptions
         if (string.IsNullOrWhiteSpace(ClusterId) || ClusterId.Length > 64) throw new ArgumentException("a cluster id holds 1 to 64 characters");
         if (Redis is not null && PrimarySiloPort is not null) throw new ArgumentException("a primary silo port is for development clustering; with Redis every silo finds the others there");
         if (Redis is not null) _ = RedisAddress.Parse(Redis);
+        Tls?.Validate();
         FrontEnd.Validate();
     }
 }

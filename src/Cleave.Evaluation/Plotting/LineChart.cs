@@ -2,12 +2,20 @@ using SkiaSharp;
 
 namespace Cleave.Evaluation.Plotting;
 
-/// <summary>One named set of points; connected in order of X when <see cref="Connect"/> is set.</summary>
-public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, bool Connect = true);
+/// <summary>
+/// One named set of points; connected in order of X when <see cref="Connect"/> is set, with a dashed line when
+/// <see cref="Dashed"/> is (reference levels, so a caption can say "the dashed line").
+/// </summary>
+public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, bool Connect = true, bool Dashed = false);
+
+/// <summary>Where a series' legend entry is drawn, in pixels of the rendered image, and its colour (#rrggbb).</summary>
+public sealed record LegendEntry(string Text, string Color, bool Dashed, float Left, float Top, float Right, float Bottom);
 
 /// <summary>
 /// A small, dependency-light XY chart rendered to PNG with SkiaSharp: axes with round-number ticks (linear or log10),
-/// one colour and marker per series, a legend. Enough for rate-distortion and accuracy-vs-bytes curves.
+/// a distinct colour per series (a fixed palette, then hues spread by the golden angle), a legend right of the plot
+/// sized to its longest name (the image grows taller when the entries need it; names too long are shortened with an
+/// ellipsis), so nothing is cut off. Enough for rate-distortion and accuracy-vs-bytes curves.
 /// </summary>
 public sealed class LineChart
 {
@@ -16,6 +24,9 @@ public sealed class LineChart
         new(0x1f, 0x77, 0xb4), new(0xd6, 0x27, 0x28), new(0x2c, 0xa0, 0x2c), new(0xff, 0x7f, 0x0e), new(0x94, 0x67, 0xbd),
         new(0x8c, 0x56, 0x4b), new(0xe3, 0x77, 0xc2), new(0x7f, 0x7f, 0x7f), new(0xbc, 0xbd, 0x22), new(0x17, 0xbe, 0xcf),
     ];
+
+    private const float Left = 90, Top = 50, Bottom = 70, LegendGap = 20, LegendRow = 22, LegendMarker = 12;
+    private const float SmallFontSize = 13, LargeFontSize = 17;
 
     public string Title { get; init; } = "";
     public string XLabel { get; init; } = "";
@@ -26,6 +37,43 @@ public sealed class LineChart
     public int Height { get; init; } = 640;
     public List<ChartSeries> Series { get; } = [];
 
+    /// <summary>Series i's colour: distinct for every series of a chart.</summary>
+    public static SKColor ColorOf(int index) =>
+        index < Palette.Length ? Palette[index] : SKColor.FromHsl((float)((index - Palette.Length) * 137.508 % 360), 70, 40);
+
+    /// <summary>The image's height: <see cref="Height"/>, or taller when the legend needs more rows.</summary>
+    public int RenderedHeight => (int)Math.Ceiling(Math.Max(Height, Top + LegendGap + Series.Count * LegendRow + Bottom));
+
+    /// <summary>The legend as it will be drawn: every entry inside the image (tests check it; the renderer draws from it).</summary>
+    public IReadOnlyList<LegendEntry> Legend()
+    {
+        using var small = new SKFont(ChartFont.Typeface, SmallFontSize);
+        float widest = Series.Count == 0 ? 0 : Series.Max(s => Measure(small, s.Name));
+        // The legend takes what its longest name needs, up to 40% of the width; longer names are shortened.
+        float legendWidth = Math.Clamp(widest, 60, Width * 0.4f - LegendGap - LegendMarker - 8);
+        float textLeft = Width - legendWidth - 8;
+        var entries = new List<LegendEntry>(Series.Count);
+        for (int i = 0; i < Series.Count; i++)
+        {
+            string text = Fit(small, Series[i].Name, legendWidth);
+            float top = Top + LegendGap + i * LegendRow - LegendRow / 2;
+            var c = ColorOf(i);
+            entries.Add(new LegendEntry(text, $"#{c.Red:x2}{c.Green:x2}{c.Blue:x2}", Series[i].Dashed, textLeft - LegendMarker - 8, top,
+                textLeft + Math.Min(legendWidth, Measure(small, text)), top + LegendRow));
+        }
+        return entries;
+    }
+
+    private static float Measure(SKFont font, string text) => ChartFont.Available ? font.MeasureText(text) : text.Length * SmallFontSize * 0.6f;
+
+    private static string Fit(SKFont font, string text, float width)
+    {
+        if (Measure(font, text) <= width) return text;
+        int keep = text.Length;
+        while (keep > 1 && Measure(font, text[..keep] + "…") > width) keep--;
+        return text[..keep] + "…";
+    }
+
     public byte[] RenderPng()
     {
         var points = Series.SelectMany(s => s.Points).Where(p => Usable(p.X, LogX) && Usable(p.Y, LogY)).ToList();
@@ -33,62 +81,69 @@ public sealed class LineChart
         var x = new Axis(points.Min(p => p.X), points.Max(p => p.X), LogX);
         var y = new Axis(points.Min(p => p.Y), points.Max(p => p.Y), LogY);
 
-        const float left = 90, right = 260, top = 50, bottom = 70;
-        float plotW = Width - left - right, plotH = Height - top - bottom;
-        float Px(double v) => left + (float)(x.Fraction(v) * plotW);
-        float Py(double v) => top + plotH - (float)(y.Fraction(v) * plotH);
+        var legend = Legend();
+        int height = RenderedHeight;
+        float right = Width - (legend.Count > 0 ? legend.Min(e => e.Left) - LegendGap : Width - 40);
+        float plotW = Width - Left - right, plotH = height - Top - Bottom;
+        float Px(double v) => Left + (float)(x.Fraction(v) * plotW);
+        float Py(double v) => Top + plotH - (float)(y.Fraction(v) * plotH);
 
-        using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
+        using var surface = SKSurface.Create(new SKImageInfo(Width, height));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
         using var grid = new SKPaint { Color = new SKColor(0xe0, 0xe0, 0xe0), StrokeWidth = 1, IsAntialias = true };
         using var axisPaint = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        using var small = new SKFont(ChartFont.Typeface, 13);
-        using var large = new SKFont(ChartFont.Typeface, 17);
+        using var small = new SKFont(ChartFont.Typeface, SmallFontSize);
+        using var large = new SKFont(ChartFont.Typeface, LargeFontSize);
+        using var dash = SKPathEffect.CreateDash([8, 5], 0);
         bool hasFont = ChartFont.Available;
 
         foreach (double t in x.Ticks())
         {
-            canvas.DrawLine(Px(t), top, Px(t), top + plotH, grid);
-            if (hasFont) canvas.DrawText(Axis.Format(t), Px(t), top + plotH + 18, SKTextAlign.Center, small, text);
+            canvas.DrawLine(Px(t), Top, Px(t), Top + plotH, grid);
+            if (hasFont) canvas.DrawText(Axis.Format(t), Px(t), Top + plotH + 18, SKTextAlign.Center, small, text);
         }
         foreach (double t in y.Ticks())
         {
-            canvas.DrawLine(left, Py(t), left + plotW, Py(t), grid);
-            if (hasFont) canvas.DrawText(Axis.Format(t), left - 8, Py(t) + 4, SKTextAlign.Right, small, text);
+            canvas.DrawLine(Left, Py(t), Left + plotW, Py(t), grid);
+            if (hasFont) canvas.DrawText(Axis.Format(t), Left - 8, Py(t) + 4, SKTextAlign.Right, small, text);
         }
-        canvas.DrawRect(left, top, plotW, plotH, axisPaint);
+        canvas.DrawRect(Left, Top, plotW, plotH, axisPaint);
 
         canvas.Save();
-        canvas.ClipRect(new SKRect(left, top, left + plotW, top + plotH));
+        canvas.ClipRect(new SKRect(Left, Top, Left + plotW, Top + plotH));
         for (int i = 0; i < Series.Count; i++)
         {
-            var color = Palette[i % Palette.Length];
-            using var line = new SKPaint { Color = color, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
+            var color = ColorOf(i);
+            using var line = new SKPaint { Color = color, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke, PathEffect = Series[i].Dashed ? dash : null };
             using var fill = new SKPaint { Color = color, IsAntialias = true, Style = SKPaintStyle.Fill };
             var usable = Series[i].Points.Where(p => Usable(p.X, LogX) && Usable(p.Y, LogY)).OrderBy(p => p.X).ToList();
             if (Series[i].Connect)
                 for (int k = 1; k < usable.Count; k++)
                     canvas.DrawLine(Px(usable[k - 1].X), Py(usable[k - 1].Y), Px(usable[k].X), Py(usable[k].Y), line);
-            foreach (var p in usable) DrawMarker(canvas, i / Palette.Length, Px(p.X), Py(p.Y), fill);
+            // A dashed reference line is a level, not measured points: no markers on it.
+            if (!Series[i].Dashed)
+                foreach (var p in usable) DrawMarker(canvas, i, Px(p.X), Py(p.Y), fill);
         }
         canvas.Restore();
 
         if (hasFont)
         {
             canvas.DrawText(Title, Width / 2f, 30, SKTextAlign.Center, large, text);
-            canvas.DrawText(XLabel, left + plotW / 2, Height - 25, SKTextAlign.Center, large, text);
+            canvas.DrawText(XLabel, Left + plotW / 2, height - 25, SKTextAlign.Center, large, text);
             canvas.Save();
-            canvas.RotateDegrees(-90, 25, top + plotH / 2);
-            canvas.DrawText(YLabel, 25, top + plotH / 2, SKTextAlign.Center, large, text);
+            canvas.RotateDegrees(-90, 25, Top + plotH / 2);
+            canvas.DrawText(YLabel, 25, Top + plotH / 2, SKTextAlign.Center, large, text);
             canvas.Restore();
-            for (int i = 0; i < Series.Count; i++)
+            for (int i = 0; i < legend.Count; i++)
             {
-                float ly = top + 20 + i * 22;
-                using var fill = new SKPaint { Color = Palette[i % Palette.Length], IsAntialias = true };
-                DrawMarker(canvas, i / Palette.Length, left + plotW + 20, ly - 4, fill);
-                canvas.DrawText(Series[i].Name, left + plotW + 32, ly, SKTextAlign.Left, small, text);
+                var e = legend[i];
+                float mid = (e.Top + e.Bottom) / 2;
+                using var paint = new SKPaint { Color = ColorOf(i), IsAntialias = true, StrokeWidth = 2, PathEffect = e.Dashed ? dash : null };
+                if (e.Dashed) canvas.DrawLine(e.Left, mid, e.Left + LegendMarker + 4, mid, paint);
+                else DrawMarker(canvas, i, e.Left + LegendMarker / 2, mid, paint);
+                canvas.DrawText(e.Text, e.Left + LegendMarker + 8, mid + 4, SKTextAlign.Left, small, text);
             }
         }
 
@@ -131,27 +186,7 @@ public sealed class LineChart
 
         public double Fraction(double v) => ((_log ? Math.Log10(v) : v) - _lo) / (_hi - _lo);
 
-        public IEnumerable<double> Ticks()
-        {
-            if (_log)
-            {
-                double decades = _hi - _lo;
-                double[] mantissas = decades > 4 ? [1] : decades > 1.5 ? [1, 3] : [1, 2, 5];
-                for (int e = (int)Math.Floor(_lo); e <= (int)Math.Ceiling(_hi); e++)
-                    foreach (double m in mantissas)
-                    {
-                        double v = m * Math.Pow(10, e);
-                        double l = Math.Log10(v);
-                        if (l >= _lo && l <= _hi) yield return v;
-                    }
-                yield break;
-            }
-            double raw = (_hi - _lo) / 6;
-            double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-            double step = magnitude * (raw / magnitude < 1.5 ? 1 : raw / magnitude < 3.5 ? 2 : raw / magnitude < 7.5 ? 5 : 10);
-            for (double t = Math.Ceiling(_lo / step) * step; t <= _hi + 1e-9 * step; t += step)
-                yield return Math.Abs(t) < step * 1e-9 ? 0 : t;
-        }
+        public IEnumerable<double> Ticks() => _log ? AxisTicks.Log(_lo, _hi) : AxisTicks.Linear(_lo, _hi);
 
         public static string Format(double v) =>
             v == 0 ? "0" : Math.Abs(v) >= 1e5 || Math.Abs(v) < 1e-3 ? v.ToString("0.#E+0", System.Globalization.CultureInfo.InvariantCulture)

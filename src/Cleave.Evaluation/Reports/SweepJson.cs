@@ -76,6 +76,9 @@ public static class SweepJson
         w.WriteStartArray("sentences");
         foreach (string s in verdict.Sentences) w.WriteStringValue(s);
         w.WriteEndArray();
+        w.WriteStartArray("per_split");
+        foreach (string s in verdict.PerSplitSentences) w.WriteStringValue(s);
+        w.WriteEndArray();
         w.WriteEndObject();
         w.WriteEndObject();
     }

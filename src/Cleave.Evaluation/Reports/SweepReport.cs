@@ -37,15 +37,22 @@ public static class SweepReport
         using (var w = new Utf8JsonWriter(json, SweepJson.Options)) SweepJson.Write(w, result, verdict, command);
         Save("results.json", json.ToArray());
         Save("results.csv", Encoding.UTF8.GetBytes(Csv(result)));
-        var charts = new (string Name, string Caption, byte[] Png)[]
-        {
-            (AccuracyChart, "Top-1 accuracy against bytes sent per image (log scale): every codec at every split, the float32 tensor (raw) and the image-offload baselines. The dashed level is the unsplit model.", AccuracyVsBytes(result)),
-            (ParetoChart, "The accuracy-vs-bytes Pareto front over all points that send something (no other point has both fewer bytes and higher top-1), and the same front restricted to points whose device runs at most half of the model's MACs (image offload included).", Pareto(result)),
-            (ComputeChart, "Device compute (head MACs; 0 for image offload) against bytes sent: SC2's other axis. The local baseline (whole model on the device, nothing sent) cannot be drawn on a log axis; its MACs are in the table.", ComputeVsBytes(result)),
-        };
+        var charts = Charts(result).Select(c => (c.Name, c.Caption, Png: c.Chart.RenderPng())).ToList();
         foreach (var c in charts) Save(c.Name, c.Png);
         Save("report.html", Encoding.UTF8.GetBytes(Html(result, verdict, charts, command)));
         return files;
+    }
+
+    /// <summary>The report's charts with their file names and captions (what <see cref="Write"/> renders).</summary>
+    public static IReadOnlyList<(string Name, string Caption, LineChart Chart)> Charts(SweepResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return
+        [
+            (AccuracyChart, "Top-1 accuracy against bytes sent per image (log scale): every codec at every split (markers, one colour per split), the float32 tensor (raw) and the image-offload baselines (connected markers). The two dashed lines are the unsplit model's top-1 and one point below it, the tolerance the verdict uses.", AccuracyVsBytes(result)),
+            (ParetoChart, "The accuracy-vs-bytes Pareto front over all points that send something (no other point has both fewer bytes and higher top-1), and the same front restricted to points whose device runs at most half of the model's MACs (image offload included). Dashed lines: the unsplit model's top-1 and one point below it.", Pareto(result)),
+            (ComputeChart, "Device compute (head MACs; 0 for image offload) against bytes sent: SC2's other axis. The local baseline (whole model on the device, nothing sent) cannot be drawn on a log axis; its MACs are in the table.", ComputeVsBytes(result)),
+        ];
     }
 
     public static string Csv(SweepResult result)
@@ -64,7 +71,7 @@ public static class SweepReport
     private static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 
-    private static byte[] AccuracyVsBytes(SweepResult result)
+    private static LineChart AccuracyVsBytes(SweepResult result)
     {
         var chart = new LineChart { Title = $"{result.Model}: top-1 vs bytes per image ({result.Images} images)", XLabel = "bytes per image (mean, log)", YLabel = "top-1 %", LogX = true };
         foreach (var group in result.Points.Where(p => p.IsSplit).GroupBy(p => p.Split!))
@@ -72,10 +79,10 @@ public static class SweepReport
         foreach (var group in result.Points.Where(p => p.IsImageOffload).GroupBy(p => p.Kind))
             chart.Series.Add(new ChartSeries(group.Key.ToUpperInvariant() + " offload", [.. group.Select(Xy)]));
         AddUnsplitLevel(chart, result);
-        return chart.RenderPng();
+        return chart;
     }
 
-    private static byte[] Pareto(SweepResult result)
+    private static LineChart Pareto(SweepResult result)
     {
         var front = ParetoFront.AccuracyVsBytes(result.Points);
         var chart = new LineChart { Title = $"{result.Model}: Pareto front (top-1 vs bytes)", XLabel = "bytes per image (mean, log)", YLabel = "top-1 %", LogX = true };
@@ -87,15 +94,15 @@ public static class SweepReport
         if (light.Count > 0)
             chart.Series.Add(new ChartSeries($"front, device <= {SweepVerdict.DeviceShareBudget * 100:0}% of MACs", [.. light.Select(Xy)]));
         AddUnsplitLevel(chart, result);
-        return chart.RenderPng();
+        return chart;
     }
 
-    private static byte[] ComputeVsBytes(SweepResult result)
+    private static LineChart ComputeVsBytes(SweepResult result)
     {
         var chart = new LineChart { Title = $"{result.Model}: device compute vs bytes", XLabel = "device MACs per image (millions)", YLabel = "bytes per image (mean, log)", LogY = true };
         foreach (var group in result.Points.Where(p => p.BytesMean > 0).GroupBy(p => p.IsSplit ? OperatingPoint.ShortSplitName(p.Split!) : p.Kind.ToUpperInvariant() + " offload"))
             chart.Series.Add(new ChartSeries(group.Key, [.. group.Select(p => (p.HeadMacs / 1e6, p.BytesMean))], Connect: false));
-        return chart.RenderPng();
+        return chart;
     }
 
     private static (double X, double Y) Xy(OperatingPoint p) => (p.BytesMean, 100 * p.Top1);
@@ -105,8 +112,8 @@ public static class SweepReport
         var sending = result.Points.Where(p => p.BytesMean > 0).ToList();
         if (sending.Count == 0) return;
         double lo = sending.Min(p => p.BytesMean), hi = sending.Max(p => p.BytesMean);
-        chart.Series.Add(new ChartSeries($"unsplit ({100 * result.FullTop1:0.0}%)", [(lo, 100 * result.FullTop1), (hi, 100 * result.FullTop1)]));
-        chart.Series.Add(new ChartSeries("unsplit - 1 point", [(lo, 100 * result.FullTop1 - 1), (hi, 100 * result.FullTop1 - 1)]));
+        chart.Series.Add(new ChartSeries($"unsplit ({100 * result.FullTop1:0.0}%)", [(lo, 100 * result.FullTop1), (hi, 100 * result.FullTop1)], Dashed: true));
+        chart.Series.Add(new ChartSeries("unsplit - 1 point", [(lo, 100 * result.FullTop1 - 1), (hi, 100 * result.FullTop1 - 1)], Dashed: true));
     }
 
     private static string Html(SweepResult result, SweepVerdict verdict, IEnumerable<(string Name, string Caption, byte[] Png)> charts, string? command)
@@ -127,7 +134,9 @@ public static class SweepReport
         if (command is not null) sb.Append("<pre>").Append(E(command)).Append("</pre>\n");
         sb.Append("<h2>Verdict</h2>\n<ul class=\"verdict\">\n");
         foreach (string s in verdict.Sentences) sb.Append("<li>").Append(E(s)).Append("</li>\n");
-        sb.Append("</ul>\n<p>Computed from the results below (best Cleave point = fewest bytes among codecs other than raw within ")
+        sb.Append("</ul>\n<details><summary>Per split</summary><ul>\n");
+        foreach (string s in verdict.PerSplitSentences) sb.Append("<li>").Append(E(s)).Append("</li>\n");
+        sb.Append("</ul></details>\n<p>Computed from the results below (best Cleave point = fewest bytes among codecs other than raw within ")
           .Append((SweepVerdict.Tolerance * 100).ToString("0.#", CultureInfo.InvariantCulture)).Append(" point of the unsplit top-1; image offload sends the input already cropped and resized to the model's input size).</p>\n");
         foreach (var (name, caption, png) in charts)
             sb.Append("<figure><img alt=\"").Append(E(name)).Append("\" src=\"data:image/png;base64,").Append(Convert.ToBase64String(png))

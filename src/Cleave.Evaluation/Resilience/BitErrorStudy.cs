@@ -15,7 +15,8 @@ namespace Cleave.Evaluation.Resilience;
 /// whose CRC fails and conceals a resilient frame's damaged groups) and the tail runs on what came out. Plain frames
 /// are scored twice: a refused frame counted as a wrong answer, and resent (fresh damage each time, up to
 /// <see cref="MaxTransmissions"/>) until one arrives intact. Resilient frames are scored once per concealment mode on
-/// the same damaged bytes. Deterministic for a seed.
+/// the same damaged bytes. With an error-aware tail (a tail trained on damaged features, docs/resilience.md "Error-aware
+/// decoding") the interpolated tensor is also answered by that tail: the same bytes, another decoder. Deterministic for a seed.
 /// </summary>
 public static class BitErrorStudy
 {
@@ -23,7 +24,7 @@ public static class BitErrorStudy
 
     public static BitErrorStudyResult Run(string modelPath, string cutTensor, string codecSpec, string resilientOptions,
         IReadOnlyList<BitErrorModel> channels, IReadOnlyList<LabelledImage> images, PreprocessingSpec? preprocessing = null,
-        int seed = 17, Action<int, string>? progress = null)
+        int seed = 17, Action<int, string>? progress = null, string? errorAwareTail = null)
     {
         ArgumentNullException.ThrowIfNull(channels);
         ArgumentNullException.ThrowIfNull(images);
@@ -40,6 +41,9 @@ public static class BitErrorStudy
         using var full = new OrtModelRunner(model.ToBytes());
         using var head = new OrtModelRunner(split.Head.ToBytes());
         using var tail = new OrtModelRunner(split.Tail.ToBytes());
+        using var aware = errorAwareTail is null ? null : new OrtModelRunner(File.ReadAllBytes(errorAwareTail));
+        if (aware is not null && !aware.InputNames.SequenceEqual([cutTensor]))
+            throw new ArgumentException($"the error-aware tail reads [{string.Join(", ", aware.InputNames)}], not the cut '{cutTensor}'");
         string input = full.InputNames.Contains(spec.InputName) ? spec.InputName : full.InputNames[0];
         long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
         var modes = new[] { ConcealmentMode.Zero, ConcealmentMode.Mean, ConcealmentMode.Interpolate };
@@ -47,7 +51,7 @@ public static class BitErrorStudy
         var rows = channels.Select(c => new BitErrorStudyRow.Tally(c, modes.Length)).ToList();
         var plainChannels = channels.Select((c, i) => new BitErrorChannel(c, seed + 2 * i)).ToList();
         var resilientChannels = channels.Select((c, i) => new BitErrorChannel(c, seed + 2 * i + 1)).ToList();
-        int fullTop1 = 0, plainTop1 = 0, resilientTop1 = 0;
+        int fullTop1 = 0, plainTop1 = 0, resilientTop1 = 0, awareTop1 = 0;
         long plainBytes = 0, resilientBytes = 0;
         for (int i = 0; i < images.Count; i++)
         {
@@ -64,14 +68,17 @@ public static class BitErrorStudy
             plainBytes += plain.Length;
             resilientBytes += resilient.Length;
 
-            bool Correct(float[] restored) =>
-                ImageNetSample.TopK((float[])tail.Run(new Dictionary<string, HostTensor> { [cutTensor] = new(OnnxElementType.Float, feature.Shape, restored) },
-                    [tail.OutputNames[0]])[tail.OutputNames[0]].Data, 1)[0] == label;
+            bool Correct(float[] restored) => CorrectBy(tail, restored);
+            bool CorrectBy(OrtModelRunner runner, float[] restored) =>
+                ImageNetSample.TopK((float[])runner.Run(new Dictionary<string, HostTensor> { [cutTensor] = new(OnnxElementType.Float, feature.Shape, restored) },
+                    [runner.OutputNames[0]])[runner.OutputNames[0]].Data, 1)[0] == label;
 
             bool plainClean = Correct(FeatureFrame.Decode(plain, out _));
             bool resilientClean = Correct(FeatureFrame.Decode(resilient, out _));
             if (plainClean) plainTop1++;
             if (resilientClean) resilientTop1++;
+            bool awareClean = aware is not null && CorrectBy(aware, FeatureFrame.Decode(resilient, out _));
+            if (awareClean) awareTop1++;
 
             for (int c = 0; c < channels.Count; c++)
             {
@@ -116,10 +123,14 @@ public static class BitErrorStudy
                     }
                     // An intact (or repaired) frame decodes to the clean frame's tensor: its answer is already known.
                     if (result.IsIntact ? resilientClean : Correct(restored)) row.ResilientTop1[m]++;
+                    if (aware is not null && modes[m] == ConcealmentMode.Interpolate && (result.IsIntact ? awareClean : CorrectBy(aware, restored))) row.ErrorAwareTop1++;
                 }
             }
         }
         return new BitErrorStudyResult(Path.GetFileName(modelPath), cutTensor, plainCodec.Spec, resilientCodec.Spec, images.Count,
-            fullTop1, plainTop1, resilientTop1, plainBytes, resilientBytes, modes, [.. rows.Select(r => r.ToRow(images.Count))]);
+            fullTop1, plainTop1, resilientTop1, plainBytes, resilientBytes, modes, [.. rows.Select(r => r.ToRow(images.Count, aware is not null))])
+        {
+            ErrorAwareTail = errorAwareTail, ErrorAwareTop1 = aware is null ? null : awareTop1,
+        };
     }
 }

@@ -1,6 +1,9 @@
 namespace Cleave.Models.Preprocessing;
 
-/// <summary>A decoded 8-bit RGB image, pixels interleaved row by row (no padding).</summary>
+/// <summary>
+/// A decoded 8-bit RGB image, pixels interleaved row by row (no padding). Decoding files into one (<c>RgbImage.Load</c>,
+/// <c>RgbImage.Decode</c>) is in Cleave.Imaging, so this library carries no native image code.
+/// </summary>
 public sealed class RgbImage
 {
     public RgbImage(int width, int height, byte[] pixels)
@@ -19,18 +22,4 @@ public sealed class RgbImage
 
     /// <summary>R, G, B bytes per pixel, rows top to bottom.</summary>
     public byte[] Pixels { get; }
-
-    /// <summary>
-    /// Decodes JPEG, PNG, BMP, WebP or GIF (first frame) bytes with SkiaSharp, at full size; data that ends early is
-    /// decoded as far as it goes. Servers decoding untrusted images use <see cref="EncodedImage"/> to bound the cost first.
-    /// </summary>
-    public static RgbImage Decode(ReadOnlySpan<byte> encoded)
-    {
-        using var image = EncodedImage.Open(encoded);
-        if ((long)image.Width * image.Height > 100_000_000)
-            throw new InvalidDataException($"image size {image.Width}x{image.Height} is out of range");
-        return image.Decode(image.Width, image.Height, allowIncomplete: true);
-    }
-
-    public static RgbImage Load(string path) => Decode(File.ReadAllBytes(path));
 }

@@ -21,6 +21,9 @@ public sealed record Configuration
     public required string Id { get; init; }
     public required ConfigurationKind Kind { get; init; }
 
+    /// <summary>The model this configuration runs, when a plan chooses among several (<see cref="ModelSet"/>); null for one model.</summary>
+    public string? Model { get; init; }
+
     /// <summary>Cut tensor (splits only).</summary>
     public string? Split { get; init; }
 

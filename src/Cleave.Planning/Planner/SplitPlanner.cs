@@ -64,12 +64,13 @@ public static class SplitPlanner
     {
         PlanObjective.ServerTime => options.OrderBy(e => e.Configuration.ServerTotalMs).ThenBy(e => e.Latency.TotalMs).First(),
         PlanObjective.Bytes => options.OrderBy(e => e.Configuration.UsesNetwork ? e.Configuration.BytesMean : 0).ThenBy(e => e.Latency.TotalMs).First(),
+        PlanObjective.Accuracy => options.OrderBy(e => e.Configuration.DropPoints).ThenBy(e => e.Latency.TotalMs).First(),
         _ => options.OrderBy(e => e.Latency.TotalMs).ThenBy(e => e.Configuration.DropPoints).First(),
     };
 
     private static string Why(EvaluatedConfiguration best, PlanRequest request, int feasible, int total) => string.Create(CultureInfo.InvariantCulture,
         $"{feasible} of {total} configurations meet the budgets (drop <= {request.MaxDropPoints:0.##} points{(request.SloMs is double s ? $", latency <= {s:0.#} ms" : "")}); " +
-        $"{best.Configuration.Id} has the lowest {PlanRequest.Name(request.Objective)} among them");
+        $"{best.Configuration.Id} has the {(request.Objective == PlanObjective.Accuracy ? "highest accuracy (latency breaking ties)" : "lowest " + PlanRequest.Name(request.Objective))} among them");
 
     private static string WhyNot(EvaluatedConfiguration fallback, PlanRequest request, IReadOnlyList<EvaluatedConfiguration> all)
     {

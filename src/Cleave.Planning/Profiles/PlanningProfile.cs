@@ -32,6 +32,15 @@ public sealed record PlanningProfile
     /// <summary>Preprocessing a decoded image (crop, resize, normalise) into the input tensor, on the device.</summary>
     public double PreprocessMs { get; init; }
 
+    /// <summary>
+    /// The model's input shape and number of classes, and a SHA-256 over the calibration images' file names and labels:
+    /// what makes two models' profiles comparable when one plan chooses among several models
+    /// (<see cref="Planner.ModelSet"/>). Absent (empty, 0, null) in profiles collected before 2026-12-02.
+    /// </summary>
+    public IReadOnlyList<long> InputShape { get; init; } = [];
+    public int Classes { get; init; }
+    public string? CalibrationSha256 { get; init; }
+
     /// <summary>Bytes the server sends back per request (top-k classes and timing, with gRPC framing).</summary>
     public int ResultBytes { get; init; } = 64;
 

@@ -98,12 +98,27 @@ public static class ProfileCollector
             Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
             CreatedUtc = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             Images = images.Count,
+            InputShape = analysis.ConcreteShape(model.Graph.Inputs[0]) ?? [],
+            Classes = (int)(analysis.ConcreteShape(model.Graph.Outputs[0]) is { Length: > 0 } output ? output[^1] : 0),
+            CalibrationSha256 = CalibrationHash(images),
             FullTop1 = sweep.FullTop1,
             FullMs = timing.FullMs,
             PreprocessMs = timing.PreprocessMs,
             Splits = splits,
             Offload = offload,
         };
+    }
+
+    /// <summary>
+    /// SHA-256 over the calibration images' file names (not their folder) and labels, in order: two profiles with the
+    /// same hash measured their accuracies on the same labelled images, so their top-1 figures compare.
+    /// </summary>
+    public static string CalibrationHash(IReadOnlyList<LabelledImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var text = new System.Text.StringBuilder();
+        foreach (var image in images) text.Append(Path.GetFileName(image.Path)).Append('\t').Append(image.ClassIndex.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     /// <summary>

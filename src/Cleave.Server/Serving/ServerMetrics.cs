@@ -9,12 +9,21 @@ namespace Cleave.Runtime.Serving;
 /// <summary>
 /// The server's counters, written in the Prometheus text format at <c>/metrics</c>: requests, executions, replays,
 /// errors by code, bytes in and out, queue depth, the batch-size histogram, decode and tail seconds, and the
-/// process's CPU seconds (what a load test divides by requests to get server CPU per request).
+/// process's CPU seconds (what a load test divides by requests to get server CPU per request). The main counters are
+/// also recorded on a <see cref="System.Diagnostics.Metrics.Meter"/> named <see cref="MeterName"/> under the same names
+/// (<see cref="ServerInstruments"/>), for OpenTelemetry collectors; <c>/metrics</c> stays this hand-written text
+/// (docs/serving.md, "Metrics", says why).
 /// </summary>
-public sealed class ServerMetrics
+public sealed class ServerMetrics : IDisposable
 {
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> every server's instruments are on.</summary>
+    public const string MeterName = "Cleave.Server";
+
     /// <summary>Upper bounds of the batch-size histogram's buckets (the last, +Inf, is implicit).</summary>
     public static IReadOnlyList<int> BatchBuckets => RuntimeInfo.BatchSizeBuckets;
+
+    /// <summary>Upper bounds (seconds) of the request-latency histogram's buckets (the last, +Inf, is implicit).</summary>
+    public static IReadOnlyList<double> RequestSecondsBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly ConcurrentDictionary<string, ModeCounters> _modes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ErrorCode, long> _errors = new();
@@ -26,6 +35,12 @@ public sealed class ServerMetrics
     /// (whose counters begin again at zero) even when the new server has the old one's host, port and process.
     /// </summary>
     public string ServerId { get; } = Guid.NewGuid().ToString("N")[..16];
+
+    private readonly ServerInstruments _instruments;
+
+    public ServerMetrics() => _instruments = new ServerInstruments(ServerId, () => QueueDepths?.Invoke());
+
+    public void Dispose() => _instruments.Dispose();
 
     /// <summary>
     /// The server's name within a cluster: when set, every sample carries a <c>silo</c> label, so a Prometheus that
@@ -47,26 +62,27 @@ public sealed class ServerMetrics
 
     private ModeCounters For(string mode) => _modes.GetOrAdd(mode, _ => new ModeCounters());
 
-    public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); }
-    public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
+    public void StreamOpened() { Interlocked.Increment(ref _streamsOpened); Interlocked.Increment(ref _streamsActive); _instruments.StreamOpened(); }
+    public void StreamClosed() { Interlocked.Decrement(ref _streamsActive); _instruments.StreamClosed(); }
 
     /// <summary>The server ended a stream on its own initiative (deadline, client not reading), with this status.</summary>
-    public void StreamEnded(Grpc.Core.StatusCode status) => _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1);
+    public void StreamEnded(Grpc.Core.StatusCode status) { _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1); _instruments.StreamEnded(status); }
 
     public long StreamsEndedCount(Grpc.Core.StatusCode status) => _streamsEnded.TryGetValue(status, out long n) ? n : 0;
-    public void BytesReceived(long n) => Interlocked.Add(ref _bytesIn, n);
-    public void BytesSent(long n) => Interlocked.Add(ref _bytesOut, n);
-    public void Replayed() => Interlocked.Increment(ref _replayed);
-    public void Pinged() => Interlocked.Increment(ref _pings);
-    public void Request(string mode) => Interlocked.Increment(ref For(mode).Requests);
-    public void Error(ErrorCode code) => _errors.AddOrUpdate(code, 1, (_, n) => n + 1);
-    public void Abandoned(string mode) => Interlocked.Increment(ref For(mode).Abandoned);
+    public void BytesReceived(long n) { Interlocked.Add(ref _bytesIn, n); _instruments.BytesReceived(n); }
+    public void BytesSent(long n) { Interlocked.Add(ref _bytesOut, n); _instruments.BytesSent(n); }
+    public void Replayed() { Interlocked.Increment(ref _replayed); _instruments.Replayed(); }
+    public void Pinged() { Interlocked.Increment(ref _pings); _instruments.Pinged(); }
+    public void Request(string mode) { Interlocked.Increment(ref For(mode).Requests); _instruments.Request(mode); }
+    public void Error(ErrorCode code) { _errors.AddOrUpdate(code, 1, (_, n) => n + 1); _instruments.Error(code); }
+    public void Abandoned(string mode) { Interlocked.Increment(ref For(mode).Abandoned); _instruments.Abandoned(mode); }
 
     /// <summary>One payload decoded: wall seconds and the decoding thread's CPU seconds.</summary>
     public void Decoded(string mode, double seconds, double cpuSeconds)
     {
         var c = For(mode);
         lock (c) { c.DecodeSeconds += seconds; c.DecodeCpuSeconds += cpuSeconds; c.Decodes++; }
+        _instruments.Decoded(mode, seconds, cpuSeconds);
     }
 
     public void RecordBatch(string mode, int size, double seconds)
@@ -82,6 +98,25 @@ public sealed class ServerMetrics
             while (bucket < BatchBuckets.Count && size > BatchBuckets[bucket]) bucket++;
             c.BatchBuckets[bucket]++;
         }
+        _instruments.Batch(mode, size, seconds);
+    }
+
+    /// <summary>
+    /// One request answered (not refused): seconds from its arrival on the stream to its answer being handed to the
+    /// stream's writer (quota, idempotency lookup, decode, queue, batch; a replay's lookup only).
+    /// </summary>
+    public void Answered(string mode, double seconds)
+    {
+        var c = For(mode);
+        lock (c)
+        {
+            c.Answered++;
+            c.RequestSeconds += seconds;
+            int bucket = 0;
+            while (bucket < RequestSecondsBuckets.Count && seconds > RequestSecondsBuckets[bucket]) bucket++;
+            c.RequestBuckets[bucket]++;
+        }
+        _instruments.Answered(mode, seconds);
     }
 
     /// <summary>Requests of this mode the model actually ran (each id at most once).</summary>
@@ -147,19 +182,10 @@ public sealed class ServerMetrics
         foreach (var (mode, depth) in depths.OrderBy(d => d.Key, StringComparer.Ordinal)) Line(s, "cleave_queue_depth", depth, "mode", mode);
         Header(s, "cleave_batch_size", "histogram", "requests per model run");
         foreach (var (mode, c) in Sorted())
-            lock (c)
-            {
-                long cumulative = 0;
-                for (int b = 0; b <= BatchBuckets.Count; b++)
-                {
-                    cumulative += c.BatchBuckets[b];
-                    string le = b < BatchBuckets.Count ? BatchBuckets[b].ToString(CultureInfo.InvariantCulture) : "+Inf";
-                    s.Append("cleave_batch_size_bucket{mode=\"").Append(mode).Append("\",le=\"").Append(le).Append("\"} ")
-                        .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
-                }
-                Line(s, "cleave_batch_size_sum", c.BatchSizeSum, "mode", mode);
-                Line(s, "cleave_batch_size_count", c.Batches, "mode", mode);
-            }
+            lock (c) Histogram(s, "cleave_batch_size", mode, [.. BatchBuckets.Select(b => (double)b)], c.BatchBuckets, c.BatchSizeSum, c.Batches);
+        Header(s, "cleave_request_seconds", "histogram", "answered requests, arrival to answer (quota, idempotency, decode, queue, batch)");
+        foreach (var (mode, c) in Sorted())
+            lock (c) Histogram(s, "cleave_request_seconds", mode, RequestSecondsBuckets, c.RequestBuckets, c.RequestSeconds, c.Answered);
         Header(s, "cleave_decode_seconds", "summary", "payload decoding (frame decode, or image decode + preprocessing)");
         foreach (var (mode, c) in Sorted())
             lock (c) { Line(s, "cleave_decode_seconds_sum", c.DecodeSeconds, "mode", mode); Line(s, "cleave_decode_seconds_count", c.Decodes, "mode", mode); }
@@ -204,6 +230,20 @@ public sealed class ServerMetrics
 
     private IEnumerable<KeyValuePair<string, ModeCounters>> Sorted() => _modes.OrderBy(m => m.Key, StringComparer.Ordinal);
 
+    private static void Histogram(StringBuilder s, string name, string mode, IReadOnlyList<double> bounds, long[] counts, double sum, long count)
+    {
+        long cumulative = 0;
+        for (int b = 0; b <= bounds.Count; b++)
+        {
+            cumulative += counts[b];
+            string le = b < bounds.Count ? bounds[b].ToString("R", CultureInfo.InvariantCulture) : "+Inf";
+            s.Append(name).Append("_bucket{mode=\"").Append(mode).Append("\",le=\"").Append(le).Append("\"} ")
+                .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        Line(s, name + "_sum", sum, "mode", mode);
+        Line(s, name + "_count", count, "mode", mode);
+    }
+
     private static void Header(StringBuilder s, string name, string type, string help) =>
         s.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
@@ -216,8 +256,9 @@ public sealed class ServerMetrics
 
     private sealed class ModeCounters
     {
-        public long Requests, Abandoned, Executed, Batches, Decodes;
-        public double DecodeSeconds, DecodeCpuSeconds, TailSeconds, BatchSizeSum;
+        public long Requests, Abandoned, Executed, Batches, Decodes, Answered;
+        public double DecodeSeconds, DecodeCpuSeconds, TailSeconds, BatchSizeSum, RequestSeconds;
         public readonly long[] BatchBuckets = new long[ServerMetrics.BatchBuckets.Count + 1];
+        public readonly long[] RequestBuckets = new long[RequestSecondsBuckets.Count + 1];
     }
 }

@@ -194,6 +194,7 @@ public sealed class ServingState : IDisposable
 
     public void Dispose()
     {
+        Metrics.Dispose();
         Quotas?.Dispose();
         foreach (var (backend, batcher) in _modes.Values)
         {

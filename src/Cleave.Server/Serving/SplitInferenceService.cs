@@ -6,6 +6,7 @@ using Cleave.Runtime.Serving.Security;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 
 namespace Cleave.Runtime.Serving;
 
@@ -14,7 +15,7 @@ namespace Cleave.Runtime.Serving;
 /// request is decoded on its own task, queued for the mode's <see cref="DynamicBatcher"/>, and answered exactly once
 /// (result, typed error, or refusal), in completion order. Bad input from one client never affects another's.
 /// </summary>
-public sealed class SplitInferenceService(ServingState state) : SplitInference.SplitInferenceBase
+public sealed class SplitInferenceService(ServingState state, ILogger<SplitInferenceService> log) : SplitInference.SplitInferenceBase
 {
     private const int DefaultTopK = 5;
 
@@ -26,6 +27,8 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         var limits = state.Options.Limits;
         var clock = state.Options.TimeProvider;
         metrics.StreamOpened();
+        log.StreamOpened(context.Peer);
+        long opened = clock.GetTimestamp(), requests = 0;
         int maxInFlight = state.Options.MaxInFlightPerStream;
         using var inFlight = new SemaphoreSlim(maxInFlight);
         int answering = 0;
@@ -52,6 +55,7 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             if (mode is null)
             {
                 metrics.Error(welcome.Error.Code);
+                log.HandshakeRefused(context.Peer, welcome.Error.Code, welcome.Error.Message);
                 return;
             }
             guard.Handshaken();
@@ -80,6 +84,7 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
                     continue;
                 }
                 await inFlight.WaitAsync(ended.Token).ConfigureAwait(false);
+                requests++;
                 var request = message.Request;
                 var token = ended.Token;
                 Interlocked.Increment(ref answering);
@@ -105,10 +110,12 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
             outbox.Complete();
             reset = await FinishWriting(writer, guard, context, clock).ConfigureAwait(false);
             metrics.StreamClosed();
+            log.StreamClosed(context.Peer, requests, clock.GetElapsedTime(opened).TotalSeconds);
         }
         if (guard.Status is { } status && !(gone.IsCancellationRequested && !reset))
         {
             metrics.StreamEnded(status.StatusCode);
+            log.StreamEndedByServer(context.Peer, status.StatusCode, status.Detail);
             if (!reset) throw new RpcException(status);
         }
     }
@@ -147,6 +154,7 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
     {
         var metrics = state.Metrics;
         metrics.Request(mode);
+        long received = Stopwatch.GetTimestamp();
         InferResponse? response;
         using var quota = state.Quotas.TryAcquire(caller);
         if (quota.Refusal is { } refusal)
@@ -161,7 +169,13 @@ public sealed class SplitInferenceService(ServingState state) : SplitInference.S
         else
             response = await RunOnce(mode, key, request, gone).ConfigureAwait(false);
         if (response is null) return; // the client went away while its request waited
-        if (response.Error is { } error) metrics.Error(error.Code);
+        if (response.Error is { } error)
+        {
+            metrics.Error(error.Code);
+            if (error.Code == ErrorCode.Internal) log.RequestFailed(request.RequestId, caller.Name, mode, error.Code, error.Message);
+            else log.RequestRefused(request.RequestId, caller.Name, mode, error.Code, error.Message);
+        }
+        else metrics.Answered(mode, Stopwatch.GetElapsedTime(received).TotalSeconds);
         await outbox.PostAsync(new ServerMessage { Response = response }, gone).ConfigureAwait(false);
     }
 

@@ -74,6 +74,8 @@ public sealed class SplitServer : IAsyncDisposable
             });
             builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedHostLifetime>();
             builder.Services.AddSingleton(state);
+            // The caller's factory replaces the host's (which has no providers): its providers and levels decide.
+            if (options.LoggerFactory is { } loggers) builder.Services.AddSingleton(loggers);
             builder.Services.AddGrpc(grpc =>
             {
                 // Matched to what the served modes can need (split: the cut tensor's largest frame), a little above

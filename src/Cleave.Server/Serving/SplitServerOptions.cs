@@ -87,6 +87,12 @@ public sealed record SplitServerOptions
     /// <summary>The clock stream deadlines run on (a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Where the server's log goes: its structured events (<see cref="ServerLog"/>) and ASP.NET Core's and Kestrel's own,
+    /// filtered by the factory's levels. Null: nothing is logged. The server never disposes it.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>A PKCS#12 (.pfx) certificate: serve TLS (HTTP/1.1 and HTTP/2) instead of cleartext HTTP/2.</summary>
     public string? CertificatePath { get; init; }
 

@@ -7,7 +7,7 @@ namespace Cleave.Training.Adapter;
 
 /// <summary>
 /// A split folder whose head is replaced (a fine-tuned head) while tail.onnx is copied byte for byte; split.json gets
-/// the new head hash (hence a new manifest hash). Files are written atomically, split.json last.
+/// the new head hash (hence a new manifest hash). Files are written all or none (AtomicFile.WriteAll), split.json last.
 /// </summary>
 public static class HeadReplacement
 {
@@ -26,9 +26,12 @@ public static class HeadReplacement
             HeadSha256 = headModel.Sha256, TailSha256 = OnnxModel.HashHex(tail),
         };
         Directory.CreateDirectory(outputDirectory);
-        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, updated.HeadFile), headModel.ToBytes());
-        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, updated.TailFile), tail);
-        AtomicFile.Write(Path.Combine(outputDirectory, "split.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(updated.ToJson() + "\n")));
+        // All or none: a full disk while writing the tail must not leave a new head beside an old (or no) tail.
+        AtomicFile.WriteAll([
+            (Path.Combine(outputDirectory, updated.HeadFile), headModel.ToBytes()),
+            (Path.Combine(outputDirectory, updated.TailFile), tail),
+            (Path.Combine(outputDirectory, "split.json"), System.Text.Encoding.UTF8.GetBytes(updated.ToJson() + "\n")),
+        ]);
         return updated;
     }
 }

@@ -9,6 +9,25 @@ public sealed record BottleneckOptions
     /// <summary>Residual design: the starting quantizer step in standard deviations of each channel.</summary>
     public double StepSigmas { get; init; } = 1.0;
 
+    /// <summary>Residual design: learned per-channel log-gains on the code (encoder) and at the decoder's input.</summary>
+    public bool Gains { get; init; } = true;
+
+    /// <summary>
+    /// Learning rate of the log-space parameters (gains, the rate model's scales); 0 uses <see cref="LearningRate"/>.
+    /// Each AdamW step moves a parameter by about its learning rate, so this is the most a code's scale changes per step (e^lr).
+    /// </summary>
+    public double ScaleLearningRate { get; init; } = 0.02;
+
+    /// <summary>
+    /// The decoder sees the rounded code with straight-through gradients (what the deployed codec delivers at step 1),
+    /// while the rate term still sees code + uniform noise. False: the decoder sees the noisy code too (the noise-only
+    /// proxy, which under-trains the decoder for rounding once the code is small: a value of 0.3 rounds to 0 every time).
+    /// </summary>
+    public bool StraightThrough { get; init; } = true;
+
+    /// <summary>Logs every step of the first N steps of each stage (code spread, rate, gradient norms): for diagnosing a run.</summary>
+    public int TraceSteps { get; init; }
+
     /// <summary>Channels of the code the device sends (compact design; the residual design sends the cut's own channels).</summary>
     public int CodeChannels { get; init; } = 8;
 
@@ -42,8 +61,12 @@ public sealed record BottleneckOptions
     /// <summary>Also train on mirrored images (features computed by the head on the mirrored image).</summary>
     public bool Flips { get; init; } = true;
 
-    /// <summary>The codec measured on the validation images (bytes and accuracy through encode/decode).</summary>
-    public string Codec { get; init; } = "rans-ifc:bits=3,levels=7,ctx=2d";
+    /// <summary>
+    /// The codec measured on the validation images (bytes and accuracy through encode/decode). The default quantizes over
+    /// the fixed range [−3, 3] with 7 levels: step 1 in code units, the grid the noise in training imitates, so a code that
+    /// shrinks is paid for in fewer bits, not a finer grid (with <see cref="Bound"/> B use levels=2B+1,range=B).
+    /// </summary>
+    public string Codec { get; init; } = "rans-ifc:bits=3,levels=7,range=3,ctx=2d";
 
     /// <summary>Stops each stage after this many steps when positive (smoke tests).</summary>
     public int MaxStepsPerStage { get; init; }

@@ -91,7 +91,7 @@ public static class BottleneckTrainer
             var batches = TrainingLoop.Batches(train.Count, options.BatchSize, random).Count;
             int totalSteps = epochs * batches;
             if (options.MaxStepsPerStage > 0) totalSteps = Math.Min(totalSteps, options.MaxStepsPerStage);
-            using var optimizer = optim.AdamW(bottleneck.parameters(), learningRate, weight_decay: options.WeightDecay);
+            using var optimizer = CreateOptimizer(bottleneck, learningRate, options);
             var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, totalSteps);
             int step = 0;
             for (int epoch = 1; epoch <= epochs && step < totalSteps; epoch++)
@@ -109,7 +109,10 @@ public static class BottleneckTrainer
                     var code = bottleneck.Encoder.forward(x);
                     var noisy = code + (rand_like(code) - 0.5);
                     var bits = bottleneck.Rate.BitsPerElement(noisy);
-                    var restored = bottleneck.Decoder.forward(noisy);
+                    // Straight-through: the forward pass is the rounded code the deployed codec delivers, the backward
+                    // pass the identity (round has no useful gradient).
+                    var decoderInput = options.StraightThrough ? code + (code.round() - code).detach() : noisy;
+                    var restored = bottleneck.Decoder.forward(decoderInput);
                     var featureError = DistillationLosses.NormalisedMse(restored, x, variance);
                     Tensor loss;
                     double kl = 0;
@@ -124,6 +127,7 @@ public static class BottleneckTrainer
                     TrainingLoop.CheckFinite(lossValue, step);
                     optimizer.zero_grad();
                     loss.backward();
+                    if (step < options.TraceSteps) log?.Invoke(Trace(stage, step, bottleneck, code, bits, kl, featureError));
                     optimizer.step();
                     schedule.step();
                     step++;
@@ -142,6 +146,40 @@ public static class BottleneckTrainer
                 log?.Invoke(Describe(report));
             }
         }
+    }
+
+    /// <summary>
+    /// AdamW over the bottleneck with the log-space parameters (gains, rate scales) in a group of their own at
+    /// <see cref="BottleneckOptions.ScaleLearningRate"/> (weight decay off there: it would pull the gains toward 1).
+    /// </summary>
+    private static optim.Optimizer CreateOptimizer(ConvBottleneck bottleneck, double learningRate, BottleneckOptions options)
+    {
+        var logScale = bottleneck.LogScaleParameters().ToList();
+        if (options.ScaleLearningRate <= 0) return optim.AdamW(bottleneck.parameters(), learningRate, weight_decay: options.WeightDecay);
+        var inLogSpace = new HashSet<IntPtr>(logScale.Select(p => p.Handle));
+        var rest = bottleneck.parameters().Where(p => !inLogSpace.Contains(p.Handle)).ToList();
+        return optim.AdamW([
+            new TorchSharp.Modules.AdamW.ParamGroup(rest, learningRate, weight_decay: options.WeightDecay),
+            new TorchSharp.Modules.AdamW.ParamGroup(logScale, options.ScaleLearningRate, weight_decay: 0),
+        ], learningRate);
+    }
+
+    /// <summary>One step's diagnostics: the code's spread, the rate, the gains and the gradients that move them.</summary>
+    private static string Trace(string stage, int step, ConvBottleneck bottleneck, Tensor code, Tensor bits, double kl, Tensor featureError)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        static double Norm(Tensor? t) => t is null ? double.NaN : t.norm().item<float>();
+        var first = bottleneck.Encoder.Layers.OfType<Layers.Conv2dLayer>().First();
+        var line = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"trace {stage} step {step}: code std {code.std().item<float>():F3}, mean |code| {code.abs().mean().item<float>():F3}, max |code| {code.abs().max().item<float>():F2}; " +
+            $"rate {bits.item<float>():F3} bits/elem, kl {kl:F4}, feature {featureError.item<float>():F4}; " +
+            $"laplace scale mean {bottleneck.Rate.LogScale.exp().mean().item<float>():F3} (grad {Norm(bottleneck.Rate.LogScale.grad):E2}); " +
+            $"first conv |w| {first.Weight.abs().max().item<float>():F3} (grad {Norm(first.Weight.grad):E2})");
+        if (bottleneck.EncoderGain is { } gain)
+            line += string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"; encoder gain mean {gain.LogGain.exp().mean().item<float>():F3} (grad {Norm(gain.LogGain.grad):E2})");
+        return line;
     }
 
     /// <summary>The residual design, started from the training samples' per-channel mean and deviation.</summary>
@@ -166,7 +204,7 @@ public static class BottleneckTrainer
             mean[c] = (float)(sum[c] / count);
             std[c] = (float)Math.Sqrt(Math.Max(squares[c] / count - mean[c] * (double)mean[c], 0));
         }
-        return ConvBottleneck.Residual(channels, options.Hidden, options.Bound, mean, std, options.StepSigmas);
+        return ConvBottleneck.Residual(channels, options.Hidden, options.Bound, mean, std, options.StepSigmas, options.Gains);
     }
 
     /// <summary>

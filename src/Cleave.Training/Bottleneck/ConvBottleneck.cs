@@ -32,14 +32,17 @@ public sealed class ConvBottleneck : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    private ConvBottleneck(long channels, double bound, SequentialLayer encoder, SequentialLayer decoder) : base("bottleneck")
+    private ConvBottleneck(long channels, double bound, SequentialLayer encoder, SequentialLayer decoder, double initialRateScale,
+        ChannelGainLayer? encoderGain, ChannelGainLayer? decoderGain) : base("bottleneck")
     {
         Channels = channels;
         CodeChannels = channels;
         Bound = bound;
         this.encoder = encoder;
         this.decoder = decoder;
-        rate = new LaplaceRate(channels);
+        rate = new LaplaceRate(channels, initialRateScale);
+        EncoderGain = encoderGain;
+        DecoderGain = decoderGain;
         RegisterComponents();
     }
 
@@ -49,9 +52,12 @@ public sealed class ConvBottleneck : nn.Module<Tensor, Tensor>
     /// ·(s·σ) + μ). With per-channel μ and σ of the cut tensor it starts as a per-channel uniform quantizer of step
     /// <paramref name="stepSigmas"/>·σ clipped near ±B steps, the training-free codec's operating point; training
     /// moves the rate (the Laplace term) and the error the tail cares about (the KL term) from there, instead of learning
-    /// an identity from random weights out of a few hundred images.
+    /// an identity from random weights out of a few hundred images. With <paramref name="gains"/> a learned per-channel
+    /// log-gain (<see cref="ChannelGainLayer"/>) sits before the soft bound, and another, independent one at the decoder's
+    /// input, so training can scale each channel's code (and so its rate) by a factor per step; both start at 1.
     /// </summary>
-    public static ConvBottleneck Residual(long channels, long hidden, double bound, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, double stepSigmas)
+    public static ConvBottleneck Residual(long channels, long hidden, double bound, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, double stepSigmas,
+        bool gains = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(hidden, 1);
@@ -61,9 +67,17 @@ public sealed class ConvBottleneck : nn.Module<Tensor, Tensor>
         for (int c = 0; c < channels; c++) scale[c] = (float)(stepSigmas * Math.Max(std[c], 1e-6f));
         var normalise = Diagonal(channels, scale, mean, inverse: true);
         var restore = Diagonal(channels, scale, mean, inverse: false);
-        var encoder = new SequentialLayer(normalise, ZeroStartedBranch(channels, hidden), new SoftBoundLayer(bound));
-        var decoder = new SequentialLayer(ZeroStartedBranch(channels, hidden), restore);
-        return new ConvBottleneck(channels, bound, encoder, decoder);
+        var encoderGain = gains ? new ChannelGainLayer(channels) : null;
+        var decoderGain = gains ? new ChannelGainLayer(channels) : null;
+        var encoder = encoderGain is null
+            ? new SequentialLayer(normalise, ZeroStartedBranch(channels, hidden), new SoftBoundLayer(bound))
+            : new SequentialLayer(normalise, ZeroStartedBranch(channels, hidden), encoderGain, new SoftBoundLayer(bound));
+        var decoder = decoderGain is null
+            ? new SequentialLayer(ZeroStartedBranch(channels, hidden), restore)
+            : new SequentialLayer(decoderGain, ZeroStartedBranch(channels, hidden), restore);
+        // The normalised code has a standard deviation of about 1/s per channel; a Laplace of that deviation has scale
+        // 1/(s·√2). Starting there spares the rate model hundreds of steps of catching up with the code.
+        return new ConvBottleneck(channels, bound, encoder, decoder, 1 / (stepSigmas * Math.Sqrt(2)), encoderGain, decoderGain);
     }
 
     /// <summary>A 1x1 convolution that is y = (x − μ)/s per channel (<paramref name="inverse"/>) or y = x·s + μ.</summary>
@@ -106,6 +120,23 @@ public sealed class ConvBottleneck : nn.Module<Tensor, Tensor>
     public SequentialLayer Decoder => decoder;
 
     public LaplaceRate Rate => rate;
+
+    /// <summary>The encoder's learned log-gain (residual design with gains), else null.</summary>
+    public ChannelGainLayer? EncoderGain { get; }
+
+    /// <summary>The decoder's learned log-gain (residual design with gains), else null.</summary>
+    public ChannelGainLayer? DecoderGain { get; }
+
+    /// <summary>
+    /// Parameters that live in log space (the gains and the rate model's scales): a step of the learning rate is a
+    /// factor on them, so they take a larger learning rate than the convolutions (<see cref="BottleneckOptions.ScaleLearningRate"/>).
+    /// </summary>
+    public IEnumerable<TorchSharp.Modules.Parameter> LogScaleParameters()
+    {
+        yield return rate.LogScale;
+        if (EncoderGain is not null) yield return EncoderGain.LogGain;
+        if (DecoderGain is not null) yield return DecoderGain.LogGain;
+    }
 
     /// <summary>Encoder, rounding (what a codec with step 1 does), decoder: the deployed path.</summary>
     public override Tensor forward(Tensor input)

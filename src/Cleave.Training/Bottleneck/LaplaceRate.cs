@@ -14,11 +14,17 @@ public sealed class LaplaceRate : nn.Module
 {
     private readonly Parameter logScale;
 
-    public LaplaceRate(long channels) : base("laplace_rate")
+    /// <param name="channels">Code channels.</param>
+    /// <param name="initialScale">The Laplace scale every channel starts at (1 unless the code's spread is known).</param>
+    public LaplaceRate(long channels, double initialScale = 1) : base("laplace_rate")
     {
-        logScale = new Parameter(zeros(channels));
+        if (!(initialScale > 0) || !double.IsFinite(initialScale)) throw new ArgumentOutOfRangeException(nameof(initialScale), initialScale, "the scale must be positive");
+        logScale = new Parameter(full(channels, Math.Log(initialScale)));
         RegisterComponents();
     }
+
+    /// <summary>The learned log-scales (one per channel).</summary>
+    public Parameter LogScale => logScale;
 
     /// <summary>Mean bits per element of a [N, C, ...] code.</summary>
     public Tensor BitsPerElement(Tensor code)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Cleave.Training.Loop;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Cleave.Training.Distillation;
 
@@ -16,6 +18,50 @@ public static class TrainingLoop
         for (int start = 0; start < count; start += batch)
             batches.Add([.. order.Skip(start).Take(batch).Select(i => (long)i)]);
         return batches;
+    }
+
+    /// <summary>
+    /// Trains <paramref name="module"/> on <paramref name="count"/> cached samples: AdamW with a cosine learning rate
+    /// from <paramref name="learningRate"/> to zero, one pass over seeded, shuffled batches per epoch. <paramref name="loss"/>
+    /// gives a batch's loss from its sample indices (inside the batch's dispose scope); <paramref name="epochDone"/> hears each
+    /// epoch's mean loss. Returns the first and the last epoch's mean loss; the module is left in evaluation mode.
+    /// </summary>
+    public static (double First, double Last) RunEpochs(nn.Module module, int count, int epochs, int batchSize, double learningRate, double weightDecay, int seed,
+        Func<Tensor, Tensor> loss, Action<int, double>? epochDone = null)
+    {
+        using var optimizer = optim.AdamW(module.parameters(), learningRate, weight_decay: weightDecay);
+        var random = new Random(seed);
+        int stepsPerEpoch = (count + batchSize - 1) / batchSize;
+        long total = (long)stepsPerEpoch * epochs, step = 0;
+        double first = double.NaN, last = double.NaN;
+        module.train();
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            double sum = 0;
+            int batches = 0;
+            foreach (var batch in Batches(count, batchSize, random))
+            {
+                using var scope = NewDisposeScope();
+                double rate = learningRate * 0.5 * (1 + Math.Cos(Math.PI * step / total));
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+                using var index = tensor(batch);
+                var batchLoss = loss(index);
+                double value = batchLoss.item<float>();
+                CheckFinite(value, step);
+                optimizer.zero_grad();
+                batchLoss.backward();
+                optimizer.step();
+                sum += value;
+                batches++;
+                step++;
+            }
+            double mean = sum / Math.Max(1, batches);
+            if (epoch == 0) first = mean;
+            last = mean;
+            epochDone?.Invoke(epoch, mean);
+        }
+        module.eval();
+        return (first, last);
     }
 
     /// <summary>Resident set size now (bytes).</summary>

@@ -78,40 +78,13 @@ public static class SplitExitTrainer
         using var teacherLogits = tensor(train.Teacher).reshape(train.Count, train.Outputs).clamp_min(1e-12).log();
         // The softened teacher: softmax(log p / T).
         using var teacher = (teacherLogits / options.Temperature).softmax(1);
-        using var optimizer = optim.AdamW(exit.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
-        var random = new Random(options.Seed);
-        int stepsPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
-        long total = (long)stepsPerEpoch * options.Epochs, step = 0;
-        double first = double.NaN, last = double.NaN;
-        exit.train();
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            double sum = 0;
-            int batches = 0;
-            foreach (var batch in TrainingLoop.Batches(train.Count, options.BatchSize, random))
+        return TrainingLoop.RunEpochs(exit, train.Count, options.Epochs, options.BatchSize, options.LearningRate, options.WeightDecay, options.Seed,
+            index =>
             {
-                using var scope = NewDisposeScope();
-                double rate = options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / total));
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                using var index = tensor(batch);
                 var logits = exit.forward(features.index_select(0, index)) / options.Temperature;
-                var loss = DistillationLosses.KlToTeacher(logits, teacher.index_select(0, index)) * (options.Temperature * options.Temperature);
-                double value = loss.item<float>();
-                TrainingLoop.CheckFinite(value, step);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                sum += value;
-                batches++;
-                step++;
-            }
-            double mean = sum / Math.Max(1, batches);
-            if (epoch == 0) first = mean;
-            last = mean;
-            log?.Invoke($"exit epoch {epoch + 1}/{options.Epochs}: KL {mean:F4}");
-        }
-        exit.eval();
-        return (first, last);
+                return DistillationLosses.KlToTeacher(logits, teacher.index_select(0, index)) * (options.Temperature * options.Temperature);
+            },
+            (epoch, mean) => log?.Invoke($"exit epoch {epoch + 1}/{options.Epochs}: KL {mean:F4}"));
     }
 
     private static List<ExitSample> Score(Layers.SequentialLayer exit, CutFeatureCache data)

@@ -18,7 +18,7 @@ public static class SplitAttachment
     public const string ServerPrefix = "cleave_server/";
 
     /// <summary>
-    /// Writes the merged split into <paramref name="outputDirectory"/> (created; files written atomically, split.json
+    /// Writes the merged split into <paramref name="outputDirectory"/> (created; files written all or none, split.json
     /// last). <paramref name="newCutName"/> names the tensor that now crosses the network; it defaults to the old name,
     /// which needs the device layer to keep the cut's shape when there is no server layer.
     /// </summary>
@@ -53,7 +53,11 @@ public static class SplitAttachment
         }
         if (serverLayer is not null)
         {
-            var fragment = LayerExport.Emit(serverLayer, newName, oldName, ServerPrefix);
+            // A cut that keeps its name (a server-side adapter alone) is read by the layer and written under another name,
+            // which the tail's nodes then read: one tensor name, one producer.
+            string written = newName == oldName ? ServerPrefix + oldName : oldName;
+            if (written != oldName) RenameTensor(tail.Graph, oldName, written);
+            var fragment = LayerExport.Emit(serverLayer, newName, written, ServerPrefix);
             for (int i = 0; i < tail.Graph.Input.Count; i++)
                 if (tail.Graph.Input[i].Name == oldName)
                     tail.Graph.Input[i] = OnnxGraphBuilder.ValueInfo(newName, OnnxElementType.Float, newShape, symbol);
@@ -87,9 +91,12 @@ public static class SplitAttachment
             TailSha256 = tailModel.Sha256,
         };
         Directory.CreateDirectory(outputDirectory);
-        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, updated.HeadFile), headModel.ToBytes());
-        AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, updated.TailFile), tailModel.ToBytes());
-        AtomicFile.Write(Path.Combine(outputDirectory, "split.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(updated.ToJson() + "\n")));
+        // All or none: a full disk while writing the tail must not leave a new head beside an old (or no) tail.
+        AtomicFile.WriteAll([
+            (Path.Combine(outputDirectory, updated.HeadFile), headModel.ToBytes()),
+            (Path.Combine(outputDirectory, updated.TailFile), tailModel.ToBytes()),
+            (Path.Combine(outputDirectory, "split.json"), System.Text.Encoding.UTF8.GetBytes(updated.ToJson() + "\n")),
+        ]);
         return updated;
     }
 

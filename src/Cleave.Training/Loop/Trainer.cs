@@ -158,7 +158,7 @@ public static class Trainer
         }
         catch (IOException e)
         {
-            throw new IOException($"could not write checkpoint '{path}' at step {step}: {e.Message} (the previous checkpoint, if any, is intact)", e);
+            throw new TrainingSaveException(path, step, e);
         }
     }
 

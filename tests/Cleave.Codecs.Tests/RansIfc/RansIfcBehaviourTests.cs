@@ -140,6 +140,41 @@ public sealed class RansIfcBehaviourTests
     }
 
     [Fact]
+    public void A_fixed_range_keeps_a_step_of_one_however_small_the_values_are()
+    {
+        // A learned code trained for rounding to integers: with range=3 and 7 levels the grid is the integers -3..3
+        // whatever the frame holds, so a code that shrinks costs fewer bits instead of getting a finer grid.
+        var codec = (RansIfcCodec)FeatureCodecs.Create("rans-ifc:bits=3,levels=7,range=3,ctx=2d");
+        var wide = SyntheticTensors.Gaussian(4096, seed: 5).Select(v => 2.5f * v).ToArray();
+        var narrow = wide.Select(v => 0.2f * v).ToArray();
+        var shape = new TensorShape(1, 4, 32, 32);
+        foreach (var values in new[] { wide, narrow })
+        {
+            var grid = codec.FitParameters(values);
+            Assert.Equal(1f, grid.Scale);
+            Assert.Equal(3, grid.ZeroPoint);
+            var decoded = FeatureFrame.Decode(codec.Encode(values, shape), out var decodedShape);
+            Assert.Equal(shape, decodedShape);
+            for (int i = 0; i < values.Length; i++)
+                Assert.Equal(Math.Clamp(MathF.Round(values[i], MidpointRounding.AwayFromZero), -3f, 3f), decoded[i]);
+        }
+        // Without range= the grid follows the values: the narrow tensor would get a finer grid (its own span / 6).
+        Assert.True(new RansIfcCodec(3, levels: 7).FitParameters(narrow).Scale < 0.75f);
+        int narrowBytes = codec.Encode(narrow, shape).Length, wideBytes = codec.Encode(wide, shape).Length;
+        Assert.True(narrowBytes < wideBytes * 0.75, $"narrow {narrowBytes} B, wide {wideBytes} B");
+    }
+
+    [Fact]
+    public void A_fixed_range_travels_in_the_frame_and_its_spec_round_trips()
+    {
+        var codec = FeatureCodecs.Create("rans-ifc:bits=4,levels=9,range=4.0");
+        Assert.Equal("rans-ifc:bits=4,levels=9,range=4", codec.Spec);
+        var frame = codec.Encode([0.2f, -7f, 3.6f, 9f], new TensorShape(4));
+        Assert.Equal([0f, -4f, 4f, 4f], FeatureFrame.Decode(frame, out _));
+        Assert.Equal(codec.Spec, FeatureFrame.ReadCodec(frame, FeatureFrame.ReadHeader(frame)).Spec);
+    }
+
+    [Fact]
     public void NonPowerOfTwoLevelsUseExactlyThatManySymbols()
     {
         var values = SyntheticTensors.Gaussian(20_000, seed: 1);
@@ -176,6 +211,9 @@ public sealed class RansIfcBehaviourTests
     [InlineData("rans-ifc:clip=0")]
     [InlineData("rans-ifc:clip=-1")]
     [InlineData("rans-ifc:clip=nan")]
+    [InlineData("rans-ifc:range=0")]
+    [InlineData("rans-ifc:range=nan")]
+    [InlineData("rans-ifc:clip=3,range=3")]
     [InlineData("rans-ifc:bits=8,entropy=rans")]
     public void BadSpecsAreRefused(string spec) => Assert.Throws<ArgumentException>(() => FeatureCodecs.Create(spec));
 
@@ -191,6 +229,19 @@ public sealed class RansIfcBehaviourTests
         int parameters = 8 + 4 + 2;
         frame[parameters + offset] = value;
         if (offset is 1 or 3) frame[parameters + offset + 1] = 0xFF;
+        FrameValidationTests.Reseal(frame);
+        Assert.Equal(FrameError.BadParameters, Assert.Throws<FrameFormatException>(() => FeatureFrame.Decode(frame, out _)).Error);
+    }
+
+    [Theory]
+    [InlineData(8, 0)]   // range flag set, R = 0
+    [InlineData(5, 100)] // a clip factor beside a fixed range
+    public void HostileFixedRangeParametersAreRefused(int offset, byte value)
+    {
+        var frame = FeatureCodecs.Create("rans-ifc:bits=3,levels=7,range=3").Encode([1f, 0f, 2f], new TensorShape(3));
+        int parameters = 8 + 4 + 2;
+        frame[parameters + offset] = value;
+        frame[parameters + offset + 1] = 0;
         FrameValidationTests.Reseal(frame);
         Assert.Equal(FrameError.BadParameters, Assert.Throws<FrameFormatException>(() => FeatureFrame.Decode(frame, out _)).Error);
     }

@@ -9,9 +9,9 @@ using Cleave.Codecs.Quantization;
 namespace Cleave.Codecs;
 
 /// <summary>
-/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K][,rows=ref][,ctx=2d]</c>, after "rANS-based lightweight intermediate feature
+/// <c>rans-ifc:bits=B[,levels=L][,ncols=N|auto][,clip=K|range=R][,rows=ref][,ctx=2d]</c>, after "rANS-based lightweight intermediate feature
 /// compression" (Sung et al.; the bitstream is ours, docs/codecs.md): asymmetric uniform quantization to L levels
-/// (default 2^B; B &lt;= 12), optionally over the range clipped to mean ± K std, then either a sparse layout (CSR over
+/// (default 2^B; B &lt;= 12), optionally over the range clipped to mean ± K std or over the fixed range [−R, R], then either a sparse layout (CSR over
 /// the tensor reshaped to N columns, rANS over row counts, column gaps and values) or, when a cost model says the
 /// sparse streams cost more, one dense rANS block. N and the layout are chosen by the cost model unless <c>ncols=N</c>
 /// fixes the CSR layout with N columns. <c>rows=ref</c> adds a third layout, row references (each row along the last axis
@@ -38,8 +38,10 @@ public sealed class RansIfcCodec : FeatureCodec
     /// <param name="spatialContext">Also consider the spatial-context layout (<c>ctx=2d</c>; the 8th parameter byte, bit 1).</param>
     /// <param name="gains">Per-channel gains applied before quantization (<c>gains=HEX</c>; the 8th parameter byte, bit 2, then the list).</param>
     /// <param name="rdo">λ &gt; 0 (with <c>ctx=2d</c>): rate-distortion optimized choice of each symbol, λ squared steps per bit, kept to thousandths.</param>
+    /// <param name="range">R &gt; 0 quantizes over the fixed range [−R, R] whatever the values (kept to hundredths; not with
+    /// <paramref name="clip"/>): with L = 2R + 1 levels the step is exactly 1, the grid a learned code is trained for.</param>
     public RansIfcCodec(int bits = DefaultBits, int levels = 0, int columns = 0, double clip = 0, bool rowReferences = false, bool spatialContext = false,
-        ChannelGains? gains = null, double rdo = 0)
+        ChannelGains? gains = null, double rdo = 0, double range = 0)
     {
         if (bits is < 1 or > MaxBits) throw new ArgumentOutOfRangeException(nameof(bits), bits, $"bits must be 1..{MaxBits}");
         if (levels == 0) levels = 1 << bits;
@@ -56,6 +58,11 @@ public sealed class RansIfcCodec : FeatureCodec
         int rdoThousandths = (int)Math.Round(rdo * 1000, MidpointRounding.AwayFromZero);
         if (rdo > 0 && rdoThousandths == 0) throw new ArgumentOutOfRangeException(nameof(rdo), rdo, "rdo below 0.001 rounds to off");
         if (rdoThousandths > 0 && !spatialContext) throw new ArgumentException("rdo= chooses symbols by their context-coded cost, so it needs ctx=2d", nameof(rdo));
+        if (!double.IsFinite(range) || range < 0 || range > MaxRange)
+            throw new ArgumentOutOfRangeException(nameof(range), range, $"range must be 0 (off) or 0.01..{MaxRange}");
+        int rangeHundredths = (int)Math.Round(range * 100, MidpointRounding.AwayFromZero);
+        if (range > 0 && rangeHundredths == 0) throw new ArgumentOutOfRangeException(nameof(range), range, "range below 0.01 rounds to off");
+        if (rangeHundredths > 0 && clipHundredths > 0) throw new ArgumentException("range= fixes the quantization range, so it cannot be combined with clip=", nameof(range));
         Bits = bits;
         Levels = levels;
         Columns = columns;
@@ -64,17 +71,23 @@ public sealed class RansIfcCodec : FeatureCodec
         SpatialContext = spatialContext;
         Gains = gains;
         RdoThousandths = rdoThousandths;
+        RangeHundredths = rangeHundredths;
         // Frames without any option keep the original 7 parameter bytes (and so their exact bytes).
-        bool flagged = rowReferences || spatialContext || gains is not null || rdoThousandths > 0;
-        int length = !flagged ? 7 : 8 + (rdoThousandths > 0 ? 2 : 0) + (gains is null ? 0 : 2 + gains.Channels);
+        bool flagged = rowReferences || spatialContext || gains is not null || rdoThousandths > 0 || rangeHundredths > 0;
+        int length = !flagged ? 7 : 8 + (rdoThousandths > 0 ? 2 : 0) + (rangeHundredths > 0 ? 2 : 0) + (gains is null ? 0 : 2 + gains.Channels);
         _parameters = new byte[length];
         if (flagged)
             _parameters[7] = (byte)((rowReferences ? RowReferencesFlag : 0) | (spatialContext ? SpatialContextFlag : 0)
-                | (gains is not null ? GainsFlag : 0) | (rdoThousandths > 0 ? RdoFlag : 0));
+                | (gains is not null ? GainsFlag : 0) | (rdoThousandths > 0 ? RdoFlag : 0) | (rangeHundredths > 0 ? RangeFlag : 0));
         int at = 8;
         if (rdoThousandths > 0)
         {
             BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(at), (ushort)rdoThousandths);
+            at += 2;
+        }
+        if (rangeHundredths > 0)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(_parameters.AsSpan(at), (ushort)rangeHundredths);
             at += 2;
         }
         if (gains is not null)
@@ -112,7 +125,17 @@ public sealed class RansIfcCodec : FeatureCodec
     private const byte SpatialContextFlag = 2;
     private const byte GainsFlag = 4;
     private const byte RdoFlag = 8;
-    private const byte AllFlags = RowReferencesFlag | SpatialContextFlag | GainsFlag | RdoFlag;
+    private const byte RangeFlag = 16;
+    private const byte AllFlags = RowReferencesFlag | SpatialContextFlag | GainsFlag | RdoFlag | RangeFlag;
+
+    /// <summary>Largest fixed range R: stored in hundredths in an unsigned 16-bit field.</summary>
+    public const double MaxRange = ushort.MaxValue / 100.0;
+
+    /// <summary>R of <c>range=R</c> in hundredths (0 = the values' own range, or the clipped one).</summary>
+    public int RangeHundredths { get; }
+
+    /// <summary>With <c>range=R</c>: the values are quantized over [−R, R] (values beyond saturate); 0 = off.</summary>
+    public double Range => RangeHundredths / 100.0;
 
     /// <summary>Largest rdo λ: stored in thousandths in an unsigned 16-bit field.</summary>
     public const double MaxRdo = ushort.MaxValue / 1000.0;
@@ -134,6 +157,7 @@ public sealed class RansIfcCodec : FeatureCodec
             if (Levels != 1 << Bits) spec += $",levels={Levels}";
             if (Columns != 0) spec += $",ncols={Columns}";
             if (ClipHundredths != 0) spec += ",clip=" + Clip.ToString("0.##", CultureInfo.InvariantCulture);
+            if (RangeHundredths != 0) spec += ",range=" + Range.ToString("0.##", CultureInfo.InvariantCulture);
             if (RowReferences) spec += ",rows=ref";
             if (SpatialContext) spec += ",ctx=2d";
             if (RdoThousandths != 0) spec += ",rdo=" + Rdo.ToString("0.###", CultureInfo.InvariantCulture);
@@ -171,37 +195,46 @@ public sealed class RansIfcCodec : FeatureCodec
             && (!double.TryParse(rdoText, NumberStyles.Float, CultureInfo.InvariantCulture, out rdo) || !(rdo >= 0.001 && rdo <= MaxRdo)))
             throw new ArgumentException($"codec 'rans-ifc': rdo={rdoText} is not a number in 0.001..{MaxRdo}");
         if (rdoText is not null && !context) throw new ArgumentException("codec 'rans-ifc': rdo= needs ctx=2d (symbols are chosen by their context-coded cost)");
-        return new RansIfcCodec(bits, levels, columns, clip, rows, context, gains is null ? null : ChannelGains.Parse(gains), rdo);
+        double range = 0;
+        string? rangeText = spec.GetString("range");
+        if (rangeText is not null
+            && (!double.TryParse(rangeText, NumberStyles.Float, CultureInfo.InvariantCulture, out range) || !(range >= 0.01 && range <= MaxRange)))
+            throw new ArgumentException($"codec 'rans-ifc': range={rangeText} is not a number in 0.01..{MaxRange}");
+        if (rangeText is not null && clipText is not null) throw new ArgumentException("codec 'rans-ifc': range= and clip= both set the quantization range; give one");
+        return new RansIfcCodec(bits, levels, columns, clip, rows, context, gains is null ? null : ChannelGains.Parse(gains), rdo, range);
     }
 
     internal static RansIfcCodec FromParameters(ReadOnlySpan<byte> p)
     {
         byte flags = p.Length >= 8 ? p[7] : (byte)0;
-        bool hasRdo = (flags & RdoFlag) != 0, hasGains = (flags & GainsFlag) != 0;
-        int gainsAt = 8 + (hasRdo ? 2 : 0);
+        bool hasRdo = (flags & RdoFlag) != 0, hasGains = (flags & GainsFlag) != 0, hasRange = (flags & RangeFlag) != 0;
+        int rangeAt = 8 + (hasRdo ? 2 : 0);
+        int gainsAt = rangeAt + (hasRange ? 2 : 0);
         int rdo = hasRdo && p.Length >= 10 ? BinaryPrimitives.ReadUInt16LittleEndian(p[8..]) : 0;
+        int range = hasRange && p.Length >= rangeAt + 2 ? BinaryPrimitives.ReadUInt16LittleEndian(p[rangeAt..]) : 0;
         int channels = hasGains && p.Length >= gainsAt + 2 ? BinaryPrimitives.ReadUInt16LittleEndian(p[gainsAt..]) : 0;
         int expected = gainsAt + (hasGains ? 2 + channels : 0);
         bool shapeOk = p.Length == 7
             || (p.Length == expected && flags is >= 1 and <= AllFlags && (!hasGains || channels is >= 1 and <= ChannelGains.MaxChannels)
-                && (!hasRdo || (rdo > 0 && (flags & SpatialContextFlag) != 0)));
+                && (!hasRdo || (rdo > 0 && (flags & SpatialContextFlag) != 0)) && (!hasRange || range > 0));
         if (!shapeOk)
             throw new FrameFormatException(FrameError.BadParameters,
-                $"rans-ifc parameters are 7 bytes, or 8 + options (flags 1..15; rdo needs ctx=2d and λ > 0; 1..{ChannelGains.MaxChannels} gains), frame has {Convert.ToHexString(p[..Math.Min(p.Length, 16)])}");
+                $"rans-ifc parameters are 7 bytes, or 8 + options (flags 1..31; rdo needs ctx=2d and λ > 0; range > 0; 1..{ChannelGains.MaxChannels} gains), frame has {Convert.ToHexString(p[..Math.Min(p.Length, 16)])}");
         int bits = p[0];
         int levels = BinaryPrimitives.ReadUInt16LittleEndian(p[1..]);
         int columns = BinaryPrimitives.ReadUInt16LittleEndian(p[3..]);
         int clip = BinaryPrimitives.ReadUInt16LittleEndian(p[5..]);
         bool layoutOptions = (flags & (RowReferencesFlag | SpatialContextFlag)) != 0;
-        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns || (layoutOptions && columns != 0))
+        if (bits is < 1 or > MaxBits || levels < 2 || levels > 1 << bits || columns > CsrStreams.MaxColumns || (layoutOptions && columns != 0)
+            || (range > 0 && clip > 0))
             throw new FrameFormatException(FrameError.BadParameters, $"invalid rans-ifc parameters {Convert.ToHexString(p[..Math.Min(p.Length, 16)])}");
         return new RansIfcCodec(bits, levels, columns, clip / 100.0, (flags & RowReferencesFlag) != 0, (flags & SpatialContextFlag) != 0,
-            hasGains ? new ChannelGains(p.Slice(gainsAt + 2, channels)) : null, rdo / 1000.0);
+            hasGains ? new ChannelGains(p.Slice(gainsAt + 2, channels)) : null, rdo / 1000.0, range / 100.0);
     }
 
     /// <summary>The quantization grid this codec uses for these values.</summary>
     public QuantizationParameters FitParameters(ReadOnlySpan<float> values) =>
-        RansIfcQuantization.Fit(values, Bits, Levels, Clip);
+        RansIfcQuantization.Fit(values, Bits, Levels, Clip, Range);
 
     public override double? EntropyBoundBytes(ReadOnlySpan<float> values, TensorShape shape)
     {

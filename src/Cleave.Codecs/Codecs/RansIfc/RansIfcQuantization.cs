@@ -12,10 +12,12 @@ internal static class RansIfcQuantization
     /// <summary>
     /// The grid for <paramref name="levels"/> levels over the finite range, clipped to mean ± clip·std when clip &gt; 0.
     /// With levels = 2^bits and no clip this is exactly <see cref="UniformQuantizer.Fit"/>, so the error bound is the
-    /// quant codec's: scale / 2 for every value inside the (clipped) range.
+    /// quant codec's: scale / 2 for every value inside the (clipped) range. A fixed <paramref name="range"/> R &gt; 0 uses
+    /// [−R, R] whatever the values, so the step does not follow them (a learned code's step stays the one it was trained for).
     /// </summary>
-    public static QuantizationParameters Fit(ReadOnlySpan<float> values, int bits, int levels, double clip)
+    public static QuantizationParameters Fit(ReadOnlySpan<float> values, int bits, int levels, double clip, double range = 0)
     {
+        if (range > 0) return FromRange((float)-range, (float)range, bits, levels);
         var (min, max) = UniformQuantizer.FiniteRange(values);
         if (clip > 0)
         {

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
 
 namespace Cleave.Runtime.Serving.Security;
 
@@ -8,7 +9,7 @@ namespace Cleave.Runtime.Serving.Security;
 /// not recognise, with status UNAUTHENTICATED and a message that says nothing about which keys or CAs exist; attaches
 /// the recognised caller to the call for quotas and idempotency.
 /// </summary>
-public sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSecurityMetrics metrics) : Interceptor
+public sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSecurityMetrics metrics, ILogger<AuthInterceptor> log) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -45,6 +46,7 @@ public sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSec
         if (authenticator.Authenticate(http) is not { } caller)
         {
             metrics.Refused();
+            log.Unauthenticated(context.Method, context.Peer);
             throw new RpcException(new Status(StatusCode.Unauthenticated, "missing, unknown or revoked credentials (send an API key as 'authorization: Bearer KEY', or a client certificate)"));
         }
         caller.AttachTo(http);
