@@ -80,7 +80,7 @@ public sealed class ServingState : IDisposable
     /// <summary>What the start-up calibration measured (<see cref="SplitServerOptions.AutoExecution"/>), or null.</summary>
     public ExecutionCalibration? Calibration { get; }
     public ServerMetrics Metrics { get; } = new();
-    public IdempotencyCache Cache { get; }
+    internal IdempotencyCache Cache { get; }
     public ClientQuotas Quotas { get; }
     public ServerSecurityMetrics SecurityMetrics { get; } = new();
 
@@ -110,7 +110,7 @@ public sealed class ServingState : IDisposable
 
     private const int EnvelopeBytes = 64 * 1024;
 
-    public DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
+    internal DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
 
     private void Add(InferenceBackend backend)
     {
