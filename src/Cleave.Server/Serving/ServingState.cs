@@ -128,7 +128,7 @@ public sealed class ServingState : IDisposable
     /// Answers a Hello: the Welcome (with an error set when refused) and, when accepted, the mode to serve (for a
     /// split other than the first, the key of its backend, "split@&lt;manifest hash&gt;").
     /// </summary>
-    public (Welcome Welcome, string? Mode) Handshake(Hello hello)
+    internal (Welcome Welcome, string? Mode) Handshake(Hello hello)
     {
         var welcome = new Welcome { ServerId = ServerId, MaxMessageBytes = (uint)Options.MaxMessageBytes };
         string mode = hello.Mode.Length > 0 ? hello.Mode : _modes.ContainsKey(ServingModes.Split) ? ServingModes.Split : ServingModes.Full;
