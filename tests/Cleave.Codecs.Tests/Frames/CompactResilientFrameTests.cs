@@ -152,6 +152,33 @@ public sealed class CompactResilientFrameTests
     }
 
     [Fact]
+    public void ALostPlaneGroupIsConcealedByTheSentPlaneMeans()
+    {
+        var values = FeatureLike();
+        byte[] frame = FeatureCodecs.Create("resilient:planes=8,rows=1,layout=2/" + Inner).Encode(values, Shape);
+        var header = ResilientHeader.TryRead(frame, DecodeLimits.Default)!;
+        Assert.Equal(32, header.PlaneMeans.Length);
+        Assert.Empty(ResilientHeader.TryRead(FeatureCodecs.Create(Spec).Encode(values, Shape), DecodeLimits.Default)!.PlaneMeans); // K = 1: none
+        var spans = GroupSpans(frame);
+        frame[spans[2].Offset + 3] ^= 0x11; // group 2: planes 8..11, every row
+        float halfStep = header.Grid.Scale / 2;
+        foreach (var mode in new[] { ConcealmentMode.Mean, ConcealmentMode.Interpolate, ConcealmentMode.Zero })
+        {
+            var decoded = ResilientFrame.Decode(frame, out var result, conceal: mode);
+            Assert.Equal([2], result.ConcealedGroups);
+            for (int p = 8; p < 12; p++)
+            {
+                var plane = values.AsSpan(p * 28 * 28, 28 * 28);
+                float mean = 0;
+                foreach (float v in plane) mean += v / plane.Length;
+                float concealed = decoded[p * 28 * 28 + 100];
+                if (mode == ConcealmentMode.Zero) Assert.Equal(0f, concealed);
+                else Assert.InRange(concealed, mean - halfStep / 2 - 1e-5f, mean + halfStep / 2 + 1e-5f); // half steps: within a quarter step
+            }
+        }
+    }
+
+    [Fact]
     public void TinyAndEmptyTensorsRoundTripAndTruncationConceals()
     {
         var codec = FeatureCodecs.Create("resilient:planes=4,rows=4,layout=2/" + Inner);

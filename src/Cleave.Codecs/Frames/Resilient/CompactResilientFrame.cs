@@ -99,8 +99,9 @@ internal static class CompactResilientFrame
         }
 
         ReadOnlySpan<byte> parameters = inner.ParameterBytes;
-        Span<byte> header = new byte[CompactResilientHeader.MaxWriteLength(shape.Rank, parameters.Length, bestPrior.Length, grid.Count)];
-        int headerLength = CompactResilientHeader.Write(shape, codec.Conceal, grid.PlaneGroups, grid.RowBlocks, parameters, quantization, bestPrior, bestLengths, header);
+        byte[] means = PlaneMeans.Write(values, grid, quantization, inner.Levels);
+        Span<byte> header = new byte[CompactResilientHeader.MaxWriteLength(shape.Rank, parameters.Length, bestPrior.Length, means.Length, grid.Count)];
+        int headerLength = CompactResilientHeader.Write(shape, codec.Conceal, grid.PlaneGroups, grid.RowBlocks, parameters, quantization, bestPrior, means, bestLengths, header);
         ResilientFrame.Assemble(header[..headerLength], best!.WrittenSpan, bestLengths, checkSize: 2, output);
     }
 

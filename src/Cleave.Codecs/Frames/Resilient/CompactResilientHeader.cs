@@ -19,12 +19,12 @@ internal static class CompactResilientHeader
     public const int MaxPriorBytes = 4096;
 
     /// <summary>The most bytes <see cref="Write"/> can need.</summary>
-    public static int MaxWriteLength(int rank, int parameters, int prior, int groups) =>
-        4 + 1 + 2 + 3 + 5 * rank + 1 + 5 + 5 + 5 + parameters + 4 + 5 + 5 + prior + 5 + 1 + 4 * groups + 4;
+    public static int MaxWriteLength(int rank, int parameters, int prior, int means, int groups) =>
+        4 + 1 + 2 + 3 + 5 * rank + 1 + 5 + 5 + 5 + parameters + 4 + 5 + 5 + prior + 5 + means + 5 + 1 + 4 * groups + 4;
 
     /// <summary>Writes one copy into <paramref name="destination"/> and returns its length.</summary>
     public static int Write(TensorShape shape, ConcealmentMode conceal, int planeGroups, int rowBlocks, ReadOnlySpan<byte> parameters,
-        QuantizationParameters grid, ReadOnlySpan<byte> prior, ReadOnlySpan<int> groupLengths, Span<byte> destination)
+        QuantizationParameters grid, ReadOnlySpan<byte> prior, ReadOnlySpan<byte> planeMeans, ReadOnlySpan<int> groupLengths, Span<byte> destination)
     {
         ResilientHeader.Magic.CopyTo(destination);
         destination[4] = Version;
@@ -42,6 +42,8 @@ internal static class CompactResilientHeader
         at += VarInt.Write(destination[at..], ZigZag(grid.ZeroPoint));
         at += VarInt.Write(destination[at..], (uint)prior.Length);
         prior.CopyTo(destination[at..]); at += prior.Length;
+        at += VarInt.Write(destination[at..], planeMeans.IsEmpty ? 0u : (uint)new GroupGrid(shape, planeGroups, rowBlocks).Planes);
+        planeMeans.CopyTo(destination[at..]); at += planeMeans.Length;
         at += WriteLengths(groupLengths, destination[at..]);
         int total = at + 4;
         if (total > ResilientHeader.MaxLength) throw new InvalidOperationException($"a resilient header of {total} bytes exceeds {ResilientHeader.MaxLength}: use fewer groups");
@@ -120,6 +122,17 @@ internal static class CompactResilientHeader
                 throw new FrameFormatException(FrameError.CorruptPayload, $"the context prior holds {priorLength} bytes but its mask describes {used}");
             at += (int)priorLength;
         }
+        long planes = ResilientHeader.ReadNumber(h, ref at, "the plane mean count");
+        if (planes != 0 && (planes != grid.Planes || planes > PlaneMeans.MaxPlanes))
+            throw new FrameFormatException(FrameError.BadParameters, $"{planes} plane means for {grid.Planes} planes");
+        float[] means = [];
+        if (planes > 0)
+        {
+            int size = PlaneMeans.Size(grid.Planes, inner.Levels);
+            Need(h, at + size);
+            means = PlaneMeans.Read(h.Slice(at, size), grid.Planes, quantization, inner.Levels);
+            at += size;
+        }
         int[] lengths = ReadLengths(h, ref at, grid.Count);
         if (at != h.Length)
             throw new FrameFormatException(FrameError.CorruptPayload, $"the resilient header has {h.Length - at} bytes after its group lengths");
@@ -128,6 +141,7 @@ internal static class CompactResilientHeader
             Layout = Version,
             Grid = quantization,
             Prior = prior,
+            PlaneMeans = means,
         };
     }
 

@@ -199,7 +199,7 @@ public static class ResilientFrame
             }
         }
         finally { ArrayPool<float>.Shared.Return(scratch); }
-        if (concealed.Count > 0) Concealment.Fill(grid, intact, concealed, destination, conceal);
+        if (concealed.Count > 0) Concealment.Fill(grid, intact, concealed, destination, conceal, header.PlaneMeans);
         return new ResilientDecodeResult(header.Shape, grid.Count, concealed, second) { RepairedGroups = repaired };
     }
 

@@ -37,6 +37,9 @@ internal sealed record ResilientHeader(
     /// <summary>Layout 2: the context model's starting cells (empty: all flat).</summary>
     public AdaptiveBit[] Prior { get; init; } = [];
 
+    /// <summary>Layout 2 with plane groups: each plane's mean, what a plane with no intact row is concealed by (empty: 0).</summary>
+    public float[] PlaneMeans { get; init; } = [];
+
     /// <summary>Bytes of check after each group: CRC-32C in layout 1, CRC-16/X-25 in layout 2.</summary>
     public int GroupCheckSize => Layout == 1 ? 4 : 2;
 
