@@ -227,14 +227,25 @@ internal static class SpatialContextCoder
         return (width, (int)Math.Min(int.MaxValue, (long)width * height));
     }
 
-    /// <summary>A fresh model: a copy of <paramref name="prior"/> when one is given (<see cref="CellCount"/> cells), flat otherwise.</summary>
+    [ThreadStatic] private static AdaptiveBit[]? t_cells;
+
+    /// <summary>
+    /// A fresh model: a copy of <paramref name="prior"/> when one is given (<see cref="CellCount"/> cells), flat otherwise.
+    /// The cells live in one array per thread, reused by every stream that thread codes (none calls another). Why: a
+    /// resilient frame codes up to 4,096 groups, and a new model each (up to 800 KB at 12 bits) would allocate far beyond
+    /// the decode limits in garbage alone.
+    /// </summary>
     private static AdaptiveBit[] NewProbabilities(int bits, ReadOnlySpan<AdaptiveBit> prior)
     {
-        var p = new AdaptiveBit[CellCount(bits)];
-        if (prior.IsEmpty) Array.Fill(p, AdaptiveBit.Initial);
+        int count = CellCount(bits);
+        var p = t_cells is { } cached && cached.Length >= count ? cached : (t_cells = new AdaptiveBit[count]);
+        if (prior.IsEmpty) p.AsSpan(0, count).Fill(AdaptiveBit.Initial);
         else prior.CopyTo(p);
         return p;
     }
+
+    /// <summary>Bytes a decode may allocate for the model: the cells, once per thread.</summary>
+    public static long ModelBytes(int bits) => 4L * CellCount(bits);
 
     /// <summary>Neighbours outside the map (first column, first row of a plane) count as the background symbol.</summary>
     private static int Context(ReadOnlySpan<ushort> symbols, int i, int x, int inPlane, int width, int background)

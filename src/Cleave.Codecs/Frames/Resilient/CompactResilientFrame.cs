@@ -109,7 +109,7 @@ internal static class CompactResilientFrame
     public static long ScratchBytes(ResilientHeader header, int largestGroup)
     {
         int bits = RansIfcCodec.FromParameters(header.Parameters).Bits;
-        return ScratchSize.Pooled(largestGroup, sizeof(ushort)) + 4L * SpatialContextCoder.CellCount(bits);
+        return ScratchSize.Pooled(largestGroup, sizeof(ushort)) + SpatialContextCoder.ModelBytes(bits);
     }
 
     /// <summary>A decoder for one layout-2 group: its symbols under the shared prior, dequantized with the shared grid.</summary>
