@@ -30,7 +30,7 @@ public static class ExitReport
                 chart.Series.Add(new ChartSeries($"stored curve ({curve.Images} held-out images; {(curve.Labelled ? "accuracy" : "agreement with the full model")})",
                     [.. curve.Points.OrderBy(p => p.ExitRate).Select(p => (100 * p.ExitRate, 100 * p.Accuracy))]));
             foreach (var p in group)
-                chart.Series.Add(new ChartSeries($"measured: {p.Codec} at {p.Exit!.Threshold.ToString("0.####", CultureInfo.InvariantCulture)} ({p.Images} images)",
+                chart.Series.Add(new ChartSeries($"measured at {p.Exit!.Threshold.ToString("0.####", CultureInfo.InvariantCulture)}: {p.Codec}",
                     [(100 * p.Exit.ExitRate, 100 * p.Top1)], Connect: false));
             string name = charts.Count == 0 ? "exit_curve.png" : $"exit_curve_{charts.Count + 1}.png";
             charts.Add((name, $"Early exit at {group.Key}: the calibration curve stored with the split (exit.json: each threshold's share of images answered on the device and overall top-1, exits and sent images together) and this run's measured point for each codec at the threshold it ran at.", chart));

@@ -25,14 +25,18 @@ public static class ExitConfigurations
             var curve = exit.Curve;
             foreach (var point in curve.Points.Where(p => p.Exited > 0 && p.Threshold <= 1))
             {
-                double lossPoints = 100 * (curve.FullAccuracy - point.Accuracy);
+                double loss = curve.FullAccuracy - point.Accuracy;
                 foreach (var c in splits)
+                {
+                    // The curve's images are not the profile's: a loss larger than the split's own top-1 floors the top-1
+                    // at 0 (the drop, which the budget is judged on, keeps the whole loss).
                     list.Add(c with
                     {
                         Id = Configuration.ExitId(c.Id, point.Threshold), ExitThreshold = point.Threshold, ExitRate = point.ExitRate,
-                        ExitMs = hardware.Device(exit.ExitMs), Top1 = c.Top1 - lossPoints / 100, DropPoints = c.DropPoints + lossPoints,
+                        ExitMs = hardware.Device(exit.ExitMs), Top1 = Math.Max(0, c.Top1 - loss), DropPoints = c.DropPoints + 100 * loss,
                         Agreement = c.Agreement * point.Agreement,
                     });
+                }
             }
         }
         return list;
