@@ -6,22 +6,17 @@ namespace Cleave.Cli.Tests;
 /// <summary>`train task-tail` adds a task to a split folder; `client --tasks` gets every task's answer from one request.</summary>
 public sealed class MultiTaskCommandTests
 {
-    private const string Cut = "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6";
-
-    [AssetFact("vision/mobilenet_v1_0.25_128_quant.tflite", "vision/imagenet_wnids.txt", "imagenet-sample")]
+    [AssetFact(MobileNetV1Fixture.TfLite, "vision/imagenet_wnids.txt", "imagenet-sample")]
     public async Task A_trained_task_tail_is_served_beside_the_default_task_and_an_unknown_task_is_refused()
     {
         using var dir = new TempFolder();
-        var (code, _, stderr) = CliRunner.Run("import", TestAssets.Path("vision/mobilenet_v1_0.25_128_quant.tflite"), "-o", dir.File("m.onnx"));
-        Assert.True(code == 0, stderr);
-        (code, _, stderr) = CliRunner.Run("split", dir.File("m.onnx"), "--at", Cut, "-o", dir.File("split"));
-        Assert.True(code == 0, stderr);
+        MobileNetV1Fixture.Split(dir);
         string images = dir.File("images");
         Directory.CreateDirectory(images);
         foreach (string image in Directory.GetFiles(TestAssets.Path("imagenet-sample")).Order(StringComparer.Ordinal).Take(8))
             File.CreateSymbolicLink(Path.Combine(images, Path.GetFileName(image)), image);
 
-        (code, var stdout, stderr) = CliRunner.Run("train", "task-tail", "--split", dir.File("split"), "--name", "fine8", "--data", images,
+        var (code, stdout, stderr) = CliRunner.Run("train", "task-tail", "--split", dir.File("split"), "--name", "fine8", "--data", images,
             "--wnids", TestAssets.Path("vision/imagenet_wnids.txt"), "--width", "4", "--steps", "2", "--batch", "4", "--validation", "0.25", "--json");
         Assert.True(code == 0, stderr);
         using (var doc = JsonDocument.Parse(stdout))

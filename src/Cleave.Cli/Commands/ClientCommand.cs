@@ -23,7 +23,10 @@ public sealed class ClientCommand : ICommand
           --codec SPEC     codec for the cut tensor (default quant:bits=8,entropy=rans)
           --mode full      upload the image files instead; the server runs the whole model (--split not needed)
           --tasks A,B      ask every request for these task tails (names from the server's Welcome; default: the default
-                           task only): one transmission, one answer per task, printed under each image
+                           task only): one transmission, one answer per task, printed under each image. Without --tasks,
+                           a declared --ber picks the split folder's error-aware task trained for it (`train error-aware
+                           --as-task`) when the rate is at least a tenth of its lowest trained rate (docs/resilience.md);
+                           the choice is printed on stderr and in --json (task_chosen, task_reason)
           --in-flight N    requests waiting for answers at once (default 4)
           --timeout-ms T   how long one try waits for its answer before it is retried (default 30000)
         {RetryOptionParsing.Help}
@@ -72,15 +75,19 @@ public sealed class ClientCommand : ICommand
             BitErrors = NetworkOptionParsing.ParseBitErrors(cl), LinkSeed = NetworkOptionParsing.ParseLinkSeed(cl),
             RequestTimeout = TimeSpan.FromMilliseconds(cl.GetDouble("timeout-ms", 30_000)), AcceptAnyServerCertificate = cl.Has("insecure"),
             Credentials = SecurityOptionParsing.ParseClient(cl),
-            Tasks = cl.Get("tasks") is { } tasks ? [.. tasks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : [],
         };
+        // With no --tasks, a declared bit-error channel (--ber) may pick an error-aware task of the local split folder.
+        var choice = ChannelTaskChoice.Choose(split?.Tasks ?? [], options.BitErrors,
+            cl.Get("tasks") is { } tasks ? [.. tasks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : null);
+        options = options with { Tasks = choice.Tasks };
+        if (choice.Chosen is not null || !options.BitErrors.IsNone) Console.Error.WriteLine($"task: {choice.Reason}");
         var labels = TaskLabels(split, options.Tasks);
         bool json = cl.Has("json");
-        return RunAsync(options, images, head, exit, gate, codec, localTail, inFlight, json, labels, framesFolder).GetAwaiter().GetResult();
+        return RunAsync(options, images, head, exit, gate, codec, localTail, inFlight, json, labels, framesFolder, choice).GetAwaiter().GetResult();
     }
 
     private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, DeviceGate? gate, FeatureCodec codec,
-        SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels, string? framesFolder)
+        SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels, string? framesFolder, ChannelTaskChoice choice)
     {
         await using var client = await SplitClient.ConnectAsync(options);
         Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}" +
@@ -106,6 +113,9 @@ public sealed class ClientCommand : ICommand
                 w.WriteString("mode", options.Mode);
                 w.WriteString("codec", head is null ? null : codec.Spec);
                 w.WriteString("link", options.Link.ToString());
+                w.WriteString("bit_errors", options.BitErrors.ToString());
+                w.WriteString("task_chosen", choice.Chosen);
+                w.WriteString("task_reason", choice.Reason);
                 w.WriteStartArray("requests");
                 foreach (var r in results)
                 {

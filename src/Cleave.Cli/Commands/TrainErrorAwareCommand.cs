@@ -25,7 +25,8 @@ public sealed class TrainErrorAwareCommand : ICommand
         "  --val F             share of the images held out for validation (default 0.1)\n" +
         "  --no-flip           do not add mirrored copies of the training images\n" +
         "  --as-task NAME      also add the error-aware tail to --split as task NAME (task-NAME.onnx): a server then answers\n" +
-        "                      `client --tasks NAME` requests from it (a device that declares a bad channel names it)\n" +
+        "                      `client --tasks NAME` requests from it; the training channels are recorded with the task, and\n" +
+        "                      `client --ber P` names it by itself when P is bad enough (docs/resilience.md)\n" +
         "  --seed N            (default 1)";
 
     public int Run(IReadOnlyList<string> args)
@@ -57,7 +58,7 @@ public sealed class TrainErrorAwareCommand : ICommand
         string? task = cl.Get("as-task");
         if (task is not null)
         {
-            try { ErrorAwareTask.Add(cl.Require("split"), Path.Combine(r.OutputDirectory, "tail.onnx"), task); }
+            try { ErrorAwareTask.Add(cl.Require("split"), Path.Combine(r.OutputDirectory, "tail.onnx"), task, options.Channels); }
             catch (InvalidDataException e) { throw new UsageException($"--as-task: {e.Message}"); }
             Console.Error.WriteLine($"added task '{task}' to {cl.Require("split")}");
         }

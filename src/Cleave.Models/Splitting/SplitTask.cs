@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
 namespace Cleave.Models.Splitting;
@@ -28,6 +29,17 @@ public sealed partial class SplitTask
     public string Sha256 { get; init; } = "";
 
     /// <summary>
+    /// For an error-aware tail (<c>cleave train error-aware --as-task</c>): the bit-error channels it was trained on;
+    /// null for other tasks and for folders written before it was recorded. Left out of split.json when null, so
+    /// manifests without error-aware tasks read and write as before.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<SplitTaskChannel>? TrainedChannels { get; init; }
+
+    /// <summary>The most trained channels one task may record.</summary>
+    public const int MaxTrainedChannels = 64;
+
+    /// <summary>
     /// Throws <see cref="InvalidDataException"/> for a name or file that a manifest must not hold: a file outside the
     /// folder (path separators, "..") would let a manifest make a server read any file.
     /// </summary>
@@ -39,6 +51,11 @@ public sealed partial class SplitTask
         if (Labels is not null) CheckPlainFileName(Labels, "labels");
         if (Kind is not (ClassesKind or TensorKind))
             throw new InvalidDataException($"task '{Name}' has kind '{Kind}'; expected '{ClassesKind}' or '{TensorKind}'");
+        if (TrainedChannels is null) return;
+        if (TrainedChannels.Count is 0 or > MaxTrainedChannels)
+            throw new InvalidDataException($"task '{Name}' records {TrainedChannels.Count} trained channels; expected 1 to {MaxTrainedChannels} (or none at all)");
+        foreach (var channel in TrainedChannels)
+            (channel ?? throw new InvalidDataException($"task '{Name}' records a null trained channel")).Validate(Name);
     }
 
     private void CheckPlainFileName(string file, string what)
