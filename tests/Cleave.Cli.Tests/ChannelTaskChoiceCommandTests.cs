@@ -18,6 +18,9 @@ public sealed class ChannelTaskChoiceCommandTests
     {
         using var dir = new TempFolder();
         string split = MobileNetV1Fixture.Split(dir);
+        string plain = dir.File("plain");
+        Directory.CreateDirectory(plain);
+        foreach (string file in Directory.GetFiles(split)) File.Copy(file, Path.Combine(plain, Path.GetFileName(file)));
         // The tail itself stands in for a trained error-aware tail: what is tested is the record and the choice, not the training.
         var manifest = ErrorAwareTask.Add(split, Path.Combine(split, "tail.onnx"), "noisy", [new BitErrorModel(1e-3, 64)]);
         Assert.Equal(64, manifest.Tasks[1].TrainedChannels!.Single().BurstBits);
@@ -46,6 +49,17 @@ public sealed class ChannelTaskChoiceCommandTests
         using (var doc = JsonDocument.Parse(stdout))
         {
             Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("task_chosen").ValueKind);
+            Assert.All(doc.RootElement.GetProperty("requests").EnumerateArray(), r => Assert.False(r.TryGetProperty("tasks", out _)));
+        }
+
+        // A server whose folder lacks the task (task lists are not hashed): the client falls back to the default task.
+        await using (var older = await SplitServer.StartAsync(new SplitServerOptions { SplitDirectory = plain, Port = 0, Threads = 1 }))
+        {
+            (code, stdout, stderr) = CliRunner.Run(["client", "--server", older.Url.ToString(), .. common[3..], "--ber", "2e-4", "--link-seed", "5"]);
+            Assert.True(code == 0, stderr);
+            using var doc = JsonDocument.Parse(stdout);
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("task_chosen").ValueKind);
+            Assert.Contains("does not serve task 'noisy'", doc.RootElement.GetProperty("task_reason").GetString());
             Assert.All(doc.RootElement.GetProperty("requests").EnumerateArray(), r => Assert.False(r.TryGetProperty("tasks", out _)));
         }
 

@@ -52,6 +52,18 @@ public sealed class ChannelTaskChoiceTests
     }
 
     [Fact]
+    public void A_picked_task_the_server_does_not_serve_falls_back_to_the_default_task()
+    {
+        var choice = ChannelTaskChoice.Choose([Default, ErrorAware("noisy", 1e-3)], new BitErrorModel(1e-3), null);
+        Assert.Same(choice, choice.ServedBy([new ServedTask("default", "classes", 1001), new ServedTask("noisy", "classes", 1001)]));
+        Assert.Same(choice, choice.ServedBy([]));
+        var fallback = choice.ServedBy([new ServedTask("default", "classes", 1001)]);
+        Assert.Null(fallback.Chosen);
+        Assert.Empty(fallback.Tasks);
+        Assert.Contains("does not serve task 'noisy'", fallback.Reason);
+    }
+
+    [Fact]
     public void Trained_channels_survive_split_json_and_a_task_without_them_is_written_as_before()
     {
         var manifest = new SplitManifest().WithTasks([Default, ErrorAware("noisy", 1e-3)]);

@@ -77,7 +77,7 @@ public sealed class ClientCommand : ICommand
             Credentials = SecurityOptionParsing.ParseClient(cl),
         };
         // With no --tasks, a declared bit-error channel (--ber) may pick an error-aware task of the local split folder.
-        var choice = ChannelTaskChoice.Choose(split?.Tasks ?? [], options.BitErrors,
+        var choice = ChannelTaskChoice.Choose(mode == ServingModes.Split && split is not null ? split.Tasks : [], options.BitErrors,
             cl.Get("tasks") is { } tasks ? [.. tasks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)] : null);
         options = options with { Tasks = choice.Tasks };
         if (choice.Chosen is not null || !options.BitErrors.IsNone) Console.Error.WriteLine($"task: {choice.Reason}");
@@ -89,7 +89,16 @@ public sealed class ClientCommand : ICommand
     private static async Task<int> RunAsync(SplitClientOptions options, IReadOnlyList<string> images, SplitHead? head, DeviceExit? exit, DeviceGate? gate, FeatureCodec codec,
         SplitTailBackend? localTail, int inFlight, bool json, IReadOnlyDictionary<string, IReadOnlyList<string>> labels, string? framesFolder, ChannelTaskChoice choice)
     {
-        await using var client = await SplitClient.ConnectAsync(options);
+        var connected = await SplitClient.ConnectAsync(options);
+        if (choice.ServedBy(connected.Welcome.Tasks) is var served && served != choice)
+        {
+            // The task is named in every request: connect again without it rather than have each one refused.
+            await connected.DisposeAsync();
+            (choice, options) = (served, options with { Tasks = served.Tasks });
+            Console.Error.WriteLine($"task: {choice.Reason}");
+            connected = await SplitClient.ConnectAsync(options);
+        }
+        await using var client = connected;
         Console.Error.WriteLine($"connected to {client.CurrentServer} ({client.Welcome.ServerId}), mode {options.Mode}, link {options.Link}" +
             (client.Welcome.Tasks.Count > 0 ? $", tasks {string.Join(", ", client.Welcome.Tasks.Select(t => $"{t.Name} ({t.Kind}, {t.Outputs})"))}" : ""));
         var print = new Lock();

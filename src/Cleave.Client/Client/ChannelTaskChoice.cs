@@ -60,5 +60,18 @@ public sealed class ChannelTaskChoice
             Text($"declared BER {rate:G3}: error-aware task '{pick.Task.Name}' (trained on {trained}; chosen from {EligibleBelowTrainedRate:G}x below its lowest trained rate up)"));
     }
 
+    /// <summary>
+    /// This choice checked against the tasks a server announced in its Welcome: a picked task the server does not run
+    /// (its folder lacks it; task lists are not part of the manifest hash) falls back to the default task, where
+    /// naming it would get every request UNKNOWN_TASK. Returns this choice when nothing changes (also for a server that
+    /// lists no tasks: one that predates them).
+    /// </summary>
+    public ChannelTaskChoice ServedBy(IReadOnlyList<ServedTask> served)
+    {
+        ArgumentNullException.ThrowIfNull(served);
+        if (Chosen is null || served.Count == 0 || served.Any(t => t.Name == Chosen)) return this; // an empty list: a server that predates tasks
+        return new([], null, $"{Reason}; but the server does not serve task '{Chosen}' (it serves {string.Join(", ", served.Select(t => t.Name))}): the default task");
+    }
+
     private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
