@@ -93,6 +93,8 @@ public static class ExitCnnTraining
             if (w < 1 || inputs[i] % groups != 0 || outputs[i] % groups != 0)
                 throw new ArgumentException($"density 1/{groups} in trunk layer {i + 1} needs {inputs[i]} and {outputs[i]} channels divisible by {groups} (width {w})");
         }
+        // Loaded first so a missing or unreadable teacher fails before minutes of data loading.
+        using var teacher = request.TeacherPath is null ? null : OnnxTeacher.Load(request.TeacherPath);
         TorchRuntime.Initialise();
         var clock = Stopwatch.StartNew();
         var all = FashionMnist.Load(limit: request.Limit > 0 ? request.Limit : null);
@@ -113,7 +115,6 @@ public static class ExitCnnTraining
         using var net = new SequentialLayer(head, tail);
         log?.Invoke($"trunk: {train.Count} training images, {calibration.Count} held out, densities {string.Join(", ", densities)}"
             + (request.TeacherPath is null ? "" : $", teacher {request.TeacherPath} (weight {request.TeacherWeight}, T {request.Temperature})"));
-        using var teacher = request.TeacherPath is null ? null : OnnxTeacher.Load(request.TeacherPath);
         var objective = teacher is null
             ? Objectives.CrossEntropy(net.forward)
             : Objectives.DistillationWithLabels(net.forward, teacher.Logits, request.Temperature, request.TeacherWeight);
