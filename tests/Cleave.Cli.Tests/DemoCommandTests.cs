@@ -27,11 +27,20 @@ public sealed class DemoCommandTests
         Assert.Contains("verdict", File.ReadAllText(root.GetProperty("report").GetString()!));
         Assert.Contains("import: ", stderr, StringComparison.Ordinal);
 
-        // A second run in the same folder says it reuses the imported model and the split instead of going quiet.
-        (code, _, stderr) = CliRunner.Run("demo", "--out", temp.Path, "--images", "2", "--clients", "1", "--link", "wifi", "--json");
+        Assert.False(root.TryGetProperty("exit", out _), "the default split has no early exit");
+
+        // A second run in the same folder says it reuses the imported model and the split instead of going quiet. An
+        // exit trained into that split (here the test fixture, confident on every image) is used: nothing is sent.
+        Cleave.Evaluation.Tests.ExitFixture.Write(temp.File("split-MobilenetV2_expanded_conv_5_add"), 1001, favoured: 7, gain: 0, bias: 20, threshold: 0.9);
+        (code, stdout, stderr) = CliRunner.Run("demo", "--out", temp.Path, "--images", "2", "--clients", "1", "--link", "wifi", "--json");
         Assert.True(code == 0, stderr);
         Assert.Contains("import: reusing", stderr, StringComparison.Ordinal);
         Assert.Contains("split: reusing", stderr, StringComparison.Ordinal);
+        using var withExit = JsonDocument.Parse(stdout);
+        var exit = withExit.RootElement.GetProperty("exit");
+        Assert.Equal((2, 0), (exit.GetProperty("exited").GetInt32(), exit.GetProperty("sent").GetInt32()));
+        Assert.True(exit.GetProperty("bytes_saved").GetInt64() > 1_000);
+        Assert.Equal(0, withExit.RootElement.GetProperty("split").GetProperty("bytes_mean").GetDouble());
     }
 
     [Fact]

@@ -1,12 +1,9 @@
-using System.Security.Cryptography;
 using Cleave.Codecs;
+using Cleave.Evaluation.Tests;
 using Cleave.Models.EarlyExit;
-using Cleave.Models.Onnx;
 using Cleave.Runtime.Client;
 using Cleave.Runtime.Load;
 using Cleave.Runtime.Serving;
-using Google.Protobuf;
-using Onnx;
 
 namespace Cleave.Runtime.Tests;
 
@@ -18,43 +15,14 @@ public sealed class EarlyExitTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>
-    /// The MobileNetV2 split plus an exit that pools the cut and scores class <paramref name="favoured"/> by the mean of
-    /// channel 0 (times a gain): the confidence then depends on the image, as a trained exit's does.
-    /// </summary>
+    /// <summary>The MobileNetV2 split plus an exit that scores class <paramref name="favoured"/> by <paramref name="bias"/> alone (the shared fixture with no gain).</summary>
     private SplitDirectory SplitWithExit(int favoured, float bias, double threshold)
     {
         foreach (string file in new[] { "split.json", "head.onnx", "tail.onnx" })
             File.Copy(Path.Combine(MobileNetSplit.SplitPath, file), Path.Combine(_folder, file), overwrite: true);
-        var split = SplitDirectory.Load(_folder);
-        var (shape, _) = split.CutSampleShape();
-        long channels = shape[1];
-        const int classes = 1001;
-        var builder = new OnnxGraphBuilder();
-        var weights = new float[classes * channels];
-        var biases = new float[classes];
-        biases[favoured] = bias;
-        string pooled = builder.Emit("Flatten", "flat", [builder.Emit("GlobalAveragePool", "gap", [MobileNetSplit.Cut])], OnnxGraphBuilder.Int("axis", 1));
-        builder.AddNode("Gemm", [pooled, builder.AddFloats("w", weights, classes, channels), builder.AddFloats("b", biases, classes)], ExitManifestOutput,
-            OnnxGraphBuilder.Int("transB", 1));
-        var graph = builder.Graph;
-        graph.Name = "exit";
-        graph.Input.Add(OnnxGraphBuilder.ValueInfo(MobileNetSplit.Cut, OnnxElementType.Float, shape, "N"));
-        graph.Output.Add(OnnxGraphBuilder.ValueInfo(ExitManifestOutput, OnnxElementType.Float, [1, classes], "N"));
-        var proto = new ModelProto { IrVersion = 8, Graph = graph };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 18 });
-        byte[] bytes = proto.ToByteArray();
-        File.WriteAllBytes(Path.Combine(_folder, "exit.onnx"), bytes);
-        var manifest = new ExitManifest
-        {
-            Input = MobileNetSplit.Cut, Output = ExitManifestOutput, Classes = classes, Threshold = threshold,
-            ExitSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
-        };
-        File.WriteAllText(Path.Combine(_folder, ExitManifest.FileName), manifest.ToJson());
-        return split;
+        ExitFixture.Write(_folder, classes: 1001, favoured, gain: 0, bias, threshold);
+        return SplitDirectory.Load(_folder);
     }
-
-    private const string ExitManifestOutput = "exit_logits";
 
     [AssetFact(MobileNetSplit.TfLite, "imagenet-sample")]
     public async Task An_exit_answered_on_the_device_sends_nothing_and_one_below_the_threshold_is_served()

@@ -15,7 +15,9 @@ public sealed class DemoCommand : ICommand
           Imports MobileNetV2 from the shared assets, cuts it mid-network, starts a server in-process on 127.0.0.1 and
           runs several clients over an emulated link: once sending compressed split features, once sending JPEG files
           for the whole model on the server. Ends with accuracy vs the unsplit model, bytes per image vs float32 and vs
-          JPEG, the latency breakdown, and an HTML report.
+          JPEG, the latency breakdown, and an HTML report. When the split folder (--out DIR/split-CUT) holds an early exit
+          (`cleave train exit --split` that folder), images the exit answers are not sent; the table and --json count
+          exits, bytes not sent and server time saved.
           --assets DIR   the shared assets (default: $CLEAVE_ASSETS, then ../shared/assets)
           --out DIR      imported model, split and report.html (default artifacts/demo); a second run reuses them
           --images N     sample images, evenly spaced over the 1000 classes (default 200)

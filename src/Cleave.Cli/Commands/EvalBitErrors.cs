@@ -17,6 +17,7 @@ internal static class EvalBitErrors
         "  --ber P[,P...]      bit-error rates to study (independent flips), e.g. 1e-6,1e-5,1e-4,1e-3\n" +
         "  --ber-burst L[,L]   also study each rate as Gilbert-Elliott bursts of mean length L bits\n" +
         "  --resilient OPTS    the resilient layout's options (default planes=1,rows=14): frames are resilient:OPTS/CODEC\n" +
+        "                      (add layout=2 to share the grid and a context prior across groups; needs rans-ifc ctx=2d)\n" +
         "  --seed S            the channel's seed (default 17): the same seed gives the same flips\n" +
         "  --error-aware DIR   also answer the interpolated tensors with DIR's tail.onnx (a split folder from\n" +
         "                      `cleave train error-aware`, or an .onnx tail reading the cut): same bytes, another decoder";

@@ -22,14 +22,14 @@ internal static class ModelSearchTables
                           $"{(d.Request.SloMs is double s ? $", latency <= {s:0.#} ms" : "")}; objective {PlanRequest.Name(d.Request.Objective)}");
         Console.WriteLine($"{(d.Feasible ? "chosen" : "NOT MET, fallback")}: {c.Id}");
         Console.WriteLine($"  predicted {l.TotalMs:0.0} ms = device {l.DeviceMs:0.0} + encode {l.EncodeMs:0.00} + network {l.NetworkMs:0.0} + server {l.ServerDecodeMs + l.ServerMs:0.0}; " +
-                          $"top-1 {100 * c.Top1:0.0}% (drop {c.DropPoints:0.0}), {(c.UsesNetwork ? c.BytesMean : 0):0} bytes up");
+                          $"top-1 {100 * c.Top1:0.0}% (drop {c.DropPoints:0.0}), {(c.ExpectedBytes):0} bytes up");
         Console.WriteLine($"  {d.Explanation}");
         Console.WriteLine();
         Console.WriteLine("Pareto front (accuracy, predicted end-to-end latency, uplink bytes) on this link:");
         Console.WriteLine($"  {"configuration",-72} {"total ms",9} {"bytes",8} {"top-1 %",8} {"ok",3}");
         foreach (var e in search.ParetoFront3)
             Console.WriteLine($"{(e.Configuration.Id == c.Id ? "*" : " ")} {e.Configuration.Id,-72} {e.Latency.TotalMs,9:0.0} " +
-                              $"{(e.Configuration.UsesNetwork ? e.Configuration.BytesMean : 0),8:0} {100 * e.Configuration.Top1,8:0.0} {(e.Feasible ? "yes" : "no"),3}");
+                              $"{(e.Configuration.ExpectedBytes),8:0} {100 * e.Configuration.Top1,8:0.0} {(e.Feasible ? "yes" : "no"),3}");
         if (output is not null) Console.WriteLine($"the chosen model's plan written to {output}");
     }
 

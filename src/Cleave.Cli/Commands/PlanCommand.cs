@@ -24,6 +24,9 @@ public sealed class PlanCommand : ICommand
           --max-drop P         largest acceptable top-1 drop in percentage points (default 1)
           --slo-ms L           end-to-end latency limit per request (optional)
           --objective O        latency (default), server-time, bytes or accuracy: what to optimise among the configurations meeting the budgets
+          --exit "D1;D2"       split folders with an early exit (exit.json from `cleave train exit`, its cut among the profile's
+                               --splits): each threshold on its stored curve becomes a configuration "exit at t" (bytes and
+                               server time x (1 - exit rate), latency mixing device-only and full path, accuracy from the curve)
           -o, --output FILE    write plan.json (schema: docs/planning.md)
           --sweep-links        print the choice for every preset link and --device-speeds (default 1,0.25,0.05) instead
         several models (joint model x cut x codec search, docs/planning.md "Several models"):
@@ -43,7 +46,9 @@ public sealed class PlanCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, .. PlanOptionParsing.ModelSetOptions, "output", "device-speeds", "plot"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
+        var cl = new CommandLine(args, [.. PlanOptionParsing.ValueOptions, .. PlanOptionParsing.ModelSetOptions, "output", "device-speeds", "plot", "exit"], ["json", "sweep-links", "profile-only", "recollect", "retime"]);
+        if (cl.Has("exit") && (cl.Has("models") || cl.Has("sweep-links")))
+            throw new UsageException("--exit plans one model on one link: leave out --models and --sweep-links");
         if (cl.Has("models")) return RunModels(cl);
         if (cl.Has("plot")) throw new UsageException("--plot goes with --models");
         var profile = PlanOptionParsing.LoadOrCollect(cl, out string profilePath);
@@ -74,6 +79,13 @@ public sealed class PlanCommand : ICommand
         var link = PlanOptionParsing.ParseLink(cl);
         var hardware = PlanOptionParsing.ParseHardware(cl);
         var configurations = ConfigurationBuilder.Build(profile, hardware);
+        if (cl.Get("exit") is string exitFolders)
+        {
+            var folders = exitFolders.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (folders.Length == 0) throw new UsageException("--exit names no split folder");
+            try { configurations = ExitConfigurations.Add(configurations, [.. folders.Select(ExitOption.Load)], hardware); }
+            catch (ArgumentException e) { throw new UsageException($"--exit: {e.Message}"); }
+        }
         var decision = SplitPlanner.Decide(configurations, budgets with { Link = link });
         var plan = PlanDocument.From(decision, SplitPlanner.AdaptiveSet(configurations, decision), profile, hardware);
         if (cl.Get("output") is string output) plan.Save(output);

@@ -15,7 +15,10 @@ internal static class PlanTables
         Console.WriteLine($"{(decision.Feasible ? "chosen" : "NOT MET, fallback")}: {c.Id}");
         Console.WriteLine($"  predicted {l.TotalMs:0.0} ms = device {l.DeviceMs:0.0} + encode {l.EncodeMs:0.00} + uplink {l.UplinkMs:0.0} + rtt {l.RttMs:0.0} " +
                           $"+ server decode {l.ServerDecodeMs:0.00} + server {l.ServerMs:0.0} + downlink {l.DownlinkMs:0.0}");
-        Console.WriteLine($"  top-1 {100 * c.Top1:0.0}% (drop {c.DropPoints:0.0} points over {plan.CalibrationImages} images), {(c.UsesNetwork ? c.BytesMean : 0):0} bytes up, server time {c.ServerTotalMs:0.0} ms");
+        Console.WriteLine($"  top-1 {100 * c.Top1:0.0}% (drop {c.DropPoints:0.0} points over {plan.CalibrationImages} images), {(c.ExpectedBytes):0} bytes up, server time {c.ServerTotalMs:0.0} ms");
+        if (c.ExitThreshold is double t)
+            Console.WriteLine($"  early exit at confidence {t:0.####}: {100 * c.ExitRate:0.0}% of requests answered on the device (stored curve), exit {c.ExitMs:0.00} ms; " +
+                              $"bytes and server time are means over all requests ({c.BytesMean:0} bytes per sent frame)");
         Console.WriteLine($"  {decision.Explanation}");
         Console.WriteLine($"  adaptive set ({plan.Adaptive.Count}): {string.Join(", ", plan.Adaptive)}");
         Console.WriteLine();
@@ -32,7 +35,7 @@ internal static class PlanTables
             var c = e.Configuration;
             string mark = c.Id == chosenId ? "*" : " ";
             Console.WriteLine($"{mark} {c.Id,-62} {e.Latency.TotalMs,9:0.0} {e.Latency.DeviceMs + e.Latency.EncodeMs,7:0.0} {e.Latency.NetworkMs,8:0.0} " +
-                              $"{e.Latency.ServerDecodeMs + e.Latency.ServerMs,7:0.0} {(c.UsesNetwork ? c.BytesMean : 0),8:0} {c.DropPoints,6:0.0} {(e.Feasible ? "yes" : "no"),3}");
+                              $"{e.Latency.ServerDecodeMs + e.Latency.ServerMs,7:0.0} {(c.ExpectedBytes),8:0} {c.DropPoints,6:0.0} {(e.Feasible ? "yes" : "no"),3}");
         }
     }
 

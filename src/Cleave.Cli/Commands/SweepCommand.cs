@@ -60,6 +60,7 @@ public sealed class SweepCommand : ICommand
         return 0;
     }
 
-    private static string Quote(string a) =>
+    /// <summary>An argument as a shell would need it to run the recorded command again.</summary>
+    internal static string Quote(string a) =>
         a.Length > 0 && a.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':' or '=' or ',') ? a : "'" + a.Replace("'", "'\\''") + "'";
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cleave.Evaluation.Classification;
 
 namespace Cleave.Cli.Commands;
@@ -20,5 +21,12 @@ internal static class SweepTable
                 $"{p.HeadMs,6:F2} {p.EncodeMs,6:F2} {p.DecodeMs,6:F2} {p.TailMs,6:F2}");
         }
         Console.WriteLine("(ms columns: mean per image for head, encode, decode, tail)");
+        foreach (var p in result.Points)
+            if (p.Exit is { } x)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"early exit at {p.Split} {p.Codec}: threshold {x.Threshold:0.####} ({(x.Calibrated ? "calibrated, from exit.json" : "given")}); " +
+                    $"{x.Exited} of {x.Images} answered on the device ({100 * x.ExitRate:0.0}%); top-1 {100 * p.Top1:0.0}% overall, exited {x.ExitCorrect}/{x.Exited} right, " +
+                    $"sent {x.SentCorrect}/{x.Sent} right ({100 * x.SentTop1:0.0}%); {p.BytesMean:N0} B per request (0 for an exit), {x.BytesSaved:N0} B saved; " +
+                    $"tail work saved {x.TailMacsSaved / 1e6:N1} MMAC ({x.TailMsSaved:N1} ms measured); exit {x.ExitMs:0.00} ms per image"));
     }
 }

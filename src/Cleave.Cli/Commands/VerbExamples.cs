@@ -33,8 +33,8 @@ internal static class VerbExamples
         ["eval"] =
         [
             $"cleave eval --model {Model} --data {Images} --split {Cut} --codec \"quant:bits={{4,8}},entropy=rans\" --limit 100",
-            $"cleave eval --model {Model} --data {Images} --split-dir {Split} --codec rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
-            $"cleave eval --model {Model} --data {Images} --baseline \"local;jpeg:q={{50,90}}\" --limit 100",
+            $"cleave eval --model {Model} --data {Images} --split-dir {Split} --codec rans-ifc:bits=3,levels=6,clip=3,ctx=2d --report artifacts/eval5",
+            $"cleave eval --model {Model} --data {Images} --split-dir {Split} --exit-threshold off --baseline \"local;jpeg:q={{50,90}}\" --limit 100",
         ],
         ["sweep"] =
         [

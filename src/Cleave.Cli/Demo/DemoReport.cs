@@ -24,6 +24,8 @@ public static class DemoReport
         b.AppendLine(Inv, $"{"split float32 (raw)".PadRight(w)} {"",6}   {"",9}   {s.Float32FrameBytes,11:N0}   {1,9:F1}x");
         Row(b, w, s.Split, s.SplitVsFloat32, s.SplitVsJpeg);
         Row(b, w, s.Jpeg, s.Float32FrameBytes / s.Jpeg.BytesMean, 1);
+        if (s.Exit is { } x)
+            b.AppendLine(Inv, $"early exit (threshold {x.Threshold:0.####}, calibrated): {x.Exited} of {x.Images} answered on the device ({100 * x.ExitRate:F1}%, {x.ExitCorrect} right), sent {x.Images - x.Exited} ({x.SentCorrect} right); {x.BytesSaved:N0} bytes not sent, {x.ServerMsSaved:F1} ms of server decode + tail saved; the split row's bytes count 0 for an exit");
         b.AppendLine();
         b.AppendLine("latency, mean ms   device  encode  uplink   queue  decode    tail downlink   total   p50   p95");
         Latency(b, "split", s.Split.Latency);
@@ -36,6 +38,8 @@ public static class DemoReport
     /// <summary>One sentence saying whether splitting won here, computed from the numbers (never assumed).</summary>
     public static string Verdict(DemoSummary s)
     {
+        if (s.Split.BytesMean == 0)
+            return string.Create(Inv, $"verdict: the split's early exit answered every image on the device, so nothing was sent; top-1 {(s.UnsplitTop1 - s.Split.Top1) * 100:+0.0;-0.0;0.0} points vs unsplit.{Environment.NewLine}");
         double drop = (s.UnsplitTop1 - s.Split.Top1) * 100;
         string bytes = s.SplitVsJpeg >= 1
             ? string.Create(Inv, $"{s.SplitVsJpeg:F1}x fewer bytes than JPEG offload")
@@ -62,10 +66,24 @@ public static class DemoReport
         w.WriteNumber("clients", s.Clients);
         w.WriteNumber("unsplit_top1", s.UnsplitTop1);
         w.WriteNumber("float32_frame_bytes", s.Float32FrameBytes);
-        w.WriteNumber("split_vs_float32", s.SplitVsFloat32);
-        w.WriteNumber("split_vs_jpeg", s.SplitVsJpeg);
+        // JSON has no infinity: an exit that answered everything leaves these undefined.
+        if (double.IsFinite(s.SplitVsFloat32)) w.WriteNumber("split_vs_float32", s.SplitVsFloat32); else w.WriteNull("split_vs_float32");
+        if (double.IsFinite(s.SplitVsJpeg)) w.WriteNumber("split_vs_jpeg", s.SplitVsJpeg); else w.WriteNull("split_vs_jpeg");
         PathJson(w, "split", s.Split);
         PathJson(w, "jpeg", s.Jpeg);
+        if (s.Exit is { } x)
+        {
+            w.WriteStartObject("exit");
+            w.WriteNumber("threshold", x.Threshold);
+            w.WriteNumber("exited", x.Exited);
+            w.WriteNumber("sent", x.Images - x.Exited);
+            w.WriteNumber("exit_rate", x.ExitRate);
+            w.WriteNumber("exit_correct", x.ExitCorrect);
+            w.WriteNumber("sent_correct", x.SentCorrect);
+            w.WriteNumber("bytes_saved", x.BytesSaved);
+            w.WriteNumber("server_ms_saved", x.ServerMsSaved);
+            w.WriteEndObject();
+        }
         w.WriteString("verdict", Verdict(s).Trim());
         w.WriteString("report", reportPath);
         w.WriteNumber("elapsed_s", s.Elapsed.TotalSeconds);

@@ -41,16 +41,19 @@ public sealed class DemoRun(DemoOptions options, Action<string> log, Action<int,
         }, cancellationToken);
 
         using var head = SplitHead.Load(split);
+        // The default split has no exit; one trained into the folder (`cleave train exit --split ...`) is used and counted.
+        using var exit = DeviceExit.Load(split);
+        if (exit is not null) log($"exit: {Cleave.Models.EarlyExit.ExitManifest.FileName} in {splitPath}: images the exit answers at confidence >= {exit.Threshold:0.####} (calibrated) are not sent");
         log($"split: {options.Clients} clients send '{codec.Spec}' frames of {split.Manifest.Cut[0].Name} over {options.Link}");
         await RunClientsAsync(server.Url, ServingModes.Split, split.ManifestHash, codec.Spec, samples, "split",
-            path => head.Encode(path, codec), (s, p) => s.Split = p, cancellationToken);
+            path => head.Encode(path, codec, exit), (s, p) => s.Split = p, cancellationToken);
         log($"offload: the same clients send JPEG q={options.JpegQuality} images of the model's input size over {options.Link.Name}");
         await RunClientsAsync(server.Url, ServingModes.Full, "", "", samples, "jpeg",
             path => JpegPayload(head.Preprocessing, jpeg, path), (s, p) => s.Jpeg = p, cancellationToken);
 
         var cutShape = new TensorShape([.. split.CutSampleShape().Shape.Select(d => (int)d)]);
         int float32Bytes = FeatureCodecs.Create("raw").Encode(new float[cutShape.ElementCount], cutShape).Length;
-        return DemoSummary.From(options, samples, outputs, float32Bytes, split.Manifest.Cut[0].Name, clock.Elapsed);
+        return DemoSummary.From(options, samples, outputs, float32Bytes, split.Manifest.Cut[0].Name, clock.Elapsed, exit?.Threshold);
     }
 
     /// <summary>Imports and splits once; later runs reuse the files (both steps take well under a second anyway).</summary>
@@ -122,6 +125,12 @@ public sealed class DemoRun(DemoOptions options, Action<string> log, Action<int,
             var mine = samples.Where((_, i) => i % options.Clients == index).Select(s => s.Image.Path).ToList();
             await ImageClassificationRun.RunAsync(client, mine, makePayload, inFlight: 1, onResult: r =>
             {
+                if (r.AnsweredOnDevice)
+                {
+                    record(byPath[r.Image], new DemoPath(r.Top1, 0, r.HeadMs, r.EncodeMs, 0, 0, 0, 0, 0, r.HeadMs + r.EncodeMs, Exited: true, BytesSaved: r.BytesSaved));
+                    progress(Interlocked.Increment(ref done), samples.Count, label);
+                    return;
+                }
                 var answer = r.Result ?? throw new InvalidOperationException($"{r.Image} got no answer on the {label} path: {r.Error}");
                 var t = answer.Timing;
                 record(byPath[r.Image], new DemoPath(answer.Top1, r.PayloadBytes, r.HeadMs, r.EncodeMs, answer.UplinkMs, t.QueueMs,

@@ -15,6 +15,10 @@ public sealed class DemoSample(LabelledImage image)
     public DemoPath? Jpeg { get; set; }
 }
 
-/// <summary>One image through one path (split or JPEG offload): answer, bytes and the latency breakdown in ms.</summary>
+/// <summary>
+/// One image through one path (split or JPEG offload): answer, bytes and the latency breakdown in ms. With the split's
+/// early exit, an image the exit answered is <see cref="Exited"/>: nothing sent (0 bytes, no network or server time),
+/// <see cref="BytesSaved"/> the frame that stayed on the device.
+/// </summary>
 public sealed record DemoPath(int Top1, int Bytes, double DeviceMs, double EncodeMs, double UplinkMs, double QueueMs,
-    double DecodeMs, double TailMs, double DownlinkMs, double TotalMs);
+    double DecodeMs, double TailMs, double DownlinkMs, double TotalMs, bool Exited = false, int BytesSaved = 0);

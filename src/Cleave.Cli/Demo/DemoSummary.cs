@@ -9,22 +9,43 @@ public sealed record LatencyBreakdown(double Device, double Encode, double Uplin
 /// <summary>Accuracy, bytes and latency of one path over the demo images.</summary>
 public sealed record PathSummary(string Name, double Top1, double Agreement, double BytesMean, LatencyBreakdown Latency);
 
-/// <summary>Everything `cleave demo` reports.</summary>
+/// <summary>
+/// What the split's early exit did in the demo: images answered on the device and how many of those and of the sent
+/// ones were right, the frames not sent, and the server decode + tail time they would have cost (at the sent requests'
+/// mean; 0 when none was sent).
+/// </summary>
+public sealed record DemoExitSummary(double Threshold, int Exited, int Images, int ExitCorrect, int SentCorrect, long BytesSaved, double ServerMsSaved)
+{
+    public double ExitRate => Images == 0 ? 0 : (double)Exited / Images;
+}
+
+/// <summary>Everything `cleave demo` reports (<see cref="Exit"/> only when the demo's split folder has an early exit).</summary>
 public sealed record DemoSummary(
     int Images, string Cut, string Codec, string Link, int Clients, double UnsplitTop1, int Float32FrameBytes,
-    PathSummary Split, PathSummary Jpeg, TimeSpan Elapsed)
+    PathSummary Split, PathSummary Jpeg, TimeSpan Elapsed, DemoExitSummary? Exit = null)
 {
-    public double SplitVsFloat32 => Float32FrameBytes / Split.BytesMean;
-    public double SplitVsJpeg => Jpeg.BytesMean / Split.BytesMean;
+    /// <summary>Float32 frame over the split's mean bytes per request (exits count 0); infinite when the exit answered everything.</summary>
+    public double SplitVsFloat32 => Split.BytesMean > 0 ? Float32FrameBytes / Split.BytesMean : double.PositiveInfinity;
+    public double SplitVsJpeg => Split.BytesMean > 0 ? Jpeg.BytesMean / Split.BytesMean : double.PositiveInfinity;
 
     public static DemoSummary From(DemoOptions options, IReadOnlyList<DemoSample> samples, int outputs, int float32Bytes,
-        string cut, TimeSpan elapsed)
+        string cut, TimeSpan elapsed, double? exitThreshold = null)
     {
         double unsplit = samples.Count(s => s.UnsplitTop1 == Truth(s, outputs)) / (double)samples.Count;
         return new DemoSummary(samples.Count, cut, options.Codec, options.Link.ToString(), options.Clients, unsplit, float32Bytes,
             Summarize($"split {options.Codec}", samples, s => s.Split, outputs),
             Summarize($"jpeg offload q={options.JpegQuality}", samples, s => s.Jpeg, outputs),
-            elapsed);
+            elapsed, exitThreshold is double t ? SummarizeExit(t, samples, outputs) : null);
+    }
+
+    private static DemoExitSummary SummarizeExit(double threshold, IReadOnlyList<DemoSample> samples, int outputs)
+    {
+        var exited = samples.Where(s => s.Split!.Exited).ToList();
+        var sent = samples.Where(s => !s.Split!.Exited).ToList();
+        double serverMs = sent.Count == 0 ? 0 : sent.Average(s => s.Split!.DecodeMs + s.Split.TailMs);
+        return new DemoExitSummary(threshold, exited.Count, samples.Count,
+            exited.Count(s => s.Split!.Top1 == Truth(s, outputs)), sent.Count(s => s.Split!.Top1 == Truth(s, outputs)),
+            exited.Sum(s => (long)s.Split!.BytesSaved), exited.Count * serverMs);
     }
 
     private static int Truth(DemoSample sample, int outputs) => ImageNetSample.OutputIndex(sample.Image.ClassIndex, outputs);

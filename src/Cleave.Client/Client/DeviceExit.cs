@@ -43,11 +43,14 @@ public sealed class DeviceExit : IDisposable
     }
 
     /// <summary>Runs the exit on one cut tensor ([1, ...]) and decides.</summary>
-    public ExitAnswer Decide(float[] cut, long[] shape)
+    public ExitAnswer Decide(float[] cut, long[] shape) => Decide(cut, shape, out _);
+
+    /// <summary>Runs the exit on one cut tensor ([1, ...]) and decides; <paramref name="scores"/> are the exit's class scores (an evaluation scores them like the tail's).</summary>
+    public ExitAnswer Decide(float[] cut, long[] shape, out float[] scores)
     {
         ArgumentNullException.ThrowIfNull(cut);
         long start = Stopwatch.GetTimestamp();
-        var scores = (float[])_runner.Run(new Dictionary<string, HostTensor> { [Manifest.Input] = new(OnnxElementType.Float, shape, cut) }, [Manifest.Output])[Manifest.Output].Data;
+        scores = (float[])_runner.Run(new Dictionary<string, HostTensor> { [Manifest.Input] = new(OnnxElementType.Float, shape, cut) }, [Manifest.Output])[Manifest.Output].Data;
         if (scores.Length != Manifest.Classes)
             throw new InvalidDataException($"the exit gave {scores.Length} scores for one image; exit.json says {Manifest.Classes} classes");
         var (top1, confidence) = SoftmaxTop1(scores);

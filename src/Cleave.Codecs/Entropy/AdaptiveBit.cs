@@ -18,6 +18,19 @@ public struct AdaptiveBit
 
     public static AdaptiveBit Initial => new() { _probability = One / 2 };
 
+    /// <summary>Probability bounds of a settled cell: 31..2017 of 2048, the range every state reachable from
+    /// <see cref="Initial"/> stays in, and a fixed point of the slowest rate (so updates never leave it).</summary>
+    public const int SettledMin = 31, SettledMax = One - 31;
+
+    /// <summary>
+    /// A cell that starts at <paramref name="probability"/> (clamped to <see cref="SettledMin"/>..<see cref="SettledMax"/>)
+    /// and already adapts at the slowest rate, 1/32: a prior sent with a frame (docs/format.md, "Layout 2"). Why the
+    /// slowest rate: a fast first update would throw the prior away, and at 1/32 a probability inside the bounds stays
+    /// inside them, which keeps the coder's decisions-per-byte bound (SpatialContextCoder.MaxDecisionsPerByte).
+    /// </summary>
+    public static AdaptiveBit Settled(uint probability) =>
+        new() { _probability = (ushort)Math.Clamp(probability, (uint)SettledMin, (uint)SettledMax), _seen = (byte)(RateMultipliers.Length - 1) };
+
     /// <summary>The probability of a 0, in 1..2047 of 2048 (never 0 or 2048, so both bits stay codable).</summary>
     public readonly uint Probability => _probability;
 

@@ -10,19 +10,32 @@ public ref struct BinaryRangeDecoder
     private const uint TopValue = 1u << 24;
 
     private readonly ReadOnlySpan<byte> _input;
+    // A compact stream (BinaryRangeEncoder.FinishCompact) is read as if its leading zero byte and three trailing zero
+    // bytes were there: _lead bytes before the input, _tail after it; _position counts the whole virtual stream.
+    private readonly int _lead;
+    private readonly int _tail;
     private int _position;
     private uint _range;
     private uint _code;
 
-    public BinaryRangeDecoder(ReadOnlySpan<byte> input)
+    public BinaryRangeDecoder(ReadOnlySpan<byte> input) : this(input, lead: 0, tail: 0)
+    {
+    }
+
+    private BinaryRangeDecoder(ReadOnlySpan<byte> input, int lead, int tail)
     {
         _input = input;
+        _lead = lead;
+        _tail = tail;
         _range = uint.MaxValue;
-        if (input.Length < 5 || input[0] != 0)
+        if (lead + input.Length + tail < 5 || Next() != 0)
             throw new FrameFormatException(FrameError.CorruptPayload, $"a range-coded stream starts with a zero byte and holds at least 5 bytes; got {input.Length}");
-        _position = 1;
         for (int i = 0; i < 4; i++) _code = (_code << 8) | Next();
     }
+
+    /// <summary>A stream written with <see cref="BinaryRangeEncoder.FinishCompact"/> and stored without its leading
+    /// zero byte: <see cref="BinaryRangeEncoder.CompactImpliedBytes"/> fewer bytes than the same stream finished plainly.</summary>
+    public static BinaryRangeDecoder Compact(ReadOnlySpan<byte> input) => new(input, lead: 1, tail: BinaryRangeEncoder.CompactImpliedBytes - 1);
 
     /// <summary>The next bit under <paramref name="probability"/> (of a 0), the one the encoder used for it.</summary>
     public int Decode(uint probability)
@@ -49,21 +62,19 @@ public ref struct BinaryRangeDecoder
     }
 
     /// <summary>True once a byte past the end was read: <see cref="ExpectExactEnd"/> can only fail, so a caller may stop early.</summary>
-    public readonly bool Overran => _position > _input.Length;
+    public readonly bool Overran => _position > _lead + _input.Length + _tail;
 
     /// <summary>Throws unless the stream was consumed exactly: the encoder's renormalizations and the decoder's match one for one.</summary>
     public readonly void ExpectExactEnd()
     {
-        if (_position != _input.Length)
+        if (_position != _lead + _input.Length + _tail)
             throw new FrameFormatException(FrameError.CorruptPayload,
-                $"the range-coded stream holds {_input.Length} bytes but decoding used {_position}");
+                $"the range-coded stream holds {_input.Length} bytes but decoding used {_position - _lead - _tail}");
     }
 
-    private byte Next() => _position < _input.Length ? _input[_position++] : Overrun();
-
-    private byte Overrun()
+    private byte Next()
     {
-        _position++; // counted, so ExpectExactEnd fails
-        return 0;
+        int at = _position++ - _lead;
+        return (uint)at < (uint)_input.Length ? _input[at] : (byte)0; // implied zeros, or past the end (counted, so ExpectExactEnd fails)
     }
 }

@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using Cleave.Codecs;
+using Cleave.Models.EarlyExit;
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Profiling;
 using Cleave.Models.Splitting;
+using Cleave.Runtime;
+using Cleave.Runtime.Client;
 
 namespace Cleave.Evaluation.Classification;
 
@@ -37,8 +40,9 @@ public static class ClassificationSweep
             long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
 
             var cuts = new List<Cut>();
-            void AddCut(string label, string tensor, OnnxModel headModel, OnnxModel tailModel, double fp32, long headParams, long headMacs)
+            void AddCut(string label, string tensor, OnnxModel headModel, OnnxModel tailModel, double fp32, long headParams, long headMacs, DeviceExit? exit = null)
             {
+                long tailMacs = exit is null ? 0 : new ModelCost(new SplitAnalysis(tailModel)).TotalMacs;
                 var head = Track(new OrtModelRunner(headModel.ToBytes()));
                 var tail = Track(new OrtModelRunner(tailModel.ToBytes()));
                 var codecs = new List<(FeatureCodec Codec, PointAccumulator Acc)>();
@@ -47,12 +51,15 @@ public static class ClassificationSweep
                 {
                     var codec = FeatureCodecs.Create(specText);
                     if (seen.Add(codec.Spec))
-                        codecs.Add((codec, new PointAccumulator("split", label, codec.Spec, family, fp32, headParams, headMacs)));
+                        codecs.Add((codec, new PointAccumulator("split", label, codec.Spec, family, fp32, headParams, headMacs)
+                        {
+                            Exit = exit is null ? null : new ExitTally(exit.Threshold, grid.ExitThreshold.Value is null, tailMacs, exit.Manifest.Calibration),
+                        }));
                 }
                 AddCodec("raw", "float32");
                 foreach (var family in grid.Codecs)
                     foreach (string s in family.Specs) AddCodec(s, family.Label);
-                cuts.Add(new Cut(tensor, head, tail, tail.OutputNames[0], codecs));
+                cuts.Add(new Cut(tensor, head, tail, tail.OutputNames[0], codecs, exit));
             }
             foreach (string tensor in grid.Splits)
             {
@@ -72,9 +79,16 @@ public static class ClassificationSweep
                     throw new NotSupportedException($"'{folder}' cuts {manifest.Cut.Count} tensors or has side inputs; only single-input tails are evaluated");
                 var headModel = OnnxModel.Load(Path.Combine(folder, manifest.HeadFile));
                 var headCost = new ModelCost(new SplitAnalysis(headModel));
+                // The device's early exit, when the folder has one: loaded (and checked) as a device loads it.
+                var exit = grid.ExitThreshold.Off ? null : DeviceExit.Load(SplitDirectory.Load(folder), grid.ExitThreshold.Value);
+                if (exit is not null) Track(exit);
+                else if (grid.ExitThreshold.Given && !grid.ExitThreshold.Off)
+                    throw new InvalidOperationException($"an exit threshold ({grid.ExitThreshold}) was given but '{folder}' holds no {ExitManifest.FileName} (train one with `cleave train exit`)");
                 AddCut($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}:{manifest.Cut[0].Name}", manifest.Cut[0].Name, headModel,
-                    OnnxModel.Load(Path.Combine(folder, manifest.TailFile)), manifest.Cut[0].BytesFp32 ?? 0, headCost.TotalParams, headCost.TotalMacs);
+                    OnnxModel.Load(Path.Combine(folder, manifest.TailFile)), manifest.Cut[0].BytesFp32 ?? 0, headCost.TotalParams, headCost.TotalMacs, exit);
             }
+            if (grid.ExitThreshold.Given && !grid.ExitThreshold.Off && grid.SplitFolders.Count == 0)
+                throw new InvalidOperationException($"an exit threshold ({grid.ExitThreshold}) applies to split folders with an exit: give one (--split-dir)");
             var baselines = grid.Baselines.Distinct().Select(b => (Baseline: b, Acc: new PointAccumulator(b.Kind, null, b.Spec, b.Kind, 0,
                 b.Kind == "local" ? cost.TotalParams : 0, b.Kind == "local" ? cost.TotalMacs : 0))).ToList();
             var serverSpec = ImageBaseline.ServerSpec(spec);
@@ -101,6 +115,14 @@ public static class ClassificationSweep
                     double headMs = Ms(t0);
                     var values = (float[])feature.Data;
                     var shape = new TensorShape(feature.Shape.Select(d => checked((int)d)).ToArray());
+                    // The exit decides once per image; every codec at this cut sees the same decision.
+                    float[]? exitScores = null;
+                    var answer = cut.Exit?.Decide(values, feature.Shape, out exitScores);
+                    if (answer is not null)
+                    {
+                        exitScores = SplitClassificationEval.Softmax(exitScores);
+                        headMs += answer.ExitMs;
+                    }
                     foreach (var (codec, acc) in cut.Codecs)
                     {
                         t0 = Stopwatch.GetTimestamp();
@@ -112,7 +134,16 @@ public static class ClassificationSweep
                         t0 = Stopwatch.GetTimestamp();
                         var scores = (float[])cut.Tail.Run(new Dictionary<string, HostTensor> { [cut.Tensor] = new(OnnxElementType.Float, feature.Shape, restored) }, [cut.TailOutput])[cut.TailOutput].Data;
                         double tailMs = Ms(t0);
-                        acc.Add(scores, reference, referenceBest[0], images[i].ClassIndex, frame.Length, headMs, encodeMs, decodeMs, tailMs);
+                        if (answer is null)
+                        {
+                            acc.Add(scores, reference, referenceBest[0], images[i].ClassIndex, frame.Length, headMs, encodeMs, decodeMs, tailMs);
+                            continue;
+                        }
+                        // The frame is still made and served here only to measure what an exit saves: nothing is sent for it.
+                        bool right = answer.Exited
+                            ? acc.Add(exitScores, reference, referenceBest[0], images[i].ClassIndex, 0, headMs, 0, 0, 0)
+                            : acc.Add(scores, reference, referenceBest[0], images[i].ClassIndex, frame.Length, headMs, encodeMs, decodeMs, tailMs);
+                        acc.Exit!.Count(answer.Exited, right, frame.Length, decodeMs + tailMs, answer.ExitMs);
                     }
                 }
 
@@ -162,5 +193,5 @@ public static class ClassificationSweep
     private static double Ms(long start) => Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
     private sealed record Cut(string Tensor, OrtModelRunner Head, OrtModelRunner Tail, string TailOutput,
-        List<(FeatureCodec Codec, PointAccumulator Acc)> Codecs);
+        List<(FeatureCodec Codec, PointAccumulator Acc)> Codecs, DeviceExit? Exit);
 }

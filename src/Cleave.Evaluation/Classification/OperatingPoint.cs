@@ -35,6 +35,12 @@ public sealed record OperatingPoint
     public double DecodeMs { get; init; }
     public double TailMs { get; init; }
 
+    /// <summary>
+    /// The split folder's early exit, when it ran: then accuracies count the exit's answer for the images it answered,
+    /// and bytes, encode, decode and tail count 0 for them (nothing is sent); head time includes the exit.
+    /// </summary>
+    public ExitResult? Exit { get; init; }
+
     public bool IsSplit => Kind == "split";
     public bool IsImageOffload => Kind is "jpeg" or "webp";
 

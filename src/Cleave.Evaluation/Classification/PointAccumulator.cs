@@ -9,13 +9,17 @@ internal sealed class PointAccumulator(string kind, string? split, string codec,
     private int _top1, _top5, _agree;
     private double _kl, _headMs, _encodeMs, _decodeMs, _tailMs;
 
-    /// <summary>Scores one image's output against its label and the unsplit model's output.</summary>
-    public void Add(ReadOnlySpan<float> scores, ReadOnlySpan<float> reference, int referenceTop1, int classIndex, double bytes,
+    /// <summary>The split folder's early exit at this point, when it has one and the evaluation runs it.</summary>
+    public ExitTally? Exit { get; init; }
+
+    /// <summary>Scores one image's output against its label and the unsplit model's output; true when its top-1 is right.</summary>
+    public bool Add(ReadOnlySpan<float> scores, ReadOnlySpan<float> reference, int referenceTop1, int classIndex, double bytes,
         double headMs, double encodeMs, double decodeMs, double tailMs)
     {
         int label = ImageNetSample.OutputIndex(classIndex, scores.Length);
         var best = ImageNetSample.TopK(scores, 5);
-        if (best[0] == label) _top1++;
+        bool right = best[0] == label;
+        if (right) _top1++;
         if (Array.IndexOf(best, label) >= 0) _top5++;
         if (best[0] == referenceTop1) _agree++;
         _kl += SplitClassificationEval.KlDivergence(reference, scores);
@@ -24,6 +28,7 @@ internal sealed class PointAccumulator(string kind, string? split, string codec,
         _encodeMs += encodeMs;
         _decodeMs += decodeMs;
         _tailMs += tailMs;
+        return right;
     }
 
     public OperatingPoint ToPoint()
@@ -41,6 +46,7 @@ internal sealed class PointAccumulator(string kind, string? split, string codec,
             BytesMean = mean / d, BytesP95 = Percentile(sorted, 0.95), Float32Bytes = float32Bytes,
             HeadParams = headParams, HeadMacs = headMacs,
             HeadMs = _headMs / d, EncodeMs = _encodeMs / d, DecodeMs = _decodeMs / d, TailMs = _tailMs / d,
+            Exit = Exit?.ToResult(),
         };
     }
 

@@ -27,7 +27,7 @@ public static class SplitClassificationEval
         return Math.Abs(total - 1) < 1e-3;
     }
 
-    private static float[] Softmax(ReadOnlySpan<float> v)
+    internal static float[] Softmax(ReadOnlySpan<float> v)
     {
         float max = float.NegativeInfinity;
         foreach (float x in v) max = Math.Max(max, x);

@@ -16,6 +16,12 @@ public sealed record SweepGrid(IReadOnlyList<string> Splits, IReadOnlyList<Codec
     public IReadOnlyList<string> SplitFolders { get; init; } = [];
 
     /// <summary>
+    /// The threshold a split folder's early exit (<c>exit.json</c>) runs at: by default the calibrated one where a folder
+    /// has an exit; <see cref="ExitThresholdChoice.None"/> measures the split alone.
+    /// </summary>
+    public ExitThresholdChoice ExitThreshold { get; init; } = ExitThresholdChoice.Default;
+
+    /// <summary>
     /// Parses the command-line forms: splits separated by ';', codecs as <see cref="CodecSweepSpec"/> (families,
     /// <c>{a,b}</c> expansion), baselines separated by ';' with <c>{a,b}</c> expansion (e.g. <c>jpeg:q={50,75,90};local</c>).
     /// </summary>

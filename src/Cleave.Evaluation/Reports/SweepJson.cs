@@ -9,6 +9,12 @@ public static class SweepJson
 {
     public static readonly JsonWriterOptions Options = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// A point's early exit (<see cref="ExitResult"/>, snake_case, derived figures such as <c>exit_rate</c> and
+    /// <c>tail_macs_saved</c> written too and ignored on reading), with the stored calibration curve.
+    /// </summary>
+    private static readonly JsonSerializerOptions ExitJsonOptions = new(Cleave.Models.EarlyExit.ExitManifest.JsonOptions) { WriteIndented = false };
+
     public static void WritePoint(Utf8JsonWriter w, OperatingPoint p, bool pareto = false, bool pareto3 = false, Action<Utf8JsonWriter>? extra = null)
     {
         w.WriteStartObject();
@@ -33,6 +39,11 @@ public static class SweepJson
         w.WriteNumber("tail_ms", p.TailMs);
         w.WriteBoolean("pareto", pareto);
         w.WriteBoolean("pareto3", pareto3);
+        if (p.Exit is not null)
+        {
+            w.WritePropertyName("exit");
+            JsonSerializer.Serialize(w, p.Exit, ExitJsonOptions);
+        }
         extra?.Invoke(w);
         w.WriteEndObject();
     }
@@ -101,6 +112,7 @@ public static class SweepJson
                 Agreement = Num(p, "agreement"), MeanKl = Num(p, "mean_kl"), BytesMean = Num(p, "bytes_mean"), BytesP95 = Num(p, "bytes_p95"),
                 Float32Bytes = Num(p, "fp32_bytes"), HeadParams = Get(p, "head_params").GetInt64(), HeadMacs = Get(p, "head_macs").GetInt64(),
                 HeadMs = Num(p, "head_ms"), EncodeMs = Num(p, "encode_ms"), DecodeMs = Num(p, "decode_ms"), TailMs = Num(p, "tail_ms"),
+                Exit = p.TryGetProperty("exit", out var exit) && exit.ValueKind == JsonValueKind.Object ? ReadExit(exit) : null,
             });
         return new SweepResult
         {
@@ -111,6 +123,11 @@ public static class SweepJson
             Points = points,
         };
 
+        static ExitResult ReadExit(JsonElement e)
+        {
+            try { return e.Deserialize<ExitResult>(ExitJsonOptions) ?? throw new FormatException("sweep results key 'exit' is empty"); }
+            catch (JsonException x) { throw new FormatException($"sweep results key 'exit' is not an exit result: {x.Message}", x); }
+        }
         static JsonElement Get(JsonElement e, string key) =>
             e.TryGetProperty(key, out var v) ? v : throw new FormatException($"sweep results lack '{key}'");
         static string Str(JsonElement e, string key) =>

@@ -9,7 +9,7 @@ namespace Cleave.Evaluation.Reports;
 
 /// <summary>
 /// Writes a sweep's report folder: results.json, results.csv, three PNG charts (accuracy vs bytes, the Pareto
-/// front, device compute vs bytes) and report.html, which embeds the charts as base64 data URIs so the single
+/// front, device compute vs bytes; and per split whose early exit ran, its exit-rate vs accuracy curve) and report.html, which embeds the charts as base64 data URIs so the single
 /// file opens offline, with a verdict computed from the results.
 /// </summary>
 public static class SweepReport
@@ -52,6 +52,7 @@ public static class SweepReport
             (AccuracyChart, "Top-1 accuracy against bytes sent per image (log scale): every codec at every split (markers, one colour per split), the float32 tensor (raw) and the image-offload baselines (connected markers). The two dashed lines are the unsplit model's top-1 and one point below it, the tolerance the verdict uses.", AccuracyVsBytes(result)),
             (ParetoChart, "The accuracy-vs-bytes Pareto front over all points that send something (no other point has both fewer bytes and higher top-1), and the same front restricted to points whose device runs at most half of the model's MACs (image offload included). Dashed lines: the unsplit model's top-1 and one point below it.", Pareto(result)),
             (ComputeChart, "Device compute (head MACs; 0 for image offload) against bytes sent: SC2's other axis. The local baseline (whole model on the device, nothing sent) cannot be drawn on a log axis; its MACs are in the table.", ComputeVsBytes(result)),
+            .. ExitReport.Charts(result),
         ];
     }
 
@@ -141,6 +142,7 @@ public static class SweepReport
         foreach (var (name, caption, png) in charts)
             sb.Append("<figure><img alt=\"").Append(E(name)).Append("\" src=\"data:image/png;base64,").Append(Convert.ToBase64String(png))
               .Append("\"><figcaption>").Append(E(caption)).Append("</figcaption></figure>\n");
+        sb.Append(ExitReport.Html(result));
         sb.Append("<h2>All points</h2>\n<p>Green rows are on the accuracy-vs-bytes Pareto front. Bytes are whole messages (frame headers or image files); ms are means per image on the machine that ran the sweep.</p>\n<table><tr>")
           .Append("<th class=\"l\">split</th><th class=\"l\">codec / baseline</th><th>top-1 %</th><th>top-5 %</th><th>agree %</th><th>mean KL</th><th>bytes</th><th>p95</th><th>x fp32</th><th>head MMAC</th><th>head params</th><th>head ms</th><th>enc ms</th><th>dec ms</th><th>tail ms</th></tr>\n");
         foreach (var p in result.Points.OrderBy(p => p.Split ?? "~").ThenBy(p => p.Kind).ThenBy(p => p.BytesMean))
@@ -151,7 +153,7 @@ public static class SweepReport
               .Append(Cell(p.BytesMean, "0")).Append(Cell(p.BytesP95, "0")).Append(Cell(p.CompressionVsFloat32, "0.0"))
               .Append(Cell(p.HeadMacs / 1e6, "0.0")).Append(Cell(p.HeadParams, "N0"))
               .Append(Cell(p.HeadMs, "0.00")).Append(Cell(p.EncodeMs, "0.00")).Append(Cell(p.DecodeMs, "0.00")).Append(Cell(p.TailMs, "0.00")).Append("</tr>\n");
-        sb.Append("</table>\n<p>Also in this folder: results.json, results.csv and the three PNGs.</p>\n</body></html>\n");
+        sb.Append("</table>\n<p>Also in this folder: results.json, results.csv and the PNGs.</p>\n</body></html>\n");
         return sb.ToString();
 
         static string Cell(double v, string format) => "<td>" + v.ToString(format, CultureInfo.InvariantCulture) + "</td>";

@@ -9,7 +9,8 @@ namespace Cleave.Planning.Latency;
 /// pipelining), so nothing overlaps. <see cref="RequestOverheadBytes"/> is what the transport adds to each payload
 /// (gRPC message and HTTP/2 frame headers, request id, options). On a lossy link each direction also carries the
 /// mean retransmission delay of its message (<see cref="LinkShaper.ExpectedLossDelay"/>: lost segments x RTO), so a
-/// big frame on a lossy link pays for its many segments.
+/// big frame on a lossy link pays for its many segments. A configuration with an early exit is the expectation over
+/// its requests: the exited share stops after the device's head and exit, the rest takes the whole path.
 /// </summary>
 public static class LatencyModel
 {
@@ -23,7 +24,11 @@ public static class LatencyModel
         long requestBytes = (long)Math.Ceiling(c.BytesMean) + RequestOverheadBytes;
         double uplink = 1000 * link.UplinkSeconds(requestBytes) + LinkShaper.ExpectedLossDelay(link, requestBytes).TotalMilliseconds;
         double downlink = 1000 * link.DownlinkSeconds(c.ResultBytes) + LinkShaper.ExpectedLossDelay(link, c.ResultBytes).TotalMilliseconds;
-        return new LatencyBreakdown(c.DeviceMs, c.EncodeMs, uplink, link.RttMs, c.ServerDecodeMs, c.ServerMs, downlink);
+        // With an early exit every request pays the device side (head, exit, and the encode, which SplitHead.Encode
+        // does even for an exited request) and only the sent share pays the network and the server: the expected
+        // latency mixes the device-only and the full path.
+        double sent = c.SendRate;
+        return new LatencyBreakdown(c.DeviceMs + c.ExitMs, c.EncodeMs, sent * uplink, sent * link.RttMs, sent * c.ServerDecodeMs, sent * c.ServerMs, sent * downlink);
     }
 
     /// <summary>

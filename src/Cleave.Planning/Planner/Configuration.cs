@@ -43,12 +43,37 @@ public sealed record Configuration
     public double DropPoints { get; init; }
     public double Agreement { get; init; }
 
+    /// <summary>
+    /// A split with the split folder's early exit: the confidence threshold the device answers at (null: no exit). The
+    /// costs above are those of a sent request; <see cref="ExitRate"/> of the requests never leave the device.
+    /// </summary>
+    public double? ExitThreshold { get; init; }
+
+    /// <summary>Share of requests the exit answers on the device (from the calibration curve stored with the split).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double ExitRate { get; init; }
+
+    /// <summary>The exit head's time on the device, paid by every request (in addition to <see cref="DeviceMs"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double ExitMs { get; init; }
+
     [JsonIgnore]
     public bool UsesNetwork => Kind != ConfigurationKind.Local;
 
-    /// <summary>Server work per request (decode + tail, or the whole model).</summary>
+    /// <summary>Share of requests that go to the server (1 without an exit).</summary>
     [JsonIgnore]
-    public double ServerTotalMs => ServerDecodeMs + ServerMs;
+    public double SendRate => 1 - ExitRate;
+
+    /// <summary>Uplink bytes per request on average: (1 - exit rate) x frame bytes (0 for local).</summary>
+    public double ExpectedBytes => UsesNetwork ? SendRate * BytesMean : 0;
+
+    /// <summary>Server work per request (decode + tail, or the whole model), on average over exited and sent requests.</summary>
+    [JsonIgnore]
+    public double ServerTotalMs => SendRate * (ServerDecodeMs + ServerMs);
+
+    /// <summary>A split configuration with an exit at <paramref name="threshold"/>: <c>split:TENSOR|CODEC|exit=T</c>.</summary>
+    public static string ExitId(string splitId, double threshold) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{splitId}|exit={threshold:0.####}");
 
     public static string SplitId(string tensor, string codec) => $"split:{tensor}|{codec}";
     public static string OffloadId(int quality) => $"offload:{OffloadCodec(quality)}";

@@ -22,7 +22,7 @@ public static class LinkSweep
             {
                 var d = SplitPlanner.Decide(configurations, new PlanRequest(link, maxDropPoints, sloMs, objective));
                 var c = d.Chosen.Configuration;
-                cells.Add(new SweepCell(link.Name, speed, serverSpeed, c.Id, d.Chosen.Latency.TotalMs, c.DropPoints, c.UsesNetwork ? c.BytesMean : 0, d.Feasible));
+                cells.Add(new SweepCell(link.Name, speed, serverSpeed, c.Id, d.Chosen.Latency.TotalMs, c.DropPoints, c.ExpectedBytes, d.Feasible));
             }
         }
         return cells;

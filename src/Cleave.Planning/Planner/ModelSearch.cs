@@ -58,7 +58,7 @@ public static class ModelSearch
     public static IReadOnlyList<EvaluatedConfiguration> ParetoFront3(IReadOnlyList<EvaluatedConfiguration> candidates)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        static double Bytes(EvaluatedConfiguration e) => e.Configuration.UsesNetwork ? e.Configuration.BytesMean : 0;
+        static double Bytes(EvaluatedConfiguration e) => e.Configuration.ExpectedBytes;
         var front = new List<EvaluatedConfiguration>();
         foreach (var a in candidates)
         {
@@ -89,7 +89,7 @@ public static class ModelSearch
                 var d = SplitPlanner.Decide(configurations, new PlanRequest(link, maxDropPoints, threshold, objective));
                 var c = d.Chosen.Configuration;
                 cells.Add(new ModelSearchCell(link.Name, threshold, c.Id, c.Model ?? "", d.Chosen.Latency.TotalMs, c.Top1, c.DropPoints,
-                    c.UsesNetwork ? c.BytesMean : 0, d.Feasible));
+                    c.ExpectedBytes, d.Feasible));
             }
         return cells;
     }

@@ -63,7 +63,7 @@ public static class SplitPlanner
     private static EvaluatedConfiguration Best(List<EvaluatedConfiguration> options, PlanObjective objective) => objective switch
     {
         PlanObjective.ServerTime => options.OrderBy(e => e.Configuration.ServerTotalMs).ThenBy(e => e.Latency.TotalMs).First(),
-        PlanObjective.Bytes => options.OrderBy(e => e.Configuration.UsesNetwork ? e.Configuration.BytesMean : 0).ThenBy(e => e.Latency.TotalMs).First(),
+        PlanObjective.Bytes => options.OrderBy(e => e.Configuration.ExpectedBytes).ThenBy(e => e.Latency.TotalMs).First(),
         PlanObjective.Accuracy => options.OrderBy(e => e.Configuration.DropPoints).ThenBy(e => e.Latency.TotalMs).First(),
         _ => options.OrderBy(e => e.Latency.TotalMs).ThenBy(e => e.Configuration.DropPoints).First(),
     };

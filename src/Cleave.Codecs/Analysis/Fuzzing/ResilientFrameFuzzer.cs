@@ -20,6 +20,9 @@ public static class ResilientFrameFuzzer
         "resilient:planes=3,rows=2,conceal=zero/slicer:keep=0.25,asym=0.5,blocks=4,delta=0.01",
         "resilient:planes=2,rows=6/rans-ifc:bits=4,ncols=4",
         "resilient:planes=1,rows=12/quant:bits=8,entropy=zstd",
+        "resilient:planes=1,rows=7,layout=2/rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
+        "resilient:planes=3,rows=4,conceal=mean,layout=2/rans-ifc:bits=5,ctx=2d",
+        "resilient:planes=2,rows=12,layout=2,prior=none/rans-ifc:bits=2,range=1.5,ctx=2d",
     ];
 
     public static List<byte[]> Seeds()
@@ -93,12 +96,13 @@ public static class ResilientFrameFuzzer
                 var header = ResilientHeader.TryRead(frame, DecodeLimits.Default);
                 if (header is null || header.GroupCount == 0) return frame;
                 int group = random.Next(header.GroupCount), at = 2 * header.Length;
-                for (int g = 0; g < group; g++) at += header.GroupLengths[g] + ResilientFrame.GroupCheckSize;
+                for (int g = 0; g < group; g++) at += header.GroupLengths[g] + header.GroupCheckSize;
                 int size = header.GroupLengths[group];
                 if (size == 0) return frame;
                 for (int k = 1 + random.Next(3); k > 0; k--)
                     frame[at + random.Next(size)] = random.Next(3) switch { 0 => 0, 1 => 0xFF, _ => (byte)random.Next(256) };
-                BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(at + size), ResilientFrame.GroupCheck(frame.AsSpan(at, size)));
+                if (header.GroupCheckSize == 4) BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(at + size), ResilientFrame.GroupCheck(frame.AsSpan(at, size)));
+                else BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(at + size), Crc16.Compute(frame.AsSpan(at, size)));
                 return frame;
             default: // hostile fields in the first header copy, its checksum recomputed
                 int copy = BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(5));

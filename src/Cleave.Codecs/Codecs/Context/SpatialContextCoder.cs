@@ -18,11 +18,22 @@ internal static class SpatialContextCoder
     private const int Reach = Classes / 2;
     private const int ProbabilityOne = 1 << BinaryRangeEncoder.ProbabilityBits;
 
-    public static void Encode(ReadOnlySpan<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output)
+    public static void Encode(ReadOnlySpan<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output) =>
+        Encode(symbols, shape, bits, background, output, prior: default, compact: false);
+
+    /// <summary>
+    /// As <see cref="Encode(ReadOnlySpan{ushort}, TensorShape, int, int, IBufferWriter{byte})"/>, the cells starting from
+    /// <paramref name="prior"/> (<see cref="CellCount"/> cells; empty = all at <see cref="AdaptiveBit.Initial"/>) and,
+    /// when <paramref name="compact"/>, finished with <see cref="BinaryRangeEncoder.FinishCompact"/> and written without
+    /// the stream's leading zero byte (read back with <see cref="DecodeCompact"/>). Used by layout-2 resilient frames.
+    /// </summary>
+    public static void Encode(ReadOnlySpan<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output,
+        ReadOnlySpan<AdaptiveBit> prior, bool compact)
     {
         var (width, plane) = Geometry(shape, symbols.Length);
-        var probabilities = NewProbabilities(bits);
-        var encoder = new BinaryRangeEncoder(output);
+        var probabilities = NewProbabilities(bits, prior);
+        var target = compact ? new ArrayBufferWriter<byte>(symbols.Length / 4 + 16) : output;
+        var encoder = new BinaryRangeEncoder(target);
         int x = 0, inPlane = 0;
         for (int i = 0; i < symbols.Length; i++)
         {
@@ -31,7 +42,43 @@ internal static class SpatialContextCoder
             if (++x == width) x = 0;
             if (++inPlane == plane) inPlane = 0;
         }
-        encoder.Finish();
+        if (!compact)
+        {
+            encoder.Finish();
+            return;
+        }
+        encoder.FinishCompact();
+        output.Write(((ArrayBufferWriter<byte>)target).WrittenSpan[1..]);
+    }
+
+    /// <summary>Cells of the context model for symbols of <paramref name="bits"/> bits: one binary tree per context.</summary>
+    public static int CellCount(int bits) => ContextCount << bits;
+
+    /// <summary>Contexts of the model (neighbour classes left x up); a cell is context &lt;&lt; bits | tree node.</summary>
+    public const int ContextCount = Classes * Classes;
+
+    /// <summary>
+    /// Adds to <paramref name="zeros"/> and <paramref name="ones"/> (<see cref="CellCount"/> each) how often each cell
+    /// codes a 0 and a 1 for these symbols: what a prior for the model is fitted to.
+    /// </summary>
+    public static void CountDecisions(ReadOnlySpan<ushort> symbols, TensorShape shape, int bits, int background, Span<int> zeros, Span<int> ones)
+    {
+        var (width, plane) = Geometry(shape, symbols.Length);
+        int x = 0, inPlane = 0;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            int context = Context(symbols, i, x, inPlane, width, background) << bits;
+            int node = 1;
+            for (int b = bits - 1; b >= 0; b--)
+            {
+                int bit = (symbols[i] >> b) & 1;
+                if (bit == 0) zeros[context + node]++;
+                else ones[context + node]++;
+                node = (node << 1) | bit;
+            }
+            if (++x == width) x = 0;
+            if (++inPlane == plane) inPlane = 0;
+        }
     }
 
     /// <summary>
@@ -39,7 +86,7 @@ internal static class SpatialContextCoder
     /// nearest level on entry; each may be moved to the neighbouring level on the value's other side when that lowers
     /// (u − q)² + λ·bits, u being the value in steps (value / scale + zp), bits what the symbol would cost under the
     /// context model as it stands at that point (the one the decoder will have). The chosen symbols are coded as
-    /// <see cref="Encode"/> codes them and written back to <paramref name="symbols"/>, so the stream decodes with the
+    /// <see cref="Encode(ReadOnlySpan{ushort}, TensorShape, int, int, IBufferWriter{byte})"/> codes them and written back to <paramref name="symbols"/>, so the stream decodes with the
     /// plain decoder. Why: near a decision boundary the two levels differ little in error but can differ by bits in
     /// cost (the neighbours make one of them likely); plain rounding ignores it.
     /// </summary>
@@ -48,7 +95,7 @@ internal static class SpatialContextCoder
         Span<ushort> symbols, TensorShape shape, int bits, int background, IBufferWriter<byte> output)
     {
         var (width, plane) = Geometry(shape, symbols.Length);
-        var probabilities = NewProbabilities(bits);
+        var probabilities = NewProbabilities(bits, default);
         var encoder = new BinaryRangeEncoder(output);
         float inverse = 1f / scale, weight = (float)lambda;
         int x = 0, inPlane = 0;
@@ -131,15 +178,25 @@ internal static class SpatialContextCoder
 
     /// <summary>Decodes <paramref name="destination"/>.Length symbols from exactly <paramref name="input"/>; throws <see cref="FrameFormatException"/> on a symbol at or beyond <paramref name="levels"/> or a stream of the wrong length.</summary>
     /// <remarks>A stream too short for the count is refused before any work, and decoding stops as soon as it reads past the end.</remarks>
-    public static void Decode(ReadOnlySpan<byte> input, TensorShape shape, int bits, int levels, int background, Span<ushort> destination)
+    public static void Decode(ReadOnlySpan<byte> input, TensorShape shape, int bits, int levels, int background, Span<ushort> destination) =>
+        Decode(input, shape, bits, levels, background, destination, prior: default, compact: false);
+
+    /// <summary>Decodes what the compact <see cref="Encode(ReadOnlySpan{ushort}, TensorShape, int, int, IBufferWriter{byte}, ReadOnlySpan{AdaptiveBit}, bool)"/>
+    /// wrote with the same <paramref name="prior"/>; the minimum length is the plain stream's less the implied bytes.</summary>
+    public static void DecodeCompact(ReadOnlySpan<byte> input, TensorShape shape, int bits, int levels, int background, Span<ushort> destination,
+        ReadOnlySpan<AdaptiveBit> prior) =>
+        Decode(input, shape, bits, levels, background, destination, prior, compact: true);
+
+    private static void Decode(ReadOnlySpan<byte> input, TensorShape shape, int bits, int levels, int background, Span<ushort> destination,
+        ReadOnlySpan<AdaptiveBit> prior, bool compact)
     {
-        long needed = MinimumStreamBytes(destination.Length, bits);
+        long needed = MinimumStreamBytes(destination.Length, bits) - (compact ? BinaryRangeEncoder.CompactImpliedBytes : 0);
         if (input.Length < needed)
             throw new FrameFormatException(FrameError.Truncated,
                 $"a context-coded stream of {input.Length} bytes cannot carry {destination.Length} symbols of {bits} bits (at least {needed} bytes)");
         var (width, plane) = Geometry(shape, destination.Length);
-        var probabilities = NewProbabilities(bits);
-        var decoder = new BinaryRangeDecoder(input);
+        var probabilities = NewProbabilities(bits, prior);
+        var decoder = compact ? BinaryRangeDecoder.Compact(input) : new BinaryRangeDecoder(input);
         int x = 0, inPlane = 0, top = 1 << bits;
         for (int i = 0; i < destination.Length; i++)
         {
@@ -170,12 +227,25 @@ internal static class SpatialContextCoder
         return (width, (int)Math.Min(int.MaxValue, (long)width * height));
     }
 
-    private static AdaptiveBit[] NewProbabilities(int bits)
+    [ThreadStatic] private static AdaptiveBit[]? t_cells;
+
+    /// <summary>
+    /// A fresh model: a copy of <paramref name="prior"/> when one is given (<see cref="CellCount"/> cells), flat otherwise.
+    /// The cells live in one array per thread, reused by every stream that thread codes (none calls another). Why: a
+    /// resilient frame codes up to 4,096 groups, and a new model each (up to 800 KB at 12 bits) would allocate far beyond
+    /// the decode limits in garbage alone.
+    /// </summary>
+    private static AdaptiveBit[] NewProbabilities(int bits, ReadOnlySpan<AdaptiveBit> prior)
     {
-        var p = new AdaptiveBit[Classes * Classes << bits];
-        Array.Fill(p, AdaptiveBit.Initial);
+        int count = CellCount(bits);
+        var p = t_cells is { } cached && cached.Length >= count ? cached : (t_cells = new AdaptiveBit[count]);
+        if (prior.IsEmpty) p.AsSpan(0, count).Fill(AdaptiveBit.Initial);
+        else prior.CopyTo(p);
         return p;
     }
+
+    /// <summary>Bytes a decode may allocate for the model: the cells, once per thread.</summary>
+    public static long ModelBytes(int bits) => 4L * CellCount(bits);
 
     /// <summary>Neighbours outside the map (first column, first row of a plane) count as the background symbol.</summary>
     private static int Context(ReadOnlySpan<ushort> symbols, int i, int x, int inPlane, int width, int background)

@@ -573,7 +573,7 @@ public sealed class RansIfcCodec : FeatureCodec
             case RansIfcLayout.Rows:
                 return 2 * ScratchSize.Pooled(n, 2) + ScratchSize.Pooled(n / Math.Max(1, Cleave.Codecs.RowReferences.RowLength(shape)), 2);
             case RansIfcLayout.Context:
-                return ScratchSize.Pooled(n, 2);
+                return ScratchSize.Pooled(n, 2) + SpatialContextCoder.ModelBytes(Bits);
             default:
                 return 0;
         }

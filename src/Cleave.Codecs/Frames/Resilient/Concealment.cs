@@ -3,7 +3,9 @@ namespace Cleave.Codecs;
 /// <summary>Fills the groups a resilient decoder could not decode (<see cref="ConcealmentMode"/>) from the ones it could.</summary>
 internal static class Concealment
 {
-    public static void Fill(GroupGrid grid, ReadOnlySpan<bool> intact, IReadOnlyList<int> concealed, Span<float> tensor, ConcealmentMode mode)
+    /// <param name="planeMeans">Each plane's sent mean (layout 2 with plane groups), used for a plane with no intact row; empty: 0.</param>
+    public static void Fill(GroupGrid grid, ReadOnlySpan<bool> intact, IReadOnlyList<int> concealed, Span<float> tensor, ConcealmentMode mode,
+        ReadOnlySpan<float> planeMeans = default)
     {
         int width = grid.Width, height = grid.Height;
         if (tensor.Length == 0) return;
@@ -43,13 +45,13 @@ internal static class Concealment
                     }
                     continue;
                 }
-                plane.Slice(h0 * width, hc * width).Fill(IntactMean(grid, intact, rowGroup, plane));
+                plane.Slice(h0 * width, hc * width).Fill(IntactMean(grid, intact, rowGroup, plane, planeMeans.IsEmpty ? 0f : planeMeans[p]));
             }
         }
     }
 
-    /// <summary>The mean of a plane's rows that arrived intact; 0 when none did.</summary>
-    private static float IntactMean(GroupGrid grid, ReadOnlySpan<bool> intact, int rowGroup, ReadOnlySpan<float> plane)
+    /// <summary>The mean of a plane's rows that arrived intact; <paramref name="none"/> when none did.</summary>
+    private static float IntactMean(GroupGrid grid, ReadOnlySpan<bool> intact, int rowGroup, ReadOnlySpan<float> plane, float none)
     {
         double sum = 0;
         long count = 0;
@@ -60,6 +62,6 @@ internal static class Concealment
             foreach (float v in plane.Slice(first * grid.Width, (end - first) * grid.Width)) sum += v;
             count += (long)(end - first) * grid.Width;
         }
-        return count == 0 ? 0f : (float)(sum / count);
+        return count == 0 ? none : (float)(sum / count);
     }
 }

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Cleave.Codecs;
 
 /// <summary>
-/// <c>resilient:planes=K,rows=R[,conceal=zero|mean|interp]/INNER</c>: frames of the <c>INNER</c> codec in the resilient
+/// <c>resilient:planes=K,rows=R[,conceal=zero|mean|interp][,layout=2[,prior=auto|none]]/INNER</c>: frames of the <c>INNER</c> codec in the resilient
 /// layout (<see cref="ResilientFrame"/>): the header twice, each copy checked, and the payload in K x R groups (K runs of
 /// planes, e.g. channels, times R runs of rows), each coded by its own instance of the inner codec and checked on its
 /// own, so a damaged group is concealed and the rest decodes. Asking for more groups than the tensor has planes or rows
@@ -14,19 +14,28 @@ public sealed class ResilientCodec : FeatureCodec
 {
     public const string Name = "resilient";
 
-    private ResilientCodec(FeatureCodec inner, int planeGroups, int rowBlocks, ConcealmentMode conceal)
+    private ResilientCodec(FeatureCodec inner, int planeGroups, int rowBlocks, ConcealmentMode conceal, int layout, bool sendPrior)
     {
         Inner = inner;
         PlaneGroups = planeGroups;
         RowBlocks = rowBlocks;
         Conceal = conceal;
-        Spec = string.Create(CultureInfo.InvariantCulture, $"{Name}:planes={planeGroups},rows={rowBlocks},conceal={ConcealName(conceal)}/{inner.Spec}");
+        Layout = layout;
+        SendPrior = sendPrior;
+        string compact = layout == 1 ? "" : sendPrior ? ",layout=2" : ",layout=2,prior=none";
+        Spec = string.Create(CultureInfo.InvariantCulture, $"{Name}:planes={planeGroups},rows={rowBlocks},conceal={ConcealName(conceal)}{compact}/{inner.Spec}");
     }
 
     public FeatureCodec Inner { get; }
     public int PlaneGroups { get; }
     public int RowBlocks { get; }
     public ConcealmentMode Conceal { get; }
+
+    /// <summary>1 (each group its own inner payload), or 2 (<c>layout=2</c>: groups share the grid and a context-model prior, <see cref="CompactResilientFrame"/>).</summary>
+    public int Layout { get; }
+
+    /// <summary>Layout 2: whether the encoder may send a context-model prior (<c>prior=auto</c>, the default) or starts every group flat (<c>prior=none</c>).</summary>
+    public bool SendPrior { get; }
 
     public override CodecId Id => Inner.Id;
     public override string Spec { get; }
@@ -58,10 +67,15 @@ public sealed class ResilientCodec : FeatureCodec
             "mean" => ConcealmentMode.Mean,
             _ => ConcealmentMode.Interpolate,
         };
+        int layout = outer.GetInt("layout", 1, 1, CompactResilientHeader.Version);
+        bool sendPrior = outer.GetChoice("prior", "auto", "auto", "none") == "auto";
         outer.EnsureAllKeysUsed();
+        if (layout == 1 && !sendPrior) throw new ArgumentException($"codec spec '{spec}': prior= needs layout=2");
+        if (layout == CompactResilientHeader.Version && CompactResilientFrame.Unsupported(inner) is { } problem)
+            throw new ArgumentException($"codec spec '{spec}': {problem}");
         if (inner.ParameterBytes.Length > ResilientHeader.MaxParameterBytes)
             throw new ArgumentException($"codec spec '{spec}': the inner codec's {inner.ParameterBytes.Length} parameter bytes exceed {ResilientHeader.MaxParameterBytes}");
-        return new ResilientCodec(inner, planes, rows, conceal);
+        return new ResilientCodec(inner, planes, rows, conceal, layout, sendPrior);
     }
 
     public static string ConcealName(ConcealmentMode mode) => mode switch

@@ -28,6 +28,11 @@ public static class ResilientFrame
 
     internal static void Write(ResilientCodec codec, ReadOnlySpan<float> values, TensorShape shape, IBufferWriter<byte> output)
     {
+        if (codec.Layout == CompactResilientHeader.Version)
+        {
+            CompactResilientFrame.Write(codec, values, shape, output);
+            return;
+        }
         var whole = new GroupGrid(shape, 1, 1);
         var grid = shape.ElementCount == 0 ? whole : new GroupGrid(shape, Math.Min(codec.PlaneGroups, whole.Planes), Math.Min(codec.RowBlocks, whole.Height));
         var payloads = t_groups ??= new ArrayBufferWriter<byte>(1 << 16);
@@ -52,26 +57,33 @@ public static class ResilientFrame
         ReadOnlySpan<byte> parameters = codec.Inner.ParameterBytes;
         Span<byte> header = new byte[ResilientHeader.MaxWriteLength(shape.Rank, parameters.Length, grid.Count)];
         int headerLength = ResilientHeader.Write(codec.Inner.Id, shape, codec.Conceal, grid.PlaneGroups, grid.RowBlocks, parameters, lengths, header);
-        long total = 2L * headerLength + payloads.WrittenCount + (long)GroupCheckSize * grid.Count;
-        if (total > int.MaxValue) throw new InvalidOperationException("a resilient frame would exceed 2 GiB");
-        Span<byte> frame = output.GetSpan((int)total)[..(int)total];
-        header[..headerLength].CopyTo(frame);
-        header[..headerLength].CopyTo(frame[headerLength..]);
-        int at = 2 * headerLength, from = 0;
-        ReadOnlySpan<byte> all = payloads.WrittenSpan;
-        foreach (int length in lengths)
-        {
-            var payload = all.Slice(from, length);
-            payload.CopyTo(frame[at..]);
-            BinaryPrimitives.WriteUInt32LittleEndian(frame[(at + length)..], GroupCheck(payload));
-            at += length + GroupCheckSize;
-            from += length;
-        }
-        output.Advance((int)total);
+        Assemble(header[..headerLength], payloads.WrittenSpan, lengths, GroupCheckSize, output);
         if (payloads.Capacity > 64 << 20) t_groups = null;
     }
 
     internal static uint GroupCheck(ReadOnlySpan<byte> payload) => Crc32C.Compute(payload);
+
+    /// <summary>Writes a frame of either layout: the header copy twice, then each group's payload and its check
+    /// (<paramref name="checkSize"/> 4: CRC-32C, layout 1; 2: CRC-16/X-25, layout 2).</summary>
+    internal static void Assemble(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payloads, ReadOnlySpan<int> lengths, int checkSize, IBufferWriter<byte> output)
+    {
+        long total = 2L * header.Length + payloads.Length + (long)checkSize * lengths.Length;
+        if (total > int.MaxValue) throw new InvalidOperationException("a resilient frame would exceed 2 GiB");
+        Span<byte> frame = output.GetSpan((int)total)[..(int)total];
+        header.CopyTo(frame);
+        header.CopyTo(frame[header.Length..]);
+        int at = 2 * header.Length, from = 0;
+        foreach (int length in lengths)
+        {
+            var payload = payloads.Slice(from, length);
+            payload.CopyTo(frame[at..]);
+            if (checkSize == 4) BinaryPrimitives.WriteUInt32LittleEndian(frame[(at + length)..], GroupCheck(payload));
+            else BinaryPrimitives.WriteUInt16LittleEndian(frame[(at + length)..], Crc16.Compute(payload));
+            at += length + checkSize;
+            from += length;
+        }
+        output.Advance((int)total);
+    }
 
     /// <summary>Decodes a resilient frame into a new array, concealing damaged groups with the frame's own mode.</summary>
     public static float[] Decode(ReadOnlySpan<byte> frame, out ResilientDecodeResult result, DecodeLimits? limits = null, ConcealmentMode? conceal = null)
@@ -126,21 +138,28 @@ public static class ResilientFrame
         throw new FrameFormatException(FrameError.ChecksumMismatch, "both copies of the resilient frame's header are damaged beyond repair");
     }
 
+    /// <summary>Decodes one group's checked payload into <c>destination</c> (the group's values); false conceals the group.</summary>
+    internal delegate bool GroupDecoder(ReadOnlySpan<byte> payload, TensorShape shape, Span<float> destination, long repairCopyBytes);
+
     private static ResilientDecodeResult DecodeGroups(ReadOnlySpan<byte> frame, ResilientHeader header, bool second,
         Span<float> destination, DecodeLimits limits, long outputBytes, ConcealmentMode conceal)
     {
         var grid = new GroupGrid(header.Shape, header.PlaneGroups, header.RowBlocks);
-        var inner = FeatureCodecs.FromParameters(header.Codec, header.Parameters);
-        long expected = 2L * header.Length + (long)GroupCheckSize * grid.Count;
+        int check = header.GroupCheckSize;
+        long expected = 2L * header.Length + (long)check * grid.Count;
         foreach (int length in header.GroupLengths) expected += length;
         if (frame.Length > expected)
             throw new FrameFormatException(FrameError.TrailingBytes, $"{frame.Length - expected} bytes follow the resilient frame's last group");
 
         int largest = 1;
         for (int g = 0; g < grid.Count; g++) largest = Math.Max(largest, grid.ElementCount(g));
-        // Output (when allocated here) plus the group buffer are counted first; each group's decoder scratch below.
-        long groupBuffer = ScratchSize.Pooled(largest, sizeof(float));
+        // Output (when allocated here) plus the group buffer (and layout 2's symbols and model) are counted first; layout
+        // 1's inner decoder scratch per group below.
+        long groupBuffer = ScratchSize.Pooled(largest, sizeof(float)) + (header.Layout == 1 ? 0 : CompactResilientFrame.ScratchBytes(header, largest));
         limits.EnsureAllocation(outputBytes, groupBuffer);
+        long allocated = outputBytes + groupBuffer;
+        GroupDecoder decode = header.Layout == 1 ? InnerDecoder(FeatureCodecs.FromParameters(header.Codec, header.Parameters), limits, allocated)
+            : CompactResilientFrame.GroupDecoder(header);
 
         var intact = new bool[grid.Count];
         var concealed = new List<int>();
@@ -152,23 +171,23 @@ public static class ResilientFrame
             for (int g = 0; g < grid.Count; g++)
             {
                 int length = header.GroupLengths[g];
-                long end = at + length + GroupCheckSize;
+                long end = at + length + check;
                 if (end <= frame.Length)
                 {
                     var payload = frame.Slice((int)at, length);
-                    uint stored = BinaryPrimitives.ReadUInt32LittleEndian(frame[(int)(at + length)..]);
-                    if (stored == GroupCheck(payload))
-                        intact[g] = TryDecodeGroup(inner, payload, grid, g, scratch, destination, limits, outputBytes + groupBuffer);
-                    else if (outputBytes + groupBuffer + ScratchSize.Pooled(length, 1) <= limits.MaxAllocatedBytes)
+                    var stored = frame.Slice((int)(at + length), check);
+                    if (Holds(payload, stored))
+                        intact[g] = TryDecodeGroup(decode, payload, grid, g, scratch, destination, 0);
+                    else if (allocated + ScratchSize.Pooled(length, 1) <= limits.MaxAllocatedBytes)
                     {
                         // One flipped bit is repaired in a pooled copy of the group (counted against the limits as well).
                         byte[] copy = ArrayPool<byte>.Shared.Rent(length);
                         try
                         {
                             payload.CopyTo(copy);
-                            if (SingleBitCorrection.TryRepair(copy.AsSpan(0, length), stored))
+                            if (TryRepair(copy.AsSpan(0, length), stored))
                             {
-                                intact[g] = TryDecodeGroup(inner, copy.AsSpan(0, length), grid, g, scratch, destination, limits, outputBytes + groupBuffer + ScratchSize.Pooled(length, 1));
+                                intact[g] = TryDecodeGroup(decode, copy.AsSpan(0, length), grid, g, scratch, destination, ScratchSize.Pooled(length, 1));
                                 if (intact[g]) repaired.Add(g);
                             }
                         }
@@ -180,30 +199,45 @@ public static class ResilientFrame
             }
         }
         finally { ArrayPool<float>.Shared.Return(scratch); }
-        if (concealed.Count > 0) Concealment.Fill(grid, intact, concealed, destination, conceal);
+        if (concealed.Count > 0) Concealment.Fill(grid, intact, concealed, destination, conceal, header.PlaneMeans);
         return new ResilientDecodeResult(header.Shape, grid.Count, concealed, second) { RepairedGroups = repaired };
     }
 
+    /// <summary>Whether a group's stored check (4 bytes: CRC-32C, layout 1; 2 bytes: CRC-16/X-25, layout 2) matches its payload.</summary>
+    private static bool Holds(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> stored) => stored.Length == 4
+        ? BinaryPrimitives.ReadUInt32LittleEndian(stored) == GroupCheck(payload)
+        : BinaryPrimitives.ReadUInt16LittleEndian(stored) == Crc16.Compute(payload);
+
+    private static bool TryRepair(Span<byte> payload, ReadOnlySpan<byte> stored) => stored.Length == 4
+        ? SingleBitCorrection.TryRepair(payload, BinaryPrimitives.ReadUInt32LittleEndian(stored))
+        : SingleBitCorrection.TryRepair16(payload, BinaryPrimitives.ReadUInt16LittleEndian(stored));
+
     /// <summary>
-    /// A group whose check holds is still decoded as hostile input (a damaged group can pass a 32-bit check, rarely):
-    /// any typed error from its decoder, or a payload too short or too costly for its shape, conceals it.
+    /// A group whose check holds is still decoded as hostile input (a damaged group can pass a check, rarely): any typed
+    /// error from its decoder, or a payload too short or too costly for its shape, conceals it.
     /// </summary>
-    private static bool TryDecodeGroup(FeatureCodec inner, ReadOnlySpan<byte> payload, GroupGrid grid, int group,
-        float[] scratch, Span<float> destination, DecodeLimits limits, long alreadyAllocated)
+    private static bool TryDecodeGroup(GroupDecoder decode, ReadOnlySpan<byte> payload, GroupGrid grid, int group, float[] scratch, Span<float> destination, long repairCopyBytes)
     {
-        var shape = grid.GroupShape(group);
-        int count = grid.ElementCount(group);
+        var values = scratch.AsSpan(0, grid.ElementCount(group));
         try
         {
-            if (payload.Length < inner.MinimumPayloadBytes(payload, shape)) return false;
-            limits.EnsureAllocation(alreadyAllocated, inner.DecodeScratchBytes(payload, shape));
-            inner.DecodePayload(payload, shape, scratch.AsSpan(0, count));
+            if (!decode(payload, grid.GroupShape(group), values, repairCopyBytes)) return false;
         }
         catch (FrameFormatException)
         {
             return false;
         }
-        grid.Scatter(group, scratch.AsSpan(0, count), destination);
+        grid.Scatter(group, values, destination);
         return true;
     }
+
+    /// <summary>Layout 1: each group is a payload of the inner codec, with its own parameters and state.</summary>
+    private static GroupDecoder InnerDecoder(FeatureCodec inner, DecodeLimits limits, long alreadyAllocated) =>
+        (ReadOnlySpan<byte> payload, TensorShape shape, Span<float> values, long repairCopyBytes) =>
+        {
+            if (payload.Length < inner.MinimumPayloadBytes(payload, shape)) return false;
+            limits.EnsureAllocation(alreadyAllocated + repairCopyBytes, inner.DecodeScratchBytes(payload, shape));
+            inner.DecodePayload(payload, shape, values);
+            return true;
+        };
 }

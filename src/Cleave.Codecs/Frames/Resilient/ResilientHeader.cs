@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Cleave.Codecs.Entropy;
+using Cleave.Codecs.Quantization;
 
 namespace Cleave.Codecs;
 
@@ -26,6 +27,21 @@ internal sealed record ResilientHeader(
     public const int MinLength = 4 + 1 + 2 + 1 + 1 + 1 + 1 + 2 + 2 + 2 + 4;
 
     public int GroupCount => PlaneGroups * RowBlocks;
+
+    /// <summary>1, or 2 for a compact frame (<see cref="CompactResilientHeader"/>), whose groups share <see cref="Grid"/> and <see cref="Prior"/>.</summary>
+    public int Layout { get; init; } = 1;
+
+    /// <summary>Layout 2: the quantization grid every group uses.</summary>
+    public QuantizationParameters Grid { get; init; }
+
+    /// <summary>Layout 2: the context model's starting cells (empty: all flat).</summary>
+    public AdaptiveBit[] Prior { get; init; } = [];
+
+    /// <summary>Layout 2 with plane groups: each plane's mean, what a plane with no intact row is concealed by (empty: 0).</summary>
+    public float[] PlaneMeans { get; init; } = [];
+
+    /// <summary>Bytes of check after each group: CRC-32C in layout 1, CRC-16/X-25 in layout 2.</summary>
+    public int GroupCheckSize => Layout == 1 ? 4 : 2;
 
     /// <summary>Writes one copy into <paramref name="destination"/> and returns its length.</summary>
     public static int Write(CodecId codec, TensorShape shape, ConcealmentMode conceal, int planeGroups, int rowBlocks,
@@ -72,16 +88,13 @@ internal sealed record ResilientHeader(
 
     private static ResilientHeader Parse(ReadOnlySpan<byte> h, DecodeLimits limits, int length)
     {
+        if (h[4] == CompactResilientHeader.Version) return CompactResilientHeader.Parse(h, limits, length);
         if (h[4] != Version)
-            throw new FrameFormatException(FrameError.UnsupportedVersion, $"resilient frame version {h[4]} is not supported (this decoder reads version {Version})");
+            throw new FrameFormatException(FrameError.UnsupportedVersion, $"resilient frame version {h[4]} is not supported (this decoder reads versions {Version} and {CompactResilientHeader.Version})");
         var codec = (CodecId)h[7];
         if (!FeatureCodecs.IsKnown(codec))
             throw new FrameFormatException(FrameError.UnknownCodec, $"unknown codec id {h[7]} in a resilient frame");
-        if (h[8] != (byte)TensorDataType.Float32)
-            throw new FrameFormatException(FrameError.BadDataType, $"data type {h[8]} is not supported (only 1 = float32)");
-        int rank = h[9];
-        if (rank > TensorShape.MaxRank)
-            throw new FrameFormatException(FrameError.BadShape, $"rank {rank} exceeds the maximum of {TensorShape.MaxRank}");
+        int rank = ReadRank(h);
         int at = 10;
         Need(h, at + 4 * rank + 7);
         Span<long> dims = stackalloc long[rank];
@@ -91,17 +104,13 @@ internal sealed record ResilientHeader(
             dims[i] = BinaryPrimitives.ReadUInt32LittleEndian(h[at..]);
             elements = Math.Min(elements * dims[i], 1L << 31);
         }
-        limits.EnsureElementCount(elements);
-        if (!TensorShape.TryCreate(dims, out var shape))
-            throw new FrameFormatException(FrameError.BadShape, $"shape [{string.Join(", ", dims.ToArray())}] is not representable");
-        byte conceal = h[at++];
-        if (conceal > (byte)ConcealmentMode.Interpolate)
-            throw new FrameFormatException(FrameError.BadParameters, $"concealment mode {conceal} is not 0 (zero), 1 (mean) or 2 (interpolate)");
+        var shape = ToShape(dims, elements, limits);
+        var conceal = ToConceal(h[at++]);
         int planeGroups = BinaryPrimitives.ReadUInt16LittleEndian(h[at..]);
         int rowBlocks = BinaryPrimitives.ReadUInt16LittleEndian(h[(at + 2)..]);
         int parameterLength = BinaryPrimitives.ReadUInt16LittleEndian(h[(at + 4)..]);
         at += 6;
-        var grid = new GroupGrid(shape!, planeGroups, rowBlocks);
+        var grid = new GroupGrid(shape, planeGroups, rowBlocks);
         if (!grid.IsValid || grid.Count > MaxGroups)
             throw new FrameFormatException(FrameError.BadParameters,
                 $"{planeGroups} plane groups x {rowBlocks} row blocks do not fit {shape} ({grid.Planes} planes of {grid.Height} rows; at most {MaxGroups} groups)");
@@ -113,22 +122,51 @@ internal sealed record ResilientHeader(
         int[] lengths = new int[grid.Count];
         for (int g = 0; g < lengths.Length; g++)
         {
-            long value = 0;
-            for (int shift = 0; ; shift += 7)
-            {
-                if (at >= h.Length || shift > 28)
-                    throw new FrameFormatException(FrameError.CorruptPayload, $"group {g}'s length is not a varint of at most 5 bytes inside the header");
-                byte b = h[at++];
-                value |= (long)(b & 0x7F) << shift;
-                if (b < 0x80) break;
-            }
+            long value = ReadNumber(h, ref at, $"group {g}'s length");
             if (value > int.MaxValue)
                 throw new FrameFormatException(FrameError.CorruptPayload, $"group {g}'s length {value} exceeds 2^31 - 1");
             lengths[g] = (int)value;
         }
         if (at != h.Length)
             throw new FrameFormatException(FrameError.CorruptPayload, $"the resilient header has {h.Length - at} bytes after its group lengths");
-        return new ResilientHeader(codec, shape!, (ConcealmentMode)conceal, planeGroups, rowBlocks, parameters, lengths, length);
+        return new ResilientHeader(codec, shape, conceal, planeGroups, rowBlocks, parameters, lengths, length);
+    }
+
+    /// <summary>The rank at byte 9 of a copy of either layout, after its data type (byte 8) is checked.</summary>
+    internal static int ReadRank(ReadOnlySpan<byte> h)
+    {
+        if (h[8] != (byte)TensorDataType.Float32)
+            throw new FrameFormatException(FrameError.BadDataType, $"data type {h[8]} is not supported (only 1 = float32)");
+        int rank = h[9];
+        if (rank > TensorShape.MaxRank)
+            throw new FrameFormatException(FrameError.BadShape, $"rank {rank} exceeds the maximum of {TensorShape.MaxRank}");
+        return rank;
+    }
+
+    /// <summary>The shape of the dimensions read, within the limits (<paramref name="elements"/>: their product, capped at 2^31).</summary>
+    internal static TensorShape ToShape(ReadOnlySpan<long> dims, long elements, DecodeLimits limits)
+    {
+        limits.EnsureElementCount(elements);
+        if (!TensorShape.TryCreate(dims, out var shape))
+            throw new FrameFormatException(FrameError.BadShape, $"shape [{string.Join(", ", dims.ToArray())}] is not representable");
+        return shape!;
+    }
+
+    internal static ConcealmentMode ToConceal(byte conceal) => conceal <= (byte)ConcealmentMode.Interpolate ? (ConcealmentMode)conceal
+        : throw new FrameFormatException(FrameError.BadParameters, $"concealment mode {conceal} is not 0 (zero), 1 (mean) or 2 (interpolate)");
+
+    /// <summary>A LEB128 number of at most 5 bytes (below 2^35) inside the copy; <paramref name="what"/> names it in the error.</summary>
+    internal static long ReadNumber(ReadOnlySpan<byte> h, ref int at, string what)
+    {
+        long value = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            if (at >= h.Length || shift > 28)
+                throw new FrameFormatException(FrameError.CorruptPayload, $"{what} is not a varint of at most 5 bytes inside the header");
+            byte b = h[at++];
+            value |= (long)(b & 0x7F) << shift;
+            if (b < 0x80) return value;
+        }
     }
 
     private static void Need(ReadOnlySpan<byte> h, int length)
