@@ -56,7 +56,7 @@ public sealed class CutRoutingTests
 
         var refused = await Assert.ThrowsAsync<SplitInferenceException>(() =>
             SplitClient.ConnectAsync(new SplitClientOptions { Server = first, ManifestHash = "not-a-served-cut" }));
-        Assert.Equal(ErrorCode.ManifestMismatch, refused.Code);
+        Assert.Equal(SplitErrorCode.ManifestMismatch, refused.Code);
         Assert.Contains("no server of the cluster", refused.Message, StringComparison.Ordinal);
     }
 }

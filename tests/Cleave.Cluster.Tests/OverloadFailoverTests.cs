@@ -4,7 +4,7 @@ using Cleave.Runtime.Client;
 using Cleave.Runtime.Serving;
 using Cleave.Runtime.Tests;
 using Microsoft.Extensions.DependencyInjection;
-using ErrorCode = Cleave.Runtime.Protocol.ErrorCode;
+using Cleave.Runtime;
 
 namespace Cleave.Cluster.Tests;
 
@@ -49,7 +49,7 @@ public sealed class OverloadFailoverTests
 
         long Executed(SplitServer server) => server.State.Modes.Sum(mode => server.Metrics.Executed(mode));
         Assert.Equal(Requests, answers.Count);
-        Assert.True(saturated.Metrics.ErrorCount(ErrorCode.ResourceExhausted) > 0, "the silo with a queue of one refused nothing");
+        Assert.True(saturated.Metrics.ErrorCount(SplitErrorCode.ResourceExhausted) > 0, "the silo with a queue of one refused nothing");
         Assert.Equal(Requests, Executed(saturated) + Executed(other)); // each request ran once, on one silo
         Assert.Contains(answers.Values, r => r.ServerId == other.Metrics.ServerId && r.Attempts > 1); // refused there, answered here
         Assert.True(client.Failovers >= 1);

@@ -57,6 +57,7 @@ public sealed class ConsumerAppTests(ITestOutputHelper output)
 
             Assert.Equal(1, server.Metrics.Executed(ServingModes.Split));
             Assert.Contains($"top1={ExpectedTop1(split)}", run.Output, StringComparison.Ordinal);
+            Assert.Contains($"first={ExpectedTop1(split)} server=named", run.Output, StringComparison.Ordinal);
         }
         finally
         {

@@ -108,7 +108,7 @@ public sealed class FailoverTests
         }));
 
         Assert.True(failure.ServerUnreachable);
-        Assert.Equal(Protocol.ErrorCode.Unavailable, failure.Code);
+        Assert.Equal(SplitErrorCode.Unavailable, failure.Code);
         Assert.Contains(a.ToString().TrimEnd('/'), failure.Message, StringComparison.Ordinal);
     }
 

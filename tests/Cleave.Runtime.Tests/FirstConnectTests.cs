@@ -53,7 +53,7 @@ public sealed class FirstConnectTests
             Retry = RetryPolicy.Default with { Deadline = deadline },
         }));
         Assert.True(watch.Elapsed >= deadline, $"gave up after {watch.Elapsed.TotalMilliseconds:F0} ms, before the {deadline.TotalMilliseconds} ms deadline");
-        Assert.Equal(ErrorCode.Unavailable, e.Code);
+        Assert.Equal(SplitErrorCode.Unavailable, e.Code);
         Assert.True(e.ServerUnreachable);
         Assert.True(e.DeadlineExceeded);
         Assert.Equal($"cannot reach http://127.0.0.1:{port}: connection refused", e.Message);

@@ -90,7 +90,7 @@ public sealed class HostileClientTests
         // The wrong split: refused at the handshake.
         var mismatch = await Assert.ThrowsAsync<SplitInferenceException>(() =>
             SplitClient.ConnectAsync(new SplitClientOptions { Server = server.Url, ManifestHash = new string('0', 64) }));
-        Assert.Equal(ErrorCode.ManifestMismatch, mismatch.Code);
+        Assert.Equal(SplitErrorCode.ManifestMismatch, mismatch.Code);
 
         // A message far beyond the limit: gRPC drops that stream before buffering it.
         await using (var raw = new RawStream(server.Url))

@@ -53,11 +53,11 @@ public sealed class MultiSplitServingTests
             Assert.InRange(answer.Top1, 0, 9);
             // The shallow cut's frame is the wrong tensor for the deep cut's tail.
             var wrong = await Assert.ThrowsAsync<SplitInferenceException>(() => deep.InferAsync(frame));
-            Assert.Equal(ErrorCode.WrongShape, wrong.Code);
+            Assert.Equal(SplitErrorCode.WrongShape, wrong.Code);
 
             var refused = await Assert.ThrowsAsync<SplitInferenceException>(() =>
                 SplitClient.ConnectAsync(new SplitClientOptions { Server = server.Url, ManifestHash = "not-a-hosted-split" }));
-            Assert.Equal(ErrorCode.ManifestMismatch, refused.Code);
+            Assert.Equal(SplitErrorCode.ManifestMismatch, refused.Code);
         }
         finally
         {

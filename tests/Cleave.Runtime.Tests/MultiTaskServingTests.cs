@@ -26,7 +26,7 @@ public sealed class MultiTaskServingTests
         });
         Assert.Equal(["imagenet", "coarse", "pooled"], client.Welcome.Tasks.Select(t => t.Name));
         Assert.Equal(["classes", "classes", "tensor"], client.Welcome.Tasks.Select(t => t.Kind));
-        Assert.Equal([1001u, (uint)MultiTaskSplit.CoarseClasses, (uint)MultiTaskSplit.Channels], client.Welcome.Tasks.Select(t => t.Outputs));
+        Assert.Equal([1001, MultiTaskSplit.CoarseClasses, MultiTaskSplit.Channels], client.Welcome.Tasks.Select(t => t.Outputs));
 
         // All in flight at once: the server batches them, and each task runs once per batch on the decoded frames.
         var answers = await Task.WhenAll(frames.Select(f => client.InferAsync(f)));
@@ -76,11 +76,11 @@ public sealed class MultiTaskServingTests
 
         var goodAnswers = Enumerable.Range(0, 12).Select(i => good.InferAsync(frames[i % frames.Count])).ToList();
         var refused = await Assert.ThrowsAsync<SplitInferenceException>(() => unknown.InferAsync(frames[0]));
-        Assert.Equal(ErrorCode.UnknownTask, refused.Code);
+        Assert.Equal(SplitErrorCode.UnknownTask, refused.Code);
         Assert.Contains("no-such-task", refused.Message);
         Assert.Contains("imagenet, coarse, pooled", refused.Message);
         var repeated = await Assert.ThrowsAsync<SplitInferenceException>(() => twice.InferAsync(frames[0]));
-        Assert.Equal(ErrorCode.InvalidRequest, repeated.Code);
+        Assert.Equal(SplitErrorCode.InvalidRequest, repeated.Code);
 
         var answers = await Task.WhenAll(goodAnswers);
         for (int i = 0; i < answers.Length; i++)
@@ -90,7 +90,7 @@ public sealed class MultiTaskServingTests
         }
         // The refused requests were never decoded or run.
         Assert.Equal(answers.Length, server.Metrics.Executed(ServingModes.Split));
-        Assert.Equal(1, server.Metrics.ErrorCount(ErrorCode.UnknownTask));
+        Assert.Equal(1, server.Metrics.ErrorCount(SplitErrorCode.UnknownTask));
     }
 
     [AssetFact(MobileNetSplit.TfLite)]

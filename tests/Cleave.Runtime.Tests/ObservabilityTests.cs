@@ -47,7 +47,7 @@ public sealed class ObservabilityTests
         {
             foreach (var frame in TinySplit.Frames(3, seed: 5)) await client.InferAsync(frame);
             var refused = await Assert.ThrowsAsync<SplitInferenceException>(() => client.InferAsync(new byte[] { 1, 2, 3, 4 }, "not-a-frame"));
-            Assert.Equal(ErrorCode.MalformedFrame, refused.Code);
+            Assert.Equal(SplitErrorCode.MalformedFrame, refused.Code);
         }
 
         // The server closes its side of the stream a moment after the client's: its close event comes after its counters.

@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 namespace Cleave.Runtime.Tests;
 
 /// <summary>A bare gRPC stream to a real server, for tests that must send what <c>SplitClient</c> never would.</summary>
-public sealed class RawStream : IAsyncDisposable
+internal sealed class RawStream : IAsyncDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly AsyncDuplexStreamingCall<ClientMessage, ServerMessage> _call;

@@ -40,7 +40,7 @@ public sealed class ResilientServingTests
         var answer = await client.InferAsync(damagedResilient);
         Assert.Equal(TinySplit.LocalTop1(damagedResilient), answer.Top1);
         var refused = await Assert.ThrowsAsync<SplitInferenceException>(() => client.InferAsync(damagedPlain));
-        Assert.Equal(ErrorCode.MalformedFrame, refused.Code);
+        Assert.Equal(SplitErrorCode.MalformedFrame, refused.Code);
         Assert.Equal(TinySplit.LocalTop1(plain), (await client.InferAsync(plain)).Top1);
     }
 
@@ -64,7 +64,7 @@ public sealed class ResilientServingTests
                 Assert.Equal($"r{i}", result.RequestId); // the envelope (ids) is never damaged
                 answered++;
             }
-            catch (SplitInferenceException e) when (e.Code == ErrorCode.MalformedFrame) { refused++; } // both header copies hit
+            catch (SplitInferenceException e) when (e.Code == SplitErrorCode.MalformedFrame) { refused++; } // both header copies hit
         }
         Assert.True(answered >= 15, $"answered {answered}, refused {refused}");
     }

@@ -126,7 +126,7 @@ public sealed class RestartTests
         var failure = await Assert.ThrowsAsync<SplitInferenceException>(() => client.InferAsync(TinySplit.Frames(1, seed: 13)[0]));
 
         Assert.True(failure.DeadlineExceeded);
-        Assert.Equal(Protocol.ErrorCode.Unavailable, failure.Code);
+        Assert.Equal(SplitErrorCode.Unavailable, failure.Code);
         Assert.False(failure.FromServer);
         Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.5, 20);
         Assert.Equal(failedTries, client.Retries + 1); // every failed try retried but the last

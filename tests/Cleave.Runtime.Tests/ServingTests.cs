@@ -21,7 +21,7 @@ public sealed class ServingTests
             Server = server.Url, Payloads = TinySplit.Frames(8, seed: 3), ManifestHash = split.ManifestHash,
             Clients = 16, InFlightPerClient = 2, Duration = TimeSpan.FromSeconds(1.5), Retry = retry,
         });
-        return (report, server.Metrics.ErrorCount(ErrorCode.ResourceExhausted));
+        return (report, server.Metrics.ErrorCount(SplitErrorCode.ResourceExhausted));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class ServingTests
         {
             var answers = await Task.WhenAll(clients.Select((c, i) => c.InferAsync(frames[i])));
             // Four requests within the 500 ms window fill one batch of four, which closes without waiting further.
-            Assert.All(answers, a => Assert.Equal(4u, a.Timing.BatchSize));
+            Assert.All(answers, a => Assert.Equal(4, a.Timing.BatchSize));
             Assert.Equal(frames.Select(TinySplit.LocalTop1), answers.Select(a => a.Top1));
             var metrics = await MetricsSnapshot.FetchAsync(server.Url);
             Assert.Equal(1, metrics["cleave_batch_size_count{mode=\"split\"}"]);

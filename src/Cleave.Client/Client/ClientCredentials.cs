@@ -18,7 +18,7 @@ public sealed record ClientCredentials
     public string? CertificatePassword { get; init; }
 
     /// <summary>The call headers carrying the key, or null without one.</summary>
-    public Metadata? Headers() => ApiKey is { Length: > 0 } key ? new Metadata { { "authorization", $"Bearer {key}" } } : null;
+    internal Metadata? Headers() => ApiKey is { Length: > 0 } key ? new Metadata { { "authorization", $"Bearer {key}" } } : null;
 
     /// <summary>Adds the client certificate (if any) to the handler's TLS options.</summary>
     public void ApplyTo(SocketsHttpHandler handler)

@@ -90,7 +90,7 @@ public sealed class SplitClient : IAsyncDisposable
     }
 
     /// <summary>The server's answer to the latest handshake.</summary>
-    public Welcome Welcome => _connection?.Welcome ?? throw new InvalidOperationException("not connected");
+    public ServerWelcome Welcome => _connection?.Welcome?.ToCleave() ?? throw new InvalidOperationException("not connected");
 
     /// <summary>Answers that arrived for a request already answered (a retried try's second answer): ignored, counted.</summary>
     public long DuplicateAnswers => Interlocked.Read(ref _duplicates);
@@ -129,7 +129,7 @@ public sealed class SplitClient : IAsyncDisposable
                 await client.FirstConnectAsync(cancellationToken).ConfigureAwait(false);
                 return client;
             }
-            catch (SplitInferenceException e) when (e.Code == ErrorCode.CutElsewhere && e.Redirect is { } elsewhere && redirects == 0)
+            catch (SplitInferenceException e) when (e.Code == SplitErrorCode.CutElsewhere && e.Redirect is { } elsewhere && redirects == 0)
             {
                 await client.DisposeAsync().ConfigureAwait(false);
                 // The named silo first; the others stay behind it for failover.
@@ -229,9 +229,9 @@ public sealed class SplitClient : IAsyncDisposable
                 await LinkShaper.WaitAsync(downlink, cancellationToken).ConfigureAwait(false);
                 if (response.Error is null)
                 {
-                    var timing = response.Timing ?? new ServerTiming();
+                    var timing = response.Timing.ToCleave();
                     double serverMs = timing.QueueMs + timing.DecodeMs + timing.TailMs;
-                    return new SplitResult(requestId, [.. response.Top], response.OutputFrame.IsEmpty ? null : response.OutputFrame.ToByteArray(),
+                    return new SplitResult(requestId, response.Top.ToCleave(), response.OutputFrame.IsEmpty ? null : response.OutputFrame.ToByteArray(),
                         timing, attempt, response.Replayed, payload.Length, uplink.TotalMilliseconds,
                         downlink.TotalMilliseconds + Math.Max(0, roundTripMs - serverMs), time.GetElapsedTime(start).TotalMilliseconds)
                     { ServerId = connection.Welcome?.ServerId ?? "", Tasks = [.. response.Tasks.Select(TaskAnswer.From)] };
@@ -248,7 +248,7 @@ public sealed class SplitClient : IAsyncDisposable
             TimeSpan wait;
             // An overloaded server's retry hint is about its own queue: another server is tried at once. A request that
             // every server has refused waits for the hint, so a saturated cluster is not flooded with instant retries.
-            if (failure is { Code: ErrorCode.ResourceExhausted, FromServer: true } && moves < _servers.Count - 1
+            if (failure is { Code: SplitErrorCode.ResourceExhausted, FromServer: true } && moves < _servers.Count - 1
                 && await MoveOnAsync(tried, cancellationToken).ConfigureAwait(false))
             {
                 moves++;

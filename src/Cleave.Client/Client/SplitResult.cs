@@ -1,5 +1,3 @@
-using Cleave.Runtime.Protocol;
-
 namespace Cleave.Runtime.Client;
 
 /// <summary>
@@ -9,9 +7,9 @@ namespace Cleave.Runtime.Client;
 /// </summary>
 public sealed record SplitResult(
     string RequestId,
-    IReadOnlyList<ClassScore> Top,
+    IReadOnlyList<ScoredClass> Top,
     byte[]? OutputFrame,
-    ServerTiming Timing,
+    ServerTimes Timing,
     int Attempts,
     bool Replayed,
     int PayloadBytes,

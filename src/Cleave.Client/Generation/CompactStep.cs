@@ -9,7 +9,7 @@ namespace Cleave.Runtime.Generation;
 /// length, position, token count, the payload's tag and length). Nothing else changes: the unpacked step is checked
 /// and run exactly as a full one. Layout: docs/protocol.md, "Compact steps".
 /// </summary>
-public static class CompactStep
+internal static class CompactStep
 {
     public const int HandleBytes = 4;
     public const int MaxPositionBytes = 5;

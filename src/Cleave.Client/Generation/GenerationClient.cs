@@ -71,14 +71,19 @@ public sealed class GenerationClient : IGenerationTransport, IDisposable
     /// <summary>Calls sent again to another address because a connection failed.</summary>
     public long Failovers => Interlocked.Read(ref _failovers);
 
-    public Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request, CancellationToken cancellationToken = default) =>
+    internal Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request, CancellationToken cancellationToken = default) =>
         CallAsync((client, options) => client.OpenAsync(request, options), cancellationToken);
 
-    public Task<StepResponse> StepAsync(StepRequest request, CancellationToken cancellationToken = default) =>
+    internal Task<StepResponse> StepAsync(StepRequest request, CancellationToken cancellationToken = default) =>
         CallAsync((client, options) => client.StepAsync(request, options), cancellationToken);
 
-    public Task<CloseSessionResponse> CloseAsync(CloseSessionRequest request, CancellationToken cancellationToken = default) =>
+    internal Task<CloseSessionResponse> CloseAsync(CloseSessionRequest request, CancellationToken cancellationToken = default) =>
         CallAsync((client, options) => client.CloseAsync(request, options), cancellationToken);
+
+    // The transport's calls are internal (they speak the wire messages); these bind them to the interface.
+    Task<OpenSessionResponse> IGenerationTransport.OpenAsync(OpenSessionRequest request, CancellationToken cancellationToken) => OpenAsync(request, cancellationToken);
+    Task<StepResponse> IGenerationTransport.StepAsync(StepRequest request, CancellationToken cancellationToken) => StepAsync(request, cancellationToken);
+    Task<CloseSessionResponse> IGenerationTransport.CloseAsync(CloseSessionRequest request, CancellationToken cancellationToken) => CloseAsync(request, cancellationToken);
 
     private async Task<T> CallAsync<T>(Func<GenerationGrpc.GenerationClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {

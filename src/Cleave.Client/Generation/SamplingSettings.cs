@@ -12,12 +12,12 @@ public sealed record SamplingSettings(float Temperature = 0, int TopK = 0, ulong
 
     public bool IsGreedy => Temperature <= 0;
 
-    public Sampling ToProto(bool clientSamples = false, int returnTopLogits = 0) => new()
+    internal Sampling ToProto(bool clientSamples = false, int returnTopLogits = 0) => new()
     {
         Temperature = Temperature, TopK = (uint)TopK, Seed = Seed, ClientSamples = clientSamples, ReturnTopLogits = (uint)returnTopLogits,
     };
 
-    public static SamplingSettings FromProto(Sampling? sampling)
+    internal static SamplingSettings FromProto(Sampling? sampling)
     {
         if (sampling is null) return Greedy;
         if (!float.IsFinite(sampling.Temperature) || sampling.Temperature < 0)

@@ -156,14 +156,14 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
                 return response;
             }
             var error = GenerationException.From(response.Error);
-            if (error.Code == GenerationErrorCode.ServerBusy)
+            if (error.Code == GenerationFailureCode.ServerBusy)
             {
                 await outage.WaitAsync(error, error.RetryAfterMs, stats, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             // After a restart the session is unknown to the new server (resumed above; "not found" here means a
             // resume raced with another restart): rebuild it again.
-            if (!error.CanResume && !(error.Code == GenerationErrorCode.SessionNotFound && stats.Reconnects > 0)) throw error;
+            if (!error.CanResume && !(error.Code == GenerationFailureCode.SessionNotFound && stats.Reconnects > 0)) throw error;
             if (attempt >= 3 + stats.Reconnects) throw error;
             await ResumeAsync(open, history, stats, cancellationToken).ConfigureAwait(false);
         }
@@ -200,7 +200,7 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
                 return opened;
             }
             var error = GenerationException.From(opened.Error);
-            if (error.Code != GenerationErrorCode.ServerBusy) throw error;
+            if (error.Code != GenerationFailureCode.ServerBusy) throw error;
             await outage.WaitAsync(error, error.RetryAfterMs, stats, cancellationToken).ConfigureAwait(false);
         }
     }

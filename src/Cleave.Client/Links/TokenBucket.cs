@@ -7,7 +7,7 @@ namespace Cleave.Runtime.Links;
 /// n bytes takes n tokens. A sender that finds too few tokens goes into debt and is told how long until the debt is
 /// paid, so concurrent senders on one link queue behind each other as they would on a real serial link.
 /// </summary>
-public sealed class TokenBucket
+internal sealed class TokenBucket
 {
     private readonly Lock _lock = new();
     private double _tokens;

@@ -135,7 +135,7 @@ public static class LoadGenerator
             {
                 string kind = e.FromServer ? e.Code.ToString() : $"lost:{e.Code}";
                 tally.Errors.AddOrUpdate(kind, 1, (_, v) => v + 1);
-                if (e.Code == ErrorCode.ResourceExhausted && e.FromServer)
+                if (e.Code == SplitErrorCode.ResourceExhausted && e.FromServer)
                 {
                     // Refused: back off as told, as a real client would, instead of hammering a full queue.
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, e.RetryAfterMs)), cancellationToken).ConfigureAwait(false);
@@ -190,7 +190,7 @@ public static class LoadGenerator
             Seconds = seconds,
             Sent = tally.Sent,
             Answered = tally.Answered,
-            Refused = tally.Errors.TryGetValue(nameof(ErrorCode.ResourceExhausted), out long refused) ? refused : 0,
+            Refused = tally.Errors.TryGetValue(nameof(SplitErrorCode.ResourceExhausted), out long refused) ? refused : 0,
             // Anything sent that ended neither answered nor with an error would be a request the books lost.
             Lost = lost + (tally.Sent - tally.Answered - errors),
             ErrorsByKind = new SortedDictionary<string, long>(tally.Errors, StringComparer.Ordinal),

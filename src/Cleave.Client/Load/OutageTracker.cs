@@ -5,7 +5,7 @@ namespace Cleave.Runtime.Load;
 /// connection, a try's timeout; not a server's typed refusal) while none is open, and ends at the next answer.
 /// Thread-safe; times are seconds since the tracker was made.
 /// </summary>
-public sealed class OutageTracker(TimeProvider time)
+internal sealed class OutageTracker(TimeProvider time)
 {
     private readonly Lock _lock = new();
     private readonly long _start = time.GetTimestamp();

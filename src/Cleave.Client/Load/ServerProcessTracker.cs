@@ -8,7 +8,7 @@ namespace Cleave.Runtime.Load;
 /// its first and latest reading. A reading that fails (the server is down) is skipped. An instance first seen
 /// during the test counts from zero; an instance killed counts up to its last reading before the kill.
 /// </summary>
-public sealed class ServerProcessTracker
+internal sealed class ServerProcessTracker
 {
     public const string InfoSeries = "cleave_server_info";
 

@@ -14,7 +14,7 @@ namespace Cleave.Cluster.FrontEnd;
 /// correct); an open, which is idempotent, is retried until <see cref="FrontEndOptions.OpenDeadline"/>, then
 /// answered SERVER_BUSY with a retry hint.
 /// </summary>
-public sealed class ClusterGenerationService(IGrainFactory grains, FrontEndOptions options) : GenerationGrpc.GenerationBase
+internal sealed class ClusterGenerationService(IGrainFactory grains, FrontEndOptions options) : GenerationGrpc.GenerationBase
 {
     /// <summary>Session ids are the engine's 12 characters; anything much longer is refused before a grain exists.</summary>
     public const int MaxSessionIdLength = 64;

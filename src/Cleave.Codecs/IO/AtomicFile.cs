@@ -5,7 +5,7 @@ namespace Cleave.Codecs.IO;
 /// so a failed or interrupted write leaves any previous file intact and never a half-written one. Missing parent
 /// folders are created.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {

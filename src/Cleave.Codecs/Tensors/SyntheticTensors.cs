@@ -4,7 +4,7 @@ namespace Cleave.Codecs;
 /// Reproducible stand-ins for real features, used where no model is at hand (the codec benchmark's default input,
 /// property tests, micro-benchmarks). Real features come from <c>cleave dump</c>.
 /// </summary>
-public static class SyntheticTensors
+internal static class SyntheticTensors
 {
     /// <summary>
     /// A ReLU-like activation: each element is exactly zero with probability <paramref name="zeroFraction"/>, otherwise

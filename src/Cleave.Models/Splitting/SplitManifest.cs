@@ -205,7 +205,7 @@ public sealed class SplitTensor
 }
 
 /// <summary>Writes a dimension as a number (fixed), a string (symbolic) or null (unknown).</summary>
-public sealed class TensorDimensionJsonConverter : JsonConverter<TensorDimension>
+internal sealed class TensorDimensionJsonConverter : JsonConverter<TensorDimension>
 {
     public override TensorDimension Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {

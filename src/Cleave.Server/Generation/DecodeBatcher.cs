@@ -8,7 +8,7 @@ namespace Cleave.Runtime.Generation;
 /// with it, <see cref="GenerationEngine"/> queues one drain item per decode step, and the first drain to run takes
 /// every decode step queued by then as one padded batch. docs/llm.md has the measurements.
 /// </summary>
-public sealed class DecodeBatcher : IDisposable
+internal sealed class DecodeBatcher : IDisposable
 {
     private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Thread[] _workers;

@@ -85,7 +85,7 @@ public sealed class GenerationEngine : IDisposable
     public int PeakDecodeBatch => Volatile.Read(ref _peakBatch);
     public long StepsRun => _batcher.Completed;
 
-    public async Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request)
+    internal async Task<OpenSessionResponse> OpenAsync(OpenSessionRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         try
@@ -181,7 +181,7 @@ public sealed class GenerationEngine : IDisposable
         return (int)total;
     }
 
-    public async Task<StepResponse> StepAsync(StepRequest request)
+    internal async Task<StepResponse> StepAsync(StepRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         long queued = Stopwatch.GetTimestamp();
@@ -337,7 +337,7 @@ public sealed class GenerationEngine : IDisposable
         public TaskCompletionSource<StepResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    public CloseSessionResponse Close(CloseSessionRequest request)
+    internal CloseSessionResponse Close(CloseSessionRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         return new CloseSessionResponse { Closed = _store.Remove(request.SessionId) };

@@ -11,7 +11,7 @@ namespace Cleave.Runtime.Generation;
 /// <c>serve --lm</c> host); a caller over it gets SERVER_BUSY with the limiter's retry hint, which
 /// <see cref="SplitGenerator"/> already waits out. Close is never refused: it only frees memory.
 /// </summary>
-public sealed class GenerationService(GenerationEngine engine, ClientQuotas quotas, ServerSecurityOptions security) : GenerationGrpc.GenerationBase
+internal sealed class GenerationService(GenerationEngine engine, ClientQuotas quotas, ServerSecurityOptions security) : GenerationGrpc.GenerationBase
 {
     public override async Task<OpenSessionResponse> Open(OpenSessionRequest request, ServerCallContext context)
     {

@@ -8,7 +8,7 @@ namespace Cleave.Runtime.Serving;
 /// shared array pool (given back once the batcher has copied it into its bound input, or when the item ends unrun), and
 /// what the answer should hold, so the batcher builds it straight from the model's output slot.
 /// </summary>
-public sealed class BatchItem
+internal sealed class BatchItem
 {
     private readonly TaskCompletionSource<BatchResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private float[]? _input;

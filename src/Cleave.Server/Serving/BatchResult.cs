@@ -5,7 +5,7 @@ namespace Cleave.Runtime.Serving;
 /// answer (null for a task the request did not ask for), <see cref="TaskMs"/>[i] that task's run on the whole batch,
 /// <see cref="TailMs"/> all the request's task runs together.
 /// </summary>
-public sealed record BatchResult(TaskOutput?[] Tasks, double[] TaskMs, double QueueMs, double TailMs, int BatchSize)
+internal sealed record BatchResult(TaskOutput?[] Tasks, double[] TaskMs, double QueueMs, double TailMs, int BatchSize)
 {
     /// <summary>The answer of the lowest-numbered task asked for (the default task for a request that named none).</summary>
     public TaskOutput First => Array.Find(Tasks, t => t is not null) ?? new TaskOutput([], ReadOnlyMemory<byte>.Empty, 0);

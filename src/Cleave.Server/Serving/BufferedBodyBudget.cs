@@ -13,7 +13,7 @@ namespace Cleave.Runtime.Serving;
 /// hold gigabytes. Every request body is read through a counting reader; the stream whose growth would take the total
 /// over the budget is reset with ENHANCE_YOUR_CALM (RESOURCE_EXHAUSTED to gRPC clients) and its bytes are freed.
 /// </summary>
-public static class BufferedBodyBudget
+internal static class BufferedBodyBudget
 {
     /// <summary>HTTP/2 error code 0xb (RFC 9113 section 7); the gRPC spec maps it to RESOURCE_EXHAUSTED.</summary>
     public const int EnhanceYourCalm = 0xb;

@@ -14,7 +14,7 @@ namespace Cleave.Runtime.Serving;
 /// are copied from the requests' pooled buffers into the stream's bound input, and each answer is built from the
 /// stream's output slot, so a batch allocates nothing in proportion to the tensors.
 /// </summary>
-public sealed class DynamicBatcher : IDisposable
+internal sealed class DynamicBatcher : IDisposable
 {
     private readonly InferenceBackend _backend;
     private readonly BlockingCollection<BatchItem> _queue;

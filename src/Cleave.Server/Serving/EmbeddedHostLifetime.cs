@@ -7,7 +7,7 @@ namespace Cleave.Runtime.Serving;
 /// (a test, a CLI verb, an app), which decides when to dispose it. The default console lifetime would swallow
 /// SIGTERM and Ctrl+C for the whole process.
 /// </summary>
-public sealed class EmbeddedHostLifetime : IHostLifetime
+internal sealed class EmbeddedHostLifetime : IHostLifetime
 {
     public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -12,7 +12,7 @@ namespace Cleave.Runtime.Serving;
 /// SERVING for the whole server ("") and for each Cleave service it hosts; like <c>/healthz</c> it needs no
 /// credentials (<see cref="Security.AuthInterceptor"/> lets it through).
 /// </summary>
-public static class GrpcHealth
+internal static class GrpcHealth
 {
     /// <summary>The gRPC method path prefix of the health service.</summary>
     public const string MethodPrefix = "/grpc.health.v1.Health/";

@@ -12,7 +12,7 @@ namespace Cleave.Runtime.Serving;
 /// Only successful answers are kept: an error (malformed input, queue full, server fault, cancellation) is forgotten
 /// when it completes, so the corrected or later retry runs. Bounded by entries, bytes and age (oldest go first).
 /// </summary>
-public sealed class IdempotencyCache
+internal sealed class IdempotencyCache
 {
     // What one entry costs beyond its serialized answer and its key strings: the entry, node, dictionary slot, task,
     // and the answer's object graph (protobuf objects are larger than their wire form). Measured 2026-12-02: 50,000

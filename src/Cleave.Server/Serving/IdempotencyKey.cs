@@ -5,4 +5,4 @@ namespace Cleave.Runtime.Serving;
 /// client certificate) or, on a server without authentication, the peer's IP address (not its port: a reconnecting
 /// client keeps its address but not its port); the ids are the client's own.
 /// </summary>
-public readonly record struct IdempotencyKey(string Identity, string ClientId, string RequestId);
+internal readonly record struct IdempotencyKey(string Identity, string ClientId, string RequestId);

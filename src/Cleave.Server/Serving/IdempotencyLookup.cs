@@ -3,9 +3,9 @@ using Cleave.Runtime.Protocol;
 namespace Cleave.Runtime.Serving;
 
 /// <summary>What <see cref="IdempotencyCache.GetOrStart"/> found: whether the work was started, joined, or refused, and its task.</summary>
-public readonly record struct IdempotencyLookup(IdempotencyOutcome Outcome, Task<InferResponse>? Task);
+internal readonly record struct IdempotencyLookup(IdempotencyOutcome Outcome, Task<InferResponse>? Task);
 
-public enum IdempotencyOutcome
+internal enum IdempotencyOutcome
 {
     /// <summary>No entry: this call started the work.</summary>
     Started,

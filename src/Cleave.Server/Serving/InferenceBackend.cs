@@ -99,7 +99,7 @@ public abstract class InferenceBackend : IDisposable
     public IReadOnlyList<long> SampleShape => _sampleShape;
 
     /// <summary>A new session over the model with inputs and outputs bound for batches of up to <paramref name="maxBatch"/>.</summary>
-    public SessionStream CreateStream(int threads, int maxBatch) => new(_model, _inputName, _sampleShape, Batchable, threads, maxBatch);
+    internal SessionStream CreateStream(int threads, int maxBatch) => new(_model, _inputName, _sampleShape, Batchable, threads, maxBatch);
 
     /// <summary>
     /// Decodes and checks one payload into <paramref name="destination"/> (<see cref="SampleElements"/> long); throws

@@ -6,7 +6,7 @@ namespace Cleave.Runtime.Serving;
 /// Sets every Kestrel and HTTP/2 limit a hostile client could otherwise lean on, from one <see cref="ServerLimits"/>:
 /// shared by the split server and the generation server, so both hosts refuse the same things.
 /// </summary>
-public static class KestrelHardening
+internal static class KestrelHardening
 {
     public static void Apply(KestrelServerOptions kestrel, ServerLimits limits)
     {

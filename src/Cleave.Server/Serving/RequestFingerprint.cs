@@ -10,7 +10,7 @@ namespace Cleave.Runtime.Serving;
 /// two requests with equal fingerprints get equal answers, so replaying one's answer to the other is safe. A
 /// cryptographic hash so that a client cannot craft a different payload with the fingerprint of a planted one.
 /// </summary>
-public readonly record struct RequestFingerprint(UInt128 High, UInt128 Low)
+internal readonly record struct RequestFingerprint(UInt128 High, UInt128 Low)
 {
     public static RequestFingerprint Of(string mode, InferRequest request)
     {

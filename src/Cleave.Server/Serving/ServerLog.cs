@@ -11,7 +11,7 @@ namespace Cleave.Runtime.Serving;
 /// they come once per request; only a request that failed inside the server is an Error. <c>cleave serve</c> logs
 /// Warning and above unless told otherwise (<c>--log-level</c>).
 /// </summary>
-public static partial class ServerLog
+internal static partial class ServerLog
 {
     public const int StreamOpenedId = 1001, StreamClosedId = 1002, HandshakeRefusedId = 1003, StreamEndedByServerId = 1004;
     public const int RequestRefusedId = 1010, UnauthenticatedId = 1011, RequestFailedId = 1020;

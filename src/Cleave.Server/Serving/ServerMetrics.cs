@@ -66,7 +66,7 @@ public sealed class ServerMetrics : IDisposable
     public void StreamClosed() { Interlocked.Decrement(ref _streamsActive); _instruments.StreamClosed(); }
 
     /// <summary>The server ended a stream on its own initiative (deadline, client not reading), with this status.</summary>
-    public void StreamEnded(Grpc.Core.StatusCode status) { _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1); _instruments.StreamEnded(status); }
+    internal void StreamEnded(Grpc.Core.StatusCode status) { _streamsEnded.AddOrUpdate(status, 1, (_, n) => n + 1); _instruments.StreamEnded(status); }
 
     public long StreamsEndedCount(Grpc.Core.StatusCode status) => _streamsEnded.TryGetValue(status, out long n) ? n : 0;
     public void BytesReceived(long n) { Interlocked.Add(ref _bytesIn, n); _instruments.BytesReceived(n); }
@@ -74,7 +74,7 @@ public sealed class ServerMetrics : IDisposable
     public void Replayed() { Interlocked.Increment(ref _replayed); _instruments.Replayed(); }
     public void Pinged() { Interlocked.Increment(ref _pings); _instruments.Pinged(); }
     public void Request(string mode) { Interlocked.Increment(ref For(mode).Requests); _instruments.Request(mode); }
-    public void Error(ErrorCode code) { _errors.AddOrUpdate(code, 1, (_, n) => n + 1); _instruments.Error(code); }
+    internal void Error(ErrorCode code) { _errors.AddOrUpdate(code, 1, (_, n) => n + 1); _instruments.Error(code); }
     public void Abandoned(string mode) { Interlocked.Increment(ref For(mode).Abandoned); _instruments.Abandoned(mode); }
 
     /// <summary>One payload decoded: wall seconds and the decoding thread's CPU seconds.</summary>
@@ -122,7 +122,7 @@ public sealed class ServerMetrics : IDisposable
     /// <summary>Requests of this mode the model actually ran (each id at most once).</summary>
     public long Executed(string mode) { var c = For(mode); lock (c) return c.Executed; }
 
-    public long ErrorCount(ErrorCode code) => _errors.TryGetValue(code, out long n) ? n : 0;
+    public long ErrorCount(SplitErrorCode code) => _errors.TryGetValue(code.ToWire(), out long n) ? n : 0;
 
     public long ReplayedCount => Interlocked.Read(ref _replayed);
 

@@ -80,7 +80,7 @@ public sealed class ServingState : IDisposable
     /// <summary>What the start-up calibration measured (<see cref="SplitServerOptions.AutoExecution"/>), or null.</summary>
     public ExecutionCalibration? Calibration { get; }
     public ServerMetrics Metrics { get; } = new();
-    public IdempotencyCache Cache { get; }
+    internal IdempotencyCache Cache { get; }
     public ClientQuotas Quotas { get; }
     public ServerSecurityMetrics SecurityMetrics { get; } = new();
 
@@ -110,7 +110,7 @@ public sealed class ServingState : IDisposable
 
     private const int EnvelopeBytes = 64 * 1024;
 
-    public DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
+    internal DynamicBatcher Batcher(string mode) => _modes[mode].Batcher;
 
     private void Add(InferenceBackend backend)
     {
@@ -128,7 +128,7 @@ public sealed class ServingState : IDisposable
     /// Answers a Hello: the Welcome (with an error set when refused) and, when accepted, the mode to serve (for a
     /// split other than the first, the key of its backend, "split@&lt;manifest hash&gt;").
     /// </summary>
-    public (Welcome Welcome, string? Mode) Handshake(Hello hello)
+    internal (Welcome Welcome, string? Mode) Handshake(Hello hello)
     {
         var welcome = new Welcome { ServerId = ServerId, MaxMessageBytes = (uint)Options.MaxMessageBytes };
         string mode = hello.Mode.Length > 0 ? hello.Mode : _modes.ContainsKey(ServingModes.Split) ? ServingModes.Split : ServingModes.Full;

@@ -9,7 +9,7 @@ namespace Cleave.Runtime.Serving;
 /// allocates nothing in proportion to the tensors (requests are decoded into a slot, answers read from a slot).
 /// Used by one thread at a time (one batcher worker, or the calibration).
 /// </summary>
-public sealed class SessionStream : IDisposable
+internal sealed class SessionStream : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();

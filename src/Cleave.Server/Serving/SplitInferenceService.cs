@@ -15,7 +15,7 @@ namespace Cleave.Runtime.Serving;
 /// request is decoded on its own task, queued for the mode's <see cref="DynamicBatcher"/>, and answered exactly once
 /// (result, typed error, or refusal), in completion order. Bad input from one client never affects another's.
 /// </summary>
-public sealed class SplitInferenceService(ServingState state, ILogger<SplitInferenceService> log) : SplitInference.SplitInferenceBase
+internal sealed class SplitInferenceService(ServingState state, ILogger<SplitInferenceService> log) : SplitInference.SplitInferenceBase
 {
     private const int DefaultTopK = 5;
 

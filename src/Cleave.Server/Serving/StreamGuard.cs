@@ -8,7 +8,7 @@ namespace Cleave.Runtime.Serving;
 /// flight), or when <see cref="End"/> is called (its reply queue overflowed). <see cref="Token"/> is cancelled then;
 /// the first reason given wins and is <see cref="Status"/>.
 /// </summary>
-public sealed class StreamGuard : IDisposable
+internal sealed class StreamGuard : IDisposable
 {
     private readonly TimeProvider _clock;
     private readonly TimeSpan _idleTimeout;

@@ -11,7 +11,7 @@ namespace Cleave.Runtime.Serving;
 /// whoever posts: the stream's reader stops reading, its requests stop being answered); a queue that stays full for
 /// <c>stallTimeout</c> ends the stream with RESOURCE_EXHAUSTED through its <see cref="StreamGuard"/>.
 /// </summary>
-public sealed class StreamOutbox
+internal sealed class StreamOutbox
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 

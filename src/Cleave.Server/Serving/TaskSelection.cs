@@ -7,7 +7,7 @@ namespace Cleave.Runtime.Serving;
 /// as the batcher's bit mask; or the typed error for a request naming a task not served (UNKNOWN_TASK) or one twice
 /// (INVALID_REQUEST). Checked before the payload is decoded, so such a request costs the server nothing.
 /// </summary>
-public readonly record struct TaskSelection(int[] Indices, uint Mask, SplitInferenceException? Error)
+internal readonly record struct TaskSelection(int[] Indices, uint Mask, SplitInferenceException? Error)
 {
     private static readonly int[] DefaultOnly = [0];
 

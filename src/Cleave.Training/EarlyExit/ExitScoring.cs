@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Cleave.Training.EarlyExit;
 
 /// <summary>Runs a head, its exit and the full model over a labelled set in inference mode, giving calibration samples.</summary>
-public static class ExitScoring
+internal static class ExitScoring
 {
     /// <param name="head">input -> cut tensor</param>
     /// <param name="exit">cut tensor -> exit logits</param>

@@ -12,7 +12,7 @@ namespace Cleave.Training.Gating;
 /// decoded as the server decodes it, and run through the tail with ONNX Runtime; the bytes, agreement with the full
 /// model (the cache's teacher) and correctness against the label are recorded per input and configuration.
 /// </summary>
-public static class GateRuns
+internal static class GateRuns
 {
     public static GateOutcome[] Measure(CutFeatureCache cache, OnnxModel tail, string cutName, IReadOnlyList<FeatureCodec> ladder, Action<int>? progress = null)
     {

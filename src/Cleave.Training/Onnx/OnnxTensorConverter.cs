@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Cleave.Training.Onnx;
 
 /// <summary>ONNX <see cref="TensorProto"/> values to TorchSharp tensors and back (the element types models use).</summary>
-public static class OnnxTensorConverter
+internal static class OnnxTensorConverter
 {
     /// <summary>Largest initializer read (elements); a crafted file cannot make the reader allocate more.</summary>
     public const long MaxElements = 1L << 31;

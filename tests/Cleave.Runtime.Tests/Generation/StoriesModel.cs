@@ -19,7 +19,7 @@ public sealed class StoriesFactAttribute : FactAttribute
 }
 
 /// <summary>stories260K imported once per test run (with every split), plus helpers to drive a server by hand.</summary>
-public static class StoriesModel
+internal static class StoriesModel
 {
     public static string? AssetRoot { get; } = TryResolve();
 

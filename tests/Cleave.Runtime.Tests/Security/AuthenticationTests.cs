@@ -42,7 +42,7 @@ public sealed class AuthenticationTests
         async Task AssertRefused(ClientCredentials credentials)
         {
             var refused = await Assert.ThrowsAsync<SplitInferenceException>(() => Top1(credentials));
-            Assert.Equal(ErrorCode.Unauthenticated, refused.Code);
+            Assert.Equal(SplitErrorCode.Unauthenticated, refused.Code);
             Assert.False(refused.IsTransient);
         }
 
@@ -61,7 +61,7 @@ public sealed class AuthenticationTests
         while (true)
         {
             var attempt = await Record.ExceptionAsync(() => Top1(new ClientCredentials { ApiKey = alice }));
-            if (attempt is SplitInferenceException { Code: ErrorCode.Unauthenticated }) break;
+            if (attempt is SplitInferenceException { Code: SplitErrorCode.Unauthenticated }) break;
             Assert.True(DateTime.UtcNow < deadline, "the revoked key was still accepted 20 s after its removal");
             await Task.Delay(250);
         }
@@ -106,7 +106,7 @@ public sealed class AuthenticationTests
             var greedyResults = await Task.WhenAll(frames.Select(f => Record.ExceptionAsync(() => greedyClient.InferAsync(f))));
             var refusals = greedyResults.OfType<SplitInferenceException>().ToList();
             Assert.InRange(refusals.Count, 4, 9);
-            Assert.All(refusals, r => Assert.Equal(ErrorCode.ResourceExhausted, r.Code));
+            Assert.All(refusals, r => Assert.Equal(SplitErrorCode.ResourceExhausted, r.Code));
             Assert.All(refusals, r => Assert.InRange(r.RetryAfterMs, 1u, 60_000u));
             Assert.Equal(greedyResults.Length - refusals.Count, greedyResults.Count(r => r is null));
 
@@ -132,7 +132,7 @@ public sealed class AuthenticationTests
         await using var client = await SplitClient.ConnectAsync(new SplitClientOptions { Server = server.Url, ManifestHash = split.ManifestHash, Retry = RetryPolicy.None });
         var results = await Task.WhenAll(frames.Select(f => Record.ExceptionAsync(() => client.InferAsync(f))));
         // Without authentication the caller is its address: one request at a time, the rest refused at once.
-        Assert.Contains(results, r => r is SplitInferenceException { Code: ErrorCode.ResourceExhausted, RetryAfterMs: > 0 });
+        Assert.Contains(results, r => r is SplitInferenceException { Code: SplitErrorCode.ResourceExhausted, RetryAfterMs: > 0 });
         Assert.Contains(results, r => r is null);
     }
 

@@ -62,7 +62,7 @@ public sealed class IdempotencyHoleTests
         Assert.Null(corrected.Error);
         Assert.False(corrected.Replayed);
         Assert.Equal(TinySplit.LocalTop1(a), corrected.Top[0].ClassIndex);
-        Assert.Equal(1, server.Metrics.ErrorCount(ErrorCode.IdempotencyMismatch));
+        Assert.Equal(1, server.Metrics.ErrorCount(SplitErrorCode.IdempotencyMismatch));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace Cleave.Runtime.Serving.Security;
 /// not recognise, with status UNAUTHENTICATED and a message that says nothing about which keys or CAs exist; attaches
 /// the recognised caller to the call for quotas and idempotency.
 /// </summary>
-public sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSecurityMetrics metrics, ILogger<AuthInterceptor> log) : Interceptor
+internal sealed class AuthInterceptor(ClientAuthenticator authenticator, ServerSecurityMetrics metrics, ILogger<AuthInterceptor> log) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {

@@ -7,7 +7,7 @@ namespace Cleave.Runtime.Serving.Security;
 /// Who a call comes from, as the server knows it: <c>key:NAME</c> for an API key, <c>cert:THUMBPRINT</c> for a client
 /// certificate, or <c>ip:ADDRESS</c> when the server does not authenticate; with the quota that applies to it.
 /// </summary>
-public sealed record CallerIdentity(string Name, ClientQuota Quota)
+internal sealed record CallerIdentity(string Name, ClientQuota Quota)
 {
     private const string ItemKey = "cleave.caller";
 

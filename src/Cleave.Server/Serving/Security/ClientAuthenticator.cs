@@ -8,7 +8,7 @@ namespace Cleave.Runtime.Serving.Security;
 /// client certificate that chains to the configured CA. A key that is present but unknown is refused even when a
 /// valid certificate is also presented: a wrong key is a sign of a confused or hostile client.
 /// </summary>
-public sealed class ClientAuthenticator : IDisposable
+internal sealed class ClientAuthenticator : IDisposable
 {
     private readonly ApiKeyStore? _keys;
     private readonly X509Certificate2? _clientCa;

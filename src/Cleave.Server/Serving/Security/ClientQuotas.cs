@@ -30,7 +30,7 @@ public sealed class ClientQuotas : IDisposable
     }
 
     /// <summary>A permit for one request of <paramref name="caller"/> (dispose it when the request is answered) or a refusal.</summary>
-    public QuotaLease TryAcquire(CallerIdentity caller)
+    internal QuotaLease TryAcquire(CallerIdentity caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
         if (caller.Quota.IsUnlimited) return default;
