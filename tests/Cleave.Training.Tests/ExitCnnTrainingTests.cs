@@ -43,4 +43,34 @@ public sealed class ExitCnnTrainingTests : IDisposable
         Assert.Equal(10, scores.Length);
         Assert.All(scores, s => Assert.True(float.IsFinite(s)));
     }
+
+    [FashionMnistFact]
+    public void Per_layer_densities_set_the_exported_cost_exactly_and_a_dense_model_onnx_can_teach()
+    {
+        // The teacher: a dense network of the same shape, a few steps (only its export is needed).
+        string teacherFolder = Path.Combine(_folder, "dense");
+        var options = new TrainingOptions { Steps = 6, BatchSize = 32, LearningRate = 0.003, Seed = 1 };
+        ExitCnnTraining.Run(new ExitCnnRequest
+        {
+            Density = 1, Width = 8, Limit = 400, ExitSteps = 2, Test = false, OutputDirectory = teacherFolder, Options = options,
+        });
+        string student = Path.Combine(_folder, "sparse");
+        var result = ExitCnnTraining.Run(new ExitCnnRequest
+        {
+            LayerDensities = [0.25, 0.25, 1.0 / 3, 1.0 / 6], Width = 12, Limit = 400, ExitSteps = 2, Test = false,
+            TeacherPath = Path.Combine(teacherFolder, "model.onnx"), OutputDirectory = student, Options = options,
+        });
+        // Six steps only check that the teacher's loss runs; learning itself is the first test's (12 steps, labels).
+        Assert.True(double.IsFinite(result.Trunk.LastLoss));
+        // W = 12: stem 1 -> 12 (dense), 12 -> 24 at 1/4, 24 -> 24 at 1/4, 24 -> 48 at 1/3, 48 -> 48 at 1/6, linear 48 -> 10.
+        long weights = 12 * 9 + 24 * 12 * 9 / 4 + 24 * 24 * 9 / 4 + 48 * 24 * 9 / 3 + 48 * 48 * 9 / 6 + 48 * 10;
+        long biases = 12 + 24 + 24 + 48 + 48 + 10;
+        Assert.Equal(weights + biases, result.Cost.Parameters);
+        long macs = 28 * 28 * 12 * 9 + 14 * 14 * (24 * 12 * 9 / 4 + 24 * 24 * 9 / 4) + 7 * 7 * (48 * 24 * 9 / 3 + 48 * 48 * 9 / 6) + 48 * 10;
+        Assert.Equal(macs, result.Cost.Macs);
+        var model = OnnxModel.Load(Path.Combine(student, "model.onnx"));
+        Assert.Equal([4L, 4, 3, 6], model.Graph.Nodes.Where(n => n.OpType == "Conv").Select(n => n.Proto.Attribute.FirstOrDefault(a => a.Name == "group")?.I ?? 1).Skip(1));
+        Assert.Contains("taught by model.onnx", ExitManifest.Load(Path.Combine(student, ExitManifest.FileName)).Trained);
+        Assert.Throws<ArgumentException>(() => new ExitCnnRequest { LayerDensities = [0.25, 0.25, 0.5], OutputDirectory = student, Options = options }.TrunkDensities());
+    }
 }

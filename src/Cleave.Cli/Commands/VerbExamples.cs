@@ -134,6 +134,7 @@ internal static class VerbExamples
         [
             "cleave train exit-cnn -o artifacts/fmnist-exit --steps 200",
             "cleave train exit-cnn -o artifacts/fmnist-dense --density 1 --width 24 --steps 600 --json",
+            "cleave train exit-cnn -o artifacts/fmnist-sparse --density 1/4,1/4,1/3,1/6 --width 24 --steps 600 --teacher artifacts/fmnist-dense/model.onnx",
         ],
         ["train fmnist-grid"] =
         [

@@ -25,12 +25,37 @@ public static class Objectives
     /// </summary>
     public static TrainingObjective Distillation(Func<Tensor, Tensor> student, Func<Tensor, Tensor> teacher, double temperature = 1) => (inputs, _) =>
     {
-        Tensor target;
-        using (no_grad()) target = (teacher(inputs) / temperature).softmax(-1);
+        Tensor teacherLogits;
+        using (no_grad()) teacherLogits = teacher(inputs);
         var logits = student(inputs);
-        // KL(teacher || student) summed over classes, averaged over the batch ("batchmean").
-        var kl = (target * (target.clamp_min(1e-12).log() - (logits / temperature).log_softmax(-1))).sum() / inputs.shape[0];
-        var loss = kl * (temperature * temperature);
-        return (loss, logits);
+        return (SoftenedKl(logits, teacherLogits, temperature), logits);
     };
+
+    /// <summary>
+    /// Knowledge distillation with labels (Hinton et al.): (1 - w) x cross-entropy against the labels plus w x the
+    /// softened KL of <see cref="Distillation"/> (x T²), with w = <paramref name="teacherWeight"/>. Used to train a
+    /// small (e.g. predefined-sparse) network from a trained larger one on the same labelled data.
+    /// </summary>
+    public static TrainingObjective DistillationWithLabels(Func<Tensor, Tensor> student, Func<Tensor, Tensor> teacher, double temperature, double teacherWeight)
+    {
+        if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be > 0");
+        if (!(teacherWeight >= 0 && teacherWeight <= 1)) throw new ArgumentOutOfRangeException(nameof(teacherWeight), teacherWeight, "the teacher's weight must be in [0, 1]");
+        return (inputs, labels) =>
+        {
+            if (labels is null) throw new InvalidOperationException("distillation with labels needs labelled data");
+            Tensor teacherLogits;
+            using (no_grad()) teacherLogits = teacher(inputs);
+            var logits = student(inputs);
+            var loss = (1 - teacherWeight) * nn.functional.cross_entropy(logits, labels) + teacherWeight * SoftenedKl(logits, teacherLogits, temperature);
+            return (loss, logits);
+        };
+    }
+
+    /// <summary>KL(teacher || student) of the distributions softened by T, summed over classes, averaged over the batch ("batchmean"), x T².</summary>
+    private static Tensor SoftenedKl(Tensor logits, Tensor teacherLogits, double temperature)
+    {
+        var target = (teacherLogits / temperature).softmax(-1);
+        var kl = (target * (target.clamp_min(1e-12).log() - (logits / temperature).log_softmax(-1))).sum() / logits.shape[0];
+        return kl * (temperature * temperature);
+    }
 }

@@ -5,6 +5,7 @@ using Cleave.Models.Onnx;
 using Cleave.Models.Profiling;
 using Cleave.Models.Splitting;
 using Cleave.Training.Data;
+using Cleave.Training.Distillation;
 using Cleave.Training.EarlyExit;
 using Cleave.Training.Export;
 using Cleave.Training.Layers;
@@ -20,6 +21,26 @@ public sealed record ExitCnnRequest
 {
     /// <summary>Connections kept in the predefined-sparse layers (1/G); 1 trains the dense network of the same shape.</summary>
     public double Density { get; init; } = 0.125;
+    /// <summary>
+    /// Per-layer densities of the four trunk layers (W -> 2W, 2W -> 2W, 2W -> 4W, 4W -> 4W), each 1/G; null uses
+    /// <see cref="Density"/> in all four. The exit's convolution (it reads the cut as the third layer does) takes the third's.
+    /// </summary>
+    public IReadOnlyList<double>? LayerDensities { get; init; }
+    /// <summary>An ONNX classifier (images in, logits out) whose softened outputs the trunk also learns from; null trains on labels alone.</summary>
+    public string? TeacherPath { get; init; }
+    /// <summary>Share of the trunk's loss from the teacher (the rest is cross-entropy against the labels).</summary>
+    public double TeacherWeight { get; init; } = 0.5;
+    /// <summary>Softening temperature of the teacher's and the trunk's distributions (the KL term is scaled by T²).</summary>
+    public double Temperature { get; init; } = 4;
+
+    /// <summary>The four trunk layers' densities, validated: exactly four, each 1/G.</summary>
+    public double[] TrunkDensities()
+    {
+        double[] densities = LayerDensities is null ? [Density, Density, Density, Density] : [.. LayerDensities];
+        if (densities.Length != 4) throw new ArgumentException($"the trunk has 4 sparse layers, got {densities.Length} densities");
+        foreach (double d in densities) SparseConv2dLayer.GroupsFor(d);
+        return densities;
+    }
     /// <summary>Channels of the stem; the trunk uses 2x and 4x this.</summary>
     public int Width { get; init; } = 32;
     /// <summary>Use only the first N training images (0 = all 60,000).</summary>
@@ -62,19 +83,26 @@ public static class ExitCnnTraining
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Options.Validate();
-        long groups = SparseConv2dLayer.GroupsFor(request.Density);
-        if (request.Width < 1 || request.Width % groups != 0)
-            throw new ArgumentException($"density 1/{groups} needs a width divisible by {groups}, got {request.Width}");
+        double[] densities = request.TrunkDensities();
+        int w = request.Width;
+        long[] inputs = [w, 2 * w, 2 * w, 4 * w];
+        long[] outputs = [2 * w, 2 * w, 4 * w, 4 * w];
+        for (int i = 0; i < 4; i++)
+        {
+            long groups = SparseConv2dLayer.GroupsFor(densities[i]);
+            if (w < 1 || inputs[i] % groups != 0 || outputs[i] % groups != 0)
+                throw new ArgumentException($"density 1/{groups} in trunk layer {i + 1} needs {inputs[i]} and {outputs[i]} channels divisible by {groups} (width {w})");
+        }
+        // Loaded first so a missing or unreadable teacher fails before minutes of data loading.
+        using var teacher = request.TeacherPath is null ? null : OnnxTeacher.Load(request.TeacherPath);
         TorchRuntime.Initialise();
         var clock = Stopwatch.StartNew();
         var all = FashionMnist.Load(limit: request.Limit > 0 ? request.Limit : null);
         var (train, calibration) = ExampleSubset.Split(all, request.CalibrationFraction, request.Options.Seed);
         manual_seed(request.Options.Seed);
-        int w = request.Width;
-        double d = request.Density;
         int seed = request.Options.Seed;
-        ExportableLayer Trunk(long input, long output, long stride, int layer) => d < 1
-            ? new SparseConv2dLayer(input, output, 3, d, seed * 100 + layer, stride)
+        ExportableLayer Trunk(long input, long output, long stride, int layer) => densities[layer - 1] < 1
+            ? new SparseConv2dLayer(input, output, 3, densities[layer - 1], seed * 100 + layer, stride)
             : new Conv2dLayer(input, output, 3, stride);
         using var head = new SequentialLayer(
             new Conv2dLayer(1, w, 3), new BatchNorm2dLayer(w), new ActivationLayer(),
@@ -85,14 +113,18 @@ public static class ExitCnnTraining
             Trunk(4 * w, 4 * w, 1, 4), new BatchNorm2dLayer(4 * w), new ActivationLayer(),
             new PoolLayer(PoolKind.GlobalAverage), new LinearLayer(4 * w, all.ClassCount));
         using var net = new SequentialLayer(head, tail);
-        log?.Invoke($"trunk: {train.Count} training images, {calibration.Count} held out, density {d}");
-        var trunkSummary = Trainer.Run(net, Objectives.CrossEntropy(net.forward), train, calibration, request.Options, progress, cancellation);
+        log?.Invoke($"trunk: {train.Count} training images, {calibration.Count} held out, densities {string.Join(", ", densities)}"
+            + (request.TeacherPath is null ? "" : $", teacher {request.TeacherPath} (weight {request.TeacherWeight}, T {request.Temperature})"));
+        var objective = teacher is null
+            ? Objectives.CrossEntropy(net.forward)
+            : Objectives.DistillationWithLabels(net.forward, teacher.Logits, request.Temperature, request.TeacherWeight);
+        var trunkSummary = Trainer.Run(net, objective, train, calibration, request.Options, progress, cancellation);
 
         // The exit learns from the frozen network alone: the cut tensor in, the full model's softmax as the target.
         net.eval();
         foreach (var p in net.parameters()) p.requires_grad_(false);
         long[] cutShape = head.OutputShape([1, .. all.ExampleShape]);
-        using var exit = ExitHeads.Create(cutShape[1], 4 * w, all.ClassCount, kernel: 3, stride: 2, density: d, seed: seed * 100 + 9);
+        using var exit = ExitHeads.Create(cutShape[1], 4 * w, all.ClassCount, kernel: 3, stride: 2, density: densities[2], seed: seed * 100 + 9);
         Tensor HeadNoGrad(Tensor x) { using var _ = no_grad(); return head.forward(x); }
         var exitOptions = request.Options with { Steps = request.ExitSteps, CheckpointPath = null, Resume = false, WarmupSteps = Math.Min(request.Options.WarmupSteps, request.ExitSteps / 2) };
         log?.Invoke("exit: distillation from the frozen network");
@@ -137,7 +169,8 @@ public static class ExitCnnTraining
         var split = ModelSplitter.Split(analysis, [CutName], "model.onnx");
         split.Save(request.OutputDirectory);
         long headMacs = ModelInspector.Inspect(new SplitAnalysis(split.Head)).Macs;
-        string trained = $"Fashion-MNIST, density {request.Density}, trunk {trunk.Steps} steps, exit {exitSummary.Steps} distillation steps, batch {request.Options.BatchSize}, seed {request.Options.Seed}";
+        string teacher = request.TeacherPath is null ? "" : $", taught by {Path.GetFileName(request.TeacherPath)} (weight {request.TeacherWeight}, T {request.Temperature})";
+        string trained = $"Fashion-MNIST, densities {string.Join(", ", request.TrunkDensities())}{teacher}, trunk {trunk.Steps} steps, exit {exitSummary.Steps} distillation steps, batch {request.Options.BatchSize}, seed {request.Options.Seed}";
         var manifest = ExitExport.Write(request.OutputDirectory, exit, CutName, cutShape, classes, calibration, trained);
 
         var symbols = DummyInputs.ResolveSymbols(model.Graph);
