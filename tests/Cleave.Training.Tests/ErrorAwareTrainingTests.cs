@@ -24,12 +24,7 @@ public sealed class ErrorAwareTrainingTests : IDisposable
     [AssetFact("vision/mobilenet_v2_1.0_224_quant.tflite", "imagenet-sample")]
     public void Damaged_frames_train_a_server_side_adapter_and_the_head_is_unchanged()
     {
-        var (model, spec) = ParityModels.Import("mobilenet_v2_1.0_224_quant.tflite");
-        string path = Path.Combine(_folder, "mnv2.onnx");
-        model.Save(path);
-        var split = ModelSplitter.Split(new SplitAnalysis(model), [Cut], "mnv2.onnx");
-        string splitFolder = Path.Combine(_folder, "split");
-        split.Save(splitFolder);
+        var (path, spec, split, splitFolder) = MobileNetV2Split.Create(_folder, Cut);
         var images = ImageNetSample.FromAssets(TestAssets.Root!).Take(5).ToList();
         string output = Path.Combine(_folder, "error-aware");
         var options = new ErrorAwareOptions

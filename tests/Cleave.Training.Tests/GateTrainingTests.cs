@@ -24,12 +24,7 @@ public sealed class GateTrainingTests : IDisposable
     [AssetFact("vision/mobilenet_v2_1.0_224_quant.tflite", "imagenet-sample")]
     public void A_smoke_gate_trains_and_its_exported_ONNX_equals_the_TorchSharp_module()
     {
-        var (model, spec) = ParityModels.Import("mobilenet_v2_1.0_224_quant.tflite");
-        string path = Path.Combine(_folder, "mnv2.onnx");
-        model.Save(path);
-        var split = ModelSplitter.Split(new SplitAnalysis(model), [Cut], "mnv2.onnx");
-        string splitFolder = Path.Combine(_folder, "split");
-        split.Save(splitFolder);
+        var (path, spec, split, splitFolder) = MobileNetV2Split.Create(_folder, Cut);
         var images = ImageNetSample.FromAssets(TestAssets.Root!).Take(6).ToList();
         var pixels = ParityModels.Images(spec, 2, skip: 6);
         var feature = ParityModels.RunOrt(split.Head, split.Head.Graph.Inputs[0], [2, 3, spec.Height, spec.Width], pixels, Cut)[Cut];
