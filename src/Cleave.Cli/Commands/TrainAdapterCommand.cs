@@ -17,11 +17,16 @@ public sealed class TrainAdapterCommand : ICommand
         "  --shift SPEC        the user's camera: blur=S,noise=N,gain=G[,seed=K] applied to every image (docs/training.md)\n" +
         "  -o, --output DIR    the adapted split folder (head.onnx = head + adapter; tail.onnx byte-identical)\n" +
         "  --mode adapter|head train a residual adapter (default) or fine-tune every weight of the head (the comparison)\n" +
-        "  --loss labels|distill  cross-entropy to the labels (default) or KL to the unsplit model on the unshifted image\n" +
+        "  --loss labels|distill|feature|feature+distill  cross-entropy to the labels (default), KL to the unsplit model on the\n" +
+        "                      unshifted image, or matching the head's cut tensor on the unshifted image (per-channel normalised\n" +
+        "                      squared error; no tail in training), optionally plus the KL\n" +
+        "  --distill-weight W  weight of the KL in feature+distill (default 1)\n" +
+        "  --noise-draws K     cache K draws of the shift's sensor noise per image; epoch e uses draw (e-1) mod K (default 1)\n" +
         "  --rank R            adapter channels (1x1 down to R, 3x3, 1x1 up, zero-initialised: starts as identity; default 16)\n" +
         "  --epochs E          epochs (default 2)   --batch N (default 32)   --lr X (AdamW, cosine; default 0.001)\n" +
         "  --max-seconds S     stop training after S seconds (checked after every step; 0: no limit)\n" +
         "  --val F             share of the images held out for validation (default 0.1)\n" +
+        "  --val-every N       validate after every N epochs and after the last (default 1; counts in --max-seconds)\n" +
         "  --codec SPEC        codec on the validation images (default rans-ifc:bits=3,levels=6,clip=3,ctx=2d)\n" +
         "  --seed N            seed of the split, shuffles and initial weights (default 1)\n" +
         "  --max-steps N       stop after N steps (smoke runs)";
@@ -29,7 +34,8 @@ public sealed class TrainAdapterCommand : ICommand
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "epochs", "batch", "lr",
-            "max-seconds", "val", "codec", "seed", "max-steps"], ["json"]);
+            "max-seconds", "val", "codec", "seed", "max-steps",
+            "distill-weight", "noise-draws", "val-every"], ["json"]);
         var options = new AdapterOptions
         {
             Mode = cl.Get("mode") switch
@@ -42,7 +48,9 @@ public sealed class TrainAdapterCommand : ICommand
             {
                 null or "labels" => AdapterLoss.Labels,
                 "distill" => AdapterLoss.Distill,
-                var other => throw new UsageException($"--loss takes labels or distill, not '{other}'"),
+                "feature" => AdapterLoss.Feature,
+                "feature+distill" => AdapterLoss.FeatureDistill,
+                var other => throw new UsageException($"--loss takes labels, distill, feature or feature+distill, not '{other}'"),
             },
             Rank = cl.GetInt("rank", 16),
             Epochs = cl.GetInt("epochs", 2),
@@ -53,7 +61,12 @@ public sealed class TrainAdapterCommand : ICommand
             Codec = cl.Get("codec") ?? "rans-ifc:bits=3,levels=6,clip=3,ctx=2d",
             Seed = cl.GetInt("seed", 1),
             MaxSteps = cl.GetInt("max-steps", 0),
+            DistillWeight = cl.GetDouble("distill-weight", 1),
+            ShiftDraws = cl.GetInt("noise-draws", 1),
+            ValidateEvery = cl.GetInt("val-every", 1),
         };
+        if (!(options.DistillWeight >= 0) || options.ShiftDraws <= 0 || options.ValidateEvery <= 0)
+            throw new UsageException("--distill-weight must not be negative, --noise-draws and --val-every must be positive");
         if (options.Rank <= 0 || options.Epochs <= 0 || options.BatchSize <= 0 || !(options.LearningRate > 0) || options.MaxSeconds < 0)
             throw new UsageException("--rank, --epochs, --batch and --lr must be positive, --max-seconds not negative");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
@@ -77,6 +90,8 @@ public sealed class TrainAdapterCommand : ICommand
                 w.WriteNumber("validation_images", result.ValidationImages);
                 w.WriteNumber("cache_seconds", result.CacheSeconds);
                 w.WriteNumber("train_seconds", result.TrainSeconds);
+                w.WriteNumber("steps", result.Steps);
+                w.WriteNumber("noise_draws", result.ShiftDraws);
                 w.WriteNumber("peak_rss_bytes", result.PeakRssBytes);
                 w.WriteStartArray("epochs");
                 foreach (var e in result.Epochs)
@@ -99,7 +114,7 @@ public sealed class TrainAdapterCommand : ICommand
         {
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine($"split folder  {result.OutputDirectory}  (manifest {result.ManifestHash[..16]}...)");
-            Console.WriteLine(string.Create(inv, $"trained       {result.Mode.ToString().ToLowerInvariant()}, {result.TrainableParameters:N0} parameters, on {result.TrainSamples} images; validated on {result.ValidationImages}"));
+            Console.WriteLine(string.Create(inv, $"trained       {result.Mode.ToString().ToLowerInvariant()}, {result.TrainableParameters:N0} parameters, on {result.TrainSamples} samples ({result.ShiftDraws} noise draws per image), {result.Steps} steps; validated on {result.ValidationImages}"));
             Console.WriteLine(string.Create(inv, $"time          cache {result.CacheSeconds:F0}s, training {result.TrainSeconds:F0}s, peak RSS {result.PeakRssBytes / 1048576.0:F0} MiB"));
             if (result.Epochs.Count > 0) Console.WriteLine($"last epoch    {AdapterTrainer.Describe(result.Epochs[^1])}");
         }

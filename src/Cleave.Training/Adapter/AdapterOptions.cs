@@ -18,6 +18,15 @@ public enum AdapterLoss
 
     /// <summary>KL to the frozen full model's output on the unshifted image.</summary>
     Distill,
+
+    /// <summary>
+    /// Feature matching at the cut: squared error, normalised per channel, between the adapted cut tensor of the shifted
+    /// image and the head's cut tensor of the unshifted image. The tail is not run in training.
+    /// </summary>
+    Feature,
+
+    /// <summary><see cref="Feature"/> plus <see cref="AdapterOptions.DistillWeight"/> times <see cref="Distill"/>'s KL (through the frozen tail).</summary>
+    FeatureDistill,
 }
 
 /// <summary>Settings of <c>cleave train adapter</c>.</summary>
@@ -38,6 +47,18 @@ public sealed record AdapterOptions
 
     /// <summary>Codec between the adapted features and the tail on the validation images.</summary>
     public string Codec { get; init; } = "rans-ifc:bits=3,levels=6,clip=3,ctx=2d";
+
+    /// <summary>Weight of the KL term in <see cref="AdapterLoss.FeatureDistill"/> (the feature term has weight 1).</summary>
+    public double DistillWeight { get; init; } = 1;
+
+    /// <summary>
+    /// Draws of the shift's sensor noise cached per training image (1: the noise <c>cleave eval --shift</c> gives that
+    /// file); epoch e shows every image with draw (e - 1) mod K, so K above 1 is noise augmentation at cache time.
+    /// </summary>
+    public int ShiftDraws { get; init; } = 1;
+
+    /// <summary>Runs the validation pass after every this many epochs (and after the last); it counts in <see cref="MaxSeconds"/>.</summary>
+    public int ValidateEvery { get; init; } = 1;
 
     /// <summary>Stops after this many steps when positive (smoke tests).</summary>
     public int MaxSteps { get; init; }

@@ -13,14 +13,17 @@ namespace Cleave.Training.Adapter;
 
 /// <summary>What an adapter (or head fine-tuning) run produced.</summary>
 public sealed record AdapterResult(string OutputDirectory, string ManifestHash, AdapterMode Mode, long TrainableParameters, int TrainSamples,
-    int ValidationImages, IReadOnlyList<EpochReport> Epochs, double CacheSeconds, double TrainSeconds, long PeakRssBytes);
+    int ValidationImages, IReadOnlyList<EpochReport> Epochs, double CacheSeconds, double TrainSeconds, long PeakRssBytes, int ShiftDraws, int Steps);
 
 /// <summary>
 /// Adapting a split to one user's camera (SALT-style, <c>cleave train adapter</c>): the user's images are seen through
 /// a <see cref="CameraShift"/>, and either a small residual adapter after the frozen head (<see cref="AdapterMode.Adapter"/>)
 /// or the whole head (<see cref="AdapterMode.Head"/>, the comparison) is trained through the frozen tail: gradients flow
 /// through the tail's operations, its weights never change. The adapter is merged into head.onnx after the cut, so the
-/// cut tensor, tail.onnx and the bytes on the wire stay as they were.
+/// cut tensor, tail.onnx and the bytes on the wire stay as they were. With <see cref="AdapterLoss.Feature"/> the target is
+/// the head's own cut tensor on the unshifted image: a dense target (every channel at every position) rather than one
+/// label or one output vector per image, and exactly what an adapter at the cut can do (undo the shift's effect there),
+/// so training needs neither the tail nor the teacher and a step costs only the adapter.
 /// </summary>
 public static class AdapterTrainer
 {
@@ -30,6 +33,13 @@ public static class AdapterTrainer
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(options);
         if (images.Count < 2) throw new ArgumentException($"training an adapter needs at least 2 images, got {images.Count}");
+        if (options.ShiftDraws is < 1 or > CutFeatureCache.MaxShiftDraws)
+            throw new ArgumentException($"noise draws must be 1..{CutFeatureCache.MaxShiftDraws}, got {options.ShiftDraws}");
+        if (options.ShiftDraws > 1 && shift is null) throw new ArgumentException("noise draws need a camera shift");
+        if (options.ValidateEvery < 1) throw new ArgumentException($"the validation interval must be at least 1 epoch, got {options.ValidateEvery}");
+        if (!(options.DistillWeight >= 0) || double.IsInfinity(options.DistillWeight)) throw new ArgumentException($"the distillation weight must be finite and not negative, got {options.DistillWeight}");
+        bool featureLoss = options.Loss is AdapterLoss.Feature or AdapterLoss.FeatureDistill;
+        bool tailInLoss = options.Loss != AdapterLoss.Feature;
         var codec = FeatureCodecs.Create(options.Codec);
         TorchRuntime.Initialise();
         var manifest = SplitManifest.Load(Path.Combine(splitDirectory, "split.json"));
@@ -48,17 +58,19 @@ public static class AdapterTrainer
         var (trainIndex, validationIndex) = TrainingLoop.Split(images.Count, options.ValidationFraction, options.Seed);
         var trainImages = trainIndex.Select(i => images[i]).ToList();
         var train = CutFeatureCache.Build(head, cut, full, trainImages, spec, featureShift: shift,
-            progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Count} {name}"); });
+            progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Count} {name}"); },
+            cleanFeatures: featureLoss, shiftDraws: options.ShiftDraws);
         var validation = validationIndex.Length == 0 ? null
             : CutFeatureCache.Build(head, cut, full, [.. validationIndex.Select(i => images[i])], spec, featureShift: shift);
         // Head fine-tuning runs the head itself, so it needs the (shifted) model inputs rather than the head's outputs.
-        float[]? pixels = options.Mode == AdapterMode.Head ? ShiftedInputs(trainImages, spec, shift) : null;
+        float[]? pixels = options.Mode == AdapterMode.Head ? ShiftedInputs(trainImages, spec, shift, options.ShiftDraws) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
-        log?.Invoke($"cached {train.Count} training and {validation?.Count ?? 0} validation samples in {cacheSeconds:F0}s");
+        log?.Invoke($"cached {train.Count} training ({trainImages.Count} images x {options.ShiftDraws} noise draws) and {validation?.Count ?? 0} validation samples in {cacheSeconds:F0}s");
 
         torch.manual_seed(options.Seed);
         var random = new Random(options.Seed);
         long[] sample = train.SampleShape;
+        int draws = options.ShiftDraws, imagesPerEpoch = train.Count / draws;
         using var tail = new FrozenTail(tailModel);
         using var adapter = ResidualAdapter.Create(sample[0], options.Rank);
         using var trainableHead = options.Mode == AdapterMode.Head ? new OnnxModule(head, trainable: true, name: "head") : null;
@@ -68,8 +80,10 @@ public static class AdapterTrainer
         using var inputs = pixels is null ? tensor(train.Features).reshape([train.Count, .. sample]) : tensor(pixels).reshape([train.Count, .. inputShape]);
         using var teacher = tensor(train.Teacher).reshape(train.Count, train.Outputs);
         using var labels = tensor(train.Labels.Select(l => (long)l).ToArray());
+        using var clean = featureLoss ? tensor(train.CleanFeatures).reshape([train.Count, .. sample]) : null;
+        using var channelVariance = clean is null ? null : DistillationLosses.ChannelVariance(clean);
         var reports = new List<EpochReport>();
-        int batchesPerEpoch = (train.Count + options.BatchSize - 1) / options.BatchSize;
+        int batchesPerEpoch = (imagesPerEpoch + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = options.Epochs * batchesPerEpoch;
         if (options.MaxSteps > 0) totalSteps = Math.Min(totalSteps, options.MaxSteps);
         using var optimizer = optim.AdamW(trained.parameters().Where(p => p.requires_grad), options.LearningRate, weight_decay: options.WeightDecay);
@@ -90,17 +104,23 @@ public static class AdapterTrainer
             var epochClock = Stopwatch.StartNew();
             double lossSum = 0;
             int seen = 0;
-            foreach (var batch in TrainingLoop.Batches(train.Count, options.BatchSize, random))
+            // Epoch e shows every image with noise draw (e - 1) mod K: fresh noise each epoch, none of it computed here.
+            int draw = (epoch - 1) % draws;
+            foreach (var batch in TrainingLoop.Batches(imagesPerEpoch, options.BatchSize, random))
             {
                 if (step >= totalSteps || OutOfTime()) break;
                 using var scope = NewDisposeScope();
-                using var index = tensor(batch);
+                using var index = tensor(batch.Select(i => i * draws + draw).ToArray());
                 var x = inputs.index_select(0, index);
                 var features = trainableHead is null ? adapter.forward(x) : trainableHead.forward(x);
-                var logits = tail.Logits(features);
-                var loss = options.Loss == AdapterLoss.Labels
-                    ? DistillationLosses.CrossEntropy(logits, labels.index_select(0, index))
-                    : DistillationLosses.KlToTeacher(logits, teacher.index_select(0, index));
+                var loss = options.Loss switch
+                {
+                    AdapterLoss.Labels => DistillationLosses.CrossEntropy(tail.Logits(features), labels.index_select(0, index)),
+                    AdapterLoss.Distill => DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index)),
+                    _ => DistillationLosses.ChannelNormalisedMse(features, clean!.index_select(0, index), channelVariance!),
+                };
+                if (options.Loss == AdapterLoss.FeatureDistill && options.DistillWeight > 0)
+                    loss = loss + options.DistillWeight * DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index));
                 double value = loss.item<float>();
                 TrainingLoop.CheckFinite(value, step);
                 optimizer.zero_grad();
@@ -111,7 +131,8 @@ public static class AdapterTrainer
                 lossSum += value * batch.Length;
                 seen += batch.Length;
             }
-            var (agreement, top1, kl, bytes) = validation is null ? (double.NaN, double.NaN, double.NaN, double.NaN)
+            bool last = epoch == options.Epochs || step >= totalSteps || OutOfTime();
+            var (agreement, top1, kl, bytes) = validation is null || (epoch % options.ValidateEvery != 0 && !last) ? (double.NaN, double.NaN, double.NaN, double.NaN)
                 : Validate(trainableHead, adapter, tail, validation, validationIndex.Select(i => images[i]).ToList(), spec, shift, codec);
             var report = new EpochReport(options.Mode.ToString().ToLowerInvariant(), epoch, options.Epochs, lossSum / Math.Max(1, seen), 0, 0, 0,
                 agreement, top1, kl, bytes, epochClock.Elapsed.TotalSeconds, TrainingLoop.RssBytes());
@@ -125,7 +146,7 @@ public static class AdapterTrainer
             ? SplitAttachment.Attach(splitDirectory, outputDirectory, adapter, serverLayer: null)
             : HeadReplacement.Write(splitDirectory, outputDirectory, trainableHead.ToOnnx());
         return new AdapterResult(outputDirectory, written.ComputeHash(), options.Mode, trainableParameters, train.Count, validation?.Count ?? 0, reports,
-            cacheSeconds, trainSeconds, TrainingLoop.PeakRssBytes());
+            cacheSeconds, trainSeconds, TrainingLoop.PeakRssBytes(), draws, step);
     }
 
     /// <summary>
@@ -136,7 +157,7 @@ public static class AdapterTrainer
         FrozenTail tail, CutFeatureCache data, IReadOnlyList<LabelledImage> images, PreprocessingSpec spec, CameraShift? shift, FeatureCodec codec)
     {
         using var noGrad = no_grad();
-        float[]? pixels = trainableHead is null ? null : ShiftedInputs(images, spec, shift);
+        float[]? pixels = trainableHead is null ? null : ShiftedInputs(images, spec, shift, 1);
         long n = data.SampleElements, p = (long)spec.Channels * spec.Height * spec.Width;
         int agree = 0, correct = 0;
         double kl = 0, bytes = 0;
@@ -159,16 +180,19 @@ public static class AdapterTrainer
         return ((double)agree / data.Count, (double)correct / data.Count, kl / data.Count, bytes / data.Count);
     }
 
-    /// <summary>The model inputs of shifted images, sample after sample.</summary>
-    private static float[] ShiftedInputs(IReadOnlyList<LabelledImage> images, PreprocessingSpec spec, CameraShift? shift)
+    /// <summary>The model inputs of shifted images, sample after sample, <paramref name="draws"/> noise draws per image (as <see cref="CutFeatureCache"/> orders them).</summary>
+    private static float[] ShiftedInputs(IReadOnlyList<LabelledImage> images, PreprocessingSpec spec, CameraShift? shift, int draws)
     {
         int per = ImagePreprocessor.ElementCount(spec);
-        var result = new float[checked(images.Count * per)];
+        var result = new float[checked(images.Count * draws * per)];
         for (int i = 0; i < images.Count; i++)
         {
             var image = RgbImage.Load(images[i].Path);
-            if (shift is not null) image = shift.Apply(image, Path.GetFileName(images[i].Path));
-            ImagePreprocessor.Process(image, spec, result.AsSpan(i * per, per));
+            for (int d = 0; d < draws; d++)
+            {
+                var seen = shift is null ? image : shift.Apply(image, CutFeatureCache.DrawName(Path.GetFileName(images[i].Path), d));
+                ImagePreprocessor.Process(seen, spec, result.AsSpan((i * draws + d) * per, per));
+            }
         }
         return result;
     }

@@ -20,4 +20,26 @@ public static class DistillationLosses
     /// <summary>Mean squared error normalised by <paramref name="variance"/> (the feature's variance): 1 means "no better than its mean".</summary>
     public static Tensor NormalisedMse(Tensor restored, Tensor target, double variance) =>
         nn.functional.mse_loss(restored, target) / variance;
+
+    /// <summary>
+    /// Squared error normalised per channel by <paramref name="channelVariance"/> ([C], the target's variance over the
+    /// training set), averaged over batch, channels and positions: every channel counts alike whatever its scale, and 1
+    /// means "no better than the channel's mean". <paramref name="restored"/> and <paramref name="target"/> are [N, C, ...].
+    /// </summary>
+    public static Tensor ChannelNormalisedMse(Tensor restored, Tensor target, Tensor channelVariance)
+    {
+        using var scope = NewDisposeScope();
+        long[] shape = [.. Enumerable.Repeat(1L, (int)restored.dim())];
+        shape[1] = -1;
+        var squared = (restored - target).square() / channelVariance.reshape(shape);
+        return squared.mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The per-channel (population) variance over samples and positions of a batch of [N, C, ...] tensors (floored so that a dead channel cannot divide by zero).</summary>
+    public static Tensor ChannelVariance(Tensor features)
+    {
+        using var scope = NewDisposeScope();
+        var channelsFirst = features.transpose(0, 1).reshape(features.shape[1], -1);
+        return channelsFirst.var(1, unbiased: false).clamp_min(1e-6).MoveToOuterDisposeScope();
+    }
 }
