@@ -372,11 +372,11 @@ internal sealed class Llama2cGraphBuilder
     /// (1.31) runs a float step through its flash kernel (for one new token a GEMV decode loop) unless the node asks for
     /// softcap, a smooth softmax, a head sink or the scores; then it runs a GEMM per head (QK', softmax, PV). Both read
     /// only the valid rows and give the same tokens, but their cost per cached row differs with the head size: at 8
-    /// (stories260K) the flash loop costs about 2.5 times as much per row (a stories260K head step 0.048 ms at position
-    /// 20, 0.083 ms at 400 with it, 0.061 ms with the GEMM path), so the step's cost grew 1.7x from position 20 to 400;
-    /// at 16 and 32 the GEMM path was as fast or faster, at 48 and 64 the flash kernel was the faster one (docs/llm.md,
-    /// "Steps in constant time per token"). Of the four, the scores output is the one that changes no arithmetic; its
-    /// price is writing heads x T x (P+T) floats per layer, which the GEMM path computes anyway.
+    /// (stories260K) the flash loop costs about 3 times as much per row, so a step at position 400 cost 1.8x one at 20
+    /// (1.2x with the GEMM path); at 16 and 32 the GEMM path was as fast or faster, at 48 and 64 the flash kernel was the
+    /// faster one (docs/llm.md, "Why a step still grew with the position"). Of the four, the scores output is the one
+    /// that changes no arithmetic; its price is writing heads x T x (P+T) floats per layer, which the GEMM path computes
+    /// anyway.
     /// </summary>
     public static bool UsesScoresPath(int headSize) => headSize <= ScoresPathMaxHeadSize;
 
