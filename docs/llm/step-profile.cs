@@ -13,11 +13,11 @@ using Cleave.Models.Importers.Llama2c;
 using Cleave.Models.Text;
 using Microsoft.ML.OnnxRuntime;
 
-string checkpoint = args[0], tokenizer = args[1];
-int reps = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4;
+// The same model, cut and positions as step-cost.cs, so that the two scripts' figures describe the same steps.
 const int Split = 2, Last = 420;
+int reps = args is [_, _, var count, ..] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 4;
 string dir = Path.Combine(Path.GetTempPath(), "cleave-step-profile-" + Environment.ProcessId);
-Llama2cImporter.Import(checkpoint, tokenizer, dir, writeSplits: true);
+Llama2cImporter.Import(checkpointPath: args[0], tokenizerPath: args[1], outputDirectory: dir, writeSplits: true);
 foreach (string stage in new[] { "head", "tail" })
 {
     using var plain = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
