@@ -21,6 +21,7 @@ public sealed class TrainAdapterCommand : ICommand
         "                      unshifted image, or matching the head's cut tensor on the unshifted image (per-channel normalised\n" +
         "                      squared error; no tail in training), optionally plus the KL\n" +
         "  --distill-weight W  weight of the KL in feature+distill (default 1)\n" +
+        "  --views V           cache V random views (crop, mirror, colour jitter) of each image besides it (adapter mode; default 0)\n" +
         "  --noise-draws K     cache K draws of the shift's sensor noise per image; epoch e uses draw (e-1) mod K (default 1)\n" +
         "  --rank R            adapter channels (1x1 down to R, 3x3, 1x1 up, zero-initialised: starts as identity; default 16)\n" +
         "  --epochs E          epochs (default 2)   --batch N (default 32)   --lr X (AdamW, cosine; default 0.001)\n" +
@@ -35,7 +36,7 @@ public sealed class TrainAdapterCommand : ICommand
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "epochs", "batch", "lr",
             "max-seconds", "val", "codec", "seed", "max-steps",
-            "distill-weight", "noise-draws", "val-every"], ["json"]);
+            "distill-weight", "noise-draws", "val-every", "views"], ["json"]);
         var options = new AdapterOptions
         {
             Mode = cl.Get("mode") switch
@@ -64,9 +65,10 @@ public sealed class TrainAdapterCommand : ICommand
             DistillWeight = cl.GetDouble("distill-weight", 1),
             ShiftDraws = cl.GetInt("noise-draws", 1),
             ValidateEvery = cl.GetInt("val-every", 1),
+            Views = cl.GetInt("views", 0),
         };
-        if (!(options.DistillWeight >= 0) || options.ShiftDraws <= 0 || options.ValidateEvery <= 0)
-            throw new UsageException("--distill-weight must not be negative, --noise-draws and --val-every must be positive");
+        if (!(options.DistillWeight >= 0) || options.ShiftDraws <= 0 || options.ValidateEvery <= 0 || options.Views < 0)
+            throw new UsageException("--distill-weight and --views must not be negative, --noise-draws and --val-every must be positive");
         if (options.Rank <= 0 || options.Epochs <= 0 || options.BatchSize <= 0 || !(options.LearningRate > 0) || options.MaxSeconds < 0)
             throw new UsageException("--rank, --epochs, --batch and --lr must be positive, --max-seconds not negative");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");

@@ -57,6 +57,12 @@ public sealed record AdapterOptions
     /// </summary>
     public int ShiftDraws { get; init; } = 1;
 
+    /// <summary>
+    /// Random views (crop, mirror, colour jitter; <see cref="Data.RandomViews"/>) cached per training image besides the
+    /// image itself, each seen through the shift; adapter mode only (head fine-tuning trains on the images).
+    /// </summary>
+    public int Views { get; init; }
+
     /// <summary>Runs the validation pass after every this many epochs (and after the last); it counts in <see cref="MaxSeconds"/>.</summary>
     public int ValidateEvery { get; init; } = 1;
 

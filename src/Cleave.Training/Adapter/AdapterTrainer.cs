@@ -3,6 +3,7 @@ using Cleave.Codecs;
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Splitting;
+using Cleave.Training.Data;
 using Cleave.Training.Distillation;
 using Cleave.Training.Export;
 using Cleave.Training.Onnx;
@@ -36,6 +37,8 @@ public static class AdapterTrainer
         if (options.ShiftDraws is < 1 or > CutFeatureCache.MaxShiftDraws)
             throw new ArgumentException($"noise draws must be 1..{CutFeatureCache.MaxShiftDraws}, got {options.ShiftDraws}");
         if (options.ShiftDraws > 1 && shift is null) throw new ArgumentException("noise draws need a camera shift");
+        if (options.Views is < 0 or > RandomViews.MaxCount) throw new ArgumentException($"random views must be 0..{RandomViews.MaxCount}, got {options.Views}");
+        if (options.Views > 0 && options.Mode == AdapterMode.Head) throw new ArgumentException("random views are for the adapter; head fine-tuning trains on the images themselves");
         if (options.ValidateEvery < 1) throw new ArgumentException($"the validation interval must be at least 1 epoch, got {options.ValidateEvery}");
         if (!(options.DistillWeight >= 0) || double.IsInfinity(options.DistillWeight)) throw new ArgumentException($"the distillation weight must be finite and not negative, got {options.DistillWeight}");
         bool featureLoss = options.Loss is AdapterLoss.Feature or AdapterLoss.FeatureDistill;
@@ -59,13 +62,13 @@ public static class AdapterTrainer
         var trainImages = trainIndex.Select(i => images[i]).ToList();
         var train = CutFeatureCache.Build(head, cut, full, trainImages, spec, featureShift: shift,
             progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Count} {name}"); },
-            cleanFeatures: featureLoss, shiftDraws: options.ShiftDraws);
+            views: options.Views > 0 ? new RandomViews(options.Views, options.Seed) : null, cleanFeatures: featureLoss, shiftDraws: options.ShiftDraws);
         var validation = validationIndex.Length == 0 ? null
             : CutFeatureCache.Build(head, cut, full, [.. validationIndex.Select(i => images[i])], spec, featureShift: shift);
         // Head fine-tuning runs the head itself, so it needs the (shifted) model inputs rather than the head's outputs.
         float[]? pixels = options.Mode == AdapterMode.Head ? ShiftedInputs(trainImages, spec, shift, options.ShiftDraws) : null;
         double cacheSeconds = clock.Elapsed.TotalSeconds;
-        log?.Invoke($"cached {train.Count} training ({trainImages.Count} images x {options.ShiftDraws} noise draws) and {validation?.Count ?? 0} validation samples in {cacheSeconds:F0}s");
+        log?.Invoke($"cached {train.Count} training ({trainImages.Count} images x {1 + options.Views} views x {options.ShiftDraws} noise draws) and {validation?.Count ?? 0} validation samples in {cacheSeconds:F0}s");
 
         torch.manual_seed(options.Seed);
         var random = new Random(options.Seed);

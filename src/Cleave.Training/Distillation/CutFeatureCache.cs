@@ -2,14 +2,16 @@ using System.Globalization;
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Profiling;
+using Cleave.Training.Data;
 
 namespace Cleave.Training.Distillation;
 
 /// <summary>
 /// What a frozen head gives for a set of images, computed once with ONNX Runtime so that training runs only what
 /// comes after the head: the cut tensor of every sample, the frozen full model's output for it (the teacher, a
-/// probability vector) and the label's output index. With <c>flips</c> every image also appears mirrored (two
-/// samples, both computed by the real head: augmentation that survives caching). With <c>cleanFeatures</c> it also keeps
+/// probability vector) and the label's output index. With <c>flips</c> every image also appears mirrored, and with
+/// <see cref="RandomViews"/> as that many random crops too (more samples, all computed by the real head and teacher:
+/// augmentation that survives caching). With <c>cleanFeatures</c> it also keeps
 /// the head's cut tensor on the unshifted image (the target of a feature-matching adapter), and with <c>shiftDraws</c> K
 /// above 1 every sample appears K times, each with its own draw of the shift's sensor noise (sample index
 /// = original index · K + draw), so a trainer can show each image with fresh noise in every epoch without running the
@@ -62,8 +64,8 @@ public sealed class CutFeatureCache
     /// teacher keeps seeing the originals, which is what a distilled adapter learns to undo.
     /// </summary>
     public static CutFeatureCache Build(OnnxModel head, string cutTensor, OnnxModel? fullModel, IReadOnlyList<LabelledImage> images,
-        PreprocessingSpec spec, bool flips = false, CameraShift? featureShift = null, Action<int, string>? progress = null, bool cleanFeatures = false,
-        int shiftDraws = 1)
+        PreprocessingSpec spec, bool flips = false, CameraShift? featureShift = null, Action<int, string>? progress = null, RandomViews? views = null,
+        bool cleanFeatures = false, int shiftDraws = 1)
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(images);
@@ -76,7 +78,8 @@ public sealed class CutFeatureCache
         using var fullRunner = fullModel is null ? null : new OrtModelRunner(fullModel.ToBytes());
         string input = headRunner.InputNames.Contains(spec.InputName) ? spec.InputName : headRunner.InputNames[0];
         long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
-        int copies = flips ? 2 : 1;
+        int plainCopies = flips ? 2 : 1;
+        int copies = plainCopies + (views?.Validated().Count ?? 0);
         int capacity = images.Count * copies * shiftDraws;
         var features = new List<float[]>(capacity);
         var clean = new List<float[]>(cleanFeatures ? capacity : 0);
@@ -101,8 +104,8 @@ public sealed class CutFeatureCache
             var original = RgbImage.Load(images[i].Path);
             for (int copy = 0; copy < copies; copy++)
             {
-                var unshifted = copy == 0 ? original : Mirror(original);
-                string copyName = copy == 0 ? name : name + "~flip";
+                string copyName = copy == 0 ? name : copy < plainCopies ? name + "~flip" : $"{name}~view{copy - plainCopies}";
+                var unshifted = copy == 0 ? original : copy < plainCopies ? Mirror(original) : views!.Make(original, name, copy - plainCopies);
                 // The clean image's pixels, cut tensor and teacher output are the same for every noise draw: computed once.
                 var cleanPixels = featureShift is null || cleanFeatures || fullRunner is not null ? ImagePreprocessor.Process(unshifted, spec) : null;
                 float[]? cleanCut = cleanFeatures ? Cut(cleanPixels!, copyName) : null;
