@@ -70,6 +70,35 @@ public sealed class TokenPredictionGenerationTests
     }
 
     [StoriesFact]
+    public async Task An_evicted_predicted_session_resumes_from_its_history_to_the_same_tokens()
+    {
+        var model = StoriesModel.Model;
+        var codec = Codec();
+        await using var server = await GenerationServer.StartAsync(StoriesModel.Options(K) with { KvCapBytes = 48 * 768 });
+        using var client = new GenerationClient(server.Address);
+        using var head = StoriesModel.Head(K);
+        int[] prompt = model.Tokenizer.Encode("Tim and his dog", bos: true);
+        var undisturbed = await new SplitGenerator(head, model.Config, K, codec, client).GenerateAsync(prompt, 30);
+
+        var raw = TokenStreamCodec.ForSender("raw", model.Config.Dim, () => []);
+        var intruder = new SplitGenerator(head, model.Config, K, raw, client);
+        int seen = 0;
+        var victim = new SplitGenerator(head, model.Config, K, codec, client)
+        {
+            // After a few predicted steps another session takes the whole cache: the victim's history then holds
+            // predicted chunks, which the server decodes again from the tokens it samples again while rebuilding.
+            OnToken = _ =>
+            {
+                if (++seen == 10) intruder.GenerateAsync(model.Tokenizer.Encode("The sun was hot", bos: true), 40).GetAwaiter().GetResult();
+            },
+        };
+        var resumed = await victim.GenerateAsync(prompt, 30);
+
+        Assert.Equal(1, resumed.Resumes);
+        Assert.Equal(undisturbed.GeneratedTokens, resumed.GeneratedTokens);
+    }
+
+    [StoriesFact]
     public async Task Open_refuses_a_session_whose_table_differs_from_the_servers_or_a_server_without_one()
     {
         var model = StoriesModel.Model;
