@@ -18,8 +18,8 @@ public sealed class EvalLmCommand : ICommand
           --split-layer K    split layer(s) 1..layers-1 (default: all)
           --codecs SPECS     ';'-separated: frame codecs (raw, fp16, quant:bits=8,...) and the per-session token codec
                              tq:levels=L,clip=K (default "raw;fp16;tq:levels=16,clip=4"); tq:levels=L,clip=K,predict=token
-                             predicts each step from its input token with the split's table (predict_k.bin, written by
-                             import --prediction-tokens), assuming the decoder knows every input token (server sampling)
+                             predicts each step after BOS from its input token with the split's table (predict_k.bin,
+                             written by import --prediction-tokens), assuming the decoder knows those tokens (server sampling)
           --calibration-tokens N  self-generated tokens the tq codec is calibrated on (default 1024)
           --limit N          only the first N documents
           --plot FILE.png    bits per token vs perplexity, one line per split layer
@@ -120,7 +120,7 @@ public sealed class EvalLmCommand : ICommand
                 $"| {r.SplitLayer} | `{r.Codec}`{(r.PredictedFromInputTokens ? " *" : "")} | {r.BitsPerToken:F1} | {r.FractionOfFloat32:P1} | {(r.Documents == 0 ? 0 : r.StateBytes / r.Documents)} | {r.StateBitsPerToken:F1} | {r.Score.Perplexity:F4} | {Change(r.Score.Perplexity / reference.Perplexity - 1)} | {r.Score.Top1:P1} |"));
         if (results.FirstOrDefault(r => r.PredictedFromInputTokens) is { } predicted)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"* predicted from each step's input token, assuming the decoder knows it (a server that sampled it: not a prompt, not --client-samples); the split's table ({predicted.ModelDataBytes} B, model-level) is not in the bits"));
+                $"* each step after BOS predicted from its input token, assuming the decoder knows it (a server that sampled it; not with --client-samples); the split's table ({predicted.ModelDataBytes} B, model-level) is not in the bits"));
         return 0;
     }
 

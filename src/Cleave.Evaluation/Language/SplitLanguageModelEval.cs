@@ -19,7 +19,7 @@ public sealed record LanguageCodecResult
     public required long StateBytes { get; init; }
     public required int Dim { get; init; }
     /// <summary>
-    /// Each step was predicted from its input token, which the decoder was assumed to know (as a server knows the tokens
+    /// Each step after the first was predicted from its input token, which the decoder was assumed to know (as a server knows the tokens
     /// it sampled itself): <c>tq:...,predict=token</c>. Its model-level table is not counted in the bits (<see cref="ModelDataBytes"/>).
     /// </summary>
     public bool PredictedFromInputTokens { get; init; }
@@ -37,8 +37,9 @@ public sealed record LanguageCodecResult
 /// Teacher-forced perplexity and next-token top-1 of a split language model with the hidden state at the cut passed
 /// through a codec, token by token as generation would send it (one payload per token, so frame headers count), with
 /// the decoded states run through the tail. Each document is one session: per-session codec state is paid once per
-/// document. A codec that predicts from input tokens (<c>tq:...,predict=token</c>) gets every step's input token on
-/// both sides: the decoder is assumed to know it, as a server does for the tokens it sampled itself (not for a prompt).
+/// document. A codec that predicts from input tokens (<c>tq:...,predict=token</c>) gets every step's input token but the
+/// first (BOS, the prompt) on both sides: the decoder is assumed to know it, as a server does for the tokens it sampled
+/// itself.
 /// </summary>
 public static class SplitLanguageModelEval
 {
@@ -82,7 +83,8 @@ public static class SplitLanguageModelEval
             var decoded = new float[hidden.Length];
             for (int t = 0; t < tokens.Length; t++)
             {
-                int inputToken = predicts ? tokens[t] : -1;
+                // The first step (BOS) is the prompt, which a server never sampled: it goes plain, as in generation.
+                int inputToken = predicts && t > 0 ? tokens[t] : -1;
                 byte[] payload = sender.Encode(hidden.AsSpan(t * dim, dim), inputToken);
                 payloadBytes += payload.Length;
                 receiver.Decode(payload, decoded.AsSpan(t * dim, dim), inputToken);
