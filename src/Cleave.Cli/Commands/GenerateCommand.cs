@@ -25,7 +25,9 @@ public sealed class GenerateCommand : ICommand
                                  URL,URL,... : the front ends of a cluster's silos; a call whose connection fails goes to the next
           --split-layer K        the client runs the embedding and layers < K
           --codec SPEC           how each step's hidden states cross: a frame codec (raw, fp16, quant:bits=8,...) or the
-                                 per-session token codec tq:levels=L,clip=K (default raw)
+                                 per-session token codec tq:levels=L,clip=K (default raw); tq:levels=L,clip=K,predict=token
+                                 sends the steps after a server-sampled token as residuals around that token's mean
+                                 (the split's predict_k.bin: import --prediction-tokens; the server needs the same table)
           --prompt TEXT          text to continue (default: empty, i.e. start from BOS)
           --max-tokens N         new tokens at most (default 256; stops earlier at BOS or the model's seq_len)
           --temperature T        0 = greedy (default); --top-k K keeps the K largest logits; --seed S makes sampling repeatable
@@ -81,7 +83,7 @@ public sealed class GenerateCommand : ICommand
         var sampling = new SamplingSettings((float)cl.GetDouble("temperature", 0), cl.GetInt("top-k", 0), (ulong)cl.GetInt("seed", 0));
         if (sampling.Temperature < 0 || sampling.TopK < 0) throw new UsageException("--temperature and --top-k must be 0 or more");
         string codecSpec = cl.Get("codec") ?? "raw";
-        var codec = TokenStreamCodec.ForSender(codecSpec, model.Config.Dim, () => TokenCodecCalibration.SelfGenerated(model, splitLayer));
+        var codec = TokenPredictionTableFile.SenderCodec(codecSpec, model, splitLayer, () => TokenCodecCalibration.SelfGeneratedRows(model, splitLayer));
         int sessions = cl.GetInt("sessions", 1);
         if (sessions < 1) throw new UsageException("--sessions must be positive");
         var retry = RetryOptionParsing.Parse(cl);

@@ -76,7 +76,7 @@ internal static class PlanVerbs
             var r = await client.InferAsync(RgbImage.Load(path));
             results.Add((Path.GetFileName(path), r));
             if (!json)
-                Console.WriteLine($"{Path.GetFileName(path),-36} {r.Configuration,-60} {r.Top1,5} {r.Bytes,7} {r.DeviceMs + r.EncodeMs,7:0.0} {r.NetworkMs,7:0.0} {r.ServerMs,7:0.0} {r.TotalMs,7:0.0}");
+                Console.WriteLine($"{Path.GetFileName(path),-36} {r.Configuration,-60} {r.Top1,5} {r.Bytes,7} {r.DeviceMs + r.EncodeMs,7:0.0} {r.NetworkMs,7:0.0} {r.ServerMs,7:0.0} {r.TotalMs,7:0.0}{(r.Exited ? "  answered on the device (exit)" : "")}");
         }
         var switches = client.Selector.Switches;
         if (json)
@@ -87,6 +87,7 @@ internal static class PlanVerbs
                 w.WriteString("plan_choice", options.Plan.Chosen);
                 w.WriteString("link", options.Link.ToString());
                 w.WriteNumber("mean_ms", results.Count == 0 ? 0 : results.Average(r => r.Result.TotalMs));
+                w.WriteNumber("exited", results.Count(r => r.Result.Exited));
                 w.WriteStartArray("requests");
                 foreach (var (image, r) in results)
                 {
@@ -95,6 +96,7 @@ internal static class PlanVerbs
                     w.WriteString("configuration", r.Configuration);
                     w.WriteNumber("top1", r.Top1);
                     w.WriteNumber("bytes", r.Bytes);
+                    w.WriteBoolean("exited", r.Exited);
                     w.WriteNumber("device_ms", r.DeviceMs);
                     w.WriteNumber("encode_ms", r.EncodeMs);
                     w.WriteNumber("network_ms", r.NetworkMs);
@@ -123,8 +125,12 @@ internal static class PlanVerbs
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"switch at request {s.Request}: {s.From} -> {s.To} (uplink ~{s.UplinkKbps:0} kbit/s, rtt ~{s.RttMs:0.0} ms)"));
         if (results.Count > 0)
+        {
+            int exited = results.Count(r => r.Result.Exited);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{results.Count} requests, mean {results.Average(r => r.Result.TotalMs):0.0} ms, {switches.Count} switches, {client.Probes} RTT probes"));
+                $"{results.Count} requests, mean {results.Average(r => r.Result.TotalMs):0.0} ms, {switches.Count} switches, {client.Probes} RTT probes") +
+                (exited > 0 ? $", {exited} answered on the device by the early exit" : ""));
+        }
         return 0;
     }
 }

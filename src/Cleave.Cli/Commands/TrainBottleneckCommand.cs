@@ -29,6 +29,8 @@ public sealed class TrainBottleneckCommand : ICommand
         "  --feature X         weight of the feature term in the second stage (default 0.5)\n" +
         "  --val F             share of the images held out for validation (default 0.1)\n" +
         "  --flip on|off       also train on mirrored images (default on)\n" +
+        "  --views N           also train on N random views of each training image (crop, mirror, colour jitter; cached once\n" +
+        "                      through the head and the teacher; default 0, at most 64)\n" +
         "  --codec SPEC        codec measured on the validation images each epoch (default rans-ifc:bits=3,levels=7,range=3,ctx=2d:\n" +
         "                      step 1 over the fixed range [-3, 3], the grid training imitates; with --bound B use levels=2B+1,range=B)\n" +
         "  --seed N            seed of the split, the shuffles, the noise and the initial weights (default 1)\n" +
@@ -41,7 +43,7 @@ public sealed class TrainBottleneckCommand : ICommand
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "at", "output", "design", "step", "channels", "hidden", "bound", "feature-epochs", "epochs",
-            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace", "quantizer"], ["json"]);
+            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace", "quantizer", "views"], ["json"]);
         var design = (cl.Get("design") ?? "compact").ToLowerInvariant() switch
         {
             "compact" => BottleneckDesign.Compact,
@@ -65,6 +67,7 @@ public sealed class TrainBottleneckCommand : ICommand
             FeatureWeight = cl.GetDouble("feature", 0.5),
             ValidationFraction = cl.GetDouble("val", 0.1),
             Flips = cl.GetOnOffAuto("flip") ?? true,
+            RandomViews = cl.GetInt("views", 0),
             Codec = cl.Get("codec") ?? new BottleneckOptions().Codec,
             Gains = cl.GetOnOffAuto("gains") ?? true,
             ScaleLearningRate = cl.GetDouble("scale-lr", 0.02),
@@ -80,8 +83,8 @@ public sealed class TrainBottleneckCommand : ICommand
         };
         if (options.FeatureEpochs < 0 || options.Epochs < 0) throw new UsageException("--feature-epochs and --epochs must not be negative");
         if (!(options.Bound > 0) || !(options.StepSigmas > 0) || !(options.LearningRate > 0) || options.RateWeight < 0 || options.FeatureWeight < 0
-            || !(options.ScaleLearningRate >= 0) || options.TraceSteps < 0)
-            throw new UsageException("--bound, --step and --lr must be positive, --rate, --feature, --scale-lr and --trace not negative");
+            || !(options.ScaleLearningRate >= 0) || options.TraceSteps < 0 || options.RandomViews is < 0 or > Cleave.Training.Data.RandomViews.MaxCount)
+            throw new UsageException($"--bound, --step and --lr must be positive, --rate, --feature, --scale-lr and --trace not negative, --views in 0..{Cleave.Training.Data.RandomViews.MaxCount}");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
         var (images, _) = ClassificationDataOptions.Load(cl);
         string output = cl.Require("output");

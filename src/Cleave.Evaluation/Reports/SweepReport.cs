@@ -49,7 +49,7 @@ public static class SweepReport
         ArgumentNullException.ThrowIfNull(result);
         return
         [
-            (AccuracyChart, "Top-1 accuracy against bytes sent per image (log scale): every codec at every split (markers, one colour per split), the float32 tensor (raw) and the image-offload baselines (connected markers). The two dashed lines are the unsplit model's top-1 and one point below it, the tolerance the verdict uses.", AccuracyVsBytes(result)),
+            (AccuracyChart, "Top-1 accuracy against bytes sent per image (log scale): every codec at every split (markers, one colour per split), the float32 tensor (raw) and the image-offload baselines (one series per format, its qualities joined by a line). The two dashed lines are the unsplit model's top-1 and one point below it, the tolerance the verdict uses.", AccuracyVsBytes(result)),
             (ParetoChart, "The accuracy-vs-bytes Pareto front over all points that send something (no other point has both fewer bytes and higher top-1), and the same front restricted to points whose device runs at most half of the model's MACs (image offload included). Dashed lines: the unsplit model's top-1 and one point below it.", Pareto(result)),
             (ComputeChart, "Device compute (head MACs; 0 for image offload) against bytes sent: SC2's other axis. The local baseline (whole model on the device, nothing sent) cannot be drawn on a log axis; its MACs are in the table.", ComputeVsBytes(result)),
             .. ExitReport.Charts(result),

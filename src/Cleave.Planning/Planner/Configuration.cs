@@ -57,6 +57,17 @@ public sealed record Configuration
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double ExitMs { get; init; }
 
+    /// <summary>
+    /// The folder the exit was planned from (<c>cleave plan --exit</c>): <c>cleave split --plan</c> copies its exit.json and
+    /// exit.onnx into the cut's folder, where <see cref="Serving.PlanClient"/> runs it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ExitFolder { get; init; }
+
+    /// <summary>SHA-256 of the planned exit model: a client refuses an exit.onnx with another.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ExitSha256 { get; init; }
+
     [JsonIgnore]
     public bool UsesNetwork => Kind != ConfigurationKind.Local;
 

@@ -34,7 +34,8 @@ public static class ExitConfigurations
                     {
                         Id = Configuration.ExitId(c.Id, point.Threshold), ExitThreshold = point.Threshold, ExitRate = point.ExitRate,
                         ExitMs = hardware.Device(exit.ExitMs), Top1 = Math.Max(0, c.Top1 - loss), DropPoints = c.DropPoints + 100 * loss,
-                        Agreement = c.Agreement * point.Agreement,
+                        Agreement = c.Agreement * point.Agreement, ExitFolder = exit.Folder,
+                        ExitSha256 = exit.ExitSha256.Length > 0 ? exit.ExitSha256 : null,
                     });
                 }
             }

@@ -11,6 +11,9 @@ namespace Cleave.Planning.Planner;
 /// </summary>
 public sealed record ExitOption(string Folder, string Tensor, ExitCalibration Curve, double ExitMs, long ExitMacs)
 {
+    /// <summary>SHA-256 of the exit model (from exit.json): a plan records it so its client runs the exit it was planned with.</summary>
+    public string ExitSha256 { get; init; } = "";
+
     /// <summary>Loads the folder's exit (checked as a device checks it) and times it on a zero cut tensor: the median of five runs after one warm-up.</summary>
     public static ExitOption Load(string folder)
     {
@@ -27,6 +30,9 @@ public sealed record ExitOption(string Folder, string Tensor, ExitCalibration Cu
         var times = new double[5];
         for (int i = 0; i < times.Length; i++) times[i] = exit.Decide(zeros, shape).ExitMs;
         Array.Sort(times);
-        return new ExitOption(folder, exit.Manifest.Input, exit.Manifest.Calibration, times[times.Length / 2], exit.Manifest.Macs);
+        return new ExitOption(Path.GetFullPath(folder), exit.Manifest.Input, exit.Manifest.Calibration, times[times.Length / 2], exit.Manifest.Macs)
+        {
+            ExitSha256 = exit.Manifest.ExitSha256,
+        };
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cleave.Codecs;
 using Cleave.Evaluation.Classification;
+using Cleave.Models.EarlyExit;
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Profiling;
@@ -16,14 +17,19 @@ namespace Cleave.Planning.Serving;
 
 /// <summary>One request as a <see cref="PlanClient"/> ran it. Times in milliseconds; <see cref="NetworkMs"/> is what the client saw beyond its own and the server's compute.</summary>
 public sealed record PlanRequestResult(int Index, string Configuration, int Top1, double TotalMs, double DeviceMs, double EncodeMs, double NetworkMs,
-    double ServerMs, long Bytes, bool Explored);
+    double ServerMs, long Bytes, bool Explored)
+{
+    /// <summary>Answered on the device by the configuration's early exit: nothing was encoded or sent.</summary>
+    public bool Exited { get; init; }
+}
 
 /// <summary>
 /// The device side of a plan: runs each image with the plan's current configuration (full local, JPEG full
 /// offload, or a head + codec at one of the hosted cuts), measures what it saw, and — when adaptive — lets an
 /// <see cref="AdaptiveSelector"/> move to another of the plan's precomputed configurations as the measured link
 /// changes. One stream per target on the server (each cut has its own manifest hash, offload uses full mode).
-/// Requests run one at a time.
+/// A configuration with an early exit runs the exit stored in its cut's folder after the head and answers on the
+/// device when the exit's confidence reaches the configuration's threshold. Requests run one at a time.
 /// </summary>
 public sealed class PlanClient : IAsyncDisposable
 {
@@ -32,6 +38,7 @@ public sealed class PlanClient : IAsyncDisposable
     private readonly Dictionary<string, SplitHead> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SplitClient> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FeatureCodec> _codecs = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, DeviceExit> _exits;
     private readonly OrtModelRunner? _full;
     private readonly string _fullInput;
     private readonly PreprocessingSpec _spec;
@@ -40,10 +47,12 @@ public sealed class PlanClient : IAsyncDisposable
     private int _sinceExplore;
     private int _probes;
 
-    private PlanClient(PlanClientOptions options, IReadOnlyDictionary<string, SplitDirectory> splits, PreprocessingSpec spec, OrtModelRunner? full, string fullInput)
+    private PlanClient(PlanClientOptions options, IReadOnlyDictionary<string, SplitDirectory> splits, IReadOnlyDictionary<string, DeviceExit> exits,
+        PreprocessingSpec spec, OrtModelRunner? full, string fullInput)
     {
         _options = options;
         _splits = splits;
+        _exits = exits;
         _spec = spec;
         _full = full;
         _fullInput = fullInput;
@@ -84,11 +93,40 @@ public sealed class PlanClient : IAsyncDisposable
             throw new InvalidDataException($"the plan was made for model {plan.ModelSha256[..12]}..., '{options.ModelPath}' is {model.Sha256[..12]}...");
         var spec = PreprocessingSpec.FromMetadata(model.Proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value))
             ?? throw new InvalidOperationException($"'{options.ModelPath}' records no preprocessing (import it with `cleave import`)");
-        bool needsLocal = (options.Adaptive ? plan.AdaptiveConfigurations : [plan.Configuration(options.Fixed ?? plan.Chosen)])
-            .Any(c => c.Kind == ConfigurationKind.Local);
+        IReadOnlyList<Configuration> used = options.Adaptive ? plan.AdaptiveConfigurations : [plan.Configuration(options.Fixed ?? plan.Chosen)];
+        bool needsLocal = used.Any(c => c.Kind == ConfigurationKind.Local);
+        var exits = LoadExits(used, splits, options.Threads);
         var full = needsLocal ? new OrtModelRunner(model.ToBytes(), options.Threads) : null;
         string input = model.Graph.Inputs.Contains(spec.InputName) ? spec.InputName : model.Graph.Inputs[0];
-        return Task.FromResult(new PlanClient(options, splits, spec, full, input));
+        return Task.FromResult(new PlanClient(options, splits, exits, spec, full, input));
+    }
+
+    /// <summary>The exit of every cut an exit configuration uses, from the cut's folder, checked against the planned model.</summary>
+    private static Dictionary<string, DeviceExit> LoadExits(IReadOnlyList<Configuration> used, IReadOnlyDictionary<string, SplitDirectory> splits, int threads)
+    {
+        var exits = new Dictionary<string, DeviceExit>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var c in used.Where(c => c.ExitThreshold is not null && c.Split is not null))
+            {
+                if (!exits.TryGetValue(c.Split!, out var exit))
+                {
+                    var split = splits[c.Split!];
+                    exit = DeviceExit.Load(split, threads: threads)
+                        ?? throw new FileNotFoundException($"the plan's configuration '{c.Id}' answers early on the device, but '{split.Path}' holds no {ExitManifest.FileName} " +
+                            "(write the folders with `cleave split MODEL --plan PLAN -o DIR`, which copies the planned exit)", Path.Combine(split.Path, ExitManifest.FileName));
+                    exits[c.Split!] = exit;
+                }
+                if (c.ExitSha256 is { Length: > 0 } sha && !string.Equals(sha, exit.Manifest.ExitSha256, StringComparison.OrdinalIgnoreCase))
+                    throw new InvalidDataException($"the exit in '{splits[c.Split!].Path}' is not the one the plan's configuration '{c.Id}' was planned with");
+            }
+            return exits;
+        }
+        catch
+        {
+            foreach (var e in exits.Values) e.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -159,7 +197,11 @@ public sealed class PlanClient : IAsyncDisposable
                 var head = Head(c.Split!);
                 var codec = Codec(c.Codec!);
                 var (values, shape) = head.Run(image);
-                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, c.DeviceMs, cancellationToken).ConfigureAwait(false);
+                var exit = c.ExitThreshold is null ? null : _exits[c.Split!].Decide(values, [.. Enumerable.Range(0, shape.Rank).Select(i => (long)shape[i])]);
+                double deviceMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(start).TotalMilliseconds, c.DeviceMs + c.ExitMs, cancellationToken).ConfigureAwait(false);
+                // The exit decides before encoding: an answered request costs the device its head and exit only.
+                if (exit is not null && exit.Confidence >= c.ExitThreshold)
+                    return new PlanRequestResult(index, c.Id, exit.Top1, Stopwatch.GetElapsedTime(start).TotalMilliseconds, deviceMs, 0, 0, 0, 0, false) { Exited = true };
                 long t = Stopwatch.GetTimestamp();
                 byte[] frame = codec.Encode(values, shape);
                 double encodeMs = await EmulateDeviceAsync(Stopwatch.GetElapsedTime(t).TotalMilliseconds, c.EncodeMs, cancellationToken).ConfigureAwait(false);
@@ -237,6 +279,7 @@ public sealed class PlanClient : IAsyncDisposable
     {
         foreach (var c in _connections.Values) await c.DisposeAsync().ConfigureAwait(false);
         foreach (var h in _heads.Values) h.Dispose();
+        foreach (var e in _exits.Values) e.Dispose();
         _full?.Dispose();
     }
 }

@@ -62,6 +62,12 @@ public sealed record BottleneckOptions
     public bool Flips { get; init; } = true;
 
     /// <summary>
+    /// Random views (crop, mirror, colour jitter; <see cref="Data.RandomViews"/>) of each training image cached besides the
+    /// image itself: more distinct samples for the distillation, at one head and teacher run each. Validation images get none.
+    /// </summary>
+    public int RandomViews { get; init; }
+
+    /// <summary>
     /// The codec measured on the validation images (bytes and accuracy through encode/decode). The default quantizes over
     /// the fixed range [−3, 3] with 7 levels: step 1 in code units, the grid the noise in training imitates, so a code that
     /// shrinks is paid for in fewer bits, not a finer grid (with <see cref="Bound"/> B use levels=2B+1,range=B).

@@ -46,8 +46,9 @@ public static class BottleneckTrainer
 
         var clock = Stopwatch.StartNew();
         var (trainImages, validationImages) = TrainingLoop.Split(images.Count, options.ValidationFraction, options.Seed);
+        var views = options.RandomViews > 0 ? new Data.RandomViews(options.RandomViews, options.Seed).Validated() : null;
         var train = CutFeatureCache.Build(split.Head, cutTensor, model, [.. trainImages.Select(i => images[i])], spec, options.Flips,
-            progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Length} {name}"); });
+            progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Length} {name}"); }, views: views);
         var validation = validationImages.Length == 0 ? null
             : CutFeatureCache.Build(split.Head, cutTensor, model, [.. validationImages.Select(i => images[i])], spec);
         double cacheSeconds = clock.Elapsed.TotalSeconds;

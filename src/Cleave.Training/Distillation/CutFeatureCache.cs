@@ -1,14 +1,16 @@
 using Cleave.Models.Onnx;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Profiling;
+using Cleave.Training.Data;
 
 namespace Cleave.Training.Distillation;
 
 /// <summary>
 /// What a frozen head gives for a set of images, computed once with ONNX Runtime so that training runs only what
 /// comes after the head: the cut tensor of every sample, the frozen full model's output for it (the teacher, a
-/// probability vector) and the label's output index. With <c>flips</c> every image also appears mirrored (two
-/// samples, both computed by the real head: augmentation that survives caching).
+/// probability vector) and the label's output index. With <c>flips</c> every image also appears mirrored, and with
+/// <see cref="RandomViews"/> as that many random crops too (more samples, all computed by the real head and teacher:
+/// augmentation that survives caching).
 /// </summary>
 public sealed class CutFeatureCache
 {
@@ -49,7 +51,7 @@ public sealed class CutFeatureCache
     /// teacher keeps seeing the originals, which is what a distilled adapter learns to undo.
     /// </summary>
     public static CutFeatureCache Build(OnnxModel head, string cutTensor, OnnxModel? fullModel, IReadOnlyList<LabelledImage> images,
-        PreprocessingSpec spec, bool flips = false, CameraShift? featureShift = null, Action<int, string>? progress = null)
+        PreprocessingSpec spec, bool flips = false, CameraShift? featureShift = null, Action<int, string>? progress = null, RandomViews? views = null)
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(images);
@@ -59,7 +61,8 @@ public sealed class CutFeatureCache
         using var fullRunner = fullModel is null ? null : new OrtModelRunner(fullModel.ToBytes());
         string input = headRunner.InputNames.Contains(spec.InputName) ? spec.InputName : headRunner.InputNames[0];
         long[] inputShape = spec.Layout == "NCHW" ? [1, spec.Channels, spec.Height, spec.Width] : [1, spec.Height, spec.Width, spec.Channels];
-        int copies = flips ? 2 : 1;
+        int plainCopies = flips ? 2 : 1;
+        int copies = plainCopies + (views?.Validated().Count ?? 0);
         var features = new List<float[]>(images.Count * copies);
         var teacher = new List<float[]>(images.Count * copies);
         var labels = new List<int>(images.Count * copies);
@@ -72,8 +75,9 @@ public sealed class CutFeatureCache
             var original = RgbImage.Load(images[i].Path);
             for (int copy = 0; copy < copies; copy++)
             {
-                var clean = copy == 0 ? original : Mirror(original);
-                var seen = featureShift is null ? clean : featureShift.Apply(clean, copy == 0 ? name : name + "~flip");
+                string copyName = copy == 0 ? name : copy < plainCopies ? name + "~flip" : $"{name}~view{copy - plainCopies}";
+                var clean = copy == 0 ? original : copy < plainCopies ? Mirror(original) : views!.Make(original, name, copy - plainCopies);
+                var seen = featureShift is null ? clean : featureShift.Apply(clean, copyName);
                 var pixels = ImagePreprocessor.Process(seen, spec);
                 var feature = headRunner.Run(new Dictionary<string, HostTensor> { [input] = new(OnnxElementType.Float, inputShape, pixels) }, [cutTensor])[cutTensor];
                 var shape = feature.Shape.Skip(1).ToArray();
@@ -93,7 +97,7 @@ public sealed class CutFeatureCache
                 }
                 teacher.Add(scores);
                 labels.Add(ImageNetSample.OutputIndex(images[i].ClassIndex, scores.Length == 0 ? 1000 : scores.Length));
-                names.Add(copy == 0 ? name : name + "~flip");
+                names.Add(copyName);
             }
         }
         int outputs = teacher[0].Length;

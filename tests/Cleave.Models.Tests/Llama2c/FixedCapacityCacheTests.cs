@@ -95,6 +95,30 @@ public sealed class FixedCapacityCacheTests
         Assert.Equal(Tokens.Length * model.Config.VocabSize, tail.Run(head.Run(Tokens)).Length);
     }
 
+    [Theory]
+    [InlineData(8)]  // the scores path (GEMM per head, scale folded into the query weights)
+    [InlineData(48)] // ONNX Runtime's flash kernel
+    public void Both_GroupQueryAttention_paths_compute_what_the_growing_form_computes(int headSize)
+    {
+        var config = SyntheticCheckpoint.Small() with { Dim = 4 * headSize, HiddenDim = 2 * headSize };
+        var model = Llama2cCheckpoint.Parse(SyntheticCheckpoint.Create(config, seed: 14));
+        var headGraph = Llama2cExport.BuildHead(model, 1);
+        var attention = headGraph.Graph.Node.Where(n => n.OpType == "GroupQueryAttention").ToArray();
+        Assert.Single(attention);
+        bool scoresPath = headSize <= 32;
+        Assert.Equal(scoresPath, attention[0].Attribute.Any(a => a.Name == "qk_output" && a.I == 2));
+        Assert.Equal(scoresPath ? 4 : 3, attention[0].Output.Count);
+        Assert.Equal(scoresPath ? 1f : 1f / MathF.Sqrt(headSize), attention[0].Attribute.Single(a => a.Name == "scale").F);
+
+        using var full = new KvCacheSession(Llama2cExport.BuildFull(model).ToByteArray());
+        using var head = new KvCacheSession(headGraph.ToByteArray());
+        using var tail = new KvCacheSession(Llama2cExport.BuildTail(model, 1).ToByteArray());
+        const int Prompt = 4;
+        Llama2cGraphTests.AssertClose(full.Run(Tokens.AsSpan(0, Prompt)), tail.Run(head.Run(Tokens.AsSpan(0, Prompt))), 1e-4f, "prefill");
+        for (int i = Prompt; i < Tokens.Length; i++)
+            Llama2cGraphTests.AssertClose(full.Run(Tokens.AsSpan(i, 1)), tail.Run(head.Run(Tokens.AsSpan(i, 1))), 1e-4f, $"step at position {i}");
+    }
+
     [Fact]
     public void A_prefill_in_one_call_equals_token_by_token_steps_and_the_capacity_is_a_hard_limit()
     {

@@ -291,7 +291,7 @@ internal sealed class Llama2cGraphBuilder
 
         // Attention block.
         string h = RmsNorm(x, _model.RmsAttention.AsSpan(l * d, d), p + "attention_norm");
-        string q = MatMul(h, _model.Wq.AsSpan(l * d * d, d * d), d, d, p + "q");
+        string q = MatMul(h, _model.Wq.AsSpan(l * d * d, d * d), d, d, p + "q", QueryWeightScale);
         string k = MatMul(h, _model.Wk.AsSpan(l * kv * d, kv * d), kv, d, p + "k");
         string v = MatMul(h, _model.Wv.AsSpan(l * kv * d, kv * d), kv, d, p + "v");
 
@@ -344,12 +344,41 @@ internal sealed class Llama2cGraphBuilder
         string q = _b.Emit("Reshape", p + "q_packed", [qRotated, _b.AddInt64Vector(p + "q_packed_shape", 1, -1, _c.Dim)]);
         string k = _b.Emit("Reshape", p + "k_packed", [kRotated, _b.AddInt64Vector(p + "k_packed_shape", 1, -1, _c.KvDim)]);
         string context = _b.UniqueName(p + "context");
-        _b.AddNode("GroupQueryAttention", [q, k, v, PastKey(l), PastValue(l), _validRowsMinusOne, _validRows], [context, PresentKey(l), PresentValue(l)],
+        List<string> outputs = [context, PresentKey(l), PresentValue(l)];
+        List<AttributeProto> attributes =
+        [
             OnnxGraphBuilder.Int("num_heads", _c.Heads), OnnxGraphBuilder.Int("kv_num_heads", _c.KvHeads),
-            OnnxGraphBuilder.Float("scale", 1f / MathF.Sqrt(_c.HeadSize)));
+            OnnxGraphBuilder.Float("scale", QueryWeightScale == 1f ? 1f / MathF.Sqrt(_c.HeadSize) : 1f),
+        ];
+        if (UsesScoresPath(_c.HeadSize))
+        {
+            // The scores output is read by nobody: asking for it is what steers the operator to its GEMM path (see UsesScoresPath).
+            outputs.Add(_b.UniqueName(p + "attention_scores"));
+            attributes.Add(OnnxGraphBuilder.Int("qk_output", QkOutputAfterSoftmax));
+        }
+        _b.AddNode("GroupQueryAttention", [q, k, v, PastKey(l), PastValue(l), _validRowsMinusOne, _validRows], outputs, [.. attributes]);
         _b.Graph.Node[^1].Domain = MicrosoftDomain;
         return MatMul(context, _model.Wo.AsSpan(l * _c.Dim * _c.Dim, _c.Dim * _c.Dim), _c.Dim, _c.Dim, p + "attention_out");
     }
+
+    /// <summary>GroupQueryAttention's qk_output value that writes the softmax probabilities [1, heads, T, P+T] to its fourth output.</summary>
+    private const int QkOutputAfterSoftmax = 2;
+
+    /// <summary>Largest head size for which the fixed-capacity graph steers GroupQueryAttention to its GEMM path.</summary>
+    public const int ScoresPathMaxHeadSize = 32;
+
+    /// <summary>
+    /// Whether the fixed-capacity graph's attention asks GroupQueryAttention for its scores. ONNX Runtime's CPU kernel
+    /// (1.31) runs a float step through its flash kernel (for one new token a GEMV decode loop) unless the node asks for
+    /// softcap, a smooth softmax, a head sink or the scores; then it runs a GEMM per head (QK', softmax, PV). Both read
+    /// only the valid rows and give the same tokens, but their cost per cached row differs with the head size: at 8
+    /// (stories260K) the flash loop costs about 3 times as much per row, so a step at position 400 cost 1.8x one at 20
+    /// (1.2x with the GEMM path); at 16 and 32 the GEMM path was as fast or faster, at 48 and 64 the flash kernel was the
+    /// faster one (docs/llm.md, "Why a step still grew with the position"). Of the four, the scores output is the one
+    /// that changes no arithmetic; its price is writing heads x T x (P+T) floats per layer, which the GEMM path computes
+    /// anyway.
+    /// </summary>
+    public static bool UsesScoresPath(int headSize) => headSize <= ScoresPathMaxHeadSize;
 
     private string AddFeedForward(int l, string x, string p)
     {
@@ -391,17 +420,27 @@ internal sealed class Llama2cGraphBuilder
         return _b.Emit("Mul", hint, [normalized, _b.AddFloats(hint + "_weight", weight, weight.Length)]);
     }
 
-    /// <summary>x @ W^T for run.c's row-major W [rows(out), cols(in)]: the initializer is stored transposed, [in, out].</summary>
-    private string MatMul(string x, ReadOnlySpan<float> w, int rows, int cols, string hint) =>
-        _b.Emit("MatMul", hint, [x, _b.AddFloats(hint + "_weight_t", Transpose(w, 0, rows, cols), cols, rows)]);
+    /// <summary>
+    /// x @ (scale W)^T for run.c's row-major W [rows(out), cols(in)]: the initializer is stored transposed, [in, out].
+    /// </summary>
+    private string MatMul(string x, ReadOnlySpan<float> w, int rows, int cols, string hint, float scale = 1f) =>
+        _b.Emit("MatMul", hint, [x, _b.AddFloats(hint + "_weight_t", Transpose(w, 0, rows, cols, scale), cols, rows)]);
 
-    private static float[] Transpose(ReadOnlySpan<float> w, int offset, int rows, int cols)
+    /// <summary>
+    /// What the query weights are multiplied by: 1/sqrt(head_size) where the fixed-capacity graph takes the scores path,
+    /// so that GroupQueryAttention runs with scale 1. MLAS multiplies one query row by the cached keys without first
+    /// packing them only when alpha is 1; with alpha = 1/sqrt(head_size) every step repacks (transposes) all valid key
+    /// rows of every head. RoPE is a rotation, so scaling before it is scaling after it.
+    /// </summary>
+    private float QueryWeightScale => _form == Llama2cCacheForm.FixedCapacity && UsesScoresPath(_c.HeadSize) ? 1f / MathF.Sqrt(_c.HeadSize) : 1f;
+
+    private static float[] Transpose(ReadOnlySpan<float> w, int offset, int rows, int cols, float scale = 1f)
     {
         var t = new float[rows * cols];
         var source = w.Slice(offset, rows * cols);
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
-                t[c * rows + r] = source[r * cols + c];
+                t[c * rows + r] = source[r * cols + c] * scale;
         return t;
     }
 
