@@ -114,11 +114,12 @@ public sealed class GenerateCommand : ICommand
             bool compactSteps = cl.GetOnOffAuto("compact-steps") ?? true;
             if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, retry, compactSteps, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
 
-            var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out);
-            if (!json) Console.Write(prompt);
+            // The prompt is echoed with the first generated token, so a server that cannot be reached prints only the error.
+            var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out, prompt);
             var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add, Retry = retry, CompactSteps = compactSteps };
             var result = generator.GenerateAsync(promptTokens, maxTokens, sampling, cl.Has("client-samples")).GetAwaiter().GetResult();
             string full = model.Tokenizer.Decode([.. result.PromptTokens[1..], .. result.GeneratedTokens], afterBos: true);
+            text.Finish();
             if (json)
             {
                 Json.Write(w =>
@@ -268,15 +269,25 @@ public sealed class GenerateCommand : ICommand
         return 0;
     }
 
-    /// <summary>Writes each token's text as it arrives (whole UTF-8 sequences only).</summary>
-    private sealed class StreamingText(Llama2cTokenizer tokenizer, int previous, TextWriter? output)
+    /// <summary>Writes <paramref name="prefix"/> (the prompt) with the first token, then each token's text as it arrives (whole UTF-8 sequences only).</summary>
+    private sealed class StreamingText(Llama2cTokenizer tokenizer, int previous, TextWriter? output, string prefix)
     {
         private readonly List<byte> _pending = [];
         private int _previous = previous;
+        private bool _started;
+
+        /// <summary>Writes the prefix if no token did (a generation that produced none).</summary>
+        public void Finish()
+        {
+            if (output is null || _started) return;
+            _started = true;
+            output.Write(prefix);
+        }
 
         public void Add(int token)
         {
             if (output is null) return;
+            Finish();
             _pending.AddRange(tokenizer.DecodePiece(_previous, token));
             _previous = token;
             var decoder = Encoding.UTF8;
