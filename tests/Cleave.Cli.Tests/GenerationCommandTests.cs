@@ -81,4 +81,44 @@ public sealed class GenerationCommandTests
         Assert.Equal(2, code);
         Assert.Contains("1..4", stderr);
     }
+
+    [AssetFact("llm/stories260K.bin", "llm/tok512.bin", "llm/tinystories_sample.txt")]
+    public void Import_writes_prediction_tables_and_eval_lm_measures_the_predicting_codec()
+    {
+        using var dir = new TempFolder();
+        string model = dir.File("stories");
+        var (code, _, stderr) = CliRunner.Run("import", TestAssets.Path("llm/stories260K.bin"), "--tokenizer", TestAssets.Path("llm/tok512.bin"),
+            "-o", model, "--splits", "--prediction-tokens", "1024");
+        Assert.True(code == 0, stderr);
+        foreach (int k in new[] { 1, 2, 3, 4 }) Assert.Equal(65_936, new FileInfo(TokenPredictionTableFile.PathOf(model, k)).Length);
+        string text = TestAssets.Path("llm/tinystories_sample.txt");
+
+        (code, string stdout, stderr) = CliRunner.Run("eval-lm", "--model", model, "--text", text, "--limit", "1", "--split-layer", "2",
+            "--codecs", "tq:levels=24,clip=5;tq:levels=7,clip=3.6,predict=token", "--calibration-tokens", "256", "--json");
+        Assert.True(code == 0, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var results = doc.RootElement.GetProperty("results");
+            var plain = results[0];
+            var predicted = results[1];
+            Assert.False(plain.GetProperty("predicted_from_input_tokens").GetBoolean());
+            Assert.True(predicted.GetProperty("predicted_from_input_tokens").GetBoolean());
+            Assert.Equal(65_936, predicted.GetProperty("model_data_bytes").GetInt64());
+            Assert.True(predicted.GetProperty("bits_per_token").GetDouble() < 0.7 * plain.GetProperty("bits_per_token").GetDouble());
+            Assert.True(predicted.GetProperty("state_bytes_per_session").GetInt32() < 48);
+            Assert.InRange(predicted.GetProperty("perplexity_change").GetDouble(), -0.05, 0.05);
+        }
+
+        // Without the split's table the predicting codec is one error line naming the file and how to write it.
+        File.Delete(TokenPredictionTableFile.PathOf(model, 2));
+        (code, _, stderr) = CliRunner.Run("eval-lm", "--model", model, "--text", text, "--limit", "1", "--split-layer", "2",
+            "--codecs", "tq:levels=7,clip=3.6,predict=token");
+        Assert.Equal(1, code);
+        Assert.Contains("predict_2.bin", stderr);
+        Assert.Contains("--prediction-tokens", stderr);
+        (code, _, stderr) = CliRunner.Run("import", TestAssets.Path("llm/stories260K.bin"), "--tokenizer", TestAssets.Path("llm/tok512.bin"),
+            "-o", dir.File("other"), "--prediction-tokens", "1024");
+        Assert.Equal(2, code);
+        Assert.Contains("--splits", stderr);
+    }
 }

@@ -24,10 +24,11 @@ public sealed class ServerUnreachableTests
             "-o", dir.File("lm"), "--splits");
         Assert.True(code == 0, stderr);
         string dead = NetworkCommandTests.DeadAddress();
-        (code, _, stderr) = CliRunner.Run("generate", "--model", dir.File("lm"), "--server", dead, "--split-layer", "2", "--max-tokens", "2",
-            "--deadline-ms", "300");
+        (code, var stdout, stderr) = CliRunner.Run("generate", "--model", dir.File("lm"), "--server", dead, "--split-layer", "2", "--max-tokens", "2",
+            "--prompt", "Once upon a time", "--deadline-ms", "300");
         Assert.Equal(1, code);
         Assert.Equal($"cleave generate: cannot reach {dead}: connection refused; is 'cleave serve-lm' running?", stderr.Trim());
+        Assert.Equal("", stdout.Trim()); // the prompt is echoed with the first generated token, never before an error
     }
 
     [Theory]

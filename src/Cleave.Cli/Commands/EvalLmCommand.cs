@@ -17,7 +17,9 @@ public sealed class EvalLmCommand : ICommand
           --text FILE        documents separated by <|endoftext|> lines (e.g. <assets>/llm/tinystories_sample.txt)
           --split-layer K    split layer(s) 1..layers-1 (default: all)
           --codecs SPECS     ';'-separated: frame codecs (raw, fp16, quant:bits=8,...) and the per-session token codec
-                             tq:levels=L,clip=K (default "raw;fp16;tq:levels=16,clip=4")
+                             tq:levels=L,clip=K (default "raw;fp16;tq:levels=16,clip=4"); tq:levels=L,clip=K,predict=token
+                             predicts each step after BOS from its input token with the split's table (predict_k.bin,
+                             written by import --prediction-tokens), assuming the decoder knows those tokens (server sampling)
           --calibration-tokens N  self-generated tokens the tq codec is calibrated on (default 1024)
           --limit N          only the first N documents
           --plot FILE.png    bits per token vs perplexity, one line per split layer
@@ -46,12 +48,12 @@ public sealed class EvalLmCommand : ICommand
         using (var progress = new Progress("eval-lm", layers.Length * codecs.Length))
             foreach (int k in layers)
             {
-                float[]? calibration = null;
+                TokenCalibrationRows? calibration = null;
                 foreach (string codec in codecs)
                 {
                     progress.Report(results.Count, $"k={k} {codec}");
                     results.Add(SplitLanguageModelEval.Evaluate(model, k, codec, documents,
-                        () => calibration ??= TokenCodecCalibration.SelfGenerated(model, k, calibrationTokens)));
+                        () => calibration ??= TokenCodecCalibration.SelfGeneratedRows(model, k, calibrationTokens)));
                 }
             }
 
@@ -100,6 +102,8 @@ public sealed class EvalLmCommand : ICommand
                     w.WriteNumber("state_bits_per_token", r.StateBitsPerToken);
                     w.WriteNumber("state_bytes_per_session", r.Documents == 0 ? 0 : r.StateBytes / r.Documents);
                     w.WriteNumber("fraction_of_float32", r.FractionOfFloat32);
+                    w.WriteBoolean("predicted_from_input_tokens", r.PredictedFromInputTokens);
+                    w.WriteNumber("model_data_bytes", r.ModelDataBytes);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -109,11 +113,14 @@ public sealed class EvalLmCommand : ICommand
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"unsplit: perplexity {reference.Perplexity:F4}, top-1 {reference.Top1:P1} ({reference.Predictions} predictions, {documents.Count} documents)"));
-        Console.WriteLine("| k | codec | bits/token | of float32 | state bytes/session | perplexity | change | top-1 |");
-        Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| k | codec | bits/token | of float32 | state bytes/session | state bits/token | perplexity | change | top-1 |");
+        Console.WriteLine("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in results)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.SplitLayer} | `{r.Codec}` | {r.BitsPerToken:F1} | {r.FractionOfFloat32:P1} | {(r.Documents == 0 ? 0 : r.StateBytes / r.Documents)} | {r.Score.Perplexity:F4} | {Change(r.Score.Perplexity / reference.Perplexity - 1)} | {r.Score.Top1:P1} |"));
+                $"| {r.SplitLayer} | `{r.Codec}`{(r.PredictedFromInputTokens ? " *" : "")} | {r.BitsPerToken:F1} | {r.FractionOfFloat32:P1} | {(r.Documents == 0 ? 0 : r.StateBytes / r.Documents)} | {r.StateBitsPerToken:F1} | {r.Score.Perplexity:F4} | {Change(r.Score.Perplexity / reference.Perplexity - 1)} | {r.Score.Top1:P1} |"));
+        if (results.FirstOrDefault(r => r.PredictedFromInputTokens) is { } predicted)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"* each step after BOS predicted from its input token, assuming the decoder knows it (a server that sampled it; not with --client-samples); the split's table ({predicted.ModelDataBytes} B, model-level) is not in the bits"));
         return 0;
     }
 

@@ -25,7 +25,9 @@ public sealed class GenerateCommand : ICommand
                                  URL,URL,... : the front ends of a cluster's silos; a call whose connection fails goes to the next
           --split-layer K        the client runs the embedding and layers < K
           --codec SPEC           how each step's hidden states cross: a frame codec (raw, fp16, quant:bits=8,...) or the
-                                 per-session token codec tq:levels=L,clip=K (default raw)
+                                 per-session token codec tq:levels=L,clip=K (default raw); tq:levels=L,clip=K,predict=token
+                                 sends the steps after a server-sampled token as residuals around that token's mean
+                                 (the split's predict_k.bin: import --prediction-tokens; the server needs the same table)
           --prompt TEXT          text to continue (default: empty, i.e. start from BOS)
           --max-tokens N         new tokens at most (default 256; stops earlier at BOS or the model's seq_len)
           --temperature T        0 = greedy (default); --top-k K keeps the K largest logits; --seed S makes sampling repeatable
@@ -81,7 +83,7 @@ public sealed class GenerateCommand : ICommand
         var sampling = new SamplingSettings((float)cl.GetDouble("temperature", 0), cl.GetInt("top-k", 0), (ulong)cl.GetInt("seed", 0));
         if (sampling.Temperature < 0 || sampling.TopK < 0) throw new UsageException("--temperature and --top-k must be 0 or more");
         string codecSpec = cl.Get("codec") ?? "raw";
-        var codec = TokenStreamCodec.ForSender(codecSpec, model.Config.Dim, () => TokenCodecCalibration.SelfGenerated(model, splitLayer));
+        var codec = TokenPredictionTableFile.SenderCodec(codecSpec, model, splitLayer, () => TokenCodecCalibration.SelfGeneratedRows(model, splitLayer));
         int sessions = cl.GetInt("sessions", 1);
         if (sessions < 1) throw new UsageException("--sessions must be positive");
         var retry = RetryOptionParsing.Parse(cl);
@@ -112,11 +114,12 @@ public sealed class GenerateCommand : ICommand
             bool compactSteps = cl.GetOnOffAuto("compact-steps") ?? true;
             if (sessions > 1) return RunMany(model, head, splitLayer, codec, transport, retry, compactSteps, promptTokens, maxTokens, sampling, cl.Has("client-samples"), sessions, cl.Has("compare-serial"), cl.GetInt("rounds", 1), json);
 
-            var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out);
-            if (!json) Console.Write(prompt);
+            // The prompt is echoed with the first generated token, so a server that cannot be reached prints only the error.
+            var text = new StreamingText(model.Tokenizer, promptTokens[^1], json ? null : Console.Out, prompt);
             var generator = new SplitGenerator(head, model.Config, splitLayer, codec, transport) { OnToken = text.Add, Retry = retry, CompactSteps = compactSteps };
             var result = generator.GenerateAsync(promptTokens, maxTokens, sampling, cl.Has("client-samples")).GetAwaiter().GetResult();
             string full = model.Tokenizer.Decode([.. result.PromptTokens[1..], .. result.GeneratedTokens], afterBos: true);
+            text.Finish();
             if (json)
             {
                 Json.Write(w =>
@@ -266,15 +269,25 @@ public sealed class GenerateCommand : ICommand
         return 0;
     }
 
-    /// <summary>Writes each token's text as it arrives (whole UTF-8 sequences only).</summary>
-    private sealed class StreamingText(Llama2cTokenizer tokenizer, int previous, TextWriter? output)
+    /// <summary>Writes <paramref name="prefix"/> (the prompt) with the first token, then each token's text as it arrives (whole UTF-8 sequences only).</summary>
+    private sealed class StreamingText(Llama2cTokenizer tokenizer, int previous, TextWriter? output, string prefix)
     {
         private readonly List<byte> _pending = [];
         private int _previous = previous;
+        private bool _started;
+
+        /// <summary>Writes the prefix if no token did (a generation that produced none).</summary>
+        public void Finish()
+        {
+            if (output is null || _started) return;
+            _started = true;
+            output.Write(prefix);
+        }
 
         public void Add(int token)
         {
             if (output is null) return;
+            Finish();
             _pending.AddRange(tokenizer.DecodePiece(_previous, token));
             _previous = token;
             var decoder = Encoding.UTF8;

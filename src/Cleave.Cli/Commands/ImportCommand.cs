@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cleave.Cli.Infrastructure;
 using Cleave.Models;
 using Cleave.Models.Importers.Llama2c;
+using Cleave.Runtime.Generation;
 using Cleave.Models.Importers.TfLite;
 using Cleave.Models.Preprocessing;
 using Cleave.Models.Text;
@@ -15,7 +16,7 @@ public sealed class ImportCommand : ICommand
     public string Summary => "convert a TFLite model to ONNX, or a llama2.c checkpoint to a KV-cached ONNX model folder";
     public string Usage => """
         usage: cleave import <model.tflite> -o <model.onnx> [options]
-               cleave import <checkpoint.bin> --tokenizer <tokenizer.bin> -o <DIR> [--splits] [--measure-perplexity]
+               cleave import <checkpoint.bin> --tokenizer <tokenizer.bin> -o <DIR> [--splits [--prediction-tokens N]] [--measure-perplexity]
           --format tflite|llama2c
                                  source format (default: from the extension, .tflite or .bin)
           -o, --output PATH      ONNX file to write (written atomically: nothing is left behind on failure)
@@ -30,12 +31,14 @@ public sealed class ImportCommand : ICommand
         llama2.c checkpoints (Llama-2 architecture; writes DIR/model.onnx with per-layer KV cache, tokenizer.bin, config.json):
           --tokenizer PATH       the checkpoint's tokenizer.bin (required)
           --splits               also write head_k.onnx / tail_k.onnx for every split layer k
+          --prediction-tokens N  with --splits: also write predict_k.bin, the token prediction table the codec
+                                 tq:...,predict=token needs, fitted on N tokens of the model's own text (8192 is typical)
           --measure-perplexity   afterwards, teacher-forced perplexity and top-1 on <assets>/llm/tinystories_sample.txt
         """;
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, ["output", "batch", "crop", "input-name", "limit", "assets", "format", "tokenizer"],
+        var cl = new CommandLine(args, ["output", "batch", "crop", "input-name", "limit", "assets", "format", "tokenizer", "prediction-tokens"],
             ["json", "measure-imagenet", "splits", "measure-perplexity"]);
         string source = cl.PositionalAt(0, "the model to import (.tflite or llama2.c .bin)");
         string output = cl.Require("output");
@@ -47,8 +50,8 @@ public sealed class ImportCommand : ICommand
         });
         if (format == "llama2c") return RunLlama2c(cl, source, output);
         if (format != "tflite") throw new UsageException($"--format must be tflite or llama2c, not '{format}'");
-        if (cl.Has("tokenizer") || cl.Has("splits") || cl.Has("measure-perplexity"))
-            throw new UsageException("--tokenizer, --splits and --measure-perplexity apply to llama2.c checkpoints only");
+        if (cl.Has("tokenizer") || cl.Has("splits") || cl.Has("measure-perplexity") || cl.Has("prediction-tokens"))
+            throw new UsageException("--tokenizer, --splits, --prediction-tokens and --measure-perplexity apply to llama2.c checkpoints only");
         bool? symbolic = (cl.Get("batch") ?? "auto") switch
         {
             "auto" => null,
@@ -125,8 +128,16 @@ public sealed class ImportCommand : ICommand
         foreach (string tfliteOnly in new[] { "batch", "crop", "input-name", "measure-imagenet", "limit" })
             if (cl.Has(tfliteOnly)) throw new UsageException($"--{tfliteOnly} applies to TFLite models only");
         string tokenizer = cl.Get("tokenizer") ?? throw new UsageException("a llama2.c checkpoint needs --tokenizer <tokenizer.bin>");
+        int predictionTokens = cl.GetInt("prediction-tokens", 0);
+        if (cl.Has("prediction-tokens") && (!cl.Has("splits") || predictionTokens < 1))
+            throw new UsageException("--prediction-tokens N needs --splits and N >= 1");
         var result = Llama2cImporter.Import(source, tokenizer, output, cl.Has("splits"));
         var c = result.Config;
+        if (predictionTokens > 0)
+        {
+            var folder = LlamaModelFolder.Open(result.Directory);
+            foreach (int k in c.Splits) TokenPredictionTableFile.Write(folder, k, predictionTokens);
+        }
 
         TextScore? score = null;
         if (cl.Has("measure-perplexity"))

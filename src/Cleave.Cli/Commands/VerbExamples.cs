@@ -22,7 +22,7 @@ internal static class VerbExamples
         [
             $"cleave import {Assets}/vision/mobilenet_v2_1.0_224_quant.tflite -o {Model}",
             $"cleave import {Assets}/vision/mobilenet_v2_1.0_224_quant.tflite -o {Model} --measure-imagenet --limit 100",
-            $"cleave import {Assets}/llm/stories260K.bin --tokenizer {Assets}/llm/tok512.bin -o {Lm} --splits",
+            $"cleave import {Assets}/llm/stories260K.bin --tokenizer {Assets}/llm/tok512.bin -o {Lm} --splits --prediction-tokens 8192",
         ],
         ["inspect"] = [$"cleave inspect {Model}", $"cleave inspect {Model} --profile --runs 3", $"cleave inspect {Model} --json"],
         ["split"] =
@@ -70,6 +70,7 @@ internal static class VerbExamples
         [
             $"cleave eval-lm --model {Lm} --text {Assets}/llm/tinystories_sample.txt --split-layer 2 --codecs \"raw;fp16;quant:bits=8\" --limit 20",
             $"cleave eval-lm --model {Lm} --text {Assets}/llm/tinystories_sample.txt --limit 20 --plot artifacts/lm.png",
+            $"cleave eval-lm --model {Lm} --text {Assets}/llm/tinystories_sample.txt --split-layer 2 --codecs \"tq:levels=24,clip=5;tq:levels=9,clip=4.6,predict=token\"",
         ],
         ["dump"] =
         [

@@ -73,11 +73,14 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
         try
         {
             int[] feed = [.. prompt];
+            // The input token of a one-token step when the server sampled it itself (a codec that predicts from it may
+            // use it); -1 for the prompt and when the client samples.
+            int serverSampled = -1;
             while (true)
             {
                 long clientStart = Stopwatch.GetTimestamp();
                 float[] hidden = cache.Run(feed);
-                var chunk = new HistoryChunk { Tokens = (uint)feed.Length, Payload = ByteString.CopyFrom(codec.Encode(hidden)) };
+                var chunk = new HistoryChunk { Tokens = (uint)feed.Length, Payload = ByteString.CopyFrom(codec.Encode(hidden, serverSampled)) };
                 stats.ClientMs += Stopwatch.GetElapsedTime(clientStart).TotalMilliseconds;
 
                 var response = await StepWithResumeAsync(open, history, chunk, stats, cancellationToken).ConfigureAwait(false);
@@ -99,6 +102,7 @@ public sealed class SplitGenerator(KvCacheModel head, LlamaModelConfig config, i
                 OnToken?.Invoke(next);
                 if (generated.Count >= maxNewTokens || cache.PastLength >= Math.Min(maxPositions, config.SeqLen)) break;
                 feed = [next];
+                serverSampled = clientSamples ? -1 : next;
             }
         }
         finally

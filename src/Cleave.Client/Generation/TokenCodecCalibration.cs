@@ -14,7 +14,11 @@ public static class TokenCodecCalibration
     public const ulong DefaultSeed = 7;
 
     /// <returns>Hidden states at split layer k, rows of <c>dim</c> values, about <paramref name="tokens"/> rows.</returns>
-    public static float[] SelfGenerated(LlamaModelFolder model, int splitLayer, int tokens = DefaultTokens, ulong seed = DefaultSeed)
+    public static float[] SelfGenerated(LlamaModelFolder model, int splitLayer, int tokens = DefaultTokens, ulong seed = DefaultSeed) =>
+        SelfGeneratedRows(model, splitLayer, tokens, seed).Hidden;
+
+    /// <summary>As <see cref="SelfGenerated"/>, with the input token of every row (what a token prediction table is fitted on).</summary>
+    public static TokenCalibrationRows SelfGeneratedRows(LlamaModelFolder model, int splitLayer, int tokens = DefaultTokens, ulong seed = DefaultSeed)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
@@ -45,12 +49,17 @@ public static class TokenCodecCalibration
         }
 
         var samples = new List<float>(tokens * model.Config.Dim);
+        var inputTokens = new List<int>(tokens);
         using var head = new KvCacheSession(headPath);
         foreach (var sequence in sequences)
         {
             head.Reset();
             samples.AddRange(head.Run(sequence));
+            inputTokens.AddRange(sequence);
         }
-        return [.. samples];
+        return new TokenCalibrationRows([.. samples], [.. inputTokens]);
     }
 }
+
+/// <summary>Hidden states at the cut (rows of d values) and the input token each row was computed from.</summary>
+public sealed record TokenCalibrationRows(float[] Hidden, int[] InputTokens);

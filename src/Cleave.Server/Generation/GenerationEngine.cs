@@ -29,6 +29,7 @@ public sealed class GenerationEngine : IDisposable
     private readonly DecodeBatcher _batcher;
     private readonly ITimer _expiry;
     private readonly int _maxPositions;
+    private readonly TokenPredictionTable? _predictionTable;
 
     public GenerationEngine(GenerationOptions options)
     {
@@ -39,6 +40,15 @@ public sealed class GenerationEngine : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.SplitLayer, $"split layer must be 1..{Config.Layers - 1}");
         if (options.MaxDecodeBatch < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDecodeBatch, "MaxDecodeBatch must be at least 1");
+        // The split's token prediction table, when it has one: a corrupt or foreign table stops the server here rather
+        // than at the first session that needs it.
+        string tablePath = TokenPredictionTableFile.PathOf(options.ModelDirectory, options.SplitLayer);
+        if (File.Exists(tablePath))
+        {
+            _predictionTable = TokenPredictionTableFile.Read(tablePath);
+            if (_predictionTable.Dim != Config.Dim || _predictionTable.Vocab != Config.VocabSize)
+                throw new FrameFormatException(FrameError.BadShape, $"{tablePath} is for d = {_predictionTable.Dim}, {_predictionTable.Vocab} tokens; the model has d = {Config.Dim}, {Config.VocabSize} tokens");
+        }
         string tailPath = Path.Combine(options.ModelDirectory, Llama2cExport.TailFile(options.SplitLayer));
         if (!File.Exists(tailPath)) throw new FileNotFoundException($"{tailPath} is missing: import the checkpoint with --splits", tailPath);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = Math.Max(1, options.IntraOpThreads), InterOpNumThreads = 1 };
@@ -98,11 +108,15 @@ public sealed class GenerationEngine : IDisposable
             TokenStreamCodec codec;
             try
             {
-                codec = TokenStreamCodec.ForReceiver(request.Codec, request.CodecState.Span, HiddenWidth);
+                codec = ReceiverCodec(request.Codec, request.CodecState.Span);
             }
             catch (ArgumentException e)
             {
                 throw new GenerationException(GenerationErrorCode.BadRequest, $"codec '{request.Codec}': {e.Message}");
+            }
+            catch (FrameFormatException e) when (e.Error == FrameError.ChecksumMismatch)
+            {
+                throw new GenerationException(GenerationErrorCode.ModelMismatch, $"codec '{request.Codec}': {e.Message}");
             }
             catch (FrameFormatException e)
             {
@@ -130,7 +144,14 @@ public sealed class GenerationEngine : IDisposable
                 if (historyTokens > 0)
                     await _batcher.RunAsync(_ =>
                     {
-                        foreach (var chunk in request.History) session.Cache.Run(DecodePayload(session, chunk.Payload.Span, (int)chunk.Tokens));
+                        foreach (var chunk in request.History)
+                        {
+                            float[] logits = session.Cache.Run(DecodePayload(session, chunk.Payload.Span, (int)chunk.Tokens, session.Cache.PastLength));
+                            // The next chunk may be predicted from the token this server would have sampled here: sample it again
+                            // (the draw depends only on the seed and the position).
+                            if (session.Codec.PredictsFromInputToken && !session.ClientSamples)
+                                Respond(session, logits.AsSpan(logits.Length - Config.VocabSize), 0);
+                        }
                         return 0;
                     }).ConfigureAwait(false);
             }
@@ -147,6 +168,19 @@ public sealed class GenerationEngine : IDisposable
         {
             return new OpenSessionResponse { Error = e.ToError() };
         }
+    }
+
+    /// <summary>
+    /// The codec a session's steps are decoded with. A <c>tq:...,predict=token</c> codec needs this split's token prediction
+    /// table, and the client's must be the same (its hash is in the state): otherwise MODEL_MISMATCH.
+    /// </summary>
+    private TokenStreamCodec ReceiverCodec(string spec, ReadOnlySpan<byte> state)
+    {
+        if (!TokenStreamCodec.PredictsFromInputTokens(spec)) return TokenStreamCodec.ForReceiver(spec, state, HiddenWidth);
+        if (_predictionTable is null)
+            throw new GenerationException(GenerationErrorCode.ModelMismatch,
+                $"codec '{spec}' needs the split's token prediction table, and this server has none ({TokenPredictionTableFile.FileName(SplitLayer)})");
+        return TokenStreamCodec.ForPredictingReceiver(spec, state, _predictionTable);
     }
 
     /// <summary>
@@ -220,7 +254,7 @@ public sealed class GenerationEngine : IDisposable
             return await _batcher.RunAsync(running =>
             {
                 long start = Stopwatch.GetTimestamp();
-                float[] hidden = DecodePayload(session, request.Payload.Span, (int)request.Tokens);
+                float[] hidden = DecodePayload(session, request.Payload.Span, (int)request.Tokens, (int)request.Position);
                 float[] logits = session.Cache.Run(hidden);
                 var response = Respond(session, logits.AsSpan(logits.Length - Config.VocabSize), running);
                 response.ServerMs = (float)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -255,7 +289,10 @@ public sealed class GenerationEngine : IDisposable
         return new StepRequest { SessionId = id, Position = position, Tokens = 1, Payload = ByteString.CopyFrom(packed[payloadOffset..]) };
     }
 
-    /// <summary>The sampled token (or the top logits) of a step's last position.</summary>
+    /// <summary>
+    /// The sampled token (or the top logits) of a step's last position. A token the server samples is remembered with the
+    /// position it will be fed at: the one input token a predicting codec may take from the server's own knowledge.
+    /// </summary>
     private static StepResponse Respond(GenerationSession session, ReadOnlySpan<float> last, int running)
     {
         var response = new StepResponse { Token = -1, Running = (uint)running };
@@ -263,7 +300,11 @@ public sealed class GenerationEngine : IDisposable
             foreach (var (token, logit) in TokenSampler.TopLogits(last, session.ReturnTopLogits))
                 response.TopLogits.Add(new TokenLogit { Token = token, Logit = logit });
         else
+        {
             response.Token = TokenSampler.Sample(last, session.Sampling, session.Cache.PastLength);
+            session.SampledToken = response.Token;
+            session.SampledAt = session.Cache.PastLength;
+        }
         return response;
     }
 
@@ -279,7 +320,7 @@ public sealed class GenerationEngine : IDisposable
         {
             try
             {
-                pending.Hidden = DecodePayload(pending.Session, pending.Request.Payload.Span, 1);
+                pending.Hidden = DecodePayload(pending.Session, pending.Request.Payload.Span, 1, (int)pending.Request.Position);
                 batch.Add(pending);
             }
             catch (GenerationException e)
@@ -350,11 +391,21 @@ public sealed class GenerationEngine : IDisposable
     public static string NewSessionId() =>
         Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9)).Replace('+', '-').Replace('/', '_');
 
-    private float[] DecodePayload(GenerationSession session, ReadOnlySpan<byte> payload, int tokens)
+    /// <summary>
+    /// Decodes a step at <paramref name="position"/>. A payload that claims a prediction from its input token is accepted
+    /// only for a one-token step right after a step whose token this server sampled (that token is the input); otherwise
+    /// BAD_REQUEST: the server never takes an input token from the client.
+    /// </summary>
+    private float[] DecodePayload(GenerationSession session, ReadOnlySpan<byte> payload, int tokens, int position)
     {
+        int inputToken = tokens == 1 && session.SampledAt == position ? session.SampledToken : -1;
+        if (inputToken < 0 && session.Codec.ClaimsPrediction(payload))
+            throw new GenerationException(GenerationErrorCode.BadRequest,
+                $"the step at position {position} ({tokens} tokens) is predicted from its input token, but this server did not sample that token " +
+                "(a prompt step, a client-sampled session, or not the step after a sampled one)");
         try
         {
-            return session.Codec.Decode(payload, tokens);
+            return session.Codec.Decode(payload, tokens, inputToken);
         }
         catch (FrameFormatException e)
         {

@@ -15,6 +15,13 @@ internal sealed class GenerationSession(string id, KvCacheSession cache, TokenSt
     public int ReturnTopLogits { get; } = returnTopLogits;
     public int MaxPositions { get; } = maxPositions;
 
+    /// <summary>
+    /// The last token this server sampled for the session and the position it is fed at (-1: none). Steps of one session
+    /// run one at a time, so the step that reads them follows the one that wrote them.
+    /// </summary>
+    public int SampledToken { get; set; } = -1;
+    public int SampledAt { get; set; } = -1;
+
     /// <summary>The handle of compact steps (0: none granted). Set once by the store when the session is added.</summary>
     public uint StepHandle { get; set; }
 

@@ -79,25 +79,52 @@ public sealed class TokenQuantizer
                 sum[j] += v;
                 sumSquares[j] += v * v;
             }
+        var mean = new double[dim];
+        var std = new double[dim];
+        for (int j = 0; j < dim; j++)
+        {
+            mean[j] = sum[j] / rows;
+            std[j] = Math.Sqrt(Math.Max(0, sumSquares[j] / rows - mean[j] * mean[j]));
+        }
+        return FromStatistics(mean, std, settings, UniformCode(settings.Levels)).WithCodeFittedTo(samples);
+    }
+
+    /// <summary>
+    /// The quantizer whose channel j covers <paramref name="mean"/>[j] ± clip·<paramref name="std"/>[j] (lo and step rounded
+    /// to binary16), with <paramref name="code"/>. Deterministic, so a receiver that holds the same statistics (a model's
+    /// token prediction table) derives the same quantizer without being sent lo and step.
+    /// </summary>
+    internal static TokenQuantizer FromStatistics(ReadOnlySpan<double> mean, ReadOnlySpan<double> std, Settings settings, PrefixCode code)
+    {
+        if (code.AlphabetSize != settings.Levels)
+            throw new FrameFormatException(FrameError.BadParameters, $"a prefix code of {code.AlphabetSize} symbols for {settings.Levels} levels");
+        int dim = mean.Length;
         var lo = new Half[dim];
         var step = new Half[dim];
         for (int j = 0; j < dim; j++)
         {
-            double mean = sum[j] / rows;
-            double std = Math.Sqrt(Math.Max(0, sumSquares[j] / rows - mean * mean));
-            double width = 2 * settings.Clip * std / (settings.Levels - 1);
+            double width = 2 * settings.Clip * std[j] / (settings.Levels - 1);
             step[j] = (Half)Math.Max(width, 1e-4);
             if (step[j] == Half.Zero || !Half.IsFinite(step[j])) step[j] = Half.IsFinite(step[j]) ? Half.Epsilon : Half.MaxValue;
-            lo[j] = (Half)(mean - (settings.Levels - 1) / 2.0 * (double)step[j]);
+            lo[j] = (Half)(mean[j] - (settings.Levels - 1) / 2.0 * (double)step[j]);
         }
-        var provisional = new TokenQuantizer(lo, step, UniformCode(settings.Levels));
-        var counts = new long[settings.Levels];
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < dim; j++) counts[provisional.Quantize(samples[r * dim + j], j)]++;
-        return new TokenQuantizer(lo, step, PrefixCode.FromCounts(counts));
+        return new TokenQuantizer(lo, step, code);
     }
 
-    private static PrefixCode UniformCode(int levels)
+    /// <summary>The same quantizer with its prefix code fitted to the level histogram of <paramref name="samples"/> (rows of <see cref="Dim"/> values).</summary>
+    internal TokenQuantizer WithCodeFittedTo(ReadOnlySpan<float> samples)
+    {
+        var counts = new long[Levels];
+        for (int i = 0; i < samples.Length; i++) counts[Quantize(samples[i], i % Dim)]++;
+        return new TokenQuantizer(_lo, _step, PrefixCode.FromCounts(counts));
+    }
+
+    internal TokenQuantizer WithCode(PrefixCode code) =>
+        code.AlphabetSize == Levels ? new TokenQuantizer(_lo, _step, code)
+            : throw new FrameFormatException(FrameError.BadParameters, $"a prefix code of {code.AlphabetSize} symbols for {Levels} levels");
+
+    /// <summary>Every level the same length: the provisional code until one is fitted.</summary>
+    internal static PrefixCode UniformCode(int levels)
     {
         var counts = new long[levels];
         counts.AsSpan().Fill(1);
@@ -117,8 +144,14 @@ public sealed class TokenQuantizer
         if (tokens.Length == 0 || tokens.Length % Dim != 0)
             throw new ArgumentException($"tokens must hold a positive multiple of {Dim} values, not {tokens.Length}", nameof(tokens));
         var writer = new BitWriter(output);
-        for (int i = 0; i < tokens.Length; i++) Code.Write(ref writer, Quantize(tokens[i], i % Dim));
+        Encode(tokens, ref writer);
         writer.Flush();
+    }
+
+    /// <summary>Writes the codes of <paramref name="tokens"/> (rows of <see cref="Dim"/> values) to <paramref name="writer"/>, without padding.</summary>
+    internal void Encode(scoped ReadOnlySpan<float> tokens, ref BitWriter writer)
+    {
+        for (int i = 0; i < tokens.Length; i++) Code.Write(ref writer, Quantize(tokens[i], i % Dim));
     }
 
     public byte[] Encode(ReadOnlySpan<float> tokens)
@@ -134,12 +167,18 @@ public sealed class TokenQuantizer
         if (destination.Length == 0 || destination.Length % Dim != 0)
             throw new ArgumentException($"destination must hold a positive multiple of {Dim} values, not {destination.Length}", nameof(destination));
         var reader = new BitReader(payload);
+        Decode(ref reader, destination);
+        reader.EnsureOnlyPaddingLeft();
+    }
+
+    /// <summary>Reads <c>destination.Length</c> values (rows of <see cref="Dim"/>) from <paramref name="reader"/>.</summary>
+    internal void Decode(ref BitReader reader, Span<float> destination)
+    {
         for (int i = 0; i < destination.Length; i++)
         {
             int j = i % Dim;
             destination[i] = _loF[j] + Code.Read(ref reader) * _stepF[j];
         }
-        reader.EnsureOnlyPaddingLeft();
     }
 
     /// <summary>The per-session state: version, d, L, the code lengths (4 bits each), then lo and step per channel (binary16).</summary>

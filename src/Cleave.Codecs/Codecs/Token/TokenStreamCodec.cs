@@ -26,16 +26,40 @@ public abstract class TokenStreamCodec
     public abstract void Decode(ReadOnlySpan<byte> payload, Span<float> destination);
 
     /// <summary>
+    /// Whether the codec can predict a one-token step's hidden state from its input token when the receiver knows that
+    /// token (<c>tq:...,predict=token</c>: a server that sampled the token itself).
+    /// </summary>
+    public virtual bool PredictsFromInputToken => false;
+
+    /// <summary>
+    /// Encodes a one-token step whose input token <paramref name="inputToken"/> the receiver knows (it sampled it), or any
+    /// step when <paramref name="inputToken"/> is negative. Codecs that do not predict ignore the token.
+    /// </summary>
+    public virtual byte[] Encode(ReadOnlySpan<float> hidden, int inputToken) => Encode(hidden);
+
+    /// <summary>Whether <paramref name="payload"/> says it was predicted from the step's input token (which the receiver must know).</summary>
+    public virtual bool ClaimsPrediction(ReadOnlySpan<byte> payload) => false;
+
+    /// <summary>
+    /// Decodes a step whose input token the receiver knows (<paramref name="inputToken"/>; negative: it does not). A
+    /// payload predicted from an unknown token gives <see cref="FrameFormatException"/>.
+    /// </summary>
+    public virtual void Decode(ReadOnlySpan<byte> payload, Span<float> destination, int inputToken) => Decode(payload, destination);
+
+    /// <summary>
     /// Decodes a payload of <paramref name="tokens"/> tokens into a new [T, d] array. The payload must be able to hold
     /// that many tokens before the array is allocated: a frame must claim exactly [T, d], a <c>tq</c> payload must have at
     /// least one bit a value (its prefix code's shortest length), so a hostile T costs nothing.
     /// </summary>
-    public float[] Decode(ReadOnlySpan<byte> payload, int tokens)
+    public float[] Decode(ReadOnlySpan<byte> payload, int tokens) => Decode(payload, tokens, -1);
+
+    /// <summary>As <see cref="Decode(ReadOnlySpan{byte}, int)"/>, for a step whose input token the receiver knows (negative: it does not).</summary>
+    public float[] Decode(ReadOnlySpan<byte> payload, int tokens, int inputToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         EnsureCanHold(payload, tokens);
         var values = new float[checked(tokens * Dim)];
-        Decode(payload, values);
+        Decode(payload, values, inputToken);
         return values;
     }
 
@@ -52,6 +76,8 @@ public abstract class TokenStreamCodec
     public static TokenStreamCodec ForSender(string spec, int dim, Func<float[]> calibrationSamples)
     {
         ArgumentNullException.ThrowIfNull(calibrationSamples);
+        if (PredictsFromInputTokens(spec))
+            throw new ArgumentException($"codec '{spec}' predicts from input tokens: it needs the model's token prediction table and calibration rows with their tokens");
         if (TokenQuantizer.Settings.IsTokenSpec(spec))
         {
             var settings = TokenQuantizer.Settings.Parse(spec);
@@ -60,9 +86,29 @@ public abstract class TokenStreamCodec
         return new FrameTokenCodec(FeatureCodecs.Create(spec), dim);
     }
 
+    /// <summary>Whether <paramref name="spec"/> is the token codec with prediction from input tokens (<c>tq:...,predict=token</c>).</summary>
+    public static bool PredictsFromInputTokens(string spec) => TokenPredictionCodec.Settings.IsPredictionSpec(spec);
+
+    /// <summary>
+    /// The sender's codec for a <c>tq:...,predict=token</c> spec: the model's <paramref name="table"/> for the split, and
+    /// calibration rows (<paramref name="hidden"/>, rows of the table's d values) with the input token of each row, on which
+    /// the prefix codes are fitted (use rows the table was not fitted on: their residuals are what steps will send).
+    /// </summary>
+    public static TokenStreamCodec ForPredictingSender(string spec, TokenPredictionTable table, ReadOnlySpan<float> hidden, ReadOnlySpan<int> inputTokens) =>
+        TokenPredictionCodec.ForSender(spec, table, hidden, inputTokens);
+
+    /// <summary>
+    /// The receiver's codec for a <c>tq:...,predict=token</c> spec: the state must name <paramref name="table"/> (a
+    /// different table gives <see cref="FrameFormatException"/> with <see cref="FrameError.ChecksumMismatch"/>).
+    /// </summary>
+    public static TokenStreamCodec ForPredictingReceiver(string spec, ReadOnlySpan<byte> sessionState, TokenPredictionTable table) =>
+        TokenPredictionCodec.ForReceiver(spec, sessionState, table);
+
     /// <summary>The receiver's codec: the spec and session state the sender announced. Bad state gives <see cref="FrameFormatException"/>.</summary>
     public static TokenStreamCodec ForReceiver(string spec, ReadOnlySpan<byte> sessionState, int dim)
     {
+        if (PredictsFromInputTokens(spec))
+            throw new ArgumentException($"codec '{spec}' predicts from input tokens: it needs the model's token prediction table");
         if (TokenQuantizer.Settings.IsTokenSpec(spec))
         {
             var settings = TokenQuantizer.Settings.Parse(spec);
