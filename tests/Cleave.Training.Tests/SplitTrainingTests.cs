@@ -105,16 +105,21 @@ public sealed class SplitTrainingTests : IDisposable
         string splitFolder = Path.Combine(_folder, "split");
         var split = ModelSplitter.Split(new SplitAnalysis(model), [Cut], "mnv2.onnx");
         split.Save(splitFolder);
-        manual_seed(3);
-        using var adapter = ResidualAdapter.Create(32, 8);
-        string output = Path.Combine(_folder, "identity");
-        SplitAttachment.Attach(splitFolder, output, adapter, serverLayer: null);
         var pixels = ParityModels.Images(spec, 2);
         long[] shape = [2, 3, spec.Height, spec.Width];
         var plain = (float[])ParityModels.RunOrt(split.Head, split.Head.Graph.Inputs[0], shape, pixels, Cut)[Cut].Data;
-        var head = OnnxModel.Load(Path.Combine(output, "head.onnx"));
-        var withAdapter = (float[])ParityModels.RunOrt(head, head.Graph.Inputs[0], shape, pixels, Cut)[Cut].Data;
-        Assert.Equal(plain, withAdapter);
+        foreach (int depth in new[] { 1, 3 })
+        {
+            manual_seed(3);
+            using var adapter = ResidualAdapter.Create(32, 8, depth);
+            string output = Path.Combine(_folder, $"identity-{depth}");
+            SplitAttachment.Attach(splitFolder, output, adapter, serverLayer: null);
+            var head = OnnxModel.Load(Path.Combine(output, "head.onnx"));
+            var withAdapter = (float[])ParityModels.RunOrt(head, head.Graph.Inputs[0], shape, pixels, Cut)[Cut].Data;
+            Assert.Equal(plain, withAdapter);
+            // 1x1 down, depth 3x3 convolutions, 1x1 up: the branch the option asked for is the one exported.
+            Assert.Equal(depth + 2, head.Graph.Nodes.Count(n => n.OpType == "Conv") - split.Head.Graph.Nodes.Count(n => n.OpType == "Conv"));
+        }
     }
 
     private static double MaxRelative(float[] actual, float[] expected)

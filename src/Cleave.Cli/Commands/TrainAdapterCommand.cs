@@ -24,6 +24,7 @@ public sealed class TrainAdapterCommand : ICommand
         "  --views V           cache V random views (crop, mirror, colour jitter) of each image besides it (adapter mode; default 0)\n" +
         "  --noise-draws K     cache K draws of the shift's sensor noise per image; epoch e uses draw (e-1) mod K (default 1)\n" +
         "  --rank R            adapter channels (1x1 down to R, 3x3, 1x1 up, zero-initialised: starts as identity; default 16)\n" +
+        "  --depth D           3x3 convolutions in the adapter's branch (receptive field 2D+1 cut positions; default 1, at most 8)\n" +
         "  --epochs E          epochs (default 2)   --batch N (default 32)   --lr X (AdamW, cosine; default 0.001)\n" +
         "  --max-seconds S     stop training after S seconds (checked after every step; 0: no limit)\n" +
         "  --val F             share of the images held out for validation (default 0.1)\n" +
@@ -34,7 +35,7 @@ public sealed class TrainAdapterCommand : ICommand
 
     public int Run(IReadOnlyList<string> args)
     {
-        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "epochs", "batch", "lr",
+        var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "depth", "epochs", "batch", "lr",
             "max-seconds", "val", "codec", "seed", "max-steps",
             "distill-weight", "noise-draws", "val-every", "views"], ["json"]);
         var options = new AdapterOptions
@@ -54,6 +55,7 @@ public sealed class TrainAdapterCommand : ICommand
                 var other => throw new UsageException($"--loss takes labels, distill, feature or feature+distill, not '{other}'"),
             },
             Rank = cl.GetInt("rank", 16),
+            Depth = cl.GetInt("depth", 1),
             Epochs = cl.GetInt("epochs", 2),
             BatchSize = cl.GetInt("batch", 32),
             LearningRate = cl.GetDouble("lr", 1e-3),
@@ -72,6 +74,8 @@ public sealed class TrainAdapterCommand : ICommand
         if (options.Rank <= 0 || options.Epochs <= 0 || options.BatchSize <= 0 || !(options.LearningRate > 0) || options.MaxSeconds < 0)
             throw new UsageException("--rank, --epochs, --batch and --lr must be positive, --max-seconds not negative");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
+        if (options.Depth is < 1 or > ResidualAdapter.MaxDepth) throw new UsageException($"--depth must be in 1..{ResidualAdapter.MaxDepth}");
+        if (options.Depth != 1 && options.Mode != AdapterMode.Adapter) throw new UsageException("--depth is for the adapter, not --mode head");
         CameraShift? shift;
         try { shift = cl.Get("shift") is { } s ? CameraShift.Parse(s) : null; }
         catch (FormatException e) { throw new UsageException($"--shift: {e.Message}"); }

@@ -38,6 +38,9 @@ public sealed record AdapterOptions
     /// <summary>Channels inside the adapter (1x1 down, 3x3, 1x1 up; the last is zero-initialised).</summary>
     public int Rank { get; init; } = 16;
 
+    /// <summary>3x3 convolutions in the adapter's branch (receptive field 2 x depth + 1 positions of the cut).</summary>
+    public int Depth { get; init; } = 1;
+
     public int Epochs { get; init; } = 2;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;

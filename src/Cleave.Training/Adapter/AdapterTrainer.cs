@@ -75,7 +75,7 @@ public static class AdapterTrainer
         long[] sample = train.SampleShape;
         int draws = options.ShiftDraws, imagesPerEpoch = train.Count / draws;
         using var tail = new FrozenTail(tailModel);
-        using var adapter = ResidualAdapter.Create(sample[0], options.Rank);
+        using var adapter = ResidualAdapter.Create(sample[0], options.Rank, options.Depth);
         using var trainableHead = options.Mode == AdapterMode.Head ? new OnnxModule(head, trainable: true, name: "head") : null;
         nn.Module trained = trainableHead is null ? adapter : trainableHead;
         long trainableParameters = trained.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
