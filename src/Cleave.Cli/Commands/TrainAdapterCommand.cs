@@ -20,6 +20,9 @@ public sealed class TrainAdapterCommand : ICommand
         "  --loss labels|distill|feature|feature+distill  cross-entropy to the labels (default), KL to the unsplit model on the\n" +
         "                      unshifted image, or matching the head's cut tensor on the unshifted image (per-channel normalised\n" +
         "                      squared error; no tail in training), optionally plus the KL\n" +
+        "  --feature-weights variance|fisher|mixed  channel weights of the feature loss: 1/variance (default), the frozen tail's\n" +
+        "                      diagonal Fisher information on the clean training cuts (mean 1; one tail pass per image, counted\n" +
+        "                      in --max-seconds), or the geometric mean of the two\n" +
         "  --distill-weight W  weight of the KL in feature+distill (default 1)\n" +
         "  --views V           cache V random views (crop, mirror, colour jitter) of each image besides it (adapter mode; default 0)\n" +
         "  --noise-draws K     cache K draws of the shift's sensor noise per image; epoch e uses draw (e-1) mod K (default 1)\n" +
@@ -37,7 +40,7 @@ public sealed class TrainAdapterCommand : ICommand
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "depth", "epochs", "batch", "lr",
             "max-seconds", "val", "codec", "seed", "max-steps",
-            "distill-weight", "noise-draws", "val-every", "views"], ["json"]);
+            "distill-weight", "noise-draws", "val-every", "views", "feature-weights"], ["json"]);
         var options = new AdapterOptions
         {
             Mode = cl.Get("mode") switch
@@ -53,6 +56,13 @@ public sealed class TrainAdapterCommand : ICommand
                 "feature" => AdapterLoss.Feature,
                 "feature+distill" => AdapterLoss.FeatureDistill,
                 var other => throw new UsageException($"--loss takes labels, distill, feature or feature+distill, not '{other}'"),
+            },
+            FeatureWeights = cl.Get("feature-weights") switch
+            {
+                null or "variance" => FeatureWeighting.Variance,
+                "fisher" => FeatureWeighting.Fisher,
+                "mixed" => FeatureWeighting.Mixed,
+                var other => throw new UsageException($"--feature-weights takes variance, fisher or mixed, not '{other}'"),
             },
             Rank = cl.GetInt("rank", 16),
             Depth = cl.GetInt("depth", 1),
@@ -98,6 +108,11 @@ public sealed class TrainAdapterCommand : ICommand
                 w.WriteNumber("train_seconds", result.TrainSeconds);
                 w.WriteNumber("steps", result.Steps);
                 w.WriteNumber("noise_draws", result.ShiftDraws);
+                w.WriteString("feature_weights", options.FeatureWeights.ToString().ToLowerInvariant());
+                w.WriteNumber("weights_seconds", result.WeightsSeconds);
+                w.WriteStartArray("channel_weights");
+                foreach (float v in result.FeatureWeights) w.WriteNumberValue(v);
+                w.WriteEndArray();
                 w.WriteNumber("peak_rss_bytes", result.PeakRssBytes);
                 w.WriteStartArray("epochs");
                 foreach (var e in result.Epochs)

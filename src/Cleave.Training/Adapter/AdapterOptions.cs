@@ -29,6 +29,22 @@ public enum AdapterLoss
     FeatureDistill,
 }
 
+/// <summary>How <see cref="AdapterLoss.Feature"/> weighs the channels of the cut.</summary>
+public enum FeatureWeighting
+{
+    /// <summary>Each channel divided by its variance over the training set: every channel counts alike whatever its scale.</summary>
+    Variance,
+
+    /// <summary>
+    /// Each channel weighted by the frozen tail's diagonal Fisher information on the clean training cut tensors
+    /// (<see cref="Distillation.TailFisher"/>, mean 1): channels the tail reads count more.
+    /// </summary>
+    Fisher,
+
+    /// <summary>The geometric mean of the <see cref="Variance"/> and <see cref="Fisher"/> weights (each first scaled to mean 1), renormalised to mean 1.</summary>
+    Mixed,
+}
+
 /// <summary>Settings of <c>cleave train adapter</c>.</summary>
 public sealed record AdapterOptions
 {
@@ -53,6 +69,9 @@ public sealed record AdapterOptions
 
     /// <summary>Weight of the KL term in <see cref="AdapterLoss.FeatureDistill"/> (the feature term has weight 1).</summary>
     public double DistillWeight { get; init; } = 1;
+
+    /// <summary>Channel weights of the feature loss; the Fisher pass runs the tail once per training image and counts in <see cref="MaxSeconds"/>.</summary>
+    public FeatureWeighting FeatureWeights { get; init; } = FeatureWeighting.Variance;
 
     /// <summary>
     /// Draws of the shift's sensor noise cached per training image (1: the noise <c>cleave eval --shift</c> gives that

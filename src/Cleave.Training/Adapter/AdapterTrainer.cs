@@ -14,7 +14,14 @@ namespace Cleave.Training.Adapter;
 
 /// <summary>What an adapter (or head fine-tuning) run produced.</summary>
 public sealed record AdapterResult(string OutputDirectory, string ManifestHash, AdapterMode Mode, long TrainableParameters, int TrainSamples,
-    int ValidationImages, IReadOnlyList<EpochReport> Epochs, double CacheSeconds, double TrainSeconds, long PeakRssBytes, int ShiftDraws, int Steps);
+    int ValidationImages, IReadOnlyList<EpochReport> Epochs, double CacheSeconds, double TrainSeconds, long PeakRssBytes, int ShiftDraws, int Steps)
+{
+    /// <summary>Seconds spent computing the feature loss's channel weights (the Fisher pass; part of <see cref="TrainSeconds"/>).</summary>
+    public double WeightsSeconds { get; init; }
+
+    /// <summary>The feature loss's channel weights (empty for the other losses), as used: 1/variance or mean-1 weights.</summary>
+    public IReadOnlyList<float> FeatureWeights { get; init; } = [];
+}
 
 /// <summary>
 /// Adapting a split to one user's camera (SALT-style, <c>cleave train adapter</c>): the user's images are seen through
@@ -42,6 +49,7 @@ public static class AdapterTrainer
         if (options.ValidateEvery < 1) throw new ArgumentException($"the validation interval must be at least 1 epoch, got {options.ValidateEvery}");
         if (!(options.DistillWeight >= 0) || double.IsInfinity(options.DistillWeight)) throw new ArgumentException($"the distillation weight must be finite and not negative, got {options.DistillWeight}");
         bool featureLoss = options.Loss is AdapterLoss.Feature or AdapterLoss.FeatureDistill;
+        if (options.FeatureWeights != FeatureWeighting.Variance && !featureLoss) throw new ArgumentException("channel weights are for the feature loss (--loss feature or feature+distill)");
         bool tailInLoss = options.Loss != AdapterLoss.Feature;
         var codec = FeatureCodecs.Create(options.Codec);
         TorchRuntime.Initialise();
@@ -100,7 +108,16 @@ public static class AdapterTrainer
             reports.Add(before);
             log?.Invoke(Describe(before));
         }
+        // The clock starts before the channel weights: the Fisher pass is part of training and counts in --max-seconds.
         var trainClock = Stopwatch.StartNew();
+        using var channelWeights = clean is null || options.FeatureWeights == FeatureWeighting.Variance ? null
+            : FeatureChannelWeights(tail, clean, channelVariance!, options.FeatureWeights, (1 + options.Views) * draws);
+        double weightsSeconds = trainClock.Elapsed.TotalSeconds;
+        if (channelWeights is not null)
+        {
+            var w = channelWeights.data<float>().ToArray();
+            log?.Invoke($"{options.FeatureWeights.ToString().ToLowerInvariant()} channel weights in {weightsSeconds:F1}s: min {w.Min():F3}, max {w.Max():F3} (mean 1)");
+        }
         for (int epoch = 1; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
             if (OutOfTime()) break;
@@ -120,6 +137,7 @@ public static class AdapterTrainer
                 {
                     AdapterLoss.Labels => DistillationLosses.CrossEntropy(tail.Logits(features), labels.index_select(0, index)),
                     AdapterLoss.Distill => DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index)),
+                    _ when channelWeights is not null => DistillationLosses.ChannelWeightedMse(features, clean!.index_select(0, index), channelWeights),
                     _ => DistillationLosses.ChannelNormalisedMse(features, clean!.index_select(0, index), channelVariance!),
                 };
                 if (options.Loss == AdapterLoss.FeatureDistill && options.DistillWeight > 0)
@@ -149,7 +167,28 @@ public static class AdapterTrainer
             ? SplitAttachment.Attach(splitDirectory, outputDirectory, adapter, serverLayer: null)
             : HeadReplacement.Write(splitDirectory, outputDirectory, trainableHead.ToOnnx());
         return new AdapterResult(outputDirectory, written.ComputeHash(), options.Mode, trainableParameters, train.Count, validation?.Count ?? 0, reports,
-            cacheSeconds, trainSeconds, TrainingLoop.PeakRssBytes(), draws, step);
+            cacheSeconds, trainSeconds, TrainingLoop.PeakRssBytes(), draws, step)
+        {
+            WeightsSeconds = channelWeights is null ? 0 : weightsSeconds,
+            FeatureWeights = channelWeights is not null ? channelWeights.data<float>().ToArray()
+                : channelVariance is not null ? channelVariance.reciprocal().data<float>().ToArray() : [],
+        };
+    }
+
+    /// <summary>
+    /// The feature loss's channel weights from the frozen tail on the clean cut tensors of the training images themselves
+    /// (every <paramref name="samplesPerImage"/>-th sample: not the random views or noise draws, whose clean cuts would
+    /// multiply the tail's cost for the same per-channel average).
+    /// </summary>
+    private static Tensor FeatureChannelWeights(FrozenTail tail, Tensor clean, Tensor channelVariance, FeatureWeighting weighting, int samplesPerImage)
+    {
+        using var scope = NewDisposeScope();
+        var originals = clean.index_select(0, arange(0, clean.shape[0], samplesPerImage, dtype: ScalarType.Int64));
+        var fisher = TailFisher.ChannelWeights(tail, originals);
+        if (weighting == FeatureWeighting.Fisher) return fisher.MoveToOuterDisposeScope();
+        var inverseVariance = channelVariance.reciprocal();
+        var mixed = (fisher * (inverseVariance / inverseVariance.mean())).sqrt();
+        return (mixed / mixed.mean()).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -35,6 +35,20 @@ public static class DistillationLosses
         return squared.mean().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Squared error with channel c multiplied by <paramref name="channelWeights"/>[c] ([C]), averaged over batch, channels
+    /// and positions: a task-weighted feature loss when the weights say what the consumer of the features reads
+    /// (<see cref="TailFisher"/>); with weights 1/variance it is <see cref="ChannelNormalisedMse"/>.
+    /// </summary>
+    public static Tensor ChannelWeightedMse(Tensor restored, Tensor target, Tensor channelWeights)
+    {
+        using var scope = NewDisposeScope();
+        long[] shape = [.. Enumerable.Repeat(1L, (int)restored.dim())];
+        shape[1] = -1;
+        var squared = (restored - target).square() * channelWeights.reshape(shape);
+        return squared.mean().MoveToOuterDisposeScope();
+    }
+
     /// <summary>The per-channel (population) variance over samples and positions of a batch of [N, C, ...] tensors (floored so that a dead channel cannot divide by zero).</summary>
     public static Tensor ChannelVariance(Tensor features)
     {
