@@ -44,4 +44,16 @@ public sealed class TrainCommandTests
         Assert.Equal(2, code);
         Assert.Contains("steps", stderr);
     }
+
+    [Fact]
+    public void Train_bottleneck_refuses_a_mix_without_views_and_an_unknown_mix()
+    {
+        string[] common = ["train", "bottleneck", "--model", "absent.onnx", "--at", "t", "--data", "absent", "-o", "out"];
+        var (code, _, stderr) = CliRunner.Run([.. common, "--mix", "mixup"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--mix mixes the random views: give --views N", stderr);
+        (code, _, stderr) = CliRunner.Run([.. common, "--views", "2", "--mix", "blend"]);
+        Assert.Equal(2, code);
+        Assert.Contains("unknown mix 'blend' (none, mixup or cutmix)", stderr);
+    }
 }

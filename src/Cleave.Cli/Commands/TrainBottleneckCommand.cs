@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cleave.Cli.Infrastructure;
 using Cleave.Training.Bottleneck;
+using Cleave.Training.Data;
 
 namespace Cleave.Cli.Commands;
 
@@ -31,6 +32,9 @@ public sealed class TrainBottleneckCommand : ICommand
         "  --flip on|off       also train on mirrored images (default on)\n" +
         "  --views N           also train on N random views of each training image (crop, mirror, colour jitter; cached once\n" +
         "                      through the head and the teacher; default 0, at most 64)\n" +
+        "  --mix none|mixup|cutmix  make every random view a blend (mixup: λ·view + (1-λ)·other, λ uniform) or a pasted\n" +
+        "                      rectangle (cutmix) with a random crop of another training image; the teacher's output on the\n" +
+        "                      mixed image is the target (function matching; needs --views; default none)\n" +
         "  --codec SPEC        codec measured on the validation images each epoch (default rans-ifc:bits=3,levels=7,range=3,ctx=2d:\n" +
         "                      step 1 over the fixed range [-3, 3], the grid training imitates; with --bound B use levels=2B+1,range=B)\n" +
         "  --seed N            seed of the split, the shuffles, the noise and the initial weights (default 1)\n" +
@@ -43,7 +47,7 @@ public sealed class TrainBottleneckCommand : ICommand
     public int Run(IReadOnlyList<string> args)
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "at", "output", "design", "step", "channels", "hidden", "bound", "feature-epochs", "epochs",
-            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace", "quantizer", "views"], ["json"]);
+            "batch", "lr", "rate", "feature", "val", "flip", "codec", "seed", "max-steps", "gains", "scale-lr", "trace", "quantizer", "views", "mix"], ["json"]);
         var design = (cl.Get("design") ?? "compact").ToLowerInvariant() switch
         {
             "compact" => BottleneckDesign.Compact,
@@ -68,6 +72,13 @@ public sealed class TrainBottleneckCommand : ICommand
             ValidationFraction = cl.GetDouble("val", 0.1),
             Flips = cl.GetOnOffAuto("flip") ?? true,
             RandomViews = cl.GetInt("views", 0),
+            ViewMix = (cl.Get("mix") ?? "none").ToLowerInvariant() switch
+            {
+                "none" => ViewMix.None,
+                "mixup" => ViewMix.Mixup,
+                "cutmix" => ViewMix.Cutmix,
+                var other => throw new UsageException($"--mix: unknown mix '{other}' (none, mixup or cutmix)"),
+            },
             Codec = cl.Get("codec") ?? new BottleneckOptions().Codec,
             Gains = cl.GetOnOffAuto("gains") ?? true,
             ScaleLearningRate = cl.GetDouble("scale-lr", 0.02),
@@ -86,6 +97,7 @@ public sealed class TrainBottleneckCommand : ICommand
             || !(options.ScaleLearningRate >= 0) || options.TraceSteps < 0 || options.RandomViews is < 0 or > Cleave.Training.Data.RandomViews.MaxCount)
             throw new UsageException($"--bound, --step and --lr must be positive, --rate, --feature, --scale-lr and --trace not negative, --views in 0..{Cleave.Training.Data.RandomViews.MaxCount}");
         if (!(options.ValidationFraction is >= 0 and < 1)) throw new UsageException("--val must be in [0, 1)");
+        if (options.ViewMix != ViewMix.None && options.RandomViews == 0) throw new UsageException("--mix mixes the random views: give --views N (N above 0)");
         var (images, _) = ClassificationDataOptions.Load(cl);
         string output = cl.Require("output");
         BottleneckResult result;

@@ -111,6 +111,7 @@ internal static class VerbExamples
         [
             $"cleave train bottleneck --model {Model} --at {Cut} --data {Images} -o artifacts/bottleneck --max-steps 20",
             $"cleave train bottleneck --model {Model} --at {Cut} --data {Images} -o artifacts/bottleneck --channels 4 --epochs 2",
+            $"cleave train bottleneck --model {Model} --at {Cut} --data {Images} -o artifacts/bottleneck --design residual --views 8 --mix mixup --rate 0.5",
         ],
         ["train adapter"] =
         [

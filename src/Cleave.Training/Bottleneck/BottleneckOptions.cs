@@ -68,6 +68,12 @@ public sealed record BottleneckOptions
     public int RandomViews { get; init; }
 
     /// <summary>
+    /// Mixes every random view with a random crop of another training image (<see cref="Data.ViewMix"/>: mixup or cutmix;
+    /// function matching: the teacher's output on the mixed image is the target). Needs <see cref="RandomViews"/> above 0.
+    /// </summary>
+    public Data.ViewMix ViewMix { get; init; }
+
+    /// <summary>
     /// The codec measured on the validation images (bytes and accuracy through encode/decode). The default quantizes over
     /// the fixed range [−3, 3] with 7 levels: step 1 in code units, the grid the noise in training imitates, so a code that
     /// shrinks is paid for in fewer bits, not a finer grid (with <see cref="Bound"/> B use levels=2B+1,range=B).

@@ -35,6 +35,7 @@ public static class BottleneckTrainer
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(options);
         if (images.Count < 2) throw new ArgumentException($"training a bottleneck needs at least 2 images, got {images.Count}");
+        if (options.ViewMix != Data.ViewMix.None && options.RandomViews <= 0) throw new ArgumentException($"mixing views ({options.ViewMix}) needs random views (RandomViews above 0)");
         var codec = FeatureCodecs.Create(options.Codec);
         TorchRuntime.Initialise();
         var model = OnnxModel.Load(modelPath);
@@ -46,7 +47,7 @@ public static class BottleneckTrainer
 
         var clock = Stopwatch.StartNew();
         var (trainImages, validationImages) = TrainingLoop.Split(images.Count, options.ValidationFraction, options.Seed);
-        var views = options.RandomViews > 0 ? new Data.RandomViews(options.RandomViews, options.Seed).Validated() : null;
+        var views = options.RandomViews > 0 ? new Data.RandomViews(options.RandomViews, options.Seed, Mix: options.ViewMix).Validated() : null;
         var train = CutFeatureCache.Build(split.Head, cutTensor, model, [.. trainImages.Select(i => images[i])], spec, options.Flips,
             progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Length} {name}"); }, views: views);
         var validation = validationImages.Length == 0 ? null

@@ -11,7 +11,7 @@ namespace Cleave.Training.Distillation;
 /// comes after the head: the cut tensor of every sample, the frozen full model's output for it (the teacher, a
 /// probability vector) and the label's output index. With <c>flips</c> every image also appears mirrored, and with
 /// <see cref="RandomViews"/> as that many random crops too (more samples, all computed by the real head and teacher:
-/// augmentation that survives caching). With <c>cleanFeatures</c> it also keeps
+/// augmentation that survives caching; mixed views take their partner from the same images). With <c>cleanFeatures</c> it also keeps
 /// the head's cut tensor on the unshifted image (the target of a feature-matching adapter), and with <c>shiftDraws</c> K
 /// above 1 every sample appears K times, each with its own draw of the shift's sensor noise (sample index
 /// = original index · K + draw), so a trainer can show each image with fresh noise in every epoch without running the
@@ -97,15 +97,19 @@ public sealed class CutFeatureCache
                 throw new InvalidDataException($"'{name}' gave a cut of shape [{string.Join(",", shape)}], earlier images [{string.Join(",", sampleShape)}]");
             return (float[])feature.Data;
         }
+        if (views is { Mix: not ViewMix.None } && images.Count < 2) throw new ArgumentException($"mixed views need at least 2 images, got {images.Count}");
         for (int i = 0; i < images.Count; i++)
         {
             string name = Path.GetFileName(images[i].Path);
             progress?.Invoke(i, name);
             var original = RgbImage.Load(images[i].Path);
+            // A mixed view's partner is another image of this same set (decoded when needed: the head and teacher runs cost more).
+            RgbImage View(int k) => views!.Mix == ViewMix.None ? views.Make(original, name, k)
+                : views.Make(original, name, k, RgbImage.Load(images[views.PartnerOf(name, k, i, images.Count)].Path));
             for (int copy = 0; copy < copies; copy++)
             {
                 string copyName = copy == 0 ? name : copy < plainCopies ? name + "~flip" : $"{name}~view{copy - plainCopies}";
-                var unshifted = copy == 0 ? original : copy < plainCopies ? Mirror(original) : views!.Make(original, name, copy - plainCopies);
+                var unshifted = copy == 0 ? original : copy < plainCopies ? Mirror(original) : View(copy - plainCopies);
                 // The clean image's pixels, cut tensor and teacher output are the same for every noise draw: computed once.
                 var cleanPixels = featureShift is null || cleanFeatures || fullRunner is not null ? ImagePreprocessor.Process(unshifted, spec) : null;
                 float[]? cleanCut = cleanFeatures ? Cut(cleanPixels!, copyName) : null;
