@@ -56,4 +56,25 @@ public sealed class TrainCommandTests
         Assert.Equal(2, code);
         Assert.Contains("unknown mix 'blend' (none, mixup or cutmix)", stderr);
     }
+
+    [Fact]
+    public void Train_adapter_refuses_a_mix_without_views_and_a_bad_ensemble()
+    {
+        string[] common = ["train", "adapter", "--split", "absent", "--model", "absent.onnx", "--data", "absent", "--shift", "gain=0.5", "-o", "out"];
+        var (code, _, stderr) = CliRunner.Run([.. common, "--mix", "cutmix"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--mix mixes the random views: give --views N", stderr);
+        (code, _, stderr) = CliRunner.Run([.. common, "--views", "2", "--mix", "blend"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--mix takes none, mixup or cutmix, not 'blend'", stderr);
+        foreach (string k in new[] { "0", "17" })
+        {
+            (code, _, stderr) = CliRunner.Run([.. common, "--ensemble", k]);
+            Assert.Equal(2, code);
+            Assert.Contains("--ensemble must be in 1..16", stderr);
+        }
+        (code, _, stderr) = CliRunner.Run([.. common, "--ensemble", "2", "--mode", "head"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--ensemble is for the adapter", stderr);
+    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Cleave.Cli.Infrastructure;
 using Cleave.Models.Preprocessing;
 using Cleave.Training.Adapter;
+using Cleave.Training.Data;
 
 namespace Cleave.Cli.Commands;
 
@@ -25,6 +26,10 @@ public sealed class TrainAdapterCommand : ICommand
         "                      in --max-seconds), or the geometric mean of the two\n" +
         "  --distill-weight W  weight of the KL in feature+distill (default 1)\n" +
         "  --views V           cache V random views (crop, mirror, colour jitter) of each image besides it (adapter mode; default 0)\n" +
+        "  --mix none|mixup|cutmix  blend every random view with a crop of another training image (mixup) or paste one in\n" +
+        "                      (cutmix); shifted input and clean target come from the same mixed view (needs --views; default none)\n" +
+        "  --ensemble K        train K adapters on the same cached features (member k with seed+k) and ship their mean, fused\n" +
+        "                      exactly into one adapter (rank K*R, grouped 3x3); --max-seconds bounds all (default 1, at most 16)\n" +
         "  --noise-draws K     cache K draws of the shift's sensor noise per image; epoch e uses draw (e-1) mod K (default 1)\n" +
         "  --rank R            adapter channels (1x1 down to R, 3x3, 1x1 up, zero-initialised: starts as identity; default 16)\n" +
         "  --depth D           3x3 convolutions in the adapter's branch (receptive field 2D+1 cut positions; default 1, at most 8)\n" +
@@ -40,7 +45,7 @@ public sealed class TrainAdapterCommand : ICommand
     {
         var cl = new CommandLine(args, [.. ClassificationDataOptions.ValueOptions, "split", "shift", "output", "mode", "loss", "rank", "depth", "epochs", "batch", "lr",
             "max-seconds", "val", "codec", "seed", "max-steps",
-            "distill-weight", "noise-draws", "val-every", "views", "feature-weights"], ["json"]);
+            "distill-weight", "noise-draws", "val-every", "views", "feature-weights", "mix", "ensemble"], ["json"]);
         var options = new AdapterOptions
         {
             Mode = cl.Get("mode") switch
@@ -78,7 +83,18 @@ public sealed class TrainAdapterCommand : ICommand
             ShiftDraws = cl.GetInt("noise-draws", 1),
             ValidateEvery = cl.GetInt("val-every", 1),
             Views = cl.GetInt("views", 0),
+            ViewMix = (cl.Get("mix") ?? "none").ToLowerInvariant() switch
+            {
+                "none" => ViewMix.None,
+                "mixup" => ViewMix.Mixup,
+                "cutmix" => ViewMix.Cutmix,
+                var other => throw new UsageException($"--mix takes none, mixup or cutmix, not '{other}'"),
+            },
+            Ensemble = cl.GetInt("ensemble", 1),
         };
+        if (options.ViewMix != ViewMix.None && options.Views == 0) throw new UsageException("--mix mixes the random views: give --views N (N above 0)");
+        if (options.Ensemble is < 1 or > AdapterEnsemble.MaxMembers) throw new UsageException($"--ensemble must be in 1..{AdapterEnsemble.MaxMembers}");
+        if (options.Ensemble != 1 && options.Mode != AdapterMode.Adapter) throw new UsageException("--ensemble is for the adapter, not --mode head");
         if (!(options.DistillWeight >= 0) || options.ShiftDraws <= 0 || options.ValidateEvery <= 0 || options.Views < 0)
             throw new UsageException("--distill-weight and --views must not be negative, --noise-draws and --val-every must be positive");
         if (options.Rank <= 0 || options.Epochs <= 0 || options.BatchSize <= 0 || !(options.LearningRate > 0) || options.MaxSeconds < 0)
@@ -108,6 +124,10 @@ public sealed class TrainAdapterCommand : ICommand
                 w.WriteNumber("train_seconds", result.TrainSeconds);
                 w.WriteNumber("steps", result.Steps);
                 w.WriteNumber("noise_draws", result.ShiftDraws);
+                w.WriteNumber("members", result.Members);
+                w.WriteString("mix", options.ViewMix.ToString().ToLowerInvariant());
+                w.WriteNumber("adapter_parameters", result.AdapterParameters);
+                w.WriteNumber("adapter_macs", result.AdapterMacs);
                 w.WriteString("feature_weights", options.FeatureWeights.ToString().ToLowerInvariant());
                 w.WriteNumber("weights_seconds", result.WeightsSeconds);
                 w.WriteStartArray("channel_weights");
@@ -118,6 +138,7 @@ public sealed class TrainAdapterCommand : ICommand
                 foreach (var e in result.Epochs)
                 {
                     w.WriteStartObject();
+                    w.WriteString("stage", e.Stage);
                     w.WriteNumber("epoch", e.Epoch);
                     w.WriteNumberOrNull("loss", e.Loss);
                     w.WriteNumberOrNull("validation_top1", e.ValidationTop1);

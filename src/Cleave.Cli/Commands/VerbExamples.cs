@@ -117,7 +117,7 @@ internal static class VerbExamples
         [
             $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift blur=1.5,noise=4 -o artifacts/adapted --max-steps 20",
             $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift gain=0.7 -o artifacts/adapted --loss distill",
-            $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift blur=1,noise=3,gain=0.4 -o artifacts/adapted --loss feature --feature-weights fisher --views 3 --val-every 10 --max-seconds 300",
+            $"cleave train adapter --split {Split} --model {Model} --data {Images} --shift blur=1,noise=3,gain=0.4 -o artifacts/adapted --loss feature --views 3 --mix mixup --ensemble 3 --val-every 10 --max-seconds 300",
         ],
         ["train exit"] =
         [

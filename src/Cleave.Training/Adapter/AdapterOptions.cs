@@ -85,6 +85,18 @@ public sealed record AdapterOptions
     /// </summary>
     public int Views { get; init; }
 
+    /// <summary>
+    /// Mixes every random view with a random crop of another training image (<see cref="Data.ViewMix"/>); the shifted
+    /// input and the clean target are both made from the same mixed view. Needs <see cref="Views"/> above 0.
+    /// </summary>
+    public Data.ViewMix ViewMix { get; init; }
+
+    /// <summary>
+    /// Adapters trained one after another on the same cached features (member k with seed + k) and shipped as their mean,
+    /// fused into one adapter (<see cref="AdapterEnsemble.Fuse"/>); adapter mode only. <see cref="MaxSeconds"/> bounds all.
+    /// </summary>
+    public int Ensemble { get; init; } = 1;
+
     /// <summary>Runs the validation pass after every this many epochs (and after the last); it counts in <see cref="MaxSeconds"/>.</summary>
     public int ValidateEvery { get; init; } = 1;
 

@@ -6,6 +6,7 @@ using Cleave.Models.Splitting;
 using Cleave.Training.Data;
 using Cleave.Training.Distillation;
 using Cleave.Training.Export;
+using Cleave.Training.Layers;
 using Cleave.Training.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,6 +22,15 @@ public sealed record AdapterResult(string OutputDirectory, string ManifestHash, 
 
     /// <summary>The feature loss's channel weights (empty for the other losses), as used: 1/variance or mean-1 weights.</summary>
     public IReadOnlyList<float> FeatureWeights { get; init; } = [];
+
+    /// <summary>Adapters trained and averaged into the one shipped (<see cref="AdapterOptions.Ensemble"/>; 1 in head mode).</summary>
+    public int Members { get; init; } = 1;
+
+    /// <summary>Parameters of the shipped (fused) adapter; 0 in head mode.</summary>
+    public long AdapterParameters { get; init; }
+
+    /// <summary>Multiply-accumulates of the shipped (fused) adapter per image; 0 in head mode.</summary>
+    public long AdapterMacs { get; init; }
 }
 
 /// <summary>
@@ -46,6 +56,10 @@ public static class AdapterTrainer
         if (options.ShiftDraws > 1 && shift is null) throw new ArgumentException("noise draws need a camera shift");
         if (options.Views is < 0 or > RandomViews.MaxCount) throw new ArgumentException($"random views must be 0..{RandomViews.MaxCount}, got {options.Views}");
         if (options.Views > 0 && options.Mode == AdapterMode.Head) throw new ArgumentException("random views are for the adapter; head fine-tuning trains on the images themselves");
+        if (options.Ensemble is < 1 or > AdapterEnsemble.MaxMembers) throw new ArgumentException($"an adapter ensemble has 1..{AdapterEnsemble.MaxMembers} members, got {options.Ensemble}");
+        if (options.Ensemble > 1 && options.Mode == AdapterMode.Head) throw new ArgumentException("an ensemble is of adapters; head fine-tuning trains one head");
+        if (!Enum.IsDefined(options.ViewMix)) throw new ArgumentException($"unknown view mix {(int)options.ViewMix}");
+        if (options.ViewMix != ViewMix.None && options.Views == 0) throw new ArgumentException($"mixing views ({options.ViewMix}) needs random views (Views above 0)");
         if (options.ValidateEvery < 1) throw new ArgumentException($"the validation interval must be at least 1 epoch, got {options.ValidateEvery}");
         if (!(options.DistillWeight >= 0) || double.IsInfinity(options.DistillWeight)) throw new ArgumentException($"the distillation weight must be finite and not negative, got {options.DistillWeight}");
         bool featureLoss = options.Loss is AdapterLoss.Feature or AdapterLoss.FeatureDistill;
@@ -70,7 +84,7 @@ public static class AdapterTrainer
         var trainImages = trainIndex.Select(i => images[i]).ToList();
         var train = CutFeatureCache.Build(head, cut, full, trainImages, spec, featureShift: shift,
             progress: (i, name) => { if (i % 50 == 0) log?.Invoke($"caching features: {i}/{trainImages.Count} {name}"); },
-            views: options.Views > 0 ? new RandomViews(options.Views, options.Seed) : null, cleanFeatures: featureLoss, shiftDraws: options.ShiftDraws);
+            views: options.Views > 0 ? new RandomViews(options.Views, options.Seed, Mix: options.ViewMix) : null, cleanFeatures: featureLoss, shiftDraws: options.ShiftDraws);
         var validation = validationIndex.Length == 0 ? null
             : CutFeatureCache.Build(head, cut, full, [.. validationIndex.Select(i => images[i])], spec, featureShift: shift);
         // Head fine-tuning runs the head itself, so it needs the (shifted) model inputs rather than the head's outputs.
@@ -83,10 +97,14 @@ public static class AdapterTrainer
         long[] sample = train.SampleShape;
         int draws = options.ShiftDraws, imagesPerEpoch = train.Count / draws;
         using var tail = new FrozenTail(tailModel);
-        using var adapter = ResidualAdapter.Create(sample[0], options.Rank, options.Depth);
+        // Member k of an ensemble has seed + k (own initial weights and batch order) and trains on the same cache; member 0
+        // is made exactly where a single adapter always was, so --ensemble 1 trains the same adapter as before.
+        var members = new List<ResidualLayer> { ResidualAdapter.Create(sample[0], options.Rank, options.Depth) };
+        using var membersOwner = new DisposeAll(members);
+        var adapter = members[0];
         using var trainableHead = options.Mode == AdapterMode.Head ? new OnnxModule(head, trainable: true, name: "head") : null;
         nn.Module trained = trainableHead is null ? adapter : trainableHead;
-        long trainableParameters = trained.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        long trainableParameters = trained.parameters().Where(p => p.requires_grad).Sum(p => p.numel()) * options.Ensemble;
         long[] inputShape = [spec.Channels, spec.Height, spec.Width];
         using var inputs = pixels is null ? tensor(train.Features).reshape([train.Count, .. sample]) : tensor(pixels).reshape([train.Count, .. inputShape]);
         using var teacher = tensor(train.Teacher).reshape(train.Count, train.Outputs);
@@ -97,9 +115,8 @@ public static class AdapterTrainer
         int batchesPerEpoch = (imagesPerEpoch + options.BatchSize - 1) / options.BatchSize;
         int totalSteps = options.Epochs * batchesPerEpoch;
         if (options.MaxSteps > 0) totalSteps = Math.Min(totalSteps, options.MaxSteps);
-        using var optimizer = optim.AdamW(trained.parameters().Where(p => p.requires_grad), options.LearningRate, weight_decay: options.WeightDecay);
-        var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, Math.Max(1, totalSteps));
         int step = 0;
+        double deadline = options.MaxSeconds;
         if (validation is not null)
         {
             // Epoch 0: the split as it is (adapter = identity, head untouched) on the shifted held-out images.
@@ -118,58 +135,89 @@ public static class AdapterTrainer
             var w = channelWeights.data<float>().ToArray();
             log?.Invoke($"{options.FeatureWeights.ToString().ToLowerInvariant()} channel weights in {weightsSeconds:F1}s: min {w.Min():F3}, max {w.Max():F3} (mean 1)");
         }
-        for (int epoch = 1; epoch <= options.Epochs && step < totalSteps; epoch++)
+        for (int member = 0; member < options.Ensemble; member++)
         {
-            if (OutOfTime()) break;
-            var epochClock = Stopwatch.StartNew();
-            double lossSum = 0;
-            int seen = 0;
-            // Epoch e shows every image with noise draw (e - 1) mod K: fresh noise each epoch, none of it computed here.
-            int draw = (epoch - 1) % draws;
-            foreach (var batch in TrainingLoop.Batches(imagesPerEpoch, options.BatchSize, random))
+            if (member > 0)
             {
-                if (step >= totalSteps || OutOfTime()) break;
-                using var scope = NewDisposeScope();
-                using var index = tensor(batch.Select(i => i * draws + draw).ToArray());
-                var x = inputs.index_select(0, index);
-                var features = trainableHead is null ? adapter.forward(x) : trainableHead.forward(x);
-                var loss = options.Loss switch
-                {
-                    AdapterLoss.Labels => DistillationLosses.CrossEntropy(tail.Logits(features), labels.index_select(0, index)),
-                    AdapterLoss.Distill => DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index)),
-                    _ when channelWeights is not null => DistillationLosses.ChannelWeightedMse(features, clean!.index_select(0, index), channelWeights),
-                    _ => DistillationLosses.ChannelNormalisedMse(features, clean!.index_select(0, index), channelVariance!),
-                };
-                if (options.Loss == AdapterLoss.FeatureDistill && options.DistillWeight > 0)
-                    loss = loss + options.DistillWeight * DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index));
-                double value = loss.item<float>();
-                TrainingLoop.CheckFinite(value, step);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                schedule.step();
-                step++;
-                lossSum += value * batch.Length;
-                seen += batch.Length;
+                torch.manual_seed(options.Seed + member);
+                random = new Random(options.Seed + member);
+                adapter = ResidualAdapter.Create(sample[0], options.Rank, options.Depth);
+                members.Add(adapter);
+                trained = adapter;
             }
-            bool last = epoch == options.Epochs || step >= totalSteps || OutOfTime();
-            var (agreement, top1, kl, bytes) = validation is null || (epoch % options.ValidateEvery != 0 && !last) ? (double.NaN, double.NaN, double.NaN, double.NaN)
-                : Validate(trainableHead, adapter, tail, validation, validationIndex.Select(i => images[i]).ToList(), spec, shift, codec);
-            var report = new EpochReport(options.Mode.ToString().ToLowerInvariant(), epoch, options.Epochs, lossSum / Math.Max(1, seen), 0, 0, 0,
-                agreement, top1, kl, bytes, epochClock.Elapsed.TotalSeconds, TrainingLoop.RssBytes());
+            // --max-seconds bounds all members together: member k stops at (k + 1)/K of it.
+            deadline = options.MaxSeconds * (member + 1) / options.Ensemble;
+            string stage = options.Ensemble == 1 ? options.Mode.ToString().ToLowerInvariant() : $"member {member + 1}/{options.Ensemble}";
+            using var optimizer = optim.AdamW(trained.parameters().Where(p => p.requires_grad), options.LearningRate, weight_decay: options.WeightDecay);
+            var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, Math.Max(1, totalSteps));
+            int memberStep = 0;
+            for (int epoch = 1; epoch <= options.Epochs && memberStep < totalSteps; epoch++)
+            {
+                if (OutOfTime()) break;
+                var epochClock = Stopwatch.StartNew();
+                double lossSum = 0;
+                int seen = 0;
+                // Epoch e shows every image with noise draw (e - 1) mod K: fresh noise each epoch, none of it computed here.
+                int draw = (epoch - 1) % draws;
+                foreach (var batch in TrainingLoop.Batches(imagesPerEpoch, options.BatchSize, random))
+                {
+                    if (memberStep >= totalSteps || OutOfTime()) break;
+                    using var scope = NewDisposeScope();
+                    using var index = tensor(batch.Select(i => i * draws + draw).ToArray());
+                    var x = inputs.index_select(0, index);
+                    var features = trainableHead is null ? adapter.forward(x) : trainableHead.forward(x);
+                    var loss = options.Loss switch
+                    {
+                        AdapterLoss.Labels => DistillationLosses.CrossEntropy(tail.Logits(features), labels.index_select(0, index)),
+                        AdapterLoss.Distill => DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index)),
+                        _ when channelWeights is not null => DistillationLosses.ChannelWeightedMse(features, clean!.index_select(0, index), channelWeights),
+                        _ => DistillationLosses.ChannelNormalisedMse(features, clean!.index_select(0, index), channelVariance!),
+                    };
+                    if (options.Loss == AdapterLoss.FeatureDistill && options.DistillWeight > 0)
+                        loss = loss + options.DistillWeight * DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index));
+                    double value = loss.item<float>();
+                    TrainingLoop.CheckFinite(value, step);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                    schedule.step();
+                    step++;
+                    memberStep++;
+                    lossSum += value * batch.Length;
+                    seen += batch.Length;
+                }
+                bool last = epoch == options.Epochs || memberStep >= totalSteps || OutOfTime();
+                var (agreement, top1, kl, bytes) = validation is null || (epoch % options.ValidateEvery != 0 && !last) ? (double.NaN, double.NaN, double.NaN, double.NaN)
+                    : Validate(trainableHead, adapter, tail, validation, validationIndex.Select(i => images[i]).ToList(), spec, shift, codec);
+                var report = new EpochReport(stage, epoch, options.Epochs, lossSum / Math.Max(1, seen), 0, 0, 0,
+                    agreement, top1, kl, bytes, epochClock.Elapsed.TotalSeconds, TrainingLoop.RssBytes());
+                reports.Add(report);
+                log?.Invoke(Describe(report));
+            }
+        }
+        double trainSeconds = trainClock.Elapsed.TotalSeconds;
+        bool OutOfTime() => deadline > 0 && trainClock.Elapsed.TotalSeconds >= deadline;
+
+        // The members' mean as one adapter (exact: grouped 3x3, 1/K on the up projection); ONNX Runtime sees one branch.
+        using var fused = members.Count > 1 ? AdapterEnsemble.Fuse(members) : null;
+        var deployed = fused ?? adapter;
+        if (fused is not null && validation is not null)
+        {
+            var (a, t, k, b) = Validate(null, fused, tail, validation, validationIndex.Select(i => images[i]).ToList(), spec, shift, codec);
+            var report = new EpochReport("ensemble", options.Epochs, options.Epochs, double.NaN, 0, 0, 0, a, t, k, b, 0, TrainingLoop.RssBytes());
             reports.Add(report);
             log?.Invoke(Describe(report));
         }
-        double trainSeconds = trainClock.Elapsed.TotalSeconds;
-        bool OutOfTime() => options.MaxSeconds > 0 && trainClock.Elapsed.TotalSeconds >= options.MaxSeconds;
-
         var written = trainableHead is null
-            ? SplitAttachment.Attach(splitDirectory, outputDirectory, adapter, serverLayer: null)
+            ? SplitAttachment.Attach(splitDirectory, outputDirectory, deployed, serverLayer: null)
             : HeadReplacement.Write(splitDirectory, outputDirectory, trainableHead.ToOnnx());
         return new AdapterResult(outputDirectory, written.ComputeHash(), options.Mode, trainableParameters, train.Count, validation?.Count ?? 0, reports,
             cacheSeconds, trainSeconds, TrainingLoop.PeakRssBytes(), draws, step)
         {
             WeightsSeconds = channelWeights is null ? 0 : weightsSeconds,
+            Members = members.Count,
+            AdapterParameters = trainableHead is null ? deployed.parameters().Sum(p => p.numel()) : 0,
+            AdapterMacs = trainableHead is null ? AdapterEnsemble.Macs(deployed, sample[1], sample[2]) : 0,
             FeatureWeights = channelWeights is not null ? channelWeights.data<float>().ToArray()
                 : channelVariance is not null ? channelVariance.reciprocal().data<float>().ToArray() : [],
         };
@@ -237,6 +285,12 @@ public static class AdapterTrainer
             }
         }
         return result;
+    }
+
+    /// <summary>Disposes the ensemble's members however training ends.</summary>
+    private sealed class DisposeAll(List<ResidualLayer> members) : IDisposable
+    {
+        public void Dispose() { foreach (var m in members) m.Dispose(); }
     }
 
     public static string Describe(EpochReport r) =>
