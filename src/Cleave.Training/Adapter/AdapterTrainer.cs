@@ -175,12 +175,7 @@ public static class AdapterTrainer
                     };
                     if (options.Loss == AdapterLoss.FeatureDistill && options.DistillWeight > 0)
                         loss = loss + options.DistillWeight * DistillationLosses.KlToTeacher(tail.Logits(features), teacher.index_select(0, index));
-                    double value = loss.item<float>();
-                    TrainingLoop.CheckFinite(value, step);
-                    optimizer.zero_grad();
-                    loss.backward();
-                    optimizer.step();
-                    schedule.step();
+                    double value = TrainingLoop.Step(loss, optimizer, schedule, step);
                     step++;
                     memberStep++;
                     lossSum += value * batch.Length;

@@ -45,12 +45,7 @@ public static class TrainingLoop
                 double rate = learningRate * 0.5 * (1 + Math.Cos(Math.PI * step / total));
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
                 using var index = tensor(batch);
-                var batchLoss = loss(index);
-                double value = batchLoss.item<float>();
-                CheckFinite(value, step);
-                optimizer.zero_grad();
-                batchLoss.backward();
-                optimizer.step();
+                double value = Step(loss(index), optimizer, null, step);
                 sum += value;
                 batches++;
                 step++;
@@ -62,6 +57,23 @@ public static class TrainingLoop
         }
         module.eval();
         return (first, last);
+    }
+
+    /// <summary>
+    /// One optimizer step on <paramref name="loss"/>: checks it is finite before anything changes (<see cref="CheckFinite"/>),
+    /// then backward, the optimizer's step and the schedule's. Returns the loss's value.
+    /// </summary>
+    public static double Step(Tensor loss, optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler? schedule, long step)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        double value = loss.item<float>();
+        CheckFinite(value, step);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        schedule?.step();
+        return value;
     }
 
     /// <summary>Resident set size now (bytes).</summary>

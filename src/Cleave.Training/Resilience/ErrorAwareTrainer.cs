@@ -91,12 +91,7 @@ public static class ErrorAwareTrainer
                 using var scope = NewDisposeScope();
                 using var index = tensor(batch);
                 var loss = DistillationLosses.KlToTeacher(tail.Logits(adapter.forward(inputs.index_select(0, index))), teacher.index_select(0, index));
-                double value = loss.item<float>();
-                TrainingLoop.CheckFinite(value, step);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                schedule.step();
+                double value = TrainingLoop.Step(loss, optimizer, schedule, step);
                 step++;
                 if (double.IsNaN(first)) first = value;
                 windowSum += value;
